@@ -1,0 +1,1 @@
+"""Adapters: the stores, files and outside systems behind the ports."""

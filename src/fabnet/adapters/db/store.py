@@ -1,0 +1,138 @@
+"""The SQL unit of work: one connection and one transaction per ``with uow:``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from fabnet.adapters.db.tables import TABLES, events
+from fabnet.adapters.filters import split
+from fabnet.adapters.rows import Row
+from fabnet.adapters.tracking import TrackingUnitOfWork, Transaction
+from fabnet.domain.errors import Conflict, ExternalSystemError
+from fabnet.domain.events import Event, event_name, event_payload
+from fabnet.services.ports import Page
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_engine_for(url: str) -> Engine:
+    """An engine with the settings fabnet needs: for SQLite, WAL, real BEGINs, FKs on."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below govern
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (idempotent)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def _where(table: sa.Table, filters: dict[str, Any]) -> list[sa.ColumnElement[bool]]:
+    clauses: list[sa.ColumnElement[bool]] = []
+    for key, value in filters.items():
+        name, op = split(key)
+        column = table.c[name]
+        if op == "lte":
+            clauses.append(column <= value)
+        elif isinstance(value, tuple | list | frozenset | set):
+            clauses.append(column.in_(list(value)))
+        elif value is None:
+            clauses.append(column.is_(None))
+        else:
+            clauses.append(column == value)
+    return clauses
+
+
+class _SqlTransaction(Transaction):
+    def __init__(self, engine: Engine) -> None:
+        try:
+            self.conn = engine.connect()
+            self.conn.begin()
+        except OperationalError as exc:
+            raise ExternalSystemError("database", str(exc.orig)) from exc
+
+    def select(self, kind: str, filters: dict[str, Any], page: Page | None = None) -> list[Row]:
+        table = TABLES[kind]
+        query = sa.select(table).where(*_where(table, filters)).order_by(table.c.id)
+        if page is not None:
+            query = query.limit(page.limit).offset(page.offset)
+        return [dict(r) for r in self.conn.execute(query).mappings()]
+
+    def count(self, kind: str, filters: dict[str, Any]) -> int:
+        table = TABLES[kind]
+        query = sa.select(sa.func.count()).select_from(table).where(*_where(table, filters))
+        return int(self.conn.execute(query).scalar_one())
+
+    def insert(self, kind: str, row: Row) -> None:
+        try:
+            self.conn.execute(TABLES[kind].insert().values(**row))
+        except IntegrityError as exc:
+            raise Conflict(f"{kind}: {row.get('id')!r} clashes with a stored row") from exc
+
+    def update(self, kind: str, row: Row, expected_version: int) -> bool:
+        table = TABLES[kind]
+        try:
+            result = self.conn.execute(
+                table.update()
+                .where(table.c.id == row["id"], table.c.version == expected_version)
+                .values(**row)
+            )
+        except OperationalError as exc:  # SQLite: another writer holds the database
+            if "locked" in str(exc.orig):
+                return False
+            raise
+        return result.rowcount == 1
+
+    def append_events(self, new: list[Event]) -> None:
+        if new:
+            self.conn.execute(
+                events.insert(),
+                [{"name": event_name(e), "at": e.at, "payload": event_payload(e)} for e in new],
+            )
+
+    def commit(self) -> None:
+        try:
+            self.conn.commit()
+        finally:
+            self.conn.close()
+
+    def rollback(self) -> None:
+        if not self.conn.closed:
+            self.conn.rollback()
+            self.conn.close()
+
+
+class SqlUnitOfWork(TrackingUnitOfWork):
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    def _begin(self) -> Transaction:
+        return _SqlTransaction(self.engine)

@@ -1,0 +1,143 @@
+"""The schema, one column per key of adapters/rows.py. Migrations must match it
+(tests/contract/test_migrations.py compares them)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+Time = sa.DateTime(timezone=True)
+Seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+producers = sa.Table(
+    "producers",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("lat", sa.Double, nullable=False),
+    sa.Column("lon", sa.Double, nullable=False),
+    sa.Column("address", sa.String(500), nullable=False),
+    sa.Column("status", sa.String(30), nullable=False),
+    sa.Column("certifications", Json, nullable=False),
+    sa.Column("external_ref", sa.String(200), nullable=True, unique=True),
+    sa.Column("jobs_done", sa.Integer, nullable=False),
+    sa.Column("jobs_failed", sa.Integer, nullable=False),
+    sa.Column("extra", Json, nullable=False),
+)
+
+machines = sa.Table(
+    "machines",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("producer_id", sa.String(40), sa.ForeignKey("producers.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("process", sa.String(30), nullable=False),
+    sa.Column("make", sa.String(200), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("volume_x_mm", sa.Double, nullable=False),
+    sa.Column("volume_y_mm", sa.Double, nullable=False),
+    sa.Column("volume_z_mm", sa.Double, nullable=False),
+    sa.Column("materials", Json, nullable=False),
+    sa.Column("nozzle_mm", sa.Double, nullable=True),
+    sa.Column("hours_per_day", sa.Double, nullable=False),
+    sa.Column("speed_factor", sa.Double, nullable=False),
+    sa.Column("status", sa.String(30), nullable=False),
+    sa.Index("ix_machines_producer", "producer_id"),
+)
+
+designs = sa.Table(
+    "designs",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("filename", sa.String(255), nullable=False),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("size_bytes", sa.BigInteger, nullable=False),
+    sa.Column("process", sa.String(30), nullable=False),
+    sa.Column("materials", Json, nullable=False),
+    sa.Column("bbox_x_mm", sa.Double, nullable=False),
+    sa.Column("bbox_y_mm", sa.Double, nullable=False),
+    sa.Column("bbox_z_mm", sa.Double, nullable=False),
+    sa.Column("triangles", sa.Integer, nullable=False),
+    sa.Column("print_time_s", sa.Double, nullable=False),
+    sa.Column("owner_id", sa.String(40), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("extra", Json, nullable=False),
+    sa.Index("ix_designs_owner", "owner_id"),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("consumer_id", sa.String(40), nullable=False),
+    sa.Column("placed_at", Time, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("reference", sa.String(200), nullable=True),
+    sa.Column("state", sa.String(30), nullable=False),
+    sa.Column("updated_at", Time, nullable=True),
+    sa.Column("lines", Json, nullable=False),
+    sa.UniqueConstraint("consumer_id", "reference", name="uq_orders_consumer_reference"),
+    sa.Index("ix_orders_consumer_state", "consumer_id", "state"),
+    sa.Index("ix_orders_state", "state"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("order_id", sa.String(40), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("line_id", sa.String(40), nullable=False),
+    sa.Column("design_id", sa.String(64), sa.ForeignKey("designs.id"), nullable=False),
+    sa.Column("machine_id", sa.String(40), sa.ForeignKey("machines.id"), nullable=False),
+    sa.Column("producer_id", sa.String(40), sa.ForeignKey("producers.id"), nullable=False),
+    sa.Column("material", sa.String(40), nullable=False),
+    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("unit_time_s", sa.Double, nullable=False),
+    sa.Column("due", Time, nullable=False),
+    sa.Column("offered_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("state", sa.String(30), nullable=False),
+    sa.Column("updated_at", Time, nullable=True),
+    sa.Column("started_at", Time, nullable=True),
+    sa.Column("finished_at", Time, nullable=True),
+    sa.Column("units_made", sa.Integer, nullable=False),
+    sa.Column("note", sa.String(500), nullable=False),
+    sa.Index("ix_jobs_order", "order_id"),
+    sa.Index("ix_jobs_machine_state", "machine_id", "state"),
+    sa.Index("ix_jobs_producer_state", "producer_id", "state"),
+    sa.Index("ix_jobs_state_expires", "state", "expires_at"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("principal_id", sa.String(40), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("producer_id", sa.String(40), sa.ForeignKey("producers.id"), nullable=True),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("revoked_at", Time, nullable=True),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(60), nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("payload", Json, nullable=False),
+)
+
+TABLES = {t.name: t for t in (producers, machines, designs, orders, jobs, api_keys)}

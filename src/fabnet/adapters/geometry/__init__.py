@@ -1,0 +1,5 @@
+"""Mesh readers behind the MeshAnalyzer port."""
+
+from fabnet.adapters.geometry.stl import StlAnalyzer
+
+__all__ = ["StlAnalyzer"]

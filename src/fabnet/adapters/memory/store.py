@@ -1,0 +1,135 @@
+"""A process-local store with the same behaviour as the SQL one (read committed,
+optimistic versions, unique keys), for unit tests and the simulator."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+from fabnet.adapters.filters import matches
+from fabnet.adapters.rows import Row
+from fabnet.adapters.tracking import TrackingUnitOfWork, Transaction
+from fabnet.domain.errors import Conflict, NotFound, StaleUpdate
+from fabnet.domain.events import Event, event_name, event_payload
+from fabnet.services.ports import Page
+
+UNIQUE = {
+    "producers": ("external_ref",),
+    "orders": (),
+    "api_keys": ("key_hash",),
+}
+KINDS = ("producers", "machines", "designs", "orders", "jobs", "api_keys")
+
+
+class InMemoryDatabase:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.tables: dict[str, dict[str, Row]] = {kind: {} for kind in KINDS}
+        self.events: list[dict[str, Any]] = []
+
+
+class _MemoryTransaction(Transaction):
+    def __init__(self, db: InMemoryDatabase) -> None:
+        self.db = db
+        self.writes: list[tuple[str, Row, int | None]] = []
+        self.new_events: list[Event] = []
+
+    def select(self, kind: str, filters: dict[str, Any], page: Page | None = None) -> list[Row]:
+        with self.db.lock:
+            rows = [r for r in self.db.tables[kind].values() if matches(r, filters)]
+            rows.sort(key=lambda r: r["id"])
+            if page is not None:
+                rows = rows[page.offset : page.offset + page.limit]
+            return copy.deepcopy(rows)
+
+    def count(self, kind: str, filters: dict[str, Any]) -> int:
+        with self.db.lock:
+            return sum(1 for r in self.db.tables[kind].values() if matches(r, filters))
+
+    def insert(self, kind: str, row: Row) -> None:
+        self.writes.append((kind, copy.deepcopy(row), None))
+
+    def update(self, kind: str, row: Row, expected_version: int) -> bool:
+        with self.db.lock:
+            stored = self.db.tables[kind].get(row["id"])
+            if stored is None or stored["version"] != expected_version:
+                return False
+        self.writes.append((kind, copy.deepcopy(row), expected_version))
+        return True
+
+    def append_events(self, events: list[Event]) -> None:
+        self.new_events.extend(events)
+
+    def commit(self) -> None:
+        with self.db.lock:
+            tables = self.db.tables
+            for kind, row, expected in self.writes:  # check everything before writing
+                stored = tables[kind].get(row["id"])
+                if expected is None:
+                    if stored is not None:
+                        raise Conflict(f"{kind} {row['id']!r} already exists")
+                    self._check_unique(kind, row)
+                elif stored is None:
+                    raise NotFound(kind, row["id"])
+                elif stored["version"] != expected:
+                    raise StaleUpdate(kind, row["id"])
+            for kind, row, _ in self.writes:
+                tables[kind][row["id"]] = row
+            for event in self.new_events:
+                self.db.events.append(
+                    {
+                        "seq": len(self.db.events) + 1,
+                        "name": event_name(event),
+                        "at": event.at,
+                        "payload": event_payload(event),
+                    }
+                )
+        self.writes = []
+        self.new_events = []
+
+    def _check_unique(self, kind: str, row: Row) -> None:
+        for column in UNIQUE.get(kind, ()):
+            value = row.get(column)
+            if value is None:
+                continue
+            if any(r.get(column) == value for r in self.db.tables[kind].values()):
+                raise Conflict(f"{kind}.{column} {value!r} is already taken")
+        if kind == "orders" and row.get("reference"):
+            for r in self.db.tables[kind].values():
+                if r["consumer_id"] == row["consumer_id"] and r["reference"] == row["reference"]:
+                    raise Conflict(f"order reference {row['reference']!r} is already used")
+
+    def rollback(self) -> None:
+        self.writes = []
+        self.new_events = []
+
+
+class InMemoryUnitOfWork(TrackingUnitOfWork):
+    def __init__(self, db: InMemoryDatabase | None = None) -> None:
+        super().__init__()
+        self.db = db or InMemoryDatabase()
+
+    def _begin(self) -> Transaction:
+        return _MemoryTransaction(self.db)
+
+    def events(self) -> list[dict[str, Any]]:
+        with self.db.lock:
+            return list(self.db.events)
+
+
+class InMemoryBlobStore:
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    def put(self, key: str, data: bytes) -> None:
+        self.blobs[key] = data
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.blobs[key]
+        except KeyError:
+            raise NotFound("blob", key) from None
+
+    def exists(self, key: str) -> bool:
+        return key in self.blobs

@@ -1,0 +1,198 @@
+"""The unit of work both stores share: an identity map, change tracking by row snapshot,
+optimistic concurrency by version, and the events of the transaction.
+
+A store only supplies a :class:`Transaction` (read rows, insert, update-if-version,
+append events, commit, rollback). What changed is found by comparing each tracked
+aggregate's row with the row it was loaded as, so handlers never call ``save``.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+from typing import Any, Generic, Protocol, Self, TypeVar
+
+from fabnet.adapters.rows import (
+    API_KEYS,
+    DESIGNS,
+    JOBS,
+    MACHINES,
+    ORDERS,
+    PRODUCERS,
+    Mapper,
+    Row,
+)
+from fabnet.domain.access import ApiKey
+from fabnet.domain.aggregate import Aggregate
+from fabnet.domain.designs import Design
+from fabnet.domain.errors import Conflict, NotFound, StaleUpdate
+from fabnet.domain.events import Event
+from fabnet.domain.jobs import Job
+from fabnet.domain.orders import Order
+from fabnet.domain.producers import Machine, Producer
+from fabnet.services.ports import Listing, Page
+
+A = TypeVar("A", bound=Aggregate)
+
+# parents before children, so that foreign keys hold at every insert
+WRITE_ORDER = {"producers": 0, "machines": 1, "designs": 2, "orders": 3, "jobs": 4, "api_keys": 5}
+
+
+class Transaction(Protocol):
+    def select(
+        self, kind: str, filters: dict[str, Any], page: Page | None = None
+    ) -> builtins.list[Row]: ...
+    def count(self, kind: str, filters: dict[str, Any]) -> int: ...
+    def insert(self, kind: str, row: Row) -> None:
+        """Raises Conflict when the id (or a unique key) is taken."""
+
+    def update(self, kind: str, row: Row, expected_version: int) -> bool:
+        """Writes ``row`` only if the stored version is ``expected_version``."""
+
+    def append_events(self, events: list[Event]) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class _Tracked:
+    __slots__ = ("item", "mapper", "snapshot")
+
+    def __init__(self, item: Aggregate, mapper: Mapper[Any], snapshot: Row | None) -> None:
+        self.item = item
+        self.mapper = mapper
+        self.snapshot = snapshot  # None: new, to insert
+
+
+class TrackingRepository(Generic[A]):
+    def __init__(self, uow: TrackingUnitOfWork, mapper: Mapper[A]) -> None:
+        self._uow = uow
+        self._mapper = mapper
+
+    def add(self, item: A) -> None:
+        key = (self._mapper.kind, str(getattr(item, "id")))  # noqa: B009
+        if key in self._uow.tracked:
+            raise Conflict(f"{self._mapper.kind} {key[1]!r} is already in this transaction")
+        self._uow.tracked[key] = _Tracked(item, self._mapper, None)
+
+    def get(self, ident: str) -> A:
+        item = self.find(ident)
+        if item is None:
+            raise NotFound(self._mapper.kind.rstrip("s").replace("_", " "), ident)
+        return item
+
+    def find(self, ident: str) -> A | None:
+        known = self._uow.tracked.get((self._mapper.kind, ident))
+        if known is not None:
+            return known.item  # type: ignore[return-value]
+        rows = self._uow.tx.select(self._mapper.kind, {"id": ident})
+        return self._load(rows[0]) if rows else None
+
+    def all(self, **filters: Any) -> builtins.list[A]:
+        return [self._load(r) for r in self._uow.tx.select(self._mapper.kind, filters)]
+
+    def list(self, page: Page, **filters: Any) -> Listing[A]:
+        rows = self._uow.tx.select(self._mapper.kind, filters, page)
+        total = self._uow.tx.count(self._mapper.kind, filters)
+        return Listing([self._load(r) for r in rows], total, page)
+
+    def count(self, **filters: Any) -> int:
+        return self._uow.tx.count(self._mapper.kind, filters)
+
+    def _load(self, row: Row) -> A:
+        key = (self._mapper.kind, row["id"])
+        known = self._uow.tracked.get(key)
+        if known is not None:
+            return known.item  # type: ignore[return-value]
+        item = self._mapper.from_row(row)
+        snapshot = self._mapper.to_row(item)
+        self._uow.tracked[key] = _Tracked(item, self._mapper, snapshot)
+        return item
+
+
+class TrackingUnitOfWork:
+    """Subclasses give ``_begin()``; everything else is shared."""
+
+    producers: TrackingRepository[Producer]
+    machines: TrackingRepository[Machine]
+    designs: TrackingRepository[Design]
+    orders: TrackingRepository[Order]
+    jobs: TrackingRepository[Job]
+    api_keys: TrackingRepository[ApiKey]
+
+    def __init__(self) -> None:
+        self.tracked: dict[tuple[str, str], _Tracked] = {}
+        self._tx: Transaction | None = None
+        self._committed_events: list[Event] = []
+
+    def _begin(self) -> Transaction:
+        raise NotImplementedError
+
+    @property
+    def tx(self) -> Transaction:
+        if self._tx is None:
+            raise RuntimeError("use the unit of work inside 'with uow:'")
+        return self._tx
+
+    def __enter__(self) -> Self:
+        if self._tx is not None:
+            raise RuntimeError("this unit of work is already open")
+        self.tracked = {}
+        self._tx = self._begin()
+        self.producers = TrackingRepository(self, PRODUCERS)
+        self.machines = TrackingRepository(self, MACHINES)
+        self.designs = TrackingRepository(self, DESIGNS)
+        self.orders = TrackingRepository(self, ORDERS)
+        self.jobs = TrackingRepository(self, JOBS)
+        self.api_keys = TrackingRepository(self, API_KEYS)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._tx is not None:
+                self._tx.rollback()
+        finally:
+            self._tx = None
+            self.tracked = {}
+
+    def commit(self) -> None:
+        tx = self.tx
+        events: list[Event] = []
+        bumped: list[Aggregate] = []
+        try:
+            entries = sorted(self.tracked.items(), key=lambda kv: WRITE_ORDER[kv[0][0]])
+            for (kind, ident), entry in entries:
+                row = entry.mapper.to_row(entry.item)
+                if entry.snapshot is None:
+                    tx.insert(kind, {**row, "version": 1})
+                    bumped.append(entry.item)
+                elif row != entry.snapshot:
+                    if not tx.update(
+                        kind, {**row, "version": entry.item.version + 1}, entry.item.version
+                    ):
+                        raise StaleUpdate(kind.rstrip("s").replace("_", " "), ident)
+                    bumped.append(entry.item)
+                events.extend(entry.item.events)
+            events.sort(key=lambda e: e.at)
+            tx.append_events(events)
+            tx.commit()
+        except BaseException:
+            tx.rollback()
+            self._tx = None
+            self.tracked = {}
+            raise
+        for item in bumped:
+            item.version += 1
+        for entry in self.tracked.values():
+            entry.item.events.clear()
+            entry.snapshot = entry.mapper.to_row(entry.item)
+        self._committed_events.extend(events)
+        self._tx = self._begin()
+
+    def rollback(self) -> None:
+        self.tx.rollback()
+        self.tracked = {}
+        self._tx = self._begin()
+
+    def collect_events(self) -> Iterator[Event]:
+        while self._committed_events:
+            yield self._committed_events.pop(0)

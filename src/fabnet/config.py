@@ -1,0 +1,26 @@
+"""Settings: the only place that reads the environment (prefix ``FABNET_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FABNET_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".fabnet"), description="where the SQLite file and designs live"
+    )
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in data_dir")
+    offer_ttl_s: float = Field(default=4 * 3600.0, gt=0)
+    horizon_days: float = Field(default=30.0, gt=0, le=365)
+    max_design_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    max_triangles: int = Field(default=2_000_000, gt=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'fabnet.sqlite'}"

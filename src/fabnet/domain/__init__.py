@@ -1,0 +1,1 @@
+"""Plain-Python core: ids, units, entities, state machines, events and errors."""

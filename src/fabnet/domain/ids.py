@@ -1,0 +1,26 @@
+"""Every id has its own type. Ids are short strings with a kind prefix (``ord_``...)."""
+
+from __future__ import annotations
+
+from typing import NewType
+
+ProducerId = NewType("ProducerId", str)
+MachineId = NewType("MachineId", str)
+DesignId = NewType("DesignId", str)  # the SHA-256 of the design's bytes, hex
+OrderId = NewType("OrderId", str)
+LineId = NewType("LineId", str)
+JobId = NewType("JobId", str)
+PrincipalId = NewType("PrincipalId", str)  # who holds an API key: a consumer, producer, operator
+ApiKeyId = NewType("ApiKeyId", str)
+EventId = NewType("EventId", str)
+
+PREFIXES = {
+    "producer": "prd",
+    "machine": "mch",
+    "order": "ord",
+    "line": "lin",
+    "job": "job",
+    "principal": "usr",
+    "key": "key",
+    "event": "evt",
+}

@@ -1,0 +1,132 @@
+"""Jobs: a number of units of one order line on one machine, and their state machine.
+
+::
+
+    offered --> accepted --> queued --> running --> done
+       |            |           |          +------> failed
+       |            +-----------+----------+------> failed | cancelled
+       +--> declined | expired | cancelled
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fabnet.domain.aggregate import Aggregate
+from fabnet.domain.errors import InvalidInput, InvalidTransition
+from fabnet.domain.events import (
+    JobAccepted,
+    JobCancelled,
+    JobDeclined,
+    JobDone,
+    JobEvent,
+    JobExpired,
+    JobFailed,
+    JobOffered,
+    JobQueued,
+    JobStarted,
+)
+from fabnet.domain.ids import DesignId, JobId, LineId, MachineId, OrderId, ProducerId
+from fabnet.domain.states import JOB_LIVE, JOB_MOVES, JobState
+
+
+@dataclass(kw_only=True)
+class Job(Aggregate):
+    id: JobId
+    order_id: OrderId
+    line_id: LineId
+    design_id: DesignId
+    machine_id: MachineId
+    producer_id: ProducerId
+    material: str
+    units: int
+    unit_time_s: float  # machine time of one unit on this machine
+    due: datetime  # the line's deadline
+    offered_at: datetime
+    expires_at: datetime  # an offer not accepted by then expires
+    state: JobState = JobState.OFFERED
+    updated_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    units_made: int = 0
+    note: str = ""  # decline reason, failure cause, cancel reason
+
+    def __post_init__(self) -> None:
+        if self.units < 1:
+            raise InvalidInput("units", "a job holds at least one unit")
+
+    def offered(self) -> Job:
+        """Mark a newly built job as offered to its producer (raises its event); returns it."""
+        self.updated_at = self.offered_at
+        self.events.append(self._event(JobOffered, self.offered_at))
+        return self
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in JOB_LIVE
+
+    @property
+    def units_open(self) -> int:
+        """Units this job holds that are neither made nor given back."""
+        return self.units - self.units_made if self.is_live else 0
+
+    def accept(self, at: datetime) -> None:
+        self._move(JobState.ACCEPTED, at)
+        self.events.append(self._event(JobAccepted, at))
+
+    def decline(self, at: datetime, reason: str = "") -> None:
+        self._move(JobState.DECLINED, at, reason)
+        self.events.append(self._event(JobDeclined, at, reason=reason))
+
+    def expire(self, at: datetime) -> None:
+        self._move(JobState.EXPIRED, at)
+        self.events.append(self._event(JobExpired, at))
+
+    def queue(self, at: datetime) -> None:
+        self._move(JobState.QUEUED, at)
+        self.events.append(self._event(JobQueued, at))
+
+    def start(self, at: datetime) -> None:
+        self._move(JobState.RUNNING, at)
+        self.started_at = at
+        self.events.append(self._event(JobStarted, at))
+
+    def finish(self, at: datetime) -> None:
+        self._move(JobState.DONE, at)
+        self.units_made = self.units
+        self.finished_at = at
+        self.events.append(self._event(JobDone, at, units_made=self.units))
+
+    def fail(self, at: datetime, cause: str, units_made: int = 0) -> None:
+        if not 0 <= units_made < self.units:
+            raise InvalidInput("units_made", f"must be in 0..{self.units - 1} for a failed job")
+        self._move(JobState.FAILED, at, cause)
+        self.units_made = units_made
+        self.finished_at = at
+        self.events.append(self._event(JobFailed, at, units_made=units_made, cause=cause))
+
+    def cancel(self, at: datetime, reason: str = "") -> None:
+        self._move(JobState.CANCELLED, at, reason)
+        self.finished_at = at
+        self.events.append(self._event(JobCancelled, at, reason=reason))
+
+    def _move(self, target: JobState, at: datetime, note: str = "") -> None:
+        if target not in JOB_MOVES[self.state]:
+            raise InvalidTransition("job", self.id, self.state, target)
+        self.state = target
+        self.updated_at = at
+        if note:
+            self.note = note[:500]
+
+    def _event(self, cls: type[JobEvent], at: datetime, **extra: object) -> JobEvent:
+        return cls(
+            at=at,
+            job_id=self.id,
+            order_id=self.order_id,
+            line_id=self.line_id,
+            machine_id=self.machine_id,
+            producer_id=self.producer_id,
+            units=self.units,
+            **extra,
+        )

@@ -1,0 +1,125 @@
+"""Producers (facilities) and their machines."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fabnet.domain.aggregate import Aggregate
+from fabnet.domain.capabilities import MATERIALS, Process
+from fabnet.domain.errors import InvalidInput
+from fabnet.domain.events import MachineAdded, MachineStatusChanged, ProducerRegistered
+from fabnet.domain.ids import MachineId, ProducerId
+from fabnet.domain.states import FacilityStatus, MachineStatus
+from fabnet.domain.units import Box, Place
+
+SECONDS_PER_DAY = 86_400
+
+
+@dataclass(kw_only=True)
+class Producer(Aggregate):
+    """A facility (OKW ``ManufacturingFacility``): a home maker, a shop or a factory."""
+
+    id: ProducerId
+    name: str
+    place: Place
+    address: str = ""
+    status: FacilityStatus = FacilityStatus.ACTIVE
+    certifications: tuple[str, ...] = ()
+    external_ref: str = ""  # the id a record had where it came from (OKW import)
+    jobs_done: int = 0
+    jobs_failed: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise InvalidInput("name", "must not be empty")
+
+    @property
+    def reliability(self) -> float:
+        """Posterior mean success rate under a uniform Beta(1, 1) prior (Laplace's rule)."""
+        return (self.jobs_done + 1) / (self.jobs_done + self.jobs_failed + 2)
+
+    @property
+    def accepts_work(self) -> bool:
+        return self.status is FacilityStatus.ACTIVE
+
+    def registered(self, at: datetime) -> Producer:
+        self.events.append(ProducerRegistered(at=at, producer_id=self.id, name=self.name))
+        return self
+
+    def record_outcome(self, *, succeeded: bool) -> None:
+        if succeeded:
+            self.jobs_done += 1
+        else:
+            self.jobs_failed += 1
+
+
+@dataclass(kw_only=True)
+class Machine(Aggregate):
+    """One machine of a producer. Capacity comes from its hours per day and speed."""
+
+    id: MachineId
+    producer_id: ProducerId
+    name: str
+    process: Process
+    make: str = ""
+    model: str = ""
+    build_volume: Box
+    materials: tuple[str, ...]  # what it can work now (loaded or stocked)
+    nozzle_mm: float | None = None
+    hours_per_day: float = 20.0  # hours a day the owner lets it run
+    speed_factor: float = 1.0  # 1.0 = as fast as the reference machine of a design's estimate
+    status: MachineStatus = MachineStatus.IDLE
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise InvalidInput("name", "must not be empty")
+        for material in self.materials:
+            if material not in MATERIALS[self.process]:
+                raise InvalidInput(
+                    "materials", f"{material!r} is not a {self.process.value} material"
+                )
+        if not (math.isfinite(self.hours_per_day) and 0 < self.hours_per_day <= 24):
+            raise InvalidInput("hours_per_day", "must be in (0, 24]")
+        if not (math.isfinite(self.speed_factor) and 0 < self.speed_factor <= 100):
+            raise InvalidInput("speed_factor", "must be in (0, 100]")
+        if self.nozzle_mm is not None and not (0 < self.nozzle_mm <= 10):
+            raise InvalidInput("nozzle_mm", "must be in (0, 10] mm")
+
+    def added(self, at: datetime) -> Machine:
+        self.events.append(
+            MachineAdded(
+                at=at, machine_id=self.id, producer_id=self.producer_id, process=self.process
+            )
+        )
+        return self
+
+    @property
+    def available(self) -> bool:
+        return self.status in (MachineStatus.IDLE, MachineStatus.BUSY)
+
+    def can_make(self, process: Process, material: str, size: Box) -> bool:
+        return (
+            self.process is process
+            and material in self.materials
+            and size.fits_in(self.build_volume)
+        )
+
+    def units_per_day(self, print_time_s: float) -> int:
+        """Whole units of a part (reference time ``print_time_s``) it makes in one day."""
+        return int(self.hours_per_day * 3600 * self.speed_factor // print_time_s)
+
+    def unit_time_s(self, print_time_s: float) -> float:
+        return print_time_s / self.speed_factor
+
+    def set_status(self, status: MachineStatus, at: datetime) -> None:
+        if status is self.status:
+            return
+        self.status = status
+        self.events.append(
+            MachineStatusChanged(
+                at=at, machine_id=self.id, producer_id=self.producer_id, status=status
+            )
+        )

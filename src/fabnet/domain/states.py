@@ -1,0 +1,79 @@
+"""The catalogue of state names, and the moves each state machine allows."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobState(StrEnum):
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+JOB_MOVES: dict[JobState, frozenset[JobState]] = {
+    JobState.OFFERED: frozenset(
+        {JobState.ACCEPTED, JobState.DECLINED, JobState.EXPIRED, JobState.CANCELLED}
+    ),
+    JobState.ACCEPTED: frozenset({JobState.QUEUED, JobState.FAILED, JobState.CANCELLED}),
+    JobState.QUEUED: frozenset({JobState.RUNNING, JobState.FAILED, JobState.CANCELLED}),
+    JobState.RUNNING: frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED}),
+    JobState.DONE: frozenset(),
+    JobState.FAILED: frozenset(),
+    JobState.CANCELLED: frozenset(),
+    JobState.DECLINED: frozenset(),
+    JobState.EXPIRED: frozenset(),
+}
+
+JOB_LIVE = frozenset({JobState.OFFERED, JobState.ACCEPTED, JobState.QUEUED, JobState.RUNNING})
+JOB_FINAL = frozenset(set(JobState) - JOB_LIVE)
+
+
+class OrderState(StrEnum):
+    PLACED = "placed"  # accepted, nothing planned yet
+    PLANNED = "planned"  # every unit is in a job or made
+    IN_PRODUCTION = "in_production"  # at least one unit made
+    FULFILLED = "fulfilled"  # every unit made
+    CANCELLED = "cancelled"
+
+
+ORDER_MOVES: dict[OrderState, frozenset[OrderState]] = {
+    OrderState.PLACED: frozenset(
+        {OrderState.PLANNED, OrderState.IN_PRODUCTION, OrderState.CANCELLED}
+    ),
+    OrderState.PLANNED: frozenset(
+        {OrderState.PLACED, OrderState.IN_PRODUCTION, OrderState.FULFILLED, OrderState.CANCELLED}
+    ),
+    OrderState.IN_PRODUCTION: frozenset({OrderState.FULFILLED, OrderState.CANCELLED}),
+    OrderState.FULFILLED: frozenset(),
+    OrderState.CANCELLED: frozenset(),
+}
+
+
+class MachineStatus(StrEnum):
+    IDLE = "idle"
+    BUSY = "busy"
+    PAUSED = "paused"
+    OFFLINE = "offline"
+    MAINTENANCE = "maintenance"
+
+
+class FacilityStatus(StrEnum):
+    """Open Know-Where facility statuses."""
+
+    ACTIVE = "active"
+    PLANNED = "planned"
+    TEMPORARY_CLOSURE = "temporary_closure"
+    CLOSED = "closed"
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    CONSUMER = "consumer"
+    PRODUCER = "producer"

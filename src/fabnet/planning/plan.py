@@ -1,0 +1,51 @@
+"""The result of a solve: assignments, unmet demand with reasons, and totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    line_id: str
+    machine_id: str
+    producer_id: str
+    units: int
+    distance_km: float
+    finish_s: float  # estimated end of the last unit, seconds from the problem's start
+    late: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Unmet:
+    line_id: str
+    units: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    assignments: tuple[Assignment, ...]
+    unmet: tuple[Unmet, ...]
+    solver: str
+    stats: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def units_assigned(self) -> int:
+        return sum(a.units for a in self.assignments)
+
+    @property
+    def units_unmet(self) -> int:
+        return sum(u.units for u in self.unmet)
+
+    @property
+    def unit_km(self) -> float:
+        """Units times producer-to-destination distance: the transport part of the cost."""
+        return sum(a.units * a.distance_km for a in self.assignments)
+
+    @property
+    def units_late(self) -> int:
+        return sum(a.units for a in self.assignments if a.late)
+
+    def is_complete(self) -> bool:
+        return not self.unmet

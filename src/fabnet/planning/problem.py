@@ -1,0 +1,85 @@
+"""The planning problem: demand (order lines) and supply (machines), frozen."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from fabnet.domain.capabilities import Process
+from fabnet.domain.errors import InvalidInput
+from fabnet.domain.units import Box, Place
+
+SECONDS_PER_DAY = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Demand:
+    """Units of one order line still to be placed on machines."""
+
+    line_id: str
+    order_id: str
+    process: Process
+    material: str
+    size: Box
+    units: int
+    unit_time_s: float  # reference print time of one unit
+    due_s: float  # deadline, seconds from the problem's start
+    destination: Place
+    priority: int = 0
+    excluded_machines: frozenset[str] = frozenset()  # machines that declined or failed it
+
+    def __post_init__(self) -> None:
+        if self.units < 0:
+            raise InvalidInput("units", "must be >= 0")
+        if not (math.isfinite(self.unit_time_s) and self.unit_time_s > 0):
+            raise InvalidInput("unit_time_s", "must be > 0")
+
+
+@dataclass(frozen=True, slots=True)
+class Supply:
+    """One machine and the time it still has."""
+
+    machine_id: str
+    producer_id: str
+    process: Process
+    materials: frozenset[str]
+    build_volume: Box
+    place: Place
+    seconds_per_day: float  # machine time available per day
+    speed_factor: float = 1.0
+    busy_s: float = 0.0  # machine time already promised to live jobs
+    reliability: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.seconds_per_day <= SECONDS_PER_DAY:
+            raise InvalidInput("seconds_per_day", f"must be in (0, {SECONDS_PER_DAY:.0f}]")
+
+    def can_make(self, demand: Demand) -> bool:
+        return (
+            self.process is demand.process
+            and demand.material in self.materials
+            and demand.size.fits_in(self.build_volume)
+            and self.machine_id not in demand.excluded_machines
+        )
+
+    def capacity_s(self, until_s: float) -> float:
+        """Machine time available from the start until ``until_s`` (fluid model)."""
+        return max(0.0, until_s) / SECONDS_PER_DAY * self.seconds_per_day
+
+
+@dataclass(frozen=True)
+class Problem:
+    demands: tuple[Demand, ...]
+    supplies: tuple[Supply, ...]
+    horizon_s: float = 30 * SECONDS_PER_DAY  # no job may end later than this
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.horizon_s > 0:
+            raise InvalidInput("horizon_s", "must be > 0")
+        ids = [s.machine_id for s in self.supplies]
+        if len(ids) != len(set(ids)):
+            raise InvalidInput("supplies", "machine ids must be unique")
+        lines = [d.line_id for d in self.demands]
+        if len(lines) != len(set(lines)):
+            raise InvalidInput("demands", "line ids must be unique")

@@ -1,0 +1,129 @@
+"""Solvers behind one seam. The first: greedy nearest capable machine with capacity.
+
+Greedy takes lines by priority, then earliest deadline, and fills each from its nearest
+capable machines: first with units that finish before the deadline, then (late) with
+units that finish within the horizon. It is fast and never over-fills a machine, and it
+stays as the baseline the optimising planner is measured against.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fabnet.planning.plan import Assignment, Plan, Unmet
+from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, Supply
+
+Stop = Callable[[], bool]
+
+
+def never() -> bool:
+    return False
+
+
+def solve(problem: Problem, *, stop: Stop = never, seed: int = 0, solver: str = "greedy") -> Plan:
+    """Solve ``problem``. ``stop`` is polled between lines; ``seed`` breaks ties."""
+    if solver != "greedy":
+        raise ValueError(f"unknown solver {solver!r}; known: greedy")
+    return _Greedy(problem, stop, seed).run()
+
+
+@dataclass
+class _Load:
+    supply: Supply
+    used_s: float
+
+    def finish_day_s(self, extra_s: float) -> float:
+        """When (seconds from start) the machine ends ``extra_s`` more work after its load."""
+        return (self.used_s + extra_s) / self.supply.seconds_per_day * SECONDS_PER_DAY
+
+    def units_until(self, until_s: float, unit_s: float) -> int:
+        room = self.supply.capacity_s(until_s) - self.used_s
+        return max(0, int(room // unit_s + 1e-9))
+
+
+class _Greedy:
+    def __init__(self, problem: Problem, stop: Stop, seed: int) -> None:
+        self.problem = problem
+        self.stop = stop
+        self.seed = seed
+        self.loads = {s.machine_id: _Load(s, s.busy_s) for s in problem.supplies}
+
+    def run(self) -> Plan:
+        started = time.perf_counter()
+        assignments: list[Assignment] = []
+        unmet: list[Unmet] = []
+        order = sorted(self.problem.demands, key=lambda d: (-d.priority, d.due_s, d.line_id))
+        for demand in order:
+            if demand.units == 0:
+                continue
+            if self.stop():
+                unmet.append(Unmet(demand.line_id, demand.units, "planning stopped early"))
+                continue
+            placed, reason = self._place(demand)
+            assignments.extend(placed)
+            left = demand.units - sum(a.units for a in placed)
+            if left:
+                unmet.append(Unmet(demand.line_id, left, reason))
+        return Plan(
+            assignments=tuple(assignments),
+            unmet=tuple(unmet),
+            solver="greedy",
+            stats={"solve_s": time.perf_counter() - started},
+        )
+
+    def _place(self, demand: Demand) -> tuple[list[Assignment], str]:
+        capable = [load for load in self.loads.values() if load.supply.can_make(demand)]
+        if not capable:
+            return [], self._why_none(demand)
+        capable.sort(
+            key=lambda load: (
+                load.supply.place.distance_km(demand.destination),
+                load.supply.machine_id,
+            )
+        )
+        units_by_machine: dict[str, int] = {}
+        left = demand.units
+        for until_s in (demand.due_s, self.problem.horizon_s):
+            for load in capable:
+                if left == 0:
+                    break
+                unit_s = demand.unit_time_s / load.supply.speed_factor
+                take = min(left, load.units_until(until_s, unit_s))
+                if take:
+                    load.used_s += take * unit_s
+                    units_by_machine[load.supply.machine_id] = (
+                        units_by_machine.get(load.supply.machine_id, 0) + take
+                    )
+                    left -= take
+        placed = []
+        for load in capable:
+            units = units_by_machine.get(load.supply.machine_id, 0)
+            if units:
+                finish_s = load.finish_day_s(0.0)
+                placed.append(
+                    Assignment(
+                        line_id=demand.line_id,
+                        machine_id=load.supply.machine_id,
+                        producer_id=load.supply.producer_id,
+                        units=units,
+                        distance_km=load.supply.place.distance_km(demand.destination),
+                        finish_s=finish_s,
+                        late=finish_s > demand.due_s,
+                    )
+                )
+        reason = "" if left == 0 else "not enough machine capacity within the planning horizon"
+        return placed, reason
+
+    def _why_none(self, demand: Demand) -> str:
+        supplies = self.problem.supplies
+        same_process = [s for s in supplies if s.process is demand.process]
+        if not same_process:
+            return f"no available machine does {demand.process.value}"
+        with_material = [s for s in same_process if demand.material in s.materials]
+        if not with_material:
+            return f"no available {demand.process.value} machine works {demand.material}"
+        if not any(demand.size.fits_in(s.build_volume) for s in with_material):
+            return "the part fits in no available machine's build volume"
+        return "every capable machine has declined or failed this line"

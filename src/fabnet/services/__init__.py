@@ -1,0 +1,1 @@
+"""Use cases. Each handler is one transaction; every outside system is a port."""

@@ -1,0 +1,182 @@
+"""The catalogue of commands: what callers ask fabnet to do (imperative names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fabnet.domain.access import Principal
+from fabnet.domain.states import FacilityStatus, MachineStatus, Role
+
+
+class Command:
+    """Marker base class."""
+
+
+@dataclass(frozen=True)
+class MachineSpec:
+    name: str
+    process: str
+    materials: tuple[str, ...]
+    build_volume_mm: tuple[float, float, float]
+    make: str = ""
+    model: str = ""
+    nozzle_mm: float | None = None
+    hours_per_day: float = 20.0
+    speed_factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class FacilitySpec:
+    """A producer with its machines, as an OKW record or an API body describes it."""
+
+    name: str
+    lat: float
+    lon: float
+    address: str = ""
+    status: FacilityStatus = FacilityStatus.ACTIVE
+    certifications: tuple[str, ...] = ()
+    external_ref: str = ""
+    machines: tuple[MachineSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class RegisterProducer(Command):
+    actor: Principal
+    facility: FacilitySpec
+
+
+@dataclass(frozen=True)
+class ImportFacilities(Command):
+    """Create or update producers by ``external_ref``; same input twice changes nothing."""
+
+    actor: Principal
+    facilities: tuple[FacilitySpec, ...]
+
+
+@dataclass(frozen=True)
+class UpdateProducer(Command):
+    actor: Principal
+    producer_id: str
+    name: str | None = None
+    status: FacilityStatus | None = None
+    certifications: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class AddMachine(Command):
+    actor: Principal
+    producer_id: str
+    machine: MachineSpec
+
+
+@dataclass(frozen=True)
+class SetMachineStatus(Command):
+    actor: Principal
+    machine_id: str
+    status: MachineStatus
+
+
+@dataclass(frozen=True)
+class RegisterDesign(Command):
+    actor: Principal
+    filename: str
+    data: bytes
+    name: str
+    process: str
+    materials: tuple[str, ...]
+    print_time_s: float
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    design_id: str
+    material: str
+    quantity: int
+    deadline: datetime
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class PlaceOrder(Command):
+    actor: Principal
+    lines: tuple[LineRequest, ...]
+    priority: int = 0
+    reference: str = ""
+    plan: bool = True  # plan at once (the default) or leave it for a later PlanOrders
+
+
+@dataclass(frozen=True)
+class CancelOrder(Command):
+    actor: Principal
+    order_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PlanOrders(Command):
+    """Plan the unallocated units of these orders (all open orders when empty)."""
+
+    order_ids: tuple[str, ...] = ()
+    solver: str = "greedy"
+
+
+@dataclass(frozen=True)
+class AcceptJob(Command):
+    actor: Principal
+    job_id: str
+
+
+@dataclass(frozen=True)
+class DeclineJob(Command):
+    actor: Principal
+    job_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class QueueJob(Command):
+    actor: Principal
+    job_id: str
+
+
+@dataclass(frozen=True)
+class StartJob(Command):
+    actor: Principal
+    job_id: str
+
+
+@dataclass(frozen=True)
+class FinishJob(Command):
+    actor: Principal
+    job_id: str
+
+
+@dataclass(frozen=True)
+class FailJob(Command):
+    actor: Principal
+    job_id: str
+    cause: str
+    units_made: int = 0
+
+
+@dataclass(frozen=True)
+class CancelJob(Command):
+    actor: Principal
+    job_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ExpireOffers(Command):
+    """Expire every offer whose time ran out (a scheduler calls this)."""
+
+
+@dataclass(frozen=True)
+class CreateApiKey(Command):
+    name: str
+    role: Role
+    producer_id: str | None = None
+    principal_id: str | None = None  # defaults to a new principal (a new consumer, say)
+    extra: dict[str, str] = field(default_factory=dict)

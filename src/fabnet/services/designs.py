@@ -1,0 +1,62 @@
+"""Designs: register a mesh by its content hash."""
+
+from __future__ import annotations
+
+from fabnet.domain.capabilities import parse_material, parse_process
+from fabnet.domain.designs import Design, content_id
+from fabnet.domain.errors import InvalidInput, PayloadTooLarge
+from fabnet.domain.ids import DesignId
+from fabnet.domain.units import Box
+from fabnet.services.commands import RegisterDesign
+from fabnet.services.ports import BlobStore, Clock, MeshAnalyzer, Policy, UnitOfWork
+
+MAX_PRINT_TIME_S = 30 * 86_400.0
+
+
+def register_design(
+    cmd: RegisterDesign,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    blobs: BlobStore,
+    mesh: MeshAnalyzer,
+    policy: Policy,
+) -> DesignId:
+    """Validate, analyse and store a design. The same bytes twice give the same id and
+    store nothing new. Everything is checked before anything is written."""
+    if len(cmd.data) > policy.max_design_bytes:
+        raise PayloadTooLarge("file", policy.max_design_bytes)
+    process = parse_process(cmd.process)
+    materials = tuple(
+        parse_material(m, process, f"materials[{i}]") for i, m in enumerate(cmd.materials)
+    )
+    if not materials:
+        raise InvalidInput("materials", "name at least one material")
+    if not 0 < cmd.print_time_s <= MAX_PRINT_TIME_S:
+        raise InvalidInput("print_time_s", f"must be in (0, {MAX_PRINT_TIME_S:.0f}] seconds")
+    name = cmd.name.strip() or cmd.filename
+    if len(name) > 200:
+        raise InvalidInput("name", "at most 200 characters")
+    design_id = content_id(cmd.data)
+    with uow:
+        if uow.designs.find(design_id) is not None:
+            return design_id
+        info = mesh.analyse(cmd.filename, cmd.data)
+        design = Design(
+            id=design_id,
+            name=name,
+            filename=cmd.filename[-255:],
+            media_type=info.media_type,
+            size_bytes=len(cmd.data),
+            process=process,
+            materials=materials,
+            bbox=Box(*info.bbox_mm),
+            triangles=info.triangles,
+            print_time_s=cmd.print_time_s,
+            owner_id=cmd.actor.id,
+            created_at=clock.now(),
+        )
+        blobs.put(design_id, cmd.data)  # content-addressed: a retry rewrites the same file
+        uow.designs.add(design.registered())
+        uow.commit()
+    return design_id

@@ -1,0 +1,142 @@
+"""Jobs through their life: accept, decline, expire, queue, start, finish, fail, cancel.
+
+Every move keeps the order's unit bookkeeping in step, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fabnet.domain.access import Principal
+from fabnet.domain.errors import NotFound
+from fabnet.domain.ids import JobId
+from fabnet.domain.jobs import Job
+from fabnet.domain.orders import Order
+from fabnet.domain.states import JobState, MachineStatus
+from fabnet.services.commands import (
+    AcceptJob,
+    CancelJob,
+    DeclineJob,
+    ExpireOffers,
+    FailJob,
+    FinishJob,
+    QueueJob,
+    StartJob,
+)
+from fabnet.services.ports import Clock, UnitOfWork
+
+
+def release_job_units(
+    order: Order, job: Job, units: int, at: datetime, *, failed: bool = False
+) -> None:
+    if units:
+        order.release(job.line_id, units, at, failed=failed)
+
+
+def _own_job(uow: UnitOfWork, actor: Principal, job_id: str) -> Job:
+    job = uow.jobs.find(job_id)
+    if job is None or not actor.owns_producer(job.producer_id):
+        raise NotFound("job", job_id)
+    return job
+
+
+def _step(
+    uow: UnitOfWork, actor: Principal, job_id: str, move: Callable[[Job, Order], None]
+) -> JobId:
+    with uow:
+        job = _own_job(uow, actor, job_id)
+        order = uow.orders.get(job.order_id)
+        move(job, order)
+        uow.commit()
+    return job.id
+
+
+def accept_job(cmd: AcceptJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
+    return _step(uow, cmd.actor, cmd.job_id, lambda job, _: job.accept(clock.now()))
+
+
+def decline_job(cmd: DeclineJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
+    def move(job: Job, order: Order) -> None:
+        now = clock.now()
+        units = job.units_open
+        job.decline(now, cmd.reason)
+        release_job_units(order, job, units, now)
+
+    return _step(uow, cmd.actor, cmd.job_id, move)
+
+
+def queue_job(cmd: QueueJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
+    return _step(uow, cmd.actor, cmd.job_id, lambda job, _: job.queue(clock.now()))
+
+
+def start_job(cmd: StartJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
+    def move(job: Job, _: Order) -> None:
+        now = clock.now()
+        job.start(now)
+        uow.machines.get(job.machine_id).set_status(MachineStatus.BUSY, now)
+
+    return _step(uow, cmd.actor, cmd.job_id, move)
+
+
+def _machine_done(uow: UnitOfWork, job: Job, at: datetime) -> None:
+    machine = uow.machines.get(job.machine_id)
+    running = uow.jobs.count(machine_id=machine.id, state=JobState.RUNNING.value)
+    if machine.status is MachineStatus.BUSY and running == 0:
+        machine.set_status(MachineStatus.IDLE, at)
+
+
+def finish_job(cmd: FinishJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
+    def move(job: Job, order: Order) -> None:
+        now = clock.now()
+        units = job.units_open
+        job.finish(now)
+        if order.is_open:
+            order.complete(job.line_id, units, now)
+        uow.producers.get(job.producer_id).record_outcome(succeeded=True)
+        _machine_done(uow, job, now)
+
+    return _step(uow, cmd.actor, cmd.job_id, move)
+
+
+def fail_job(cmd: FailJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
+    def move(job: Job, order: Order) -> None:
+        now = clock.now()
+        open_units = job.units_open
+        job.fail(now, cmd.cause, cmd.units_made)
+        if order.is_open:
+            order.complete(job.line_id, cmd.units_made, now)
+            release_job_units(order, job, open_units - cmd.units_made, now, failed=True)
+        uow.producers.get(job.producer_id).record_outcome(succeeded=False)
+        _machine_done(uow, job, now)
+
+    return _step(uow, cmd.actor, cmd.job_id, move)
+
+
+def cancel_job(cmd: CancelJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
+    def move(job: Job, order: Order) -> None:
+        now = clock.now()
+        units = job.units_open
+        was_running = job.state is JobState.RUNNING
+        job.cancel(now, cmd.reason)
+        if order.is_open:
+            release_job_units(order, job, units, now)
+        if was_running:
+            _machine_done(uow, job, now)
+
+    return _step(uow, cmd.actor, cmd.job_id, move)
+
+
+def expire_offers(cmd: ExpireOffers, *, uow: UnitOfWork, clock: Clock) -> list[JobId]:
+    now = clock.now()
+    expired = []
+    with uow:
+        for job in uow.jobs.all(state=JobState.OFFERED.value, expires_at__lte=now):
+            order = uow.orders.get(job.order_id)
+            units = job.units_open
+            job.expire(now)
+            if order.is_open:
+                release_job_units(order, job, units, now)
+            expired.append(job.id)
+        uow.commit()
+    return expired

@@ -1,0 +1,81 @@
+"""Orders: place and cancel."""
+
+from __future__ import annotations
+
+from fabnet.domain.errors import DuplicateOrder, Forbidden, InvalidInput, NotFound
+from fabnet.domain.ids import PREFIXES, DesignId, LineId, OrderId
+from fabnet.domain.orders import Order, OrderLine
+from fabnet.domain.states import Role
+from fabnet.domain.units import Place
+from fabnet.services.commands import CancelOrder, PlaceOrder
+from fabnet.services.jobs import release_job_units
+from fabnet.services.ports import Clock, IdSource, UnitOfWork
+
+MAX_LINES = 1000
+
+
+def place_order(cmd: PlaceOrder, *, uow: UnitOfWork, clock: Clock, ids: IdSource) -> OrderId:
+    if cmd.actor.role not in (Role.CONSUMER, Role.OPERATOR):
+        raise Forbidden("only consumers and operators place orders")
+    if not 1 <= len(cmd.lines) <= MAX_LINES:
+        raise InvalidInput("lines", f"an order has 1 to {MAX_LINES} lines")
+    if len(cmd.reference) > 200:
+        raise InvalidInput("reference", "at most 200 characters")
+    now = clock.now()
+    with uow:
+        if cmd.reference and uow.orders.count(consumer_id=cmd.actor.id, reference=cmd.reference):
+            raise DuplicateOrder(cmd.reference)
+        lines = []
+        for i, req in enumerate(cmd.lines):
+            design = uow.designs.find(req.design_id)
+            if design is None:
+                raise InvalidInput(f"lines[{i}].design_id", f"no design {req.design_id!r}")
+            material = req.material.strip().upper()
+            if material not in design.materials:
+                raise InvalidInput(
+                    f"lines[{i}].material",
+                    f"{req.material!r} is not a material of this design "
+                    f"({', '.join(design.materials)})",
+                )
+            try:
+                destination = Place(req.lat, req.lon)
+                lines.append(
+                    OrderLine(
+                        id=LineId(ids.new(PREFIXES["line"])),
+                        design_id=DesignId(design.id),
+                        process=design.process,
+                        material=material,
+                        quantity=req.quantity,
+                        deadline=req.deadline,
+                        destination=destination,
+                    )
+                )
+            except InvalidInput as exc:
+                raise InvalidInput(f"lines[{i}].{exc.field}", exc.problem) from None
+        order = Order.place(
+            id=OrderId(ids.new(PREFIXES["order"])),
+            consumer_id=cmd.actor.id,
+            lines=lines,
+            at=now,
+            priority=cmd.priority,
+            reference=cmd.reference,
+        )
+        uow.orders.add(order)
+        uow.commit()
+    return order.id
+
+
+def cancel_order(cmd: CancelOrder, *, uow: UnitOfWork, clock: Clock) -> OrderId:
+    now = clock.now()
+    with uow:
+        order = uow.orders.find(cmd.order_id)
+        if order is None or not cmd.actor.owns_order(order.consumer_id):
+            raise NotFound("order", cmd.order_id)
+        for job in uow.jobs.all(order_id=order.id):
+            if job.is_live:
+                units = job.units_open
+                job.cancel(now, cmd.reason or "order cancelled")
+                release_job_units(order, job, units, now)
+        order.cancel(now)
+        uow.commit()
+    return order.id

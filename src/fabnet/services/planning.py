@@ -1,0 +1,137 @@
+"""Turn open demand into job offers: build a Problem from the store, solve, offer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from fabnet.domain.designs import Design
+from fabnet.domain.ids import PREFIXES, DesignId, JobId, MachineId, ProducerId
+from fabnet.domain.jobs import Job
+from fabnet.domain.orders import Order, OrderLine
+from fabnet.domain.producers import Machine, Producer
+from fabnet.domain.states import JOB_LIVE, FacilityStatus, JobState, MachineStatus, OrderState
+from fabnet.planning import Demand, Problem, Supply, solve
+from fabnet.services.commands import PlanOrders
+from fabnet.services.ports import Clock, IdSource, Policy, UnitOfWork
+
+OPEN_STATES = (OrderState.PLACED.value, OrderState.PLANNED.value, OrderState.IN_PRODUCTION.value)
+AVAILABLE = (MachineStatus.IDLE.value, MachineStatus.BUSY.value)
+REFUSED = (JobState.DECLINED.value, JobState.EXPIRED.value, JobState.FAILED.value)
+
+
+@dataclass
+class PlanReport:
+    orders: int = 0
+    jobs_offered: list[JobId] = field(default_factory=list)
+    units_assigned: int = 0
+    units_unmet: int = 0
+    unmet: dict[str, str] = field(default_factory=dict)  # line id -> reason
+
+
+def plan_orders(
+    cmd: PlanOrders, *, uow: UnitOfWork, clock: Clock, ids: IdSource, policy: Policy
+) -> PlanReport:
+    now = clock.now()
+    report = PlanReport()
+    with uow:
+        if cmd.order_ids:
+            orders = [o for o in (uow.orders.find(i) for i in cmd.order_ids) if o is not None]
+        else:
+            orders = uow.orders.all(state=OPEN_STATES)
+        orders = [o for o in orders if o.is_open and any(ln.unallocated for ln in o.lines)]
+        report.orders = len(orders)
+        if not orders:
+            return report
+        problem, designs = _problem(uow, orders, now, policy)
+        plan = solve(problem, solver=cmd.solver)
+        lines: dict[str, tuple[Order, OrderLine]] = {
+            ln.id: (order, ln) for order in orders for ln in order.lines
+        }
+        machines = {s.machine_id: s for s in problem.supplies}
+        for a in plan.assignments:
+            order, line = lines[a.line_id]
+            supply = machines[a.machine_id]
+            job = Job(
+                id=JobId(ids.new(PREFIXES["job"])),
+                order_id=order.id,
+                line_id=line.id,
+                design_id=line.design_id,
+                machine_id=MachineId(a.machine_id),
+                producer_id=ProducerId(a.producer_id),
+                material=line.material,
+                units=a.units,
+                unit_time_s=designs[line.design_id].print_time_s / supply.speed_factor,
+                due=line.deadline,
+                offered_at=now,
+                expires_at=now + timedelta(seconds=policy.offer_ttl_s),
+            )
+            uow.jobs.add(job.offered())
+            order.allocate(line.id, a.units, now)
+            report.jobs_offered.append(job.id)
+            report.units_assigned += a.units
+        for unmet in plan.unmet:
+            report.units_unmet += unmet.units
+            report.unmet[unmet.line_id] = unmet.reason
+        uow.commit()
+    return report
+
+
+def _problem(
+    uow: UnitOfWork, orders: list[Order], now: datetime, policy: Policy
+) -> tuple[Problem, dict[DesignId, Design]]:
+    producers: dict[str, Producer] = {
+        p.id: p for p in uow.producers.all(status=FacilityStatus.ACTIVE.value)
+    }
+    machines: list[Machine] = [
+        m for m in uow.machines.all(status=AVAILABLE) if m.producer_id in producers
+    ]
+    busy: dict[str, float] = defaultdict(float)
+    for job in uow.jobs.all(state=tuple(s.value for s in JOB_LIVE)):
+        busy[job.machine_id] += job.units_open * job.unit_time_s
+    refused: dict[str, set[str]] = defaultdict(set)
+    for job in uow.jobs.all(order_id=tuple(o.id for o in orders), state=REFUSED):
+        refused[job.line_id].add(job.machine_id)
+    designs: dict[DesignId, Design] = {}
+    demands = []
+    for order in orders:
+        for line in order.lines:
+            if not line.unallocated:
+                continue
+            design = designs.get(line.design_id) or uow.designs.get(line.design_id)
+            designs[design.id] = design
+            demands.append(
+                Demand(
+                    line_id=line.id,
+                    order_id=order.id,
+                    process=line.process,
+                    material=line.material,
+                    size=design.bbox,
+                    units=line.unallocated,
+                    unit_time_s=design.print_time_s,
+                    due_s=(line.deadline - now).total_seconds(),
+                    destination=line.destination,
+                    priority=order.priority,
+                    excluded_machines=frozenset(refused[line.id]),
+                )
+            )
+    supplies = tuple(
+        Supply(
+            machine_id=m.id,
+            producer_id=m.producer_id,
+            process=m.process,
+            materials=frozenset(m.materials),
+            build_volume=m.build_volume,
+            place=producers[m.producer_id].place,
+            seconds_per_day=m.hours_per_day * 3600,
+            speed_factor=m.speed_factor,
+            busy_s=busy[m.id],
+            reliability=producers[m.producer_id].reliability,
+        )
+        for m in machines
+    )
+    problem = Problem(
+        demands=tuple(demands), supplies=supplies, horizon_s=policy.horizon_days * 86_400
+    )
+    return problem, designs

@@ -1,0 +1,166 @@
+"""The ports: every outside system fabnet talks to, as a small Protocol.
+
+Adapters implement them (``SqlUnitOfWork``, ``FileBlobStore``...); the fakes and in-memory
+versions ship in the package so that unit tests and the simulator run this same code.
+"""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, Self, TypeVar
+
+from fabnet.domain.access import ApiKey
+from fabnet.domain.aggregate import Aggregate
+from fabnet.domain.designs import Design
+from fabnet.domain.errors import InvalidInput
+from fabnet.domain.events import Event
+from fabnet.domain.jobs import Job
+from fabnet.domain.orders import Order
+from fabnet.domain.producers import Machine, Producer
+
+A = TypeVar("A", bound=Aggregate)
+A_co = TypeVar("A_co", bound=Aggregate, covariant=True)
+
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    limit: int = 50
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_PAGE:
+            raise InvalidInput("limit", f"must be between 1 and {MAX_PAGE}")
+        if self.offset < 0:
+            raise InvalidInput("offset", "must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class Listing(Generic[A]):
+    items: list[A]
+    total: int
+    page: Page
+
+
+class Repository(Protocol[A]):
+    """Filters are equalities on stored fields; a tuple value means "one of"; a key
+    ending in ``__lte`` means "at most". ``get`` raises NotFound, ``find`` returns None.
+    Repositories never commit."""
+
+    def add(self, item: A) -> None: ...
+    def get(self, ident: str) -> A: ...
+    def find(self, ident: str) -> A | None: ...
+    def all(self, **filters: Any) -> builtins.list[A]: ...
+    def list(self, page: Page, **filters: Any) -> Listing[A]: ...
+    def count(self, **filters: Any) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    @property
+    def producers(self) -> Repository[Producer]: ...
+    @property
+    def machines(self) -> Repository[Machine]: ...
+    @property
+    def designs(self) -> Repository[Design]: ...
+    @property
+    def orders(self) -> Repository[Order]: ...
+    @property
+    def jobs(self) -> Repository[Job]: ...
+    @property
+    def api_keys(self) -> Repository[ApiKey]: ...
+
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None:
+        """Write every changed aggregate (checking versions) and its events, atomically."""
+
+    def rollback(self) -> None: ...
+    def collect_events(self) -> Iterator[Event]:
+        """The events of the last commit, once."""
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The operator's knobs that handlers need (read from Settings by the composition root)."""
+
+    offer_ttl_s: float = 4 * 3600.0  # an offer not accepted by then expires and is re-planned
+    horizon_days: float = 30.0  # planning looks this far ahead
+    max_design_bytes: int = 50 * 1024 * 1024
+    max_triangles: int = 2_000_000
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock the caller moves: for tests and the simulator."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("the clock needs a timezone-aware start")
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        if when < self._now:
+            raise ValueError("time does not go backwards")
+        self._now = when
+
+
+class IdSource(Protocol):
+    def new(self, prefix: str) -> str: ...
+
+
+class RandomIds:
+    def new(self, prefix: str) -> str:
+        return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+class SeededIds:
+    """Repeatable ids for a seeded run (the demo, the simulator, tests)."""
+
+    def __init__(self, seed: int) -> None:
+        import random
+
+        self._rng = random.Random(seed)
+
+    def new(self, prefix: str) -> str:
+        return f"{prefix}_{self._rng.getrandbits(80):020x}"
+
+
+class BlobStore(Protocol):
+    """Design files, by content hash."""
+
+    def put(self, key: str, data: bytes) -> None: ...
+    def get(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MeshInfo:
+    media_type: str
+    triangles: int
+    bbox_mm: tuple[float, float, float]
+
+
+class MeshAnalyzer(Protocol):
+    """Reads a mesh file's basic facts; raises BadMesh with the reason."""
+
+    def analyse(self, filename: str, data: bytes) -> MeshInfo: ...
+
+
+def page_of(items: Sequence[A], page: Page) -> Listing[A]:
+    return Listing(list(items[page.offset : page.offset + page.limit]), len(items), page)

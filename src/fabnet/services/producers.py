@@ -1,0 +1,208 @@
+"""Producers and machines: register, import (OKW), update, change machine status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fabnet.domain.access import Principal
+from fabnet.domain.capabilities import parse_material, parse_process
+from fabnet.domain.errors import Forbidden, InvalidInput, NotFound
+from fabnet.domain.ids import PREFIXES, MachineId, ProducerId
+from fabnet.domain.producers import Machine, Producer
+from fabnet.domain.units import Box, Place
+from fabnet.services.commands import (
+    AddMachine,
+    FacilitySpec,
+    ImportFacilities,
+    MachineSpec,
+    RegisterProducer,
+    SetMachineStatus,
+    UpdateProducer,
+)
+from fabnet.services.ports import Clock, IdSource, UnitOfWork
+
+
+def _operator_only(actor: Principal, what: str) -> None:
+    if not actor.is_operator:
+        raise Forbidden(f"only an operator may {what}")
+
+
+def _own_producer(uow: UnitOfWork, actor: Principal, producer_id: str) -> Producer:
+    producer = uow.producers.find(producer_id)
+    if producer is None or not actor.owns_producer(producer.id):
+        raise NotFound("producer", producer_id)
+    return producer
+
+
+def build_machine(spec: MachineSpec, *, ident: str, producer_id: str, field: str) -> Machine:
+    process = parse_process(spec.process, f"{field}.process")
+    materials = tuple(
+        parse_material(m, process, f"{field}.materials[{i}]") for i, m in enumerate(spec.materials)
+    )
+    if not materials:
+        raise InvalidInput(f"{field}.materials", "name at least one material it works")
+    try:
+        volume = Box(*spec.build_volume_mm)
+        return Machine(
+            id=MachineId(ident),
+            producer_id=ProducerId(producer_id),
+            name=spec.name,
+            process=process,
+            make=spec.make,
+            model=spec.model,
+            build_volume=volume,
+            materials=materials,
+            nozzle_mm=spec.nozzle_mm,
+            hours_per_day=spec.hours_per_day,
+            speed_factor=spec.speed_factor,
+        )
+    except InvalidInput as exc:
+        raise InvalidInput(f"{field}.{exc.field}", exc.problem) from None
+
+
+def build_producer(spec: FacilitySpec, *, ident: str, field: str = "") -> Producer:
+    prefix = f"{field}." if field else ""
+    try:
+        place = Place(spec.lat, spec.lon)
+        return Producer(
+            id=ProducerId(ident),
+            name=spec.name,
+            place=place,
+            address=spec.address,
+            status=spec.status,
+            certifications=tuple(spec.certifications),
+            external_ref=spec.external_ref,
+        )
+    except InvalidInput as exc:
+        raise InvalidInput(f"{prefix}{exc.field}", exc.problem) from None
+
+
+def register_producer(
+    cmd: RegisterProducer, *, uow: UnitOfWork, clock: Clock, ids: IdSource
+) -> ProducerId:
+    _operator_only(cmd.actor, "register producers")
+    with uow:
+        producer_id = _create(cmd.facility, uow=uow, clock=clock, ids=ids)
+        uow.commit()
+    return producer_id
+
+
+def _create(spec: FacilitySpec, *, uow: UnitOfWork, clock: Clock, ids: IdSource) -> ProducerId:
+    now = clock.now()
+    producer = build_producer(spec, ident=ids.new(PREFIXES["producer"]))
+    uow.producers.add(producer.registered(now))
+    for i, mspec in enumerate(spec.machines):
+        machine = build_machine(
+            mspec,
+            ident=ids.new(PREFIXES["machine"]),
+            producer_id=producer.id,
+            field=f"machines[{i}]",
+        )
+        uow.machines.add(machine.added(now))
+    return producer.id
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+def import_facilities(
+    cmd: ImportFacilities, *, uow: UnitOfWork, clock: Clock, ids: IdSource
+) -> ImportReport:
+    """Upsert by ``external_ref``: new records are created, changed ones updated (their
+    machines replaced by name), identical ones left alone. All or nothing."""
+    _operator_only(cmd.actor, "import producers")
+    report = ImportReport([], [], [])
+    with uow:
+        for spec in cmd.facilities:
+            if not spec.external_ref:
+                raise InvalidInput("external_ref", "imported facilities need a stable id")
+            found = uow.producers.all(external_ref=spec.external_ref)
+            if not found:
+                report.created.append(_create(spec, uow=uow, clock=clock, ids=ids))
+            elif _update_from(found[0], spec, uow=uow, clock=clock, ids=ids):
+                report.updated.append(found[0].id)
+            else:
+                report.unchanged.append(found[0].id)
+        uow.commit()
+    return report
+
+
+def _update_from(
+    producer: Producer, spec: FacilitySpec, *, uow: UnitOfWork, clock: Clock, ids: IdSource
+) -> bool:
+    wanted = build_producer(spec, ident=producer.id)
+    changed = False
+    for attr in ("name", "place", "address", "status", "certifications"):
+        if getattr(producer, attr) != getattr(wanted, attr):
+            setattr(producer, attr, getattr(wanted, attr))
+            changed = True
+    machines = {m.name: m for m in uow.machines.all(producer_id=producer.id)}
+    for i, mspec in enumerate(spec.machines):
+        current = machines.get(mspec.name)
+        new = build_machine(
+            mspec,
+            ident=current.id if current else ids.new(PREFIXES["machine"]),
+            producer_id=producer.id,
+            field=f"machines[{i}]",
+        )
+        if current is None:
+            uow.machines.add(new.added(clock.now()))
+            changed = True
+            continue
+        for attr in (
+            "process",
+            "make",
+            "model",
+            "build_volume",
+            "materials",
+            "nozzle_mm",
+            "hours_per_day",
+            "speed_factor",
+        ):
+            if getattr(current, attr) != getattr(new, attr):
+                setattr(current, attr, getattr(new, attr))
+                changed = True
+    return changed
+
+
+def update_producer(cmd: UpdateProducer, *, uow: UnitOfWork, clock: Clock) -> ProducerId:
+    with uow:
+        producer = _own_producer(uow, cmd.actor, cmd.producer_id)
+        if cmd.name is not None:
+            if not cmd.name.strip():
+                raise InvalidInput("name", "must not be empty")
+            producer.name = cmd.name
+        if cmd.status is not None:
+            producer.status = cmd.status
+        if cmd.certifications is not None:
+            producer.certifications = tuple(cmd.certifications)
+        uow.commit()
+    return producer.id
+
+
+def add_machine(cmd: AddMachine, *, uow: UnitOfWork, clock: Clock, ids: IdSource) -> MachineId:
+    with uow:
+        producer = _own_producer(uow, cmd.actor, cmd.producer_id)
+        machine = build_machine(
+            cmd.machine,
+            ident=ids.new(PREFIXES["machine"]),
+            producer_id=producer.id,
+            field="machine",
+        )
+        uow.machines.add(machine.added(clock.now()))
+        uow.commit()
+    return machine.id
+
+
+def set_machine_status(cmd: SetMachineStatus, *, uow: UnitOfWork, clock: Clock) -> MachineId:
+    with uow:
+        machine = uow.machines.find(cmd.machine_id)
+        if machine is None or not cmd.actor.owns_producer(machine.producer_id):
+            raise NotFound("machine", cmd.machine_id)
+        machine.set_status(cmd.status, clock.now())
+        uow.commit()
+    return machine.id
