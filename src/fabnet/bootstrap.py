@@ -1,8 +1,14 @@
-"""The composition root: Settings -> a wired message bus. Nothing is built at import."""
+"""The composition root: Settings -> wired buses. Nothing is built at import.
+
+A unit of work holds one transaction's state, so it is not shared between threads:
+``App.bus()`` hands each caller (an API request, the simulator) a bus with its own.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from fabnet.adapters.blobs import FileBlobStore
 from fabnet.adapters.db import SqlUnitOfWork, create_engine_for, migrate
@@ -23,18 +29,32 @@ from fabnet.services.ports import (
 
 @dataclass
 class App:
-    """Everything an entry point needs: the bus and the pieces it was built from."""
+    """Everything an entry point needs."""
 
-    bus: MessageBus
-    uow: UnitOfWork
+    new_uow: Callable[[], UnitOfWork]
     clock: Clock
+    ids: IdSource
+    blobs: BlobStore
+    mesh: MeshAnalyzer
     policy: Policy
     settings: Settings
+    react: bool = True
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    def bus(self) -> MessageBus:
+        return MessageBus(
+            uow=self.new_uow(),
+            react=self.react,
+            clock=self.clock,
+            ids=self.ids,
+            blobs=self.blobs,
+            mesh=self.mesh,
+            policy=self.policy,
+        )
 
     def close(self) -> None:
-        engine = getattr(self.uow, "engine", None)
-        if engine is not None:
-            engine.dispose()
+        for close in self.closers:
+            close()
 
 
 def policy_from(settings: Settings) -> Policy:
@@ -49,31 +69,34 @@ def policy_from(settings: Settings) -> Policy:
 def bootstrap(
     settings: Settings,
     *,
-    uow: UnitOfWork | None = None,
+    new_uow: Callable[[], UnitOfWork] | None = None,
     clock: Clock | None = None,
     ids: IdSource | None = None,
     blobs: BlobStore | None = None,
     mesh: MeshAnalyzer | None = None,
     react: bool = True,
 ) -> App:
-    """Wire fabnet. Pass fakes to replace any outside system (tests, the simulator)."""
-    policy = policy_from(settings)
-    if uow is None:
+    """Wire fabnet: migrate the store, build the adapters. Pass fakes to replace any."""
+    closers: list[Callable[[], Any]] = []
+    if new_uow is None:
         url = settings.resolved_database_url()
         if url.startswith("sqlite:///"):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine_for(url)
         migrate(engine)
-        uow = SqlUnitOfWork(engine)
-    assert uow is not None
-    clock = clock or SystemClock()
-    bus = MessageBus(
-        uow=uow,
-        react=react,
-        clock=clock,
+        closers.append(engine.dispose)
+
+        def new_uow() -> UnitOfWork:
+            return SqlUnitOfWork(engine)
+
+    return App(
+        new_uow=new_uow,
+        clock=clock or SystemClock(),
         ids=ids or RandomIds(),
         blobs=blobs or FileBlobStore(settings.data_dir / "designs"),
         mesh=mesh or StlAnalyzer(max_triangles=settings.max_triangles),
-        policy=policy,
+        policy=policy_from(settings),
+        settings=settings,
+        react=react,
+        closers=closers,
     )
-    return App(bus=bus, uow=uow, clock=clock, policy=policy, settings=settings)

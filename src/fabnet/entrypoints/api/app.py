@@ -1,0 +1,76 @@
+"""``create_app(settings)``: the FastAPI application, errors mapped by one table."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from fabnet import __version__
+from fabnet.bootstrap import App, bootstrap
+from fabnet.config import Settings
+from fabnet.domain.errors import FabnetError
+from fabnet.entrypoints.api.routers import designs, orders, producers
+from fabnet.entrypoints.errors import body, classify
+
+log = logging.getLogger(__name__)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out or ".".join(str(p) for p in loc)
+
+
+def create_app(settings: Settings | None = None, *, fabnet: App | None = None) -> FastAPI:
+    """Build the API over ``fabnet`` (or a fresh bootstrap of ``settings``)."""
+    wired = fabnet or bootstrap(settings or Settings())
+    api = FastAPI(
+        title="fabnet",
+        version=__version__,
+        description="Coordination API for distributed manufacturing. "
+        "Authenticate with the X-API-Key header.",
+    )
+    api.state.fabnet = wired
+
+    @api.exception_handler(FabnetError)
+    async def _fabnet_error(_: Request, exc: FabnetError) -> JSONResponse:
+        return JSONResponse(body(exc), status_code=classify(exc)[0])
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": _field(tuple(err.get("loc", ()))), "problem": err.get("msg", "")}
+            for err in exc.errors()
+        ]
+        first = problems[0] if problems else {"field": "", "problem": "invalid request"}
+        detail = {
+            "type": "invalid_input",
+            "message": f"{first['field']}: {first['problem']}",
+            "field": first["field"],
+            "problem": first["problem"],
+            "problems": problems,
+        }
+        return JSONResponse({"error": detail}, status_code=422)
+
+    @api.exception_handler(Exception)
+    async def _unknown(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(
+            {"error": {"type": "internal", "message": "internal error; see the server log"}},
+            status_code=500,
+        )
+
+    @api.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    api.include_router(producers.router)
+    api.include_router(designs.router)
+    api.include_router(orders.router)
+    return api

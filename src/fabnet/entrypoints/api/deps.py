@@ -1,0 +1,50 @@
+"""Request-scoped dependencies: the wired app, a bus with its own unit of work, the caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+
+from fabnet.bootstrap import App
+from fabnet.domain.access import Principal
+from fabnet.services.access import authenticate
+from fabnet.services.messagebus import MessageBus
+from fabnet.services.ports import MAX_PAGE, Page, UnitOfWork
+
+
+def get_app(request: Request) -> App:
+    app: App = request.app.state.fabnet
+    return app
+
+
+def get_bus(app: Annotated[App, Depends(get_app)]) -> MessageBus:
+    return app.bus()
+
+
+def get_uow(app: Annotated[App, Depends(get_app)]) -> UnitOfWork:
+    return app.new_uow()
+
+
+def get_principal(
+    app: Annotated[App, Depends(get_app)],
+    x_api_key: Annotated[str | None, Header(description="your API key")] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    secret = x_api_key
+    if secret is None and authorization and authorization.lower().startswith("bearer "):
+        secret = authorization[7:].strip()
+    return authenticate(secret, uow=app.new_uow())
+
+
+def get_page(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page")] = 50,
+    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+) -> Page:
+    return Page(limit=limit, offset=offset)
+
+
+Bus = Annotated[MessageBus, Depends(get_bus)]
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+Caller = Annotated[Principal, Depends(get_principal)]
+Paging = Annotated[Page, Depends(get_page)]

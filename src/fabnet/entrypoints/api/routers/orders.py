@@ -1,0 +1,154 @@
+"""/orders and /jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from fabnet.domain.errors import Forbidden
+from fabnet.domain.states import JobState, OrderState
+from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow
+from fabnet.entrypoints.api.schemas.common import PageOut
+from fabnet.entrypoints.api.schemas.orders import (
+    FailIn,
+    JobOut,
+    OrderIn,
+    OrderOut,
+    PlanOut,
+    ReasonIn,
+)
+from fabnet.services import commands as cmd
+from fabnet.services import views
+
+router = APIRouter()
+
+
+@router.post("/orders", status_code=201, response_model=OrderOut, tags=["orders"])
+def place_order(body: OrderIn, bus: Bus, uow: Uow, caller: Caller) -> OrderOut:
+    order_id = bus.handle(
+        cmd.PlaceOrder(
+            actor=caller,
+            lines=tuple(line.request() for line in body.lines),
+            priority=body.priority,
+            reference=body.reference,
+        )
+    )
+    return OrderOut.of(views.get_order(uow, caller, order_id))
+
+
+@router.get("/orders", response_model=PageOut[OrderOut], tags=["orders"])
+def list_orders(
+    uow: Uow,
+    caller: Caller,
+    page: Paging,
+    state: Annotated[OrderState | None, Query()] = None,
+    consumer_id: Annotated[str | None, Query(max_length=40)] = None,
+) -> PageOut[OrderOut]:
+    found = views.list_orders(
+        uow, caller, page, state=state and state.value, consumer_id=consumer_id
+    )
+    return PageOut(
+        items=[OrderOut.of(o) for o in found.items],
+        total=found.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut, tags=["orders"])
+def get_order(order_id: str, uow: Uow, caller: Caller) -> OrderOut:
+    return OrderOut.of(views.get_order(uow, caller, order_id))
+
+
+@router.post("/orders/{order_id}/cancel", response_model=OrderOut, tags=["orders"])
+def cancel_order(order_id: str, body: ReasonIn, bus: Bus, uow: Uow, caller: Caller) -> OrderOut:
+    bus.handle(cmd.CancelOrder(caller, order_id, body.reason))
+    return OrderOut.of(views.get_order(uow, caller, order_id))
+
+
+@router.post("/plan", response_model=PlanOut, tags=["orders"])
+def plan_open_orders(bus: Bus, caller: Caller) -> PlanOut:
+    if not caller.is_operator:
+        raise Forbidden("only an operator runs the planner by hand")
+    report = bus.handle(cmd.PlanOrders())
+    return PlanOut(
+        orders=report.orders,
+        jobs_offered=len(report.jobs_offered),
+        units_assigned=report.units_assigned,
+        units_unmet=report.units_unmet,
+        unmet=report.unmet,
+    )
+
+
+@router.get("/jobs", response_model=PageOut[JobOut], tags=["jobs"])
+def list_jobs(
+    uow: Uow,
+    caller: Caller,
+    page: Paging,
+    state: Annotated[JobState | None, Query()] = None,
+    machine_id: Annotated[str | None, Query(max_length=40)] = None,
+    order_id: Annotated[str | None, Query(max_length=40)] = None,
+    producer_id: Annotated[str | None, Query(max_length=40)] = None,
+) -> PageOut[JobOut]:
+    found = views.list_jobs(
+        uow,
+        caller,
+        page,
+        state=state and state.value,
+        machine_id=machine_id,
+        order_id=order_id,
+        producer_id=producer_id,
+    )
+    return PageOut(
+        items=[JobOut.of(j) for j in found.items],
+        total=found.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, tags=["jobs"])
+def get_job(job_id: str, uow: Uow, caller: Caller) -> JobOut:
+    return JobOut.of(views.get_job(uow, caller, job_id))
+
+
+def _job_step(job_id: str, command: cmd.Command, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+    bus.handle(command)
+    return JobOut.of(views.get_job(uow, caller, job_id))
+
+
+@router.post("/jobs/{job_id}/accept", response_model=JobOut, tags=["jobs"])
+def accept_job(job_id: str, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+    return _job_step(job_id, cmd.AcceptJob(caller, job_id), bus, uow, caller)
+
+
+@router.post("/jobs/{job_id}/decline", response_model=JobOut, tags=["jobs"])
+def decline_job(job_id: str, body: ReasonIn, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+    return _job_step(job_id, cmd.DeclineJob(caller, job_id, body.reason), bus, uow, caller)
+
+
+@router.post("/jobs/{job_id}/queue", response_model=JobOut, tags=["jobs"])
+def queue_job(job_id: str, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+    return _job_step(job_id, cmd.QueueJob(caller, job_id), bus, uow, caller)
+
+
+@router.post("/jobs/{job_id}/start", response_model=JobOut, tags=["jobs"])
+def start_job(job_id: str, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+    return _job_step(job_id, cmd.StartJob(caller, job_id), bus, uow, caller)
+
+
+@router.post("/jobs/{job_id}/finish", response_model=JobOut, tags=["jobs"])
+def finish_job(job_id: str, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+    return _job_step(job_id, cmd.FinishJob(caller, job_id), bus, uow, caller)
+
+
+@router.post("/jobs/{job_id}/fail", response_model=JobOut, tags=["jobs"])
+def fail_job(job_id: str, body: FailIn, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+    command = cmd.FailJob(caller, job_id, body.cause, body.units_made)
+    return _job_step(job_id, command, bus, uow, caller)
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobOut, tags=["jobs"])
+def cancel_job(job_id: str, body: ReasonIn, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+    return _job_step(job_id, cmd.CancelJob(caller, job_id, body.reason), bus, uow, caller)

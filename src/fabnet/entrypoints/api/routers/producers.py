@@ -1,0 +1,112 @@
+"""/producers and /machines."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from fabnet.domain.states import FacilityStatus, MachineStatus
+from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow
+from fabnet.entrypoints.api.schemas.common import PageOut
+from fabnet.entrypoints.api.schemas.producers import (
+    MachineIn,
+    MachineOut,
+    MachineStatusIn,
+    ProducerIn,
+    ProducerOut,
+    ProducerPatch,
+)
+from fabnet.services import commands as cmd
+from fabnet.services import views
+
+router = APIRouter(tags=["producers"])
+
+
+@router.post("/producers", status_code=201, response_model=ProducerOut)
+def register_producer(body: ProducerIn, bus: Bus, uow: Uow, caller: Caller) -> ProducerOut:
+    producer_id = bus.handle(cmd.RegisterProducer(caller, body.spec()))
+    return ProducerOut.of(views.get_producer(uow, caller, producer_id))
+
+
+@router.get("/producers", response_model=PageOut[ProducerOut])
+def list_producers(
+    uow: Uow,
+    caller: Caller,
+    page: Paging,
+    status: Annotated[FacilityStatus | None, Query()] = None,
+) -> PageOut[ProducerOut]:
+    found = views.list_producers(uow, caller, page, status=status and status.value)
+    return PageOut(
+        items=[ProducerOut.of(p) for p in found.items],
+        total=found.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/producers/{producer_id}", response_model=ProducerOut)
+def get_producer(producer_id: str, uow: Uow, caller: Caller) -> ProducerOut:
+    return ProducerOut.of(views.get_producer(uow, caller, producer_id))
+
+
+@router.patch("/producers/{producer_id}", response_model=ProducerOut)
+def update_producer(
+    producer_id: str, body: ProducerPatch, bus: Bus, uow: Uow, caller: Caller
+) -> ProducerOut:
+    bus.handle(
+        cmd.UpdateProducer(
+            caller,
+            producer_id,
+            name=body.name,
+            status=body.status,
+            certifications=tuple(body.certifications) if body.certifications is not None else None,
+        )
+    )
+    return ProducerOut.of(views.get_producer(uow, caller, producer_id))
+
+
+@router.post("/producers/{producer_id}/machines", status_code=201, response_model=MachineOut)
+def add_machine(
+    producer_id: str, body: MachineIn, bus: Bus, uow: Uow, caller: Caller
+) -> MachineOut:
+    machine_id = bus.handle(cmd.AddMachine(caller, producer_id, body.spec()))
+    return MachineOut.of(views.get_machine(uow, caller, machine_id))
+
+
+@router.get("/machines", response_model=PageOut[MachineOut], tags=["machines"])
+def list_machines(
+    uow: Uow,
+    caller: Caller,
+    page: Paging,
+    producer_id: Annotated[str | None, Query(max_length=40)] = None,
+    process: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[MachineStatus | None, Query()] = None,
+) -> PageOut[MachineOut]:
+    found = views.list_machines(
+        uow,
+        caller,
+        page,
+        producer_id=producer_id,
+        process=process,
+        status=status and status.value,
+    )
+    return PageOut(
+        items=[MachineOut.of(m) for m in found.items],
+        total=found.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/machines/{machine_id}", response_model=MachineOut, tags=["machines"])
+def get_machine(machine_id: str, uow: Uow, caller: Caller) -> MachineOut:
+    return MachineOut.of(views.get_machine(uow, caller, machine_id))
+
+
+@router.post("/machines/{machine_id}/status", response_model=MachineOut, tags=["machines"])
+def set_machine_status(
+    machine_id: str, body: MachineStatusIn, bus: Bus, uow: Uow, caller: Caller
+) -> MachineOut:
+    bus.handle(cmd.SetMachineStatus(caller, machine_id, body.status))
+    return MachineOut.of(views.get_machine(uow, caller, machine_id))

@@ -1,0 +1,180 @@
+"""Designs, orders and jobs over HTTP."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from fabnet.domain.designs import Design
+from fabnet.domain.jobs import Job
+from fabnet.domain.orders import MAX_LINE_QUANTITY, Order
+from fabnet.domain.states import JobState, OrderState
+from fabnet.entrypoints.api.schemas.common import Location, Strict
+from fabnet.services.commands import LineRequest
+
+
+class DesignOut(BaseModel):
+    id: str
+    name: str
+    filename: str
+    media_type: str
+    size_bytes: int
+    process: str
+    materials: list[str]
+    bbox_mm: tuple[float, float, float]
+    triangles: int
+    print_time_s: float
+    created_at: datetime
+
+    @classmethod
+    def of(cls, d: Design) -> DesignOut:
+        return cls(
+            id=d.id,
+            name=d.name,
+            filename=d.filename,
+            media_type=d.media_type,
+            size_bytes=d.size_bytes,
+            process=d.process.value,
+            materials=list(d.materials),
+            bbox_mm=(d.bbox.x_mm, d.bbox.y_mm, d.bbox.z_mm),
+            triangles=d.triangles,
+            print_time_s=d.print_time_s,
+            created_at=d.created_at,
+        )
+
+
+class LineIn(Strict):
+    design_id: str = Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")
+    material: str = Field(min_length=1, max_length=40)
+    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
+    deadline: AwareDatetime
+    destination: Location
+
+    def request(self) -> LineRequest:
+        return LineRequest(
+            design_id=self.design_id,
+            material=self.material,
+            quantity=self.quantity,
+            deadline=self.deadline,
+            lat=self.destination.lat,
+            lon=self.destination.lon,
+        )
+
+
+class OrderIn(Strict):
+    lines: list[LineIn] = Field(min_length=1, max_length=1000)
+    priority: int = Field(default=0, ge=0, le=9)
+    reference: str = Field(default="", max_length=200)
+
+
+class LineOut(BaseModel):
+    id: str
+    design_id: str
+    process: str
+    material: str
+    quantity: int
+    deadline: datetime
+    destination: Location
+    units_allocated: int
+    units_made: int
+    units_failed: int
+
+
+class OrderOut(BaseModel):
+    id: str
+    consumer_id: str
+    state: OrderState
+    priority: int
+    reference: str
+    placed_at: datetime
+    quantity: int
+    units_made: int
+    lines: list[LineOut]
+
+    @classmethod
+    def of(cls, o: Order) -> OrderOut:
+        return cls(
+            id=o.id,
+            consumer_id=o.consumer_id,
+            state=o.state,
+            priority=o.priority,
+            reference=o.reference,
+            placed_at=o.placed_at,
+            quantity=o.quantity,
+            units_made=o.units_made,
+            lines=[
+                LineOut(
+                    id=ln.id,
+                    design_id=ln.design_id,
+                    process=ln.process.value,
+                    material=ln.material,
+                    quantity=ln.quantity,
+                    deadline=ln.deadline,
+                    destination=Location(lat=ln.destination.lat, lon=ln.destination.lon),
+                    units_allocated=ln.units_allocated,
+                    units_made=ln.units_made,
+                    units_failed=ln.units_failed,
+                )
+                for ln in o.lines
+            ],
+        )
+
+
+class JobOut(BaseModel):
+    id: str
+    order_id: str
+    line_id: str
+    design_id: str
+    machine_id: str
+    producer_id: str
+    material: str
+    units: int
+    unit_time_s: float
+    state: JobState
+    due: datetime
+    offered_at: datetime
+    expires_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    units_made: int
+    note: str
+
+    @classmethod
+    def of(cls, j: Job) -> JobOut:
+        return cls(
+            id=j.id,
+            order_id=j.order_id,
+            line_id=j.line_id,
+            design_id=j.design_id,
+            machine_id=j.machine_id,
+            producer_id=j.producer_id,
+            material=j.material,
+            units=j.units,
+            unit_time_s=j.unit_time_s,
+            state=j.state,
+            due=j.due,
+            offered_at=j.offered_at,
+            expires_at=j.expires_at,
+            started_at=j.started_at,
+            finished_at=j.finished_at,
+            units_made=j.units_made,
+            note=j.note,
+        )
+
+
+class ReasonIn(Strict):
+    reason: str = Field(default="", max_length=500)
+
+
+class FailIn(Strict):
+    cause: str = Field(min_length=1, max_length=500)
+    units_made: int = Field(default=0, ge=0)
+
+
+class PlanOut(BaseModel):
+    orders: int
+    jobs_offered: int
+    units_assigned: int
+    units_unmet: int
+    unmet: dict[str, str]

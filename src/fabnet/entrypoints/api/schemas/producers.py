@@ -1,0 +1,126 @@
+"""Producers and machines over HTTP."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from fabnet.domain.producers import Machine, Producer
+from fabnet.domain.states import FacilityStatus, MachineStatus
+from fabnet.entrypoints.api.schemas.common import Location, Strict
+from fabnet.services.commands import FacilitySpec, MachineSpec
+
+
+class MachineIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    process: str = Field(min_length=1, max_length=60, examples=["fdm"])
+    materials: list[str] = Field(min_length=1, max_length=50, examples=[["PLA", "PETG"]])
+    build_volume_mm: tuple[float, float, float] = Field(examples=[(250, 210, 210)])
+    make: str = Field(default="", max_length=200)
+    model: str = Field(default="", max_length=200)
+    nozzle_mm: float | None = Field(default=None, gt=0, le=10)
+    hours_per_day: float = Field(default=20.0, gt=0, le=24)
+    speed_factor: float = Field(default=1.0, gt=0, le=100)
+
+    def spec(self) -> MachineSpec:
+        return MachineSpec(
+            name=self.name,
+            process=self.process,
+            materials=tuple(self.materials),
+            build_volume_mm=self.build_volume_mm,
+            make=self.make,
+            model=self.model,
+            nozzle_mm=self.nozzle_mm,
+            hours_per_day=self.hours_per_day,
+            speed_factor=self.speed_factor,
+        )
+
+
+class ProducerIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    location: Location
+    address: str = Field(default="", max_length=500)
+    status: FacilityStatus = FacilityStatus.ACTIVE
+    certifications: list[str] = Field(default_factory=list, max_length=50)
+    external_ref: str = Field(default="", max_length=200)
+    machines: list[MachineIn] = Field(default_factory=list, max_length=1000)
+
+    def spec(self) -> FacilitySpec:
+        return FacilitySpec(
+            name=self.name,
+            lat=self.location.lat,
+            lon=self.location.lon,
+            address=self.address,
+            status=self.status,
+            certifications=tuple(self.certifications),
+            external_ref=self.external_ref,
+            machines=tuple(m.spec() for m in self.machines),
+        )
+
+
+class ProducerPatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    status: FacilityStatus | None = None
+    certifications: list[str] | None = Field(default=None, max_length=50)
+
+
+class ProducerOut(BaseModel):
+    id: str
+    name: str
+    location: Location
+    address: str
+    status: FacilityStatus
+    certifications: list[str]
+    reliability: float
+    jobs_done: int
+    jobs_failed: int
+
+    @classmethod
+    def of(cls, p: Producer) -> ProducerOut:
+        return cls(
+            id=p.id,
+            name=p.name,
+            location=Location(lat=p.place.lat, lon=p.place.lon),
+            address=p.address,
+            status=p.status,
+            certifications=list(p.certifications),
+            reliability=round(p.reliability, 4),
+            jobs_done=p.jobs_done,
+            jobs_failed=p.jobs_failed,
+        )
+
+
+class MachineOut(BaseModel):
+    id: str
+    producer_id: str
+    name: str
+    process: str
+    make: str
+    model: str
+    build_volume_mm: tuple[float, float, float]
+    materials: list[str]
+    nozzle_mm: float | None
+    hours_per_day: float
+    speed_factor: float
+    status: MachineStatus
+
+    @classmethod
+    def of(cls, m: Machine) -> MachineOut:
+        v = m.build_volume
+        return cls(
+            id=m.id,
+            producer_id=m.producer_id,
+            name=m.name,
+            process=m.process.value,
+            make=m.make,
+            model=m.model,
+            build_volume_mm=(v.x_mm, v.y_mm, v.z_mm),
+            materials=list(m.materials),
+            nozzle_mm=m.nozzle_mm,
+            hours_per_day=m.hours_per_day,
+            speed_factor=m.speed_factor,
+            status=m.status,
+        )
+
+
+class MachineStatusIn(Strict):
+    status: MachineStatus
