@@ -14,6 +14,7 @@ from fabnet.adapters.blobs import FileBlobStore
 from fabnet.adapters.db import SqlUnitOfWork, create_engine_for, migrate
 from fabnet.adapters.geometry import StlAnalyzer
 from fabnet.config import Settings
+from fabnet.domain.events import Event
 from fabnet.services.messagebus import MessageBus
 from fabnet.services.ports import (
     BlobStore,
@@ -39,12 +40,14 @@ class App:
     policy: Policy
     settings: Settings
     react: bool = True
+    listeners: list[Callable[[Event], None]] = field(default_factory=list)
     closers: list[Callable[[], Any]] = field(default_factory=list)
 
     def bus(self) -> MessageBus:
         return MessageBus(
             uow=self.new_uow(),
             react=self.react,
+            listeners=self.listeners,
             clock=self.clock,
             ids=self.ids,
             blobs=self.blobs,
@@ -61,6 +64,7 @@ def policy_from(settings: Settings) -> Policy:
     return Policy(
         offer_ttl_s=settings.offer_ttl_s,
         horizon_days=settings.horizon_days,
+        load_factor=settings.load_factor,
         max_design_bytes=settings.max_design_bytes,
         max_triangles=settings.max_triangles,
     )

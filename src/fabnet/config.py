@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in data_dir")
     offer_ttl_s: float = Field(default=4 * 3600.0, gt=0)
     horizon_days: float = Field(default=30.0, gt=0, le=365)
+    load_factor: float = Field(default=0.85, gt=0, le=1)
     max_design_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_triangles: int = Field(default=2_000_000, gt=0)
     host: str = "127.0.0.1"

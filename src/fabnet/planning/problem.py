@@ -72,11 +72,16 @@ class Problem:
     demands: tuple[Demand, ...]
     supplies: tuple[Supply, ...]
     horizon_s: float = 30 * SECONDS_PER_DAY  # no job may end later than this
+    # Share of a machine's time before a deadline that may be promised: the rest is slack
+    # for late answers, slow prints and re-prints. An operator's knob, not a measured value.
+    load_factor: float = 0.85
     meta: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.horizon_s > 0:
             raise InvalidInput("horizon_s", "must be > 0")
+        if not 0 < self.load_factor <= 1:
+            raise InvalidInput("load_factor", "must be in (0, 1]")
         ids = [s.machine_id for s in self.supplies]
         if len(ids) != len(set(ids)):
             raise InvalidInput("supplies", "machine ids must be unique")

@@ -1,8 +1,9 @@
 """Solvers behind one seam. The first: greedy nearest capable machine with capacity.
 
 Greedy takes lines by priority, then earliest deadline, and fills each from its nearest
-capable machines: first with units that finish before the deadline, then (late) with
-units that finish within the horizon. It is fast and never over-fills a machine, and it
+capable machines: first with units that finish before the deadline using at most
+``load_factor`` of each machine's time, then (late) with units that finish within the
+horizon at full load. It is fast and never over-fills a machine, and it
 stays as the baseline the optimising planner is measured against.
 """
 
@@ -38,8 +39,8 @@ class _Load:
         """When (seconds from start) the machine ends ``extra_s`` more work after its load."""
         return (self.used_s + extra_s) / self.supply.seconds_per_day * SECONDS_PER_DAY
 
-    def units_until(self, until_s: float, unit_s: float) -> int:
-        room = self.supply.capacity_s(until_s) - self.used_s
+    def units_until(self, until_s: float, unit_s: float, share: float = 1.0) -> int:
+        room = self.supply.capacity_s(until_s) * share - self.used_s
         return max(0, int(room // unit_s + 1e-9))
 
 
@@ -85,12 +86,13 @@ class _Greedy:
         )
         units_by_machine: dict[str, int] = {}
         left = demand.units
-        for until_s in (demand.due_s, self.problem.horizon_s):
+        passes = ((demand.due_s, self.problem.load_factor), (self.problem.horizon_s, 1.0))
+        for until_s, share in passes:
             for load in capable:
                 if left == 0:
                     break
                 unit_s = demand.unit_time_s / load.supply.speed_factor
-                take = min(left, load.units_until(until_s, unit_s))
+                take = min(left, load.units_until(until_s, unit_s, share))
                 if take:
                     load.used_s += take * unit_s
                     units_by_machine[load.supply.machine_id] = (

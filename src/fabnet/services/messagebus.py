@@ -57,16 +57,23 @@ REACTIONS: dict[type[ev.Event], Callable[[ev.Event], cmd.Command | None]] = {
 
 
 class MessageBus:
-    def __init__(self, *, uow: UnitOfWork, react: bool = True, **dependencies: Any) -> None:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWork,
+        react: bool = True,
+        listeners: list[Callable[[ev.Event], None]] | None = None,
+        **dependencies: Any,
+    ) -> None:
         self.uow = uow
         self.react = react
+        self.listeners = listeners if listeners is not None else []
         self.dependencies: dict[str, Any] = {"uow": uow, **dependencies}
 
     def handle(self, command: cmd.Command) -> Any:
         """Run ``command``; returns what its handler returns. Reactions run after it."""
         result = self._run(command)
-        if self.react:
-            self._react()
+        self._react()
         return result
 
     def _run(self, command: cmd.Command) -> Any:
@@ -79,7 +86,9 @@ class MessageBus:
         for _ in range(10):  # a bound on cascades: plans that fail that re-plan...
             replan: set[str] = set()
             for event in self.uow.collect_events():
-                reaction = REACTIONS.get(type(event))
+                for listener in self.listeners:
+                    listener(event)
+                reaction = REACTIONS.get(type(event)) if self.react else None
                 follow = reaction(event) if reaction else None
                 if isinstance(follow, cmd.PlanOrders):
                     replan.update(follow.order_ids)

@@ -132,6 +132,9 @@ def _problem(
         for m in machines
     )
     problem = Problem(
-        demands=tuple(demands), supplies=supplies, horizon_s=policy.horizon_days * 86_400
+        demands=tuple(demands),
+        supplies=supplies,
+        horizon_s=policy.horizon_days * 86_400,
+        load_factor=policy.load_factor,
     )
     return problem, designs

@@ -1,0 +1,1 @@
+"""The ``fabnet`` command line (Typer)."""

@@ -1,0 +1,83 @@
+"""What every CLI command shares: settings, the wired app, errors, output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+from fabnet.bootstrap import App, bootstrap
+from fabnet.config import Settings
+from fabnet.domain.access import Principal
+from fabnet.domain.errors import FabnetError
+from fabnet.domain.ids import PrincipalId
+from fabnet.domain.states import Role
+from fabnet.entrypoints.errors import classify
+
+CLI_OPERATOR = Principal(PrincipalId("usr_cli_operator"), Role.OPERATOR)
+err = Console(stderr=True)
+out = Console()
+
+
+@contextmanager
+def wired() -> Iterator[App]:
+    """The app for one command; FabnetErrors become a message and an exit code."""
+    app: App | None = None
+    try:
+        app = bootstrap(Settings())
+        yield app
+    except FabnetError as exc:
+        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        raise typer.Exit(classify(exc)[1]) from None
+    finally:
+        if app is not None:
+            app.close()
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def show_items(
+    items: Sequence[BaseModel], columns: list[str], *, as_json: bool, total: int | None = None
+) -> None:
+    if as_json:
+        emit_json(
+            {"items": [i.model_dump(mode="json") for i in items], "total": total or len(items)}
+        )
+        return
+    table = Table(*columns)
+    for item in items:
+        data = item.model_dump(mode="json")
+        table.add_row(*(_cell(data.get(c)) for c in columns))
+    out.print(table)
+    if total is not None and total > len(items):
+        out.print(f"{len(items)} of {total} shown (use --limit/--offset)")
+
+
+def show_one(item: BaseModel, *, as_json: bool) -> None:
+    if as_json:
+        emit_json(item.model_dump(mode="json"))
+        return
+    for key, value in item.model_dump(mode="json").items():
+        out.print(f"[bold]{key}[/bold]: {_cell(value)}", highlight=False)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return "" if value is None else str(value)

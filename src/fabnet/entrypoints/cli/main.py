@@ -1,0 +1,164 @@
+"""``fabnet``: serve the API, run the demo, manage keys, and the nouns (see nouns.py)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from fabnet.bootstrap import bootstrap
+from fabnet.config import Settings
+from fabnet.domain.errors import FabnetError
+from fabnet.domain.states import Role
+from fabnet.entrypoints.cli import nouns
+from fabnet.entrypoints.cli.common import emit_json, err, fail, out, wired
+from fabnet.entrypoints.errors import classify
+from fabnet.services import commands as cmd
+from fabnet.services.ports import FixedClock, SeededIds
+
+app = typer.Typer(
+    name="fabnet",
+    help="Open coordination for massively distributed manufacturing.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(nouns.producers, name="producers")
+app.add_typer(nouns.machines, name="machines")
+app.add_typer(nouns.designs, name="designs")
+app.add_typer(nouns.orders, name="orders")
+app.add_typer(nouns.jobs, name="jobs")
+keys = typer.Typer(help="API keys (the secret is printed once; only its hash is stored).")
+app.add_typer(keys, name="keys")
+
+
+class Size(StrEnum):
+    small = "small"
+    medium = "medium"
+    large = "large"
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from fabnet.entrypoints.api import create_app
+
+    wired_app = bootstrap(settings)
+    try:
+        uvicorn.run(create_app(fabnet=wired_app), host=host, port=port, log_level="info")
+    finally:
+        wired_app.close()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default: FABNET_HOST or 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(min=0, max=65535)] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs and /openapi.json)."""
+    settings = Settings()
+    try:
+        _serve(settings, host or settings.host, port if port is not None else settings.port)
+    except FabnetError as exc:
+        raise fail(exc.message, classify(exc)[1]) from None
+
+
+@app.command()
+def demo(
+    size: Annotated[Size, typer.Option(help="network and order size")] = Size.small,
+    seed: Annotated[int, typer.Option(help="same seed, same run")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    serve_after: Annotated[
+        bool, typer.Option("--serve", help="keep the API up afterwards")
+    ] = False,
+    port: Annotated[int, typer.Option(min=0, max=65535)] = 8000,
+) -> None:
+    """Coordinate a surge order across a simulated producer network, on SQLite."""
+    from fabnet.sim.demo import run_demo
+    from fabnet.sim.scenarios import SIZES
+
+    settings = Settings()
+    db_path = settings.data_dir / "demo.sqlite"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+    settings = settings.model_copy(update={"database_url": f"sqlite:///{db_path}"})
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    clock = FixedClock(start)
+    wired_app = bootstrap(settings, clock=clock, ids=SeededIds(seed))
+    config = SIZES[size.value]
+    try:
+        if as_json:
+            summary = run_demo(
+                bus=wired_app.bus(),
+                new_uow=wired_app.new_uow,
+                clock=clock,
+                config=config,
+                seed=seed,
+            )
+        else:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} units"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=False,
+            ) as bar:
+                task = bar.add_task("making", total=config.surge_units)
+
+                def on_progress(made: int, ordered: int) -> None:
+                    bar.update(task, completed=made, total=ordered)
+
+                summary = run_demo(
+                    bus=wired_app.bus(),
+                    new_uow=wired_app.new_uow,
+                    clock=clock,
+                    config=config,
+                    seed=seed,
+                    stage=lambda s: err.print(s),
+                    progress=on_progress,
+                )
+    except FabnetError as exc:
+        raise fail(exc.message, classify(exc)[1]) from None
+    finally:
+        wired_app.close()
+    if as_json:
+        emit_json(summary.as_dict())
+    else:
+        s = summary
+        out.print(f"units ordered      {s.units_ordered}")
+        out.print(f"units made         {s.units_made}")
+        out.print(f"on time            {s.on_time_ratio:.1%}")
+        out.print(f"producers engaged  {s.producers_engaged} of {s.producers}")
+        out.print(f"jobs               {s.jobs} ({s.jobs_failed} failed and re-planned)")
+        out.print(f"distance per unit  mean {s.distance_km_mean} km, p95 {s.distance_km_p95} km")
+        out.print(f"simulated          {s.sim_days:.1f} days in {s.wall_s:.1f} s")
+    if serve_after:
+        key = bootstrap(settings).bus().handle(cmd.CreateApiKey("demo operator", Role.OPERATOR))
+        err.print(f"API on http://127.0.0.1:{port} (docs at /docs); operator key: {key.secret}")
+        _serve(settings, "127.0.0.1", port)
+
+
+@keys.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="operator, consumer or producer")],
+    name: Annotated[str, typer.Option(help="who it is for")],
+    producer_id: Annotated[str | None, typer.Option(help="for a producer key")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Create an API key and print its secret (once)."""
+    with wired() as wired_app:
+        key = wired_app.bus().handle(cmd.CreateApiKey(name, role, producer_id))
+    if as_json:
+        emit_json({"id": key.key_id, "principal_id": key.principal_id, "secret": key.secret})
+    else:
+        out.print(f"key {key.key_id} for {key.principal_id} ({role.value}): {key.secret}")
+
+
+def run() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

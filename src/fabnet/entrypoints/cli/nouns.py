@@ -1,0 +1,273 @@
+"""``fabnet producers|machines|designs|orders|jobs ...``: the nouns, as the operator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from fabnet.adapters.gazetteer import Gazetteer
+from fabnet.adapters.okw import OkwReader, export_records, load_records
+from fabnet.domain.states import FacilityStatus, JobState, OrderState
+from fabnet.entrypoints.api.schemas.orders import DesignOut, JobOut, OrderOut
+from fabnet.entrypoints.api.schemas.producers import MachineOut, ProducerOut
+from fabnet.entrypoints.cli.common import (
+    CLI_OPERATOR,
+    emit_json,
+    err,
+    fail,
+    out,
+    show_items,
+    show_one,
+    wired,
+)
+from fabnet.services import commands as cmd
+from fabnet.services import views
+from fabnet.services.ports import Page
+
+producers = typer.Typer(help="Producers (facilities): list, show, import and export OKW.")
+machines = typer.Typer(help="Machines of producers.")
+designs = typer.Typer(help="Designs (meshes), stored by content hash.")
+orders = typer.Typer(help="Orders: list, show, cancel, plan.")
+jobs = typer.Typer(help="Jobs: units of an order line on one machine.")
+
+Json = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+Limit = Annotated[int, typer.Option(min=1, max=500, help="items per page")]
+Offset = Annotated[int, typer.Option(min=0, help="items to skip")]
+
+
+@producers.command("list")
+def producers_list(
+    status: Annotated[FacilityStatus | None, typer.Option()] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    as_json: Json = False,
+) -> None:
+    with wired() as app:
+        found = views.list_producers(
+            app.new_uow(), CLI_OPERATOR, Page(limit, offset), status=status and status.value
+        )
+        items = [ProducerOut.of(p) for p in found.items]
+        show_items(
+            items, ["id", "name", "status", "reliability"], as_json=as_json, total=found.total
+        )
+
+
+@producers.command("show")
+def producers_show(producer_id: str, as_json: Json = False) -> None:
+    with wired() as app:
+        show_one(
+            ProducerOut.of(views.get_producer(app.new_uow(), CLI_OPERATOR, producer_id)),
+            as_json=as_json,
+        )
+
+
+@producers.command("import")
+def producers_import(
+    file: Annotated[Path, typer.Argument(help="OKW records, .json or .yaml")],
+    as_json: Json = False,
+) -> None:
+    """Import OKW facility records. Invalid records are reported one by one (exit code 65
+    when any was invalid) while the valid ones are imported; importing the same file
+    again changes nothing."""
+    if not file.is_file():
+        raise fail(f"{file}: no such file", 66)
+    fmt = "json" if file.suffix.lower() == ".json" else "yaml"
+    if file.suffix.lower() not in (".json", ".yaml", ".yml"):
+        raise fail(f"{file}: expected a .json, .yaml or .yml file", 65)
+    with wired() as app:
+        records = load_records(file.read_text(encoding="utf-8"), fmt)
+        good, bad = OkwReader(Gazetteer()).read(records)
+        report = app.bus().handle(
+            cmd.ImportFacilities(CLI_OPERATOR, tuple(spec for _, spec in good))
+        )
+    summary = {
+        "records": len(records),
+        "created": len(report.created),
+        "updated": len(report.updated),
+        "unchanged": len(report.unchanged),
+        "invalid": [{"index": e.index, "field": e.field, "reason": e.reason} for e in bad],
+    }
+    if as_json:
+        emit_json(summary)
+    else:
+        for e in bad:
+            err.print(f"[yellow]skipped[/yellow] {e}", highlight=False)
+        out.print(
+            f"{len(records)} records: {summary['created']} created, {summary['updated']} "
+            f"updated, {summary['unchanged']} unchanged, {len(bad)} invalid"
+        )
+    if bad:
+        raise typer.Exit(65)
+
+
+@producers.command("export")
+def producers_export(
+    out_file: Annotated[Path | None, typer.Option("--out", help="file; stdout if absent")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json or yaml")] = "json",
+) -> None:
+    """Write every producer and its machines as OKW records."""
+    if fmt not in ("json", "yaml"):
+        raise fail("--format must be json or yaml", 2)
+    with wired() as app, app.new_uow() as uow:
+        records = export_records(uow.producers.all(), uow.machines.all())
+    import json
+
+    text = json.dumps(records, indent=2) if fmt == "json" else yaml.safe_dump(records)
+    if out_file is None:
+        out.print(text, highlight=False, markup=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        err.print(f"{len(records)} producers written to {out_file}")
+
+
+@machines.command("list")
+def machines_list(
+    producer_id: Annotated[str | None, typer.Option()] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    as_json: Json = False,
+) -> None:
+    with wired() as app:
+        found = views.list_machines(
+            app.new_uow(), CLI_OPERATOR, Page(limit, offset), producer_id=producer_id
+        )
+        show_items(
+            [MachineOut.of(m) for m in found.items],
+            ["id", "producer_id", "name", "process", "materials", "status"],
+            as_json=as_json,
+            total=found.total,
+        )
+
+
+@designs.command("add")
+def designs_add(
+    file: Path,
+    material: Annotated[list[str], typer.Option(help="repeat for several")] = ["PLA"],  # noqa: B006
+    process: Annotated[str, typer.Option()] = "fdm",
+    print_time_s: Annotated[float, typer.Option(min=1, help="one unit, reference machine")] = 4800,
+    name: Annotated[str, typer.Option()] = "",
+    as_json: Json = False,
+) -> None:
+    if not file.is_file():
+        raise fail(f"{file}: no such file", 66)
+    with wired() as app:
+        design_id = app.bus().handle(
+            cmd.RegisterDesign(
+                CLI_OPERATOR,
+                file.name,
+                file.read_bytes(),
+                name or file.stem,
+                process,
+                tuple(material),
+                print_time_s,
+            )
+        )
+        show_one(
+            DesignOut.of(views.get_design(app.new_uow(), CLI_OPERATOR, design_id)), as_json=as_json
+        )
+
+
+@designs.command("list")
+def designs_list(limit: Limit = 50, offset: Offset = 0, as_json: Json = False) -> None:
+    with wired() as app:
+        found = views.list_designs(app.new_uow(), CLI_OPERATOR, Page(limit, offset))
+        show_items(
+            [DesignOut.of(d) for d in found.items],
+            ["id", "name", "process", "materials", "triangles"],
+            as_json=as_json,
+            total=found.total,
+        )
+
+
+@orders.command("list")
+def orders_list(
+    state: Annotated[OrderState | None, typer.Option()] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    as_json: Json = False,
+) -> None:
+    with wired() as app:
+        found = views.list_orders(
+            app.new_uow(), CLI_OPERATOR, Page(limit, offset), state=state and state.value
+        )
+        show_items(
+            [OrderOut.of(o) for o in found.items],
+            ["id", "state", "reference", "quantity", "units_made", "priority"],
+            as_json=as_json,
+            total=found.total,
+        )
+
+
+@orders.command("show")
+def orders_show(order_id: str, as_json: Json = False) -> None:
+    with wired() as app:
+        show_one(
+            OrderOut.of(views.get_order(app.new_uow(), CLI_OPERATOR, order_id)), as_json=as_json
+        )
+
+
+@orders.command("cancel")
+def orders_cancel(order_id: str, reason: str = "", as_json: Json = False) -> None:
+    with wired() as app:
+        app.bus().handle(cmd.CancelOrder(CLI_OPERATOR, order_id, reason))
+        show_one(
+            OrderOut.of(views.get_order(app.new_uow(), CLI_OPERATOR, order_id)), as_json=as_json
+        )
+
+
+@orders.command("plan")
+def orders_plan(as_json: Json = False) -> None:
+    """Plan every open order's unallocated units now."""
+    with wired() as app:
+        report = app.bus().handle(cmd.PlanOrders())
+    data = {
+        "orders": report.orders,
+        "jobs_offered": len(report.jobs_offered),
+        "units_assigned": report.units_assigned,
+        "units_unmet": report.units_unmet,
+        "unmet": report.unmet,
+    }
+    if as_json:
+        emit_json(data)
+    else:
+        out.print(
+            f"{data['orders']} orders: {data['units_assigned']} units in "
+            f"{data['jobs_offered']} offers, {data['units_unmet']} unmet"
+        )
+        for line_id, reason in report.unmet.items():
+            out.print(f"  {line_id}: {reason}")
+
+
+@jobs.command("list")
+def jobs_list(
+    state: Annotated[JobState | None, typer.Option()] = None,
+    producer_id: Annotated[str | None, typer.Option()] = None,
+    order_id: Annotated[str | None, typer.Option()] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    as_json: Json = False,
+) -> None:
+    with wired() as app:
+        found = views.list_jobs(
+            app.new_uow(),
+            CLI_OPERATOR,
+            Page(limit, offset),
+            state=state and state.value,
+            producer_id=producer_id,
+            order_id=order_id,
+        )
+        show_items(
+            [JobOut.of(j) for j in found.items],
+            ["id", "order_id", "machine_id", "units", "state", "units_made"],
+            as_json=as_json,
+            total=found.total,
+        )
+
+
+@jobs.command("show")
+def jobs_show(job_id: str, as_json: Json = False) -> None:
+    with wired() as app:
+        show_one(JobOut.of(views.get_job(app.new_uow(), CLI_OPERATOR, job_id)), as_json=as_json)
