@@ -81,8 +81,12 @@ def start_job(cmd: StartJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
 
 def _machine_done(uow: UnitOfWork, job: Job, at: datetime) -> None:
     machine = uow.machines.get(job.machine_id)
-    running = uow.jobs.count(machine_id=machine.id, state=JobState.RUNNING.value)
-    if machine.status is MachineStatus.BUSY and running == 0:
+    # the store filters on committed state; the identity map holds this transaction's
+    still_running = any(
+        j.state is JobState.RUNNING
+        for j in uow.jobs.all(machine_id=machine.id, state=JobState.RUNNING.value)
+    )
+    if machine.status is MachineStatus.BUSY and not still_running:
         machine.set_status(MachineStatus.IDLE, at)
 
 

@@ -1,0 +1,46 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export FABNET_TEST_POSTGRES_URL ?= postgresql+psycopg://fabnet:fabnet@127.0.0.1:5432/postgres
+
+.PHONY: demo test check lint typecheck imports unit services clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@ $(VENV)/.runtime
+
+demo: $(VENV)/.runtime  ## run `fabnet demo` on SQLite (ARGS="--size medium" to scale)
+	$(BIN)/fabnet demo $(ARGS)
+
+services:  ## start what the tests need if it is not running
+	bash scripts/ensure-postgres.sh
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(VENV)/.test
+	$(BIN)/mypy
+
+imports: $(VENV)/.test
+	$(BIN)/lint-imports
+
+check: lint typecheck imports  ## static checks, as CI runs them
+
+unit: $(VENV)/.test  ## the fast tier only
+	$(BIN)/pytest -q tests/unit
+
+test: $(VENV)/.test services check  ## the whole suite, PostgreSQL included
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+clean:
+	rm -rf $(VENV) .fabnet .pytest_cache .mypy_cache .ruff_cache .hypothesis
