@@ -1,0 +1,5 @@
+"""``python -m fabnet`` runs the CLI."""
+
+from fabnet.entrypoints.cli.main import run
+
+run()

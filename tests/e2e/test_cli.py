@@ -1,0 +1,132 @@
+"""The command line, on a real SQLite store in a temporary data directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from fabnet.entrypoints.cli.main import app
+from fabnet.sim.parts import box_stl
+
+runner = CliRunner()
+
+RECORDS = [
+    {"id": "fl-1", "name": "FabLab One", "location": {"gps-coordinates": "52.52, 13.40"},
+     "equipment": [{"manufacturing-process": "FDM", "make": "Prusa", "model": "MK4",
+                    "build-volume": "250x210x220", "materials-worked": ["PLA", "PETG"]}]},
+    {"name": "Shop Two", "location": {"address": {"locality": "Hamburg", "country": "DE"}},
+     "facilityStatus": "Active",
+     "equipment": [{"manufacturing-process": "laser cutting", "build-volume": [600, 400, 50],
+                    "materials-worked": ["PLYWOOD"]}]},
+    {"name": "Broken", "location": {"gps-coordinates": "not a place"}},
+    {"name": "Also broken", "location": {"lat": 1, "lon": 2},
+     "equipment": [{"manufacturing-process": "FDM", "build-volume": "1x1x1", "materials-worked": ["CHEESE"]}]},
+]
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("FABNET_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("FABNET_DATABASE_URL", raising=False)
+    return tmp_path
+
+
+def fab(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_import_reports_bad_records_and_imports_the_good(tmp_path):
+    path = tmp_path / "okw.yaml"
+    path.write_text(yaml.safe_dump(RECORDS))
+    result = fab("producers", "import", str(path), "--json")
+    assert result.exit_code == 65, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["created"], summary["updated"], summary["unchanged"]) == (2, 0, 0)
+    assert [(e["index"], e["field"]) for e in summary["invalid"]] == [
+        (2, "location.gps-coordinates"), (3, "equipment[0].materials-worked[0]")]
+    listed = json.loads(fab("producers", "list", "--json").stdout)
+    assert sorted(p["name"] for p in listed["items"]) == ["FabLab One", "Shop Two"]
+
+
+def test_reimporting_the_same_file_changes_nothing(tmp_path):
+    path = tmp_path / "okw.json"
+    path.write_text(json.dumps(RECORDS[:2]))
+    assert fab("producers", "import", str(path)).exit_code == 0
+    export_before = fab("producers", "export").stdout
+    again = json.loads(fab("producers", "import", str(path), "--json").stdout)
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    assert fab("producers", "export").stdout == export_before
+
+
+def test_export_then_import_elsewhere_round_trips(tmp_path, monkeypatch):
+    src = tmp_path / "okw.json"
+    src.write_text(json.dumps(RECORDS[:2]))
+    fab("producers", "import", str(src))
+    out = tmp_path / "export.yaml"
+    assert fab("producers", "export", "--out", str(out), "--format", "yaml").exit_code == 0
+    monkeypatch.setenv("FABNET_DATA_DIR", str(tmp_path / "other"))
+    result = json.loads(fab("producers", "import", str(out), "--json").stdout)
+    assert result["created"] == 2 and not result["invalid"]
+    machines = json.loads(fab("machines", "list", "--json").stdout)["items"]
+    assert sorted(m["process"] for m in machines) == ["fdm", "laser_cutting"]
+
+
+def test_a_changed_record_updates_the_producer(tmp_path):
+    path = tmp_path / "okw.json"
+    path.write_text(json.dumps(RECORDS[:1]))
+    fab("producers", "import", str(path))
+    changed = json.loads(json.dumps(RECORDS[:1]))
+    changed[0]["facilityStatus"] = "Temporary Closure"
+    path.write_text(json.dumps(changed))
+    report = json.loads(fab("producers", "import", str(path), "--json").stdout)
+    assert report["updated"] == 1
+    (p,) = json.loads(fab("producers", "list", "--json").stdout)["items"]
+    assert p["status"] == "temporary_closure"
+
+
+@pytest.mark.parametrize(("content", "name", "code"), [
+    ("{broken", "x.json", 65),
+    ("[]", "x.txt", 65),
+])
+def test_bad_import_files_fail_with_a_message(tmp_path, content, name, code):
+    path = tmp_path / name
+    path.write_text(content)
+    result = fab("producers", "import", str(path))
+    assert result.exit_code == code
+    assert "error" in result.output
+
+
+def test_missing_file_exit_code():
+    result = fab("producers", "import", "/no/such/file.json")
+    assert result.exit_code == 66 and "no such file" in result.output
+
+
+def test_designs_orders_and_jobs_from_the_cli(tmp_path):
+    stl = tmp_path / "clip.stl"
+    stl.write_bytes(box_stl(30, 12, 8))
+    added = fab("designs", "add", str(stl), "--material", "PLA", "--print-time-s", "600", "--json")
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)["triangles"] == 12
+    assert json.loads(fab("designs", "list", "--json").stdout)["total"] == 1
+    assert json.loads(fab("orders", "list", "--json").stdout)["total"] == 0
+    assert fab("orders", "show", "ord_missing").exit_code == 66
+    assert fab("jobs", "show", "job_missing", "--json").exit_code == 66
+
+
+def test_bad_design_exit_code_and_message(tmp_path):
+    bad = tmp_path / "bad.stl"
+    bad.write_bytes(b"\x00" * 10)
+    result = fab("designs", "add", str(bad))
+    assert result.exit_code == 65 and "not an STL" in result.output
+
+
+def test_keys_create_prints_the_secret_once():
+    result = fab("keys", "create", "--role", "consumer", "--name", "clinic", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["secret"].startswith("fab_")
+    bad = fab("keys", "create", "--role", "producer", "--name", "x", "--producer-id", "prd_none")
+    assert bad.exit_code == 65 and "producer_id" in bad.output
