@@ -34,15 +34,20 @@ def producer_actor(producer_id: str) -> Principal:
     return Principal(PrincipalId(f"usr_{producer_id}"), Role.PRODUCER, ProducerId(producer_id))
 
 
-def printer(name: str = "mk4", materials: tuple[str, ...] = ("PLA", "PETG"), **kw: object) -> cmd.MachineSpec:
-    return cmd.MachineSpec(name=name, process="fdm", materials=materials,
-                           build_volume_mm=(250.0, 210.0, 220.0), **kw)  # type: ignore[arg-type]
+def printer(
+    name: str = "mk4", materials: tuple[str, ...] = ("PLA", "PETG"), **kw: object
+) -> cmd.MachineSpec:
+    return cmd.MachineSpec(
+        name=name, process="fdm", materials=materials, build_volume_mm=(250.0, 210.0, 220.0), **kw
+    )  # type: ignore[arg-type]
 
 
-def facility(name: str, lat: float, lon: float, *machines: cmd.MachineSpec,
-             ref: str = "") -> cmd.FacilitySpec:
-    return cmd.FacilitySpec(name=name, lat=lat, lon=lon, external_ref=ref,
-                            machines=machines or (printer(),))
+def facility(
+    name: str, lat: float, lon: float, *machines: cmd.MachineSpec, ref: str = ""
+) -> cmd.FacilitySpec:
+    return cmd.FacilitySpec(
+        name=name, lat=lat, lon=lon, external_ref=ref, machines=machines or (printer(),)
+    )
 
 
 @pytest.fixture
@@ -57,25 +62,60 @@ class World:
         self.clock = clock
         self.db = InMemoryDatabase()
         self.blobs = InMemoryBlobStore()
-        self.bus = MessageBus(uow=self.uow(), clock=clock, ids=SeededIds(7), blobs=self.blobs,
-                              mesh=StlAnalyzer(), policy=Policy())
+        self.bus = MessageBus(
+            uow=self.uow(),
+            clock=clock,
+            ids=SeededIds(7),
+            blobs=self.blobs,
+            mesh=StlAnalyzer(),
+            policy=Policy(),
+        )
 
     def uow(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self.db)
 
     def producer(self, name: str, lat: float, lon: float, *machines: cmd.MachineSpec) -> str:
-        pid: str = self.bus.handle(cmd.RegisterProducer(OPERATOR, facility(name, lat, lon, *machines)))
+        pid: str = self.bus.handle(
+            cmd.RegisterProducer(OPERATOR, facility(name, lat, lon, *machines))
+        )
         return pid
 
-    def design(self, *, print_time_s: float = 3600.0, size: tuple[float, float, float] = (100, 100, 10),
-               label: str = "part", materials: tuple[str, ...] = ("PLA", "PETG")) -> str:
-        did: str = self.bus.handle(cmd.RegisterDesign(OPERATOR, f"{label}.stl", box_stl(*size, label=label),
-                                                       label, "fdm", materials, print_time_s))
+    def design(
+        self,
+        *,
+        print_time_s: float = 3600.0,
+        size: tuple[float, float, float] = (100, 100, 10),
+        label: str = "part",
+        materials: tuple[str, ...] = ("PLA", "PETG"),
+    ) -> str:
+        did: str = self.bus.handle(
+            cmd.RegisterDesign(
+                OPERATOR,
+                f"{label}.stl",
+                box_stl(*size, label=label),
+                label,
+                "fdm",
+                materials,
+                print_time_s,
+            )
+        )
         return did
 
-    def order(self, design_id: str, quantity: int, *, actor: Principal = ALICE, days: float = 3,
-              lat: float = 52.52, lon: float = 13.40, material: str = "PLA", priority: int = 0) -> str:
-        line = cmd.LineRequest(design_id, material, quantity, self.clock.now() + timedelta(days=days), lat, lon)
+    def order(
+        self,
+        design_id: str,
+        quantity: int,
+        *,
+        actor: Principal = ALICE,
+        days: float = 3,
+        lat: float = 52.52,
+        lon: float = 13.40,
+        material: str = "PLA",
+        priority: int = 0,
+    ) -> str:
+        line = cmd.LineRequest(
+            design_id, material, quantity, self.clock.now() + timedelta(days=days), lat, lon
+        )
         oid: str = self.bus.handle(cmd.PlaceOrder(actor, (line,), priority=priority))
         return oid
 

@@ -11,7 +11,11 @@ from fabnet.adapters.db.tables import metadata
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_migrations_match_the_tables(backend, tmp_path, request):
-    url = f"sqlite:///{tmp_path / 'm.sqlite'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    url = (
+        f"sqlite:///{tmp_path / 'm.sqlite'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
     engine = create_engine_for(url)
     migrate(engine)
     with engine.connect() as conn:

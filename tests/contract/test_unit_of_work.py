@@ -40,22 +40,45 @@ def new_uow(request: pytest.FixtureRequest, tmp_path) -> Iterator[Factory]:
 
 
 def producer(n: int, **kw) -> Producer:
-    return Producer(id=ProducerId(f"prd_{n:03d}"), name=f"maker {n}", place=Place(50 + n / 100, 10),
-                    certifications=("ISO 9001",), **kw)
+    return Producer(
+        id=ProducerId(f"prd_{n:03d}"),
+        name=f"maker {n}",
+        place=Place(50 + n / 100, 10),
+        certifications=("ISO 9001",),
+        **kw,
+    )
 
 
 def machine(n: int, producer_id: str, **kw) -> Machine:
-    return Machine(id=MachineId(f"mch_{n:03d}"), producer_id=ProducerId(producer_id), name=f"m{n}",
-                   process=Process.FDM, build_volume=Box(250, 210, 210.5), materials=("PLA", "PETG"),
-                   nozzle_mm=0.4, **kw)
+    return Machine(
+        id=MachineId(f"mch_{n:03d}"),
+        producer_id=ProducerId(producer_id),
+        name=f"m{n}",
+        process=Process.FDM,
+        build_volume=Box(250, 210, 210.5),
+        materials=("PLA", "PETG"),
+        nozzle_mm=0.4,
+        **kw,
+    )
 
 
 def order(n: int = 1) -> Order:
-    line = OrderLine(id=LineId(f"lin_{n}"), design_id=DesignId("d" * 64), process=Process.FDM,
-                     material="PLA", quantity=100, deadline=START + timedelta(days=3),
-                     destination=Place(48.1, 11.6))
-    return Order.place(id=OrderId(f"ord_{n}"), consumer_id=PrincipalId("usr_a"), lines=[line],
-                       at=START, reference=f"ref-{n}")
+    line = OrderLine(
+        id=LineId(f"lin_{n}"),
+        design_id=DesignId("d" * 64),
+        process=Process.FDM,
+        material="PLA",
+        quantity=100,
+        deadline=START + timedelta(days=3),
+        destination=Place(48.1, 11.6),
+    )
+    return Order.place(
+        id=OrderId(f"ord_{n}"),
+        consumer_id=PrincipalId("usr_a"),
+        lines=[line],
+        at=START,
+        reference=f"ref-{n}",
+    )
 
 
 def test_what_is_committed_reads_back_equal(new_uow: Factory):
@@ -118,12 +141,11 @@ def test_duplicate_ids_and_unique_keys_are_conflicts(new_uow: Factory):
     with new_uow() as uow:
         uow.producers.add(producer(1, external_ref="okw-1"))
         uow.commit()
-    with new_uow() as uow, pytest.raises(Conflict):
-        uow.producers.add(producer(1))
-        uow.commit()
-    with new_uow() as uow, pytest.raises(Conflict):
-        uow.producers.add(producer(2, external_ref="okw-1"))
-        uow.commit()
+    for clash in (producer(1), producer(2, external_ref="okw-1")):
+        with new_uow() as uow:
+            uow.producers.add(clash)
+            with pytest.raises(Conflict):
+                uow.commit()
     with new_uow() as uow:
         assert uow.producers.count() == 1
 
@@ -140,7 +162,11 @@ def test_filters_and_pages(new_uow: Factory):
         assert page.total == 4
         assert [m.id for m in page.items] == ["mch_002", "mch_004"]
         assert uow.machines.count(producer_id=("prd_000", "prd_001")) == 7
-        assert [p.id for p in uow.producers.list(Page(limit=3)).items] == ["prd_000", "prd_001", "prd_002"]
+        assert [p.id for p in uow.producers.list(Page(limit=3)).items] == [
+            "prd_000",
+            "prd_001",
+            "prd_002",
+        ]
         assert uow.machines.count(hours_per_day__lte=12) == 3
 
 

@@ -36,8 +36,12 @@ def api(tmp_path) -> Iterator[Api]:
     app = bootstrap(settings, clock=FixedClock(START), ids=SeededIds(3))
     bus = app.bus()
     producers = {
-        "p1": bus.handle(cmd.RegisterProducer(_op(), facility("berlin maker", 52.52, 13.40, printer()))),
-        "p2": bus.handle(cmd.RegisterProducer(_op(), facility("munich maker", 48.14, 11.58, printer()))),
+        "p1": bus.handle(
+            cmd.RegisterProducer(_op(), facility("berlin maker", 52.52, 13.40, printer()))
+        ),
+        "p2": bus.handle(
+            cmd.RegisterProducer(_op(), facility("munich maker", 48.14, 11.58, printer()))
+        ),
     }
     keys = {
         "operator": bus.handle(cmd.CreateApiKey("ops", Role.OPERATOR)).secret,

@@ -12,15 +12,25 @@ from tests.e2e.conftest import Api
 
 
 def upload(api: Api, who: str = "alice", data: bytes | None = None, **form):
-    files = {"file": ("shield.stl", data if data is not None else box_stl(180, 160, 20), "model/stl")}
-    return api.client.post("/designs", headers=api.as_(who), files=files,
-                           data={"materials": "PLA,PETG", "print_time_s": "4800"} | form)
+    files = {
+        "file": ("shield.stl", data if data is not None else box_stl(180, 160, 20), "model/stl")
+    }
+    return api.client.post(
+        "/designs",
+        headers=api.as_(who),
+        files=files,
+        data={"materials": "PLA,PETG", "print_time_s": "4800"} | form,
+    )
 
 
 def order_body(design: str, quantity: int = 20, **kw):
-    line = {"design_id": design, "material": "PLA", "quantity": quantity,
-            "deadline": (START + timedelta(days=3)).isoformat(),
-            "destination": {"lat": 52.4, "lon": 13.3}} | kw
+    line = {
+        "design_id": design,
+        "material": "PLA",
+        "quantity": quantity,
+        "deadline": (START + timedelta(days=3)).isoformat(),
+        "destination": {"lat": 52.4, "lon": 13.3},
+    } | kw
     return {"lines": [line], "reference": "po-1"}
 
 
@@ -29,18 +39,34 @@ def placed(api: Api) -> dict[str, str]:
     design = upload(api).json()["id"]
     order = api.client.post("/orders", headers=api.as_("alice"), json=order_body(design))
     assert order.status_code == 201, order.text
-    jobs = api.client.get("/jobs", headers=api.as_("operator"), params={"order_id": order.json()["id"]})
+    jobs = api.client.get(
+        "/jobs", headers=api.as_("operator"), params={"order_id": order.json()["id"]}
+    )
     (job,) = jobs.json()["items"]
-    return {"design": design, "order": order.json()["id"], "job": job["id"], "job_producer": job["producer_id"]}
+    return {
+        "design": design,
+        "order": order.json()["id"],
+        "job": job["id"],
+        "job_producer": job["producer_id"],
+    }
 
 
 def test_openapi_is_served(api: Api):
     spec = api.client.get("/openapi.json").json()
-    for path in ("/producers", "/machines", "/designs", "/orders", "/jobs", "/jobs/{job_id}/accept"):
+    for path in (
+        "/producers",
+        "/machines",
+        "/designs",
+        "/orders",
+        "/jobs",
+        "/jobs/{job_id}/accept",
+    ):
         assert path in spec["paths"]
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "fab_wrong"}, {"Authorization": "Bearer nope"}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"X-API-Key": "fab_wrong"}, {"Authorization": "Bearer nope"}]
+)
 def test_missing_or_wrong_keys_are_401_with_a_json_body(api: Api, headers):
     response = api.client.get("/orders", headers=headers)
     assert response.status_code == 401
@@ -93,11 +119,21 @@ def test_access_matrix(api: Api, placed, who, method, template, status):
     path = template.format(p1=api.producers["p1"], **placed)
     body = {
         "/producers": {"name": "x", "location": {"lat": 1, "lon": 1}},
-        "/machines": {"name": "x", "process": "fdm", "materials": ["PLA"], "build_volume_mm": [1, 1, 1]},
+        "/machines": {
+            "name": "x",
+            "process": "fdm",
+            "materials": ["PLA"],
+            "build_volume_mm": [1, 1, 1],
+        },
         "PATCH": {"name": "renamed"},
     }
-    payload = body["PATCH"] if method == "PATCH" else body.get(
-        "/machines" if path.endswith("/machines") else path, {} if method == "POST" else None)
+    payload = (
+        body["PATCH"]
+        if method == "PATCH"
+        else body.get(
+            "/machines" if path.endswith("/machines") else path, {} if method == "POST" else None
+        )
+    )
     response = api.client.request(method, path, headers=api.as_(who), json=payload)
     assert response.status_code == status, response.text
     if status >= 400:
@@ -116,7 +152,9 @@ def test_lists_only_show_what_is_yours(api: Api, placed):
 
 
 def test_a_producer_declines_and_the_work_moves(api: Api, placed):
-    r = api.client.post(f"/jobs/{placed['job']}/decline", headers=api.as_("p1"), json={"reason": "busy"})
+    r = api.client.post(
+        f"/jobs/{placed['job']}/decline", headers=api.as_("p1"), json={"reason": "busy"}
+    )
     assert r.status_code == 200 and r.json()["state"] == "declined"
     jobs = api.client.get("/jobs", headers=api.as_("p2")).json()["items"]
     assert [(j["state"], j["units"]) for j in jobs] == [("offered", 20)]
@@ -126,19 +164,26 @@ def test_an_impossible_move_is_409(api: Api, placed):
     r = api.client.post(f"/jobs/{placed['job']}/start", headers=api.as_("p1"))
     assert r.status_code == 409
     error = r.json()["error"]
-    assert (error["type"], error["current"], error["target"]) == ("invalid_transition", "offered", "running")
+    assert (error["type"], error["current"], error["target"]) == (
+        "invalid_transition",
+        "offered",
+        "running",
+    )
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"quantity": 0}, "lines[0].quantity"),
-    ({"quantity": "many"}, "lines[0].quantity"),
-    ({"deadline": "2026-03-05T10:00:00"}, "lines[0].deadline"),
-    ({"deadline": (START - timedelta(days=1)).isoformat()}, "lines[0].deadline"),
-    ({"destination": {"lat": 123, "lon": 0}}, "lines[0].destination.lat"),
-    ({"material": "UNOBTAINIUM"}, "lines[0].material"),
-    ({"design_id": "0" * 64}, "lines[0].design_id"),
-    ({"colour": "red"}, "lines[0].colour"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"quantity": 0}, "lines[0].quantity"),
+        ({"quantity": "many"}, "lines[0].quantity"),
+        ({"deadline": "2026-03-05T10:00:00"}, "lines[0].deadline"),
+        ({"deadline": (START - timedelta(days=1)).isoformat()}, "lines[0].deadline"),
+        ({"destination": {"lat": 123, "lon": 0}}, "lines[0].destination.lat"),
+        ({"material": "UNOBTAINIUM"}, "lines[0].material"),
+        ({"design_id": "0" * 64}, "lines[0].design_id"),
+        ({"colour": "red"}, "lines[0].colour"),
+    ],
+)
 def test_bad_orders_are_422_naming_the_field_and_store_nothing(api: Api, change, field):
     design = upload(api).json()["id"]
     before = api.count("orders"), api.count("jobs")
@@ -149,8 +194,11 @@ def test_bad_orders_are_422_naming_the_field_and_store_nothing(api: Api, change,
 
 
 def test_malformed_json_is_422(api: Api):
-    r = api.client.post("/orders", headers=api.as_("alice") | {"Content-Type": "application/json"},
-                        content=b"{not json")
+    r = api.client.post(
+        "/orders",
+        headers=api.as_("alice") | {"Content-Type": "application/json"},
+        content=b"{not json",
+    )
     assert r.status_code == 422
     assert r.json()["error"]["type"] == "invalid_input"
 
@@ -169,11 +217,14 @@ def test_design_upload_is_content_addressed(api: Api):
     assert got.content == box_stl(180, 160, 20)
 
 
-@pytest.mark.parametrize(("data", "status", "field"), [
-    (b"", 422, "file"),
-    (b"\x00junk" * 10, 422, "file"),
-    (b"solid x\n" + b"x" * (70 * 1024), 413, "file"),
-])
+@pytest.mark.parametrize(
+    ("data", "status", "field"),
+    [
+        (b"", 422, "file"),
+        (b"\x00junk" * 10, 422, "file"),
+        (b"solid x\n" + b"x" * (70 * 1024), 413, "file"),
+    ],
+)
 def test_bad_uploads_are_refused_and_nothing_is_stored(api: Api, data, status, field):
     r = upload(api, data=data)
     assert r.status_code == status, r.text
@@ -198,18 +249,35 @@ def test_pagination_and_filters(api: Api):
 
 
 def test_unknown_ids_are_404(api: Api):
-    for path in ("/orders/ord_nope", "/jobs/job_nope", "/machines/mch_nope", "/designs/" + "f" * 64):
+    for path in (
+        "/orders/ord_nope",
+        "/jobs/job_nope",
+        "/machines/mch_nope",
+        "/designs/" + "f" * 64,
+    ):
         r = api.client.get(path, headers=api.as_("operator"))
         assert r.status_code == 404, path
         assert r.json()["error"]["type"] == "not_found"
 
 
 def test_operator_registers_a_producer_with_machines(api: Api):
-    body = {"name": "Fab Hamburg", "location": {"lat": 53.55, "lon": 9.99},
-            "machines": [{"name": "m1", "process": "fdm", "materials": ["PETG"], "build_volume_mm": [250, 210, 220]}]}
+    body = {
+        "name": "Fab Hamburg",
+        "location": {"lat": 53.55, "lon": 9.99},
+        "machines": [
+            {
+                "name": "m1",
+                "process": "fdm",
+                "materials": ["PETG"],
+                "build_volume_mm": [250, 210, 220],
+            }
+        ],
+    }
     r = api.client.post("/producers", headers=api.as_("operator"), json=body)
     assert r.status_code == 201, r.text
-    machines = api.client.get("/machines", headers=api.as_("operator"), params={"producer_id": r.json()["id"]})
+    machines = api.client.get(
+        "/machines", headers=api.as_("operator"), params={"producer_id": r.json()["id"]}
+    )
     assert [m["materials"] for m in machines.json()["items"]] == [["PETG"]]
     body["machines"][0]["materials"] = ["PETG", "WOOD"]
     before = api.count("producers")
@@ -220,7 +288,11 @@ def test_operator_registers_a_producer_with_machines(api: Api):
 
 def test_a_producer_updates_its_machine_status(api: Api):
     machines = api.client.get("/machines", headers=api.as_("p1")).json()["items"]
-    r = api.client.post(f"/machines/{machines[0]['id']}/status", headers=api.as_("p1"), json={"status": "offline"})
+    r = api.client.post(
+        f"/machines/{machines[0]['id']}/status", headers=api.as_("p1"), json={"status": "offline"}
+    )
     assert r.status_code == 200 and r.json()["status"] == "offline"
-    r = api.client.post(f"/machines/{machines[0]['id']}/status", headers=api.as_("p2"), json={"status": "idle"})
+    r = api.client.post(
+        f"/machines/{machines[0]['id']}/status", headers=api.as_("p2"), json={"status": "idle"}
+    )
     assert r.status_code == 404

@@ -15,16 +15,44 @@ from fabnet.sim.parts import box_stl
 runner = CliRunner()
 
 RECORDS = [
-    {"id": "fl-1", "name": "FabLab One", "location": {"gps-coordinates": "52.52, 13.40"},
-     "equipment": [{"manufacturing-process": "FDM", "make": "Prusa", "model": "MK4",
-                    "build-volume": "250x210x220", "materials-worked": ["PLA", "PETG"]}]},
-    {"name": "Shop Two", "location": {"address": {"locality": "Hamburg", "country": "DE"}},
-     "facilityStatus": "Active",
-     "equipment": [{"manufacturing-process": "laser cutting", "build-volume": [600, 400, 50],
-                    "materials-worked": ["PLYWOOD"]}]},
+    {
+        "id": "fl-1",
+        "name": "FabLab One",
+        "location": {"gps-coordinates": "52.52, 13.40"},
+        "equipment": [
+            {
+                "manufacturing-process": "FDM",
+                "make": "Prusa",
+                "model": "MK4",
+                "build-volume": "250x210x220",
+                "materials-worked": ["PLA", "PETG"],
+            }
+        ],
+    },
+    {
+        "name": "Shop Two",
+        "location": {"address": {"locality": "Hamburg", "country": "DE"}},
+        "facilityStatus": "Active",
+        "equipment": [
+            {
+                "manufacturing-process": "laser cutting",
+                "build-volume": [600, 400, 50],
+                "materials-worked": ["PLYWOOD"],
+            }
+        ],
+    },
     {"name": "Broken", "location": {"gps-coordinates": "not a place"}},
-    {"name": "Also broken", "location": {"lat": 1, "lon": 2},
-     "equipment": [{"manufacturing-process": "FDM", "build-volume": "1x1x1", "materials-worked": ["CHEESE"]}]},
+    {
+        "name": "Also broken",
+        "location": {"lat": 1, "lon": 2},
+        "equipment": [
+            {
+                "manufacturing-process": "FDM",
+                "build-volume": "1x1x1",
+                "materials-worked": ["CHEESE"],
+            }
+        ],
+    },
 ]
 
 
@@ -47,7 +75,9 @@ def test_import_reports_bad_records_and_imports_the_good(tmp_path):
     summary = json.loads(result.stdout)
     assert (summary["created"], summary["updated"], summary["unchanged"]) == (2, 0, 0)
     assert [(e["index"], e["field"]) for e in summary["invalid"]] == [
-        (2, "location.gps-coordinates"), (3, "equipment[0].materials-worked[0]")]
+        (2, "location.gps-coordinates"),
+        (3, "equipment[0].materials-worked[0]"),
+    ]
     listed = json.loads(fab("producers", "list", "--json").stdout)
     assert sorted(p["name"] for p in listed["items"]) == ["FabLab One", "Shop Two"]
 
@@ -88,10 +118,13 @@ def test_a_changed_record_updates_the_producer(tmp_path):
     assert p["status"] == "temporary_closure"
 
 
-@pytest.mark.parametrize(("content", "name", "code"), [
-    ("{broken", "x.json", 65),
-    ("[]", "x.txt", 65),
-])
+@pytest.mark.parametrize(
+    ("content", "name", "code"),
+    [
+        ("{broken", "x.json", 65),
+        ("[]", "x.txt", 65),
+    ],
+)
 def test_bad_import_files_fail_with_a_message(tmp_path, content, name, code):
     path = tmp_path / name
     path.write_text(content)

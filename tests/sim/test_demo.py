@@ -10,8 +10,8 @@ import subprocess
 import sys
 from datetime import datetime
 
-from fabnet.adapters.memory import InMemoryBlobStore, InMemoryDatabase, InMemoryUnitOfWork
 from fabnet.adapters.geometry import StlAnalyzer
+from fabnet.adapters.memory import InMemoryBlobStore, InMemoryDatabase, InMemoryUnitOfWork
 from fabnet.services.messagebus import MessageBus
 from fabnet.services.ports import FixedClock, Policy, SeededIds
 from fabnet.sim.demo import run_demo
@@ -21,26 +21,43 @@ from tests.conftest import START
 
 def haversine_km(a_lat, a_lon, b_lat, b_lon):
     p1, p2 = math.radians(a_lat), math.radians(b_lat)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b_lon - a_lon) / 2) ** 2
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b_lon - a_lon) / 2) ** 2
+    )
     return 2 * 6371.0088 * math.asin(math.sqrt(h))
 
 
 def test_demo_small_summary_matches_the_store(tmp_path):
     env = os.environ | {"FABNET_DATA_DIR": str(tmp_path)}
     env.pop("FABNET_DATABASE_URL", None)
-    run = subprocess.run([sys.executable, "-m", "fabnet", "demo", "--size", "small", "--json", "--seed", "4"],
-                         capture_output=True, text=True, env=env, timeout=600, check=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "fabnet", "demo", "--size", "small", "--json", "--seed", "4"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout)
 
     db = sqlite3.connect(tmp_path / "demo.sqlite")
     orders = db.execute("select lines from orders").fetchall()
     ordered = sum(line["quantity"] for (lines,) in orders for line in json.loads(lines))
-    producers = dict((pid, (lat, lon)) for pid, lat, lon in db.execute("select id, lat, lon from producers"))
-    destinations = {line["id"]: (line["lat"], line["lon"]) for (lines,) in orders for line in json.loads(lines)}
-    jobs = db.execute("select producer_id, line_id, units_made, finished_at, due, state from jobs").fetchall()
+    producers = {
+        pid: (lat, lon) for pid, lat, lon in db.execute("select id, lat, lon from producers")
+    }
+    destinations = {
+        line["id"]: (line["lat"], line["lon"]) for (lines,) in orders for line in json.loads(lines)
+    }
+    jobs = db.execute(
+        "select producer_id, line_id, units_made, finished_at, due, state from jobs"
+    ).fetchall()
     made = sum(j[2] for j in jobs)
-    on_time = sum(j[2] for j in jobs if j[2] and datetime.fromisoformat(j[3]) <= datetime.fromisoformat(j[4]))
+    on_time = sum(
+        j[2] for j in jobs if j[2] and datetime.fromisoformat(j[3]) <= datetime.fromisoformat(j[4])
+    )
     engaged = {j[0] for j in jobs if j[2]}
     km = [(haversine_km(*producers[j[0]], *destinations[j[1]]), j[2]) for j in jobs if j[2]]
 
@@ -64,9 +81,17 @@ def test_demo_small_summary_matches_the_store(tmp_path):
 def _run(seed: int, config: ScenarioConfig):
     clock = FixedClock(START)
     db = InMemoryDatabase()
-    bus = MessageBus(uow=InMemoryUnitOfWork(db), clock=clock, ids=SeededIds(seed),
-                     blobs=InMemoryBlobStore(), mesh=StlAnalyzer(), policy=Policy())
-    summary = run_demo(bus=bus, new_uow=lambda: InMemoryUnitOfWork(db), clock=clock, config=config, seed=seed)
+    bus = MessageBus(
+        uow=InMemoryUnitOfWork(db),
+        clock=clock,
+        ids=SeededIds(seed),
+        blobs=InMemoryBlobStore(),
+        mesh=StlAnalyzer(),
+        policy=Policy(),
+    )
+    summary = run_demo(
+        bus=bus, new_uow=lambda: InMemoryUnitOfWork(db), clock=clock, config=config, seed=seed
+    )
     return {k: v for k, v in summary.as_dict().items() if k != "wall_s"}
 
 

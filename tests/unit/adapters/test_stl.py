@@ -1,3 +1,4 @@
+import contextlib
 import struct
 
 import pytest
@@ -20,16 +21,22 @@ def test_binary_and_ascii_give_the_same_facts():
     assert b.bbox_mm == pytest.approx((12, 34, 5))
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    (b"", "empty"),
-    (b"\x00" * 200, "not an STL"),
-    (box_stl(1, 2, 3)[:-10], "not an STL"),
-    (ascii_stl(box_triangles(1, 1, 1)).replace(b"endsolid part\n", b""), "truncated"),
-    (b"solid x\nfacet normal 0 0 0\nouter loop\nvertex 1 2\nendloop\nendfacet\nendsolid x\n", "three numbers"),
-    (binary_stl([]), "no triangles"),
-    (binary_stl([((0, 0, 0), (1, 0, 0), (2, 0, 0))]), "degenerate"),
-    (binary_stl([((0, 0, 0), (1, 0, 0), (float("inf"), 1, 0))]), "infinite"),
-])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty"),
+        (b"\x00" * 200, "not an STL"),
+        (box_stl(1, 2, 3)[:-10], "not an STL"),
+        (ascii_stl(box_triangles(1, 1, 1)).replace(b"endsolid part\n", b""), "truncated"),
+        (
+            b"solid x\nfacet normal 0 0 0\nouter loop\nvertex 1 2\nendloop\nendfacet\nendsolid x\n",
+            "three numbers",
+        ),
+        (binary_stl([]), "no triangles"),
+        (binary_stl([((0, 0, 0), (1, 0, 0), (2, 0, 0))]), "degenerate"),
+        (binary_stl([((0, 0, 0), (1, 0, 0), (float("inf"), 1, 0))]), "infinite"),
+    ],
+)
 def test_bad_files_are_refused_with_a_reason(data, reason):
     with pytest.raises(BadMesh, match=reason):
         reader.analyse("x.stl", data)
@@ -57,7 +64,5 @@ def test_mutated_stl_files_never_crash_the_reader(noise):
     data = bytearray(box_stl(5, 6, 7))
     for i, byte in enumerate(noise):
         data[(i * 7919) % len(data)] ^= byte
-    try:
+    with contextlib.suppress(BadMesh):
         reader.analyse("mut.stl", bytes(data))
-    except BadMesh:
-        pass

@@ -14,10 +14,20 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def make_job(units: int = 5) -> Job:
-    return Job(id=JobId("job_1"), order_id=OrderId("o"), line_id=LineId("l"),
-               design_id=DesignId("d"), machine_id=MachineId("m"), producer_id=ProducerId("p"),
-               material="PLA", units=units, unit_time_s=60.0, due=T0 + timedelta(days=1),
-               offered_at=T0, expires_at=T0 + timedelta(hours=4)).offered()
+    return Job(
+        id=JobId("job_1"),
+        order_id=OrderId("o"),
+        line_id=LineId("l"),
+        design_id=DesignId("d"),
+        machine_id=MachineId("m"),
+        producer_id=ProducerId("p"),
+        material="PLA",
+        units=units,
+        unit_time_s=60.0,
+        due=T0 + timedelta(days=1),
+        offered_at=T0,
+        expires_at=T0 + timedelta(hours=4),
+    ).offered()
 
 
 def test_happy_path_reaches_done_with_every_unit_made():
@@ -28,7 +38,12 @@ def test_happy_path_reaches_done_with_every_unit_made():
     assert job.units_made == 5
     assert isinstance(job.events[0], JobOffered)
     assert [type(e).__name__ for e in job.events] == [
-        "JobOffered", "JobAccepted", "JobQueued", "JobStarted", "JobDone"]
+        "JobOffered",
+        "JobAccepted",
+        "JobQueued",
+        "JobStarted",
+        "JobDone",
+    ]
 
 
 def test_an_offer_cannot_start_without_being_accepted():

@@ -16,9 +16,15 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def make_order(quantity: int = 10) -> Order:
-    line = OrderLine(id=LineId("lin_1"), design_id=DesignId("d" * 64), process=Process.FDM,
-                     material="PLA", quantity=quantity, deadline=T0 + timedelta(days=2),
-                     destination=Place(50, 10))
+    line = OrderLine(
+        id=LineId("lin_1"),
+        design_id=DesignId("d" * 64),
+        process=Process.FDM,
+        material="PLA",
+        quantity=quantity,
+        deadline=T0 + timedelta(days=2),
+        destination=Place(50, 10),
+    )
     return Order.place(id=OrderId("ord_1"), consumer_id=PrincipalId("usr_a"), lines=[line], at=T0)
 
 
@@ -30,16 +36,30 @@ def test_placing_raises_order_placed():
 
 
 def test_deadline_in_the_past_is_refused():
-    line = OrderLine(id=LineId("l"), design_id=DesignId("d"), process=Process.FDM, material="PLA",
-                     quantity=1, deadline=T0 - timedelta(hours=1), destination=Place(0, 0))
+    line = OrderLine(
+        id=LineId("l"),
+        design_id=DesignId("d"),
+        process=Process.FDM,
+        material="PLA",
+        quantity=1,
+        deadline=T0 - timedelta(hours=1),
+        destination=Place(0, 0),
+    )
     with pytest.raises(InvalidInput, match=r"lines\[0\].deadline"):
         Order.place(id=OrderId("o"), consumer_id=PrincipalId("c"), lines=[line], at=T0)
 
 
 def test_naive_deadline_is_refused():
     with pytest.raises(InvalidInput, match="deadline"):
-        OrderLine(id=LineId("l"), design_id=DesignId("d"), process=Process.FDM, material="PLA",
-                  quantity=1, deadline=datetime(2030, 1, 1), destination=Place(0, 0))
+        OrderLine(
+            id=LineId("l"),
+            design_id=DesignId("d"),
+            process=Process.FDM,
+            material="PLA",
+            quantity=1,
+            deadline=datetime(2030, 1, 1),
+            destination=Place(0, 0),
+        )
 
 
 def test_states_follow_the_units():
@@ -54,7 +74,12 @@ def test_states_follow_the_units():
     order.complete(LineId("lin_1"), 4, T0)
     assert order.state is OrderState.FULFILLED
     assert [e.state for e in order.events if isinstance(e, OrderStateChanged)] == [
-        "planned", "placed", "planned", "in_production", "fulfilled"]
+        "planned",
+        "placed",
+        "planned",
+        "in_production",
+        "fulfilled",
+    ]
 
 
 def test_cannot_allocate_more_than_is_open():
@@ -71,8 +96,10 @@ def test_fulfilled_order_cannot_be_cancelled():
         order.cancel(T0)
 
 
-steps = st.lists(st.tuples(st.sampled_from(["allocate", "release", "fail", "complete"]),
-                           st.integers(0, 30)), max_size=60)
+steps = st.lists(
+    st.tuples(st.sampled_from(["allocate", "release", "fail", "complete"]), st.integers(0, 30)),
+    max_size=60,
+)
 
 
 @given(st.integers(1, 50), steps)

@@ -23,7 +23,9 @@ def test_distance_is_symmetric_and_bounded(a_lat, a_lon, b_lat, b_lon):
     assert 0 <= a.distance_km(b) <= math.pi * 6371.0088 + 1e-6
 
 
-@pytest.mark.parametrize(("lat", "lon", "field"), [(91, 0, "lat"), (0, 181, "lon"), (math.nan, 0, "lat")])
+@pytest.mark.parametrize(
+    ("lat", "lon", "field"), [(91, 0, "lat"), (0, 181, "lon"), (math.nan, 0, "lat")]
+)
 def test_place_out_of_range_names_the_field(lat, lon, field):
     with pytest.raises(InvalidInput) as err:
         Place(lat, lon)

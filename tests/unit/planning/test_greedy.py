@@ -13,17 +13,46 @@ from fabnet.planning.problem import SECONDS_PER_DAY
 DAY = SECONDS_PER_DAY
 
 
-def demand(line_id="l1", units=10, due_days=2.0, lat=50.0, lon=10.0, material="PLA",
-           size=(50, 50, 50), unit_time_s=3600.0, priority=0, excluded=frozenset()):
-    return Demand(line_id=line_id, order_id="o", process=Process.FDM, material=material,
-                  size=Box(*size), units=units, unit_time_s=unit_time_s, due_s=due_days * DAY,
-                  destination=Place(lat, lon), priority=priority, excluded_machines=excluded)
+def demand(
+    line_id="l1",
+    units=10,
+    due_days=2.0,
+    lat=50.0,
+    lon=10.0,
+    material="PLA",
+    size=(50, 50, 50),
+    unit_time_s=3600.0,
+    priority=0,
+    excluded=frozenset(),
+):
+    return Demand(
+        line_id=line_id,
+        order_id="o",
+        process=Process.FDM,
+        material=material,
+        size=Box(*size),
+        units=units,
+        unit_time_s=unit_time_s,
+        due_s=due_days * DAY,
+        destination=Place(lat, lon),
+        priority=priority,
+        excluded_machines=excluded,
+    )
 
 
-def supply(machine_id, lat, lon, hours=24.0, materials=("PLA",), volume=(250, 210, 210), busy_s=0.0):
-    return Supply(machine_id=machine_id, producer_id=f"p_{machine_id}", process=Process.FDM,
-                  materials=frozenset(materials), build_volume=Box(*volume), place=Place(lat, lon),
-                  seconds_per_day=hours * 3600, busy_s=busy_s)
+def supply(
+    machine_id, lat, lon, hours=24.0, materials=("PLA",), volume=(250, 210, 210), busy_s=0.0
+):
+    return Supply(
+        machine_id=machine_id,
+        producer_id=f"p_{machine_id}",
+        process=Process.FDM,
+        materials=frozenset(materials),
+        build_volume=Box(*volume),
+        place=Place(lat, lon),
+        seconds_per_day=hours * 3600,
+        busy_s=busy_s,
+    )
 
 
 def test_nearest_capable_machine_gets_the_work():
@@ -35,7 +64,9 @@ def test_nearest_capable_machine_gets_the_work():
 
 def test_work_spills_to_the_next_machine_when_the_nearest_is_full():
     # 24 h/day, 1 h/unit, 2 days, load factor 0.5 -> 24 units fit before the deadline
-    problem = Problem((demand(units=40),), (supply("a", 50, 10), supply("b", 51, 10)), load_factor=0.5)
+    problem = Problem(
+        (demand(units=40),), (supply("a", 50, 10), supply("b", 51, 10)), load_factor=0.5
+    )
     plan = solve(problem)
     units = {a.machine_id: a.units for a in plan.assignments}
     assert units == {"a": 24, "b": 16}
@@ -50,11 +81,14 @@ def test_late_units_are_planned_when_nothing_is_on_time():
     assert plan.assignments[0].finish_s == pytest.approx(30 * 3600)
 
 
-@pytest.mark.parametrize(("machines", "reason"), [
-    ((), "no available machine does fdm"),
-    ((supply("a", 50, 10, materials=("PETG",)),), "works PLA"),
-    ((supply("a", 50, 10, volume=(10, 10, 10)),), "build volume"),
-])
+@pytest.mark.parametrize(
+    ("machines", "reason"),
+    [
+        ((), "no available machine does fdm"),
+        ((supply("a", 50, 10, materials=("PETG",)),), "works PLA"),
+        ((supply("a", 50, 10, volume=(10, 10, 10)),), "build volume"),
+    ],
+)
 def test_unmet_demand_says_why(machines, reason):
     plan = solve(Problem((demand(units=3),), machines))
     assert plan.units_unmet == 3
@@ -68,14 +102,21 @@ def test_excluded_machines_are_not_offered_the_line_again():
 
 
 def test_urgent_lines_are_served_first():
-    lines = (demand("normal", units=24, priority=0, due_days=1), demand("urgent", units=24, priority=5, due_days=3))
+    lines = (
+        demand("normal", units=24, priority=0, due_days=1),
+        demand("urgent", units=24, priority=5, due_days=3),
+    )
     plan = solve(Problem(lines, (supply("a", 50, 10),), horizon_s=1 * DAY, load_factor=1.0))
     assert {a.line_id for a in plan.assignments} == {"urgent"}
 
 
 def test_existing_load_is_respected():
-    problem = Problem((demand(units=48),), (supply("a", 50, 10, busy_s=40 * 3600),), load_factor=1.0,
-                      horizon_s=2 * DAY)
+    problem = Problem(
+        (demand(units=48),),
+        (supply("a", 50, 10, busy_s=40 * 3600),),
+        load_factor=1.0,
+        horizon_s=2 * DAY,
+    )
     plan = solve(problem)
     assert plan.units_assigned == 8
 
@@ -86,22 +127,40 @@ def test_problem_refuses_duplicate_machines():
 
 
 machines_st = st.lists(
-    st.tuples(st.floats(45, 55), st.floats(5, 15), st.floats(1, 24), st.floats(0, 40 * 3600),
-              st.sampled_from([("PLA",), ("PETG",), ("PLA", "PETG")])),
-    min_size=0, max_size=12)
+    st.tuples(
+        st.floats(45, 55),
+        st.floats(5, 15),
+        st.floats(1, 24),
+        st.floats(0, 40 * 3600),
+        st.sampled_from([("PLA",), ("PETG",), ("PLA", "PETG")]),
+    ),
+    min_size=0,
+    max_size=12,
+)
 lines_st = st.lists(
-    st.tuples(st.integers(0, 80), st.floats(0.2, 10), st.floats(600, 20000), st.sampled_from(["PLA", "PETG"]),
-              st.integers(0, 3)),
-    min_size=1, max_size=8)
+    st.tuples(
+        st.integers(0, 80),
+        st.floats(0.2, 10),
+        st.floats(600, 20000),
+        st.sampled_from(["PLA", "PETG"]),
+        st.integers(0, 3),
+    ),
+    min_size=1,
+    max_size=8,
+)
 
 
 @settings(max_examples=150, deadline=None)
 @given(machines_st, lines_st)
 def test_plans_conserve_units_and_never_overfill_a_machine(machines, lines):
-    supplies = tuple(supply(f"m{i}", lat, lon, hours=h, materials=mats, busy_s=busy)
-                     for i, (lat, lon, h, busy, mats) in enumerate(machines))
-    demands = tuple(demand(f"l{i}", units=u, due_days=d, unit_time_s=t, material=mat, priority=p)
-                    for i, (u, d, t, mat, p) in enumerate(lines))
+    supplies = tuple(
+        supply(f"m{i}", lat, lon, hours=h, materials=mats, busy_s=busy)
+        for i, (lat, lon, h, busy, mats) in enumerate(machines)
+    )
+    demands = tuple(
+        demand(f"l{i}", units=u, due_days=d, unit_time_s=t, material=mat, priority=p)
+        for i, (u, d, t, mat, p) in enumerate(lines)
+    )
     problem = Problem(demands, supplies, horizon_s=14 * DAY)
     plan = solve(problem)
     by_line = defaultdict(int)

@@ -9,8 +9,13 @@ from tests.conftest import ALICE, OPERATOR, World
 
 
 def register(world: World, data: bytes, **kw):
-    fields = {"filename": "part.stl", "name": "part", "process": "fdm", "materials": ("PLA",),
-              "print_time_s": 600.0} | kw
+    fields = {
+        "filename": "part.stl",
+        "name": "part",
+        "process": "fdm",
+        "materials": ("PLA",),
+        "print_time_s": 600.0,
+    } | kw
     return world.bus.handle(cmd.RegisterDesign(actor=ALICE, data=data, **fields))
 
 
@@ -27,14 +32,17 @@ def test_a_design_is_stored_by_content_hash_once(world: World):
         assert uow.designs.count() == 1
 
 
-@pytest.mark.parametrize(("data", "kw", "field"), [
-    (b"", {}, "file"),
-    (box_stl(1, 1, 1)[:-7], {}, "file"),
-    (box_stl(1, 1, 1), {"materials": ("UNOBTAINIUM",)}, "materials[0]"),
-    (box_stl(1, 1, 1), {"process": "weaving"}, "process"),
-    (box_stl(1, 1, 1), {"print_time_s": -1.0}, "print_time_s"),
-    (box_stl(1, 1, 1), {"filename": "part.exe"}, "file"),
-])
+@pytest.mark.parametrize(
+    ("data", "kw", "field"),
+    [
+        (b"", {}, "file"),
+        (box_stl(1, 1, 1)[:-7], {}, "file"),
+        (box_stl(1, 1, 1), {"materials": ("UNOBTAINIUM",)}, "materials[0]"),
+        (box_stl(1, 1, 1), {"process": "weaving"}, "process"),
+        (box_stl(1, 1, 1), {"print_time_s": -1.0}, "print_time_s"),
+        (box_stl(1, 1, 1), {"filename": "part.exe"}, "file"),
+    ],
+)
 def test_bad_designs_are_refused_and_nothing_is_stored(world: World, data, kw, field):
     with pytest.raises(InvalidInput) as err:
         register(world, data, **kw)
@@ -45,7 +53,9 @@ def test_bad_designs_are_refused_and_nothing_is_stored(world: World, data, kw, f
 
 
 def test_a_design_over_the_size_limit_is_refused(world: World):
-    world.bus.dependencies["policy"] = world.bus.dependencies["policy"].__class__(max_design_bytes=100)
+    world.bus.dependencies["policy"] = world.bus.dependencies["policy"].__class__(
+        max_design_bytes=100
+    )
     with pytest.raises(PayloadTooLarge):
         register(world, box_stl(1, 1, 1))
 

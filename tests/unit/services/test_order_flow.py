@@ -159,9 +159,19 @@ def test_every_state_change_is_logged_as_an_event(world: World):
     (job,) = jobs_of(world, order_id)
     run(world, job.id, pid)
     names = [e["name"] for e in world.uow().events()]
-    for expected in ("ProducerRegistered", "MachineAdded", "DesignRegistered", "OrderPlaced",
-                     "JobOffered", "JobAccepted", "JobQueued", "JobStarted", "JobDone",
-                     "OrderStateChanged", "MachineStatusChanged"):
+    for expected in (
+        "ProducerRegistered",
+        "MachineAdded",
+        "DesignRegistered",
+        "OrderPlaced",
+        "JobOffered",
+        "JobAccepted",
+        "JobQueued",
+        "JobStarted",
+        "JobDone",
+        "OrderStateChanged",
+        "MachineStatusChanged",
+    ):
         assert expected in names
     assert all(e["payload"]["at"] for e in world.uow().events())
 
