@@ -71,7 +71,8 @@ def run_demo(
     )
     engine.load_machines()
     ordered = sum(o.units for o in scenario.orders)
-    say(f"placing {len(scenario.orders)} orders for {ordered} units (planned as they arrive)")
+    say(f"placing {len(scenario.orders)} orders for {ordered} units, then planning them")
+    bus.react = False  # plan the whole batch at once: urgent lines first, in one solve
     for n, plan in enumerate(scenario.orders):
         consumer = Principal(PrincipalId(f"usr_consumer_{n:04d}"), Role.CONSUMER)
         bus.handle(
@@ -91,6 +92,8 @@ def run_demo(
                 reference=plan.reference,
             )
         )
+    bus.react = True
+    bus.handle(cmd.PlanOrders())
 
     say("running the jobs on simulated printers")
     report_uow = new_uow()

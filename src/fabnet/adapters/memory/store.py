@@ -36,12 +36,18 @@ class _MemoryTransaction(Transaction):
         self.new_events: list[Event] = []
 
     def select(self, kind: str, filters: dict[str, Any], page: Page | None = None) -> list[Row]:
+        """Rows are handed out as shallow copies: the row mappers build fresh containers
+        from them, so nothing a caller changes reaches the stored row."""
         with self.db.lock:
-            rows = [r for r in self.db.tables[kind].values() if matches(r, filters)]
+            table = self.db.tables[kind]
+            if set(filters) == {"id"} and isinstance(filters["id"], str):
+                row = table.get(filters["id"])
+                return [dict(row)] if row is not None else []
+            rows = [r for r in table.values() if matches(r, filters)]
             rows.sort(key=lambda r: r["id"])
             if page is not None:
                 rows = rows[page.offset : page.offset + page.limit]
-            return copy.deepcopy(rows)
+            return [dict(r) for r in rows]
 
     def count(self, kind: str, filters: dict[str, Any]) -> int:
         with self.db.lock:

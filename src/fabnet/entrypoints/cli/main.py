@@ -139,7 +139,11 @@ def demo(
         out.print(f"simulated          {s.sim_days:.1f} days in {s.wall_s:.1f} s")
     if serve_after:
         key = bootstrap(settings).bus().handle(cmd.CreateApiKey("demo operator", Role.OPERATOR))
-        err.print(f"API on http://127.0.0.1:{port} (docs at /docs); operator key: {key.secret}")
+        err.print(
+            f"API on http://127.0.0.1:{port} (docs at /docs); operator key: {key.secret}",
+            soft_wrap=True,
+            highlight=False,
+        )
         _serve(settings, "127.0.0.1", port)
 
 
@@ -156,7 +160,11 @@ def keys_create(
     if as_json:
         emit_json({"id": key.key_id, "principal_id": key.principal_id, "secret": key.secret})
     else:
-        out.print(f"key {key.key_id} for {key.principal_id} ({role.value}): {key.secret}")
+        out.print(
+            f"key {key.key_id} for {key.principal_id} ({role.value}): {key.secret}",
+            soft_wrap=True,
+            highlight=False,
+        )
 
 
 def run() -> None:
