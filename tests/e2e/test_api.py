@@ -296,3 +296,77 @@ def test_a_producer_updates_its_machine_status(api: Api):
         f"/machines/{machines[0]['id']}/status", headers=api.as_("p2"), json={"status": "idle"}
     )
     assert r.status_code == 404
+
+
+def test_an_operator_issues_keys_that_work(api: Api):
+    r = api.client.post(
+        "/keys", headers=api.as_("operator"), json={"name": "clinic", "role": "consumer"}
+    )
+    assert r.status_code == 201
+    secret = r.json()["secret"]
+    assert api.client.get("/orders", headers={"X-API-Key": secret}).status_code == 200
+    assert (
+        api.client.post(
+            "/keys", headers=api.as_("alice"), json={"name": "x", "role": "operator"}
+        ).status_code
+        == 403
+    )
+    bad = api.client.post(
+        "/keys", headers=api.as_("operator"), json={"name": "x", "role": "producer"}
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "producer_id"
+
+
+def _snapshot(api: Api) -> tuple[int, ...]:
+    with api.app.new_uow() as uow:
+        counts = tuple(
+            getattr(uow, k).count()
+            for k in ("producers", "machines", "designs", "orders", "jobs", "api_keys")
+        )
+    import sqlite3
+
+    db = sqlite3.connect(api.app.settings.data_dir / "fabnet.sqlite")
+    events = db.execute("select count(*), coalesce(max(seq), 0) from events").fetchone()
+    versions = db.execute("select coalesce(sum(version), 0) from jobs").fetchone()
+    db.close()
+    return (*counts, *events, *versions)
+
+
+FAILING = [
+    ("alice", "POST", "/orders", {"lines": []}),
+    ("alice", "POST", "/orders/{order}/cancel", {"reason": 7}),
+    ("bob", "POST", "/orders/{order}/cancel", {}),
+    ("p1", "POST", "/jobs/{job}/start", None),
+    ("p1", "POST", "/jobs/{job}/fail", {"cause": ""}),
+    ("p2", "POST", "/jobs/{job}/accept", None),
+    (
+        "operator",
+        "POST",
+        "/producers",
+        {
+            "name": "x",
+            "location": {"lat": 1, "lon": 1},
+            "machines": [
+                {"name": "m", "process": "fdm", "materials": ["PLA"], "build_volume_mm": [1, 1, -1]}
+            ],
+        },
+    ),
+    (
+        "p1",
+        "POST",
+        "/producers/{p1}/machines",
+        {"name": "m", "process": "warp", "materials": ["PLA"], "build_volume_mm": [1, 1, 1]},
+    ),
+    ("p1", "PATCH", "/producers/{p1}", {"name": ""}),
+    ("operator", "POST", "/keys", {"name": "k", "role": "producer", "producer_id": "prd_nope"}),
+]
+
+
+@pytest.mark.parametrize(("who", "method", "template", "body"), FAILING)
+def test_a_failed_request_leaves_the_store_unchanged(api: Api, placed, who, method, template, body):
+    before = _snapshot(api)
+    path = template.format(p1=api.producers["p1"], **placed)
+    response = api.client.request(method, path, headers=api.as_(who), json=body)
+    assert 400 <= response.status_code < 500, response.text
+    assert "error" in response.json()
+    assert _snapshot(api) == before

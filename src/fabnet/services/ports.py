@@ -26,6 +26,7 @@ A = TypeVar("A", bound=Aggregate)
 A_co = TypeVar("A_co", bound=Aggregate, covariant=True)
 
 MAX_PAGE = 500
+MAX_OFFSET = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +37,8 @@ class Page:
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_PAGE:
             raise InvalidInput("limit", f"must be between 1 and {MAX_PAGE}")
-        if self.offset < 0:
-            raise InvalidInput("offset", "must be >= 0")
+        if not 0 <= self.offset <= MAX_OFFSET:
+            raise InvalidInput("offset", f"must be between 0 and {MAX_OFFSET}")
 
 
 @dataclass(frozen=True, slots=True)

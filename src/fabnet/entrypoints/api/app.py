@@ -8,12 +8,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fabnet import __version__
 from fabnet.bootstrap import App, bootstrap
 from fabnet.config import Settings
 from fabnet.domain.errors import FabnetError
-from fabnet.entrypoints.api.routers import designs, orders, producers
+from fabnet.entrypoints.api.routers import designs, keys, orders, producers
 from fabnet.entrypoints.errors import body, classify
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,12 @@ def create_app(settings: Settings | None = None, *, fabnet: App | None = None) -
         }
         return JSONResponse({"error": detail}, status_code=422)
 
+    @api.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kinds = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        detail = {"type": kinds.get(exc.status_code, "http_error"), "message": str(exc.detail)}
+        return JSONResponse({"error": detail}, status_code=exc.status_code, headers=exc.headers)
+
     @api.exception_handler(Exception)
     async def _unknown(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
@@ -73,4 +80,5 @@ def create_app(settings: Settings | None = None, *, fabnet: App | None = None) -
     api.include_router(producers.router)
     api.include_router(designs.router)
     api.include_router(orders.router)
+    api.include_router(keys.router)
     return api

@@ -10,7 +10,7 @@ from fabnet.bootstrap import App
 from fabnet.domain.access import Principal
 from fabnet.services.access import authenticate
 from fabnet.services.messagebus import MessageBus
-from fabnet.services.ports import MAX_PAGE, Page, UnitOfWork
+from fabnet.services.ports import MAX_OFFSET, MAX_PAGE, Page, UnitOfWork
 
 
 def get_app(request: Request) -> App:
@@ -39,7 +39,7 @@ def get_principal(
 
 def get_page(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page")] = 50,
-    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
 ) -> Page:
     return Page(limit=limit, offset=offset)
 

@@ -25,7 +25,7 @@ from fabnet.entrypoints.cli.common import (
 )
 from fabnet.services import commands as cmd
 from fabnet.services import views
-from fabnet.services.ports import Page
+from fabnet.services.ports import MAX_OFFSET, Page
 
 producers = typer.Typer(help="Producers (facilities): list, show, import and export OKW.")
 machines = typer.Typer(help="Machines of producers.")
@@ -35,7 +35,7 @@ jobs = typer.Typer(help="Jobs: units of an order line on one machine.")
 
 Json = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 Limit = Annotated[int, typer.Option(min=1, max=500, help="items per page")]
-Offset = Annotated[int, typer.Option(min=0, help="items to skip")]
+Offset = Annotated[int, typer.Option(min=0, max=MAX_OFFSET, help="items to skip")]
 
 
 @producers.command("list")
