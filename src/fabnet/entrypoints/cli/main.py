@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -90,38 +91,24 @@ def demo(
     clock = FixedClock(start)
     wired_app = bootstrap(settings, clock=clock, ids=SeededIds(seed))
     config = SIZES[size.value]
+    run = partial(run_demo, new_uow=wired_app.new_uow, clock=clock, config=config, seed=seed)
     try:
         if as_json:
-            summary = run_demo(
-                bus=wired_app.bus(),
-                new_uow=wired_app.new_uow,
-                clock=clock,
-                config=config,
-                seed=seed,
-            )
+            summary = run(bus=wired_app.bus())
         else:
-            with Progress(
+            columns = (
                 TextColumn("{task.description}"),
                 BarColumn(),
                 TextColumn("{task.completed}/{task.total} units"),
                 TimeElapsedColumn(),
-                console=err,
-                transient=False,
-            ) as bar:
+            )
+            with Progress(*columns, console=err) as bar:
                 task = bar.add_task("making", total=config.surge_units)
 
                 def on_progress(made: int, ordered: int) -> None:
                     bar.update(task, completed=made, total=ordered)
 
-                summary = run_demo(
-                    bus=wired_app.bus(),
-                    new_uow=wired_app.new_uow,
-                    clock=clock,
-                    config=config,
-                    seed=seed,
-                    stage=lambda s: err.print(s),
-                    progress=on_progress,
-                )
+                summary = run(bus=wired_app.bus(), stage=err.print, progress=on_progress)
     except FabnetError as exc:
         raise fail(exc.message, classify(exc)[1]) from None
     finally:

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from fabnet.bootstrap import App
 from fabnet.domain.errors import InvalidInput, PayloadTooLarge
 from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow, get_app
-from fabnet.entrypoints.api.schemas.common import PageOut
+from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.orders import DesignOut
 from fabnet.services import commands as cmd
 from fabnet.services import views
@@ -65,12 +65,7 @@ async def upload_design(
 @router.get("/designs", response_model=PageOut[DesignOut])
 def list_designs(uow: Uow, caller: Caller, page: Paging) -> PageOut[DesignOut]:
     found = views.list_designs(uow, caller, page)
-    return PageOut(
-        items=[DesignOut.of(d) for d in found.items],
-        total=found.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return paged(found, DesignOut.of)
 
 
 @router.get("/designs/{design_id}", response_model=DesignOut)

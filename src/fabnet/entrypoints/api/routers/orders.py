@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fabnet.domain.errors import Forbidden
 from fabnet.domain.states import JobState, OrderState
 from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow
-from fabnet.entrypoints.api.schemas.common import PageOut
+from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.orders import (
     FailIn,
     JobOut,
@@ -48,12 +48,7 @@ def list_orders(
     found = views.list_orders(
         uow, caller, page, state=state and state.value, consumer_id=consumer_id
     )
-    return PageOut(
-        items=[OrderOut.of(o) for o in found.items],
-        total=found.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return paged(found, OrderOut.of)
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, tags=["orders"])
@@ -100,12 +95,7 @@ def list_jobs(
         order_id=order_id,
         producer_id=producer_id,
     )
-    return PageOut(
-        items=[JobOut.of(j) for j in found.items],
-        total=found.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return paged(found, JobOut.of)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, tags=["jobs"])

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from fabnet.domain.states import FacilityStatus, MachineStatus
 from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow
-from fabnet.entrypoints.api.schemas.common import PageOut
+from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.producers import (
     MachineIn,
     MachineOut,
@@ -37,12 +37,7 @@ def list_producers(
     status: Annotated[FacilityStatus | None, Query()] = None,
 ) -> PageOut[ProducerOut]:
     found = views.list_producers(uow, caller, page, status=status and status.value)
-    return PageOut(
-        items=[ProducerOut.of(p) for p in found.items],
-        total=found.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return paged(found, ProducerOut.of)
 
 
 @router.get("/producers/{producer_id}", response_model=ProducerOut)
@@ -91,12 +86,7 @@ def list_machines(
         process=process,
         status=status and status.value,
     )
-    return PageOut(
-        items=[MachineOut.of(m) for m in found.items],
-        total=found.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return paged(found, MachineOut.of)
 
 
 @router.get("/machines/{machine_id}", response_model=MachineOut, tags=["machines"])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +26,16 @@ class PageOut(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+def paged(listing: Any, convert: Callable[[Any], T]) -> PageOut[T]:
+    """A store listing (``services.ports.Listing``) as the API's page shape."""
+    return PageOut(
+        items=[convert(item) for item in listing.items],
+        total=listing.total,
+        limit=listing.page.limit,
+        offset=listing.page.offset,
+    )
 
 
 class ErrorDetail(BaseModel):
