@@ -14,6 +14,16 @@ class Assignment:
     distance_km: float
     finish_s: float  # estimated end of the last unit, seconds from the problem's start
     late: bool
+    production: float = 0.0  # cost parts of these units, minor units (flow planner)
+    transport: float = 0.0
+    co2: float = 0.0
+    lateness: float = 0.0
+    risk: float = 0.0
+    day: int = 0  # day bucket (1 = the first day) in which the last unit ends
+
+    @property
+    def cost(self) -> float:
+        return self.production + self.transport + self.co2 + self.lateness + self.risk
 
 
 @dataclass(frozen=True, slots=True)

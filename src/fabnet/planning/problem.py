@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fabnet.domain.capabilities import Process
 from fabnet.domain.errors import InvalidInput
 from fabnet.domain.units import Box, Place
+from fabnet.planning.costs import CostParams
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -27,12 +28,15 @@ class Demand:
     destination: Place
     priority: int = 0
     excluded_machines: frozenset[str] = frozenset()  # machines that declined or failed it
+    unit_mass_g: float = 0.0  # for the CO2 of transport
 
     def __post_init__(self) -> None:
         if self.units < 0:
             raise InvalidInput("units", "must be >= 0")
         if not (math.isfinite(self.unit_time_s) and self.unit_time_s > 0):
             raise InvalidInput("unit_time_s", "must be > 0")
+        if not math.isfinite(self.due_s):
+            raise InvalidInput("due_s", "must be a finite number of seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +53,15 @@ class Supply:
     speed_factor: float = 1.0
     busy_s: float = 0.0  # machine time already promised to live jobs
     reliability: float = 1.0
+    price_per_unit: float = 0.0  # production price of one unit, minor units
 
     def __post_init__(self) -> None:
         if not 0 < self.seconds_per_day <= SECONDS_PER_DAY:
             raise InvalidInput("seconds_per_day", f"must be in (0, {SECONDS_PER_DAY:.0f}]")
+        if not 0 <= self.reliability <= 1:
+            raise InvalidInput("reliability", "must be in [0, 1]")
+        if not (math.isfinite(self.price_per_unit) and self.price_per_unit >= 0):
+            raise InvalidInput("price_per_unit", "must be >= 0")
 
     def can_make(self, demand: Demand) -> bool:
         return (
@@ -75,6 +84,7 @@ class Problem:
     # Share of a machine's time before a deadline that may be promised: the rest is slack
     # for late answers, slow prints and re-prints. An operator's knob, not a measured value.
     load_factor: float = 0.85
+    costs: CostParams = field(default_factory=CostParams)
     meta: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -1,0 +1,50 @@
+"""What a unit costs when line l is made on machine m: the objective of the planner.
+
+All money is in minor units (cents). Defaults marked "parameter" are assumptions an
+operator sets; the one sourced figure is the emission factor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fabnet.domain.errors import InvalidInput
+
+# DEFRA/DESNZ 2025 "Freighting goods", Vans: Average (up to 3.5 t), Diesel, per tonne-km:
+# TTW 0.63130 + WTT 0.15095 kg CO2e (shared/reference/figures.md section 1a) [P].
+VAN_KG_CO2E_PER_TKM = 0.63130 + 0.15095
+
+
+@dataclass(frozen=True, slots=True)
+class CostParams:
+    transport_per_unit_km: float = 0.5  # parameter: courier cost per unit and km
+    co2_kg_per_tkm: float = VAN_KG_CO2E_PER_TKM
+    carbon_price_per_kg: float = 10.0  # parameter: what the operator charges per kg CO2e
+    late_per_unit_day: float = 300.0  # parameter: penalty per unit and day late
+    late_window_days: int = 3  # units may be planned at most this many days late
+    unmet_per_unit: float = 100_000.0  # parameter: leaving a unit unmade
+    risk_per_unit: float = 500.0  # parameter: cost of a failed unit (re-make and delay)
+    fixed_per_pair: float = 0.0  # parameter: one parcel per (line, machine); 0 = splittable
+    scale: int = 100  # integer costs for the flow solver = round(cost * scale)
+
+    def __post_init__(self) -> None:
+        for name in (
+            "transport_per_unit_km",
+            "co2_kg_per_tkm",
+            "carbon_price_per_kg",
+            "late_per_unit_day",
+            "unmet_per_unit",
+            "risk_per_unit",
+            "fixed_per_pair",
+        ):
+            if getattr(self, name) < 0:
+                raise InvalidInput(f"costs.{name}", "must be >= 0")
+        if self.late_window_days < 0:
+            raise InvalidInput("costs.late_window_days", "must be >= 0")
+        if self.scale < 1:
+            raise InvalidInput("costs.scale", "must be >= 1")
+
+    def per_km(self, unit_mass_g: float) -> tuple[float, float]:
+        """(transport, CO2 cost) per unit and km for a unit of ``unit_mass_g``."""
+        co2 = unit_mass_g / 1e6 * self.co2_kg_per_tkm * self.carbon_price_per_kg
+        return self.transport_per_unit_km, co2

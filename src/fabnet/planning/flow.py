@@ -1,0 +1,503 @@
+"""The flow planner: exact min-cost flow over time buckets, priced to optimality.
+
+1. Identical demand (same place, deadline day, capability, priority) is merged.
+2. Each demand starts with its nearest capable machines (a KD-tree per capability),
+   widened until their capacity covers ``margin`` times the demand.
+3. The restricted network is solved exactly (a ``FlowSolver``: OR-Tools in production).
+4. Pricing: the optimal flow's node potentials price every capable machine that was left
+   out; a distance bound from the potentials limits the search to a ball around each
+   demand, so all pairs are never enumerated. Arcs with negative reduced cost are added
+   and the network solved again, until none is left: the plan is then optimal over every
+   capable machine (``certified``). Before that, ``lp_bound`` = objective + sum of each
+   demand's units times its most negative reduced cost is a valid lower bound.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fabnet.planning.candidates import SphereIndex, great_circle_km, unit_vectors
+from fabnet.planning.network import FlowSolver, Ints, Layout, Network, build
+from fabnet.planning.plan import Assignment, Plan, Unmet
+from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem
+from fabnet.planning.residual import potentials
+from fabnet.planning.unmet import why_unmet
+
+Floats = NDArray[np.float64]
+Stop = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class FlowOptions:
+    k: int = 8  # first candidates per demand
+    margin: float = 3.0  # widen until candidates can make margin x the demand
+    widen: bool = True
+    aggregate: bool = True  # merge identical demand
+    pricing: bool = True  # price out every capable machine (certify optimality)
+    max_rounds: int = 30
+    max_new_per_demand: int = 32
+
+
+@dataclass
+class _Demands:
+    """Merged demand: arrays by index, and which lines (with units) each merges."""
+
+    xyz: Floats
+    quantity: Ints
+    on_day: Ints
+    late_day: Ints
+    late_days: Ints  # days late charged on the late arc
+    priority: Ints
+    per_km: Floats  # transport + CO2 cost per unit and km
+    group: Ints  # capability group
+    members: list[list[tuple[Demand, int]]]
+
+
+@dataclass
+class _Round:
+    objective: float
+    bound: float
+    certified: bool
+    arcs: int
+
+
+@dataclass
+class FlowStats:
+    rounds: list[_Round] = field(default_factory=list)
+
+    @property
+    def last(self) -> _Round:
+        return self.rounds[-1]
+
+
+class _ClassModel:
+    """One unit-time class of demand (lines whose unit takes the same machine time)."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        demands: list[Demand],
+        unit_s: float,
+        extra_busy_s: Floats,
+        options: FlowOptions,
+    ) -> None:
+        self.problem = problem
+        self.options = options
+        self.costs = problem.costs
+        self.horizon = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
+        supplies = problem.supplies
+        self.supplies = supplies
+        m = len(supplies)
+        lat = np.array([s.place.lat for s in supplies], dtype=np.float64).reshape(m)
+        lon = np.array([s.place.lon for s in supplies], dtype=np.float64).reshape(m)
+        self.m_xyz = unit_vectors(lat, lon) if m else np.empty((0, 3))
+        speed = np.array([s.speed_factor for s in supplies], dtype=np.float64)
+        spd = np.array([s.seconds_per_day for s in supplies], dtype=np.float64)
+        busy = np.array([s.busy_s for s in supplies], dtype=np.float64) + extra_busy_s
+        self.machine_s_per_unit = unit_s / np.maximum(speed, 1e-9)
+        self.per_day = np.floor(spd * problem.load_factor / self.machine_s_per_unit + 1e-9)
+        busy_units = np.ceil(busy / self.machine_s_per_unit - 1e-9)
+        days = np.arange(0, self.horizon + 1, dtype=np.float64)
+        cum = np.maximum(0.0, np.outer(self.per_day, days) - busy_units[:, None])
+        self.day_caps = np.diff(cum, axis=1).astype(np.int64)  # (machines, horizon)
+        rel = np.array([s.reliability for s in supplies], dtype=np.float64)
+        price = np.array([s.price_per_unit for s in supplies], dtype=np.float64)
+        self.production = price
+        self.risk = (1.0 - rel) * self.costs.risk_per_unit
+        self._groups(demands)
+        self.d = self._merge(demands)
+        self.layout = Layout(len(self.d.quantity), m, self.horizon)
+
+    # -- demand and capability groups ------------------------------------------------
+    def _groups(self, demands: list[Demand]) -> None:
+        keys: dict[tuple[object, ...], int] = {}
+        self.group_of: dict[str, int] = {}
+        self.group_machines: list[Ints] = []
+        self.group_index: list[SphereIndex] = []
+        self.group_sample: list[Demand] = []
+        for dem in demands:
+            key = (dem.process, dem.material, dem.size, dem.excluded_machines)
+            if key not in keys:
+                keys[key] = len(keys)
+                members = np.array(
+                    [
+                        i
+                        for i, s in enumerate(self.supplies)
+                        if s.can_make(dem) and self.per_day[i] > 0
+                    ],
+                    dtype=np.int64,
+                )
+                self.group_machines.append(members)
+                self.group_index.append(SphereIndex(self.m_xyz[members]))
+                self.group_sample.append(dem)
+            self.group_of[dem.line_id] = keys[key]
+
+    def _merge(self, demands: list[Demand]) -> _Demands:
+        window = self.costs.late_window_days
+        buckets: dict[tuple[object, ...], list[Demand]] = defaultdict(list)
+        for dem in demands:
+            on = int(min(self.horizon, max(0, dem.due_s // SECONDS_PER_DAY)))
+            key: tuple[object, ...] = (
+                (
+                    dem.destination.lat,
+                    dem.destination.lon,
+                    on,
+                    self.group_of[dem.line_id],
+                    dem.priority,
+                    dem.unit_mass_g,
+                )
+                if self.options.aggregate
+                else (dem.line_id,)
+            )
+            buckets[key].append(dem)
+        members = [[(dem, dem.units) for dem in group] for group in buckets.values()]
+        first = [group[0] for group in buckets.values()]
+        n = len(first)
+        on_day = np.array(
+            [int(min(self.horizon, max(0, f.due_s // SECONDS_PER_DAY))) for f in first],
+            dtype=np.int64,
+        ).reshape(n)
+        late_day = np.where(on_day < self.horizon, np.minimum(on_day + window, self.horizon), 0)
+        late_day = np.where(window > 0, late_day, 0).astype(np.int64)
+        per_km = np.array([sum(self.costs.per_km(f.unit_mass_g)) for f in first]).reshape(n)
+        lat = np.array([f.destination.lat for f in first], dtype=np.float64).reshape(n)
+        lon = np.array([f.destination.lon for f in first], dtype=np.float64).reshape(n)
+        return _Demands(
+            xyz=unit_vectors(lat, lon) if n else np.empty((0, 3)),
+            quantity=np.array([sum(u for _, u in g) for g in members], dtype=np.int64).reshape(n),
+            on_day=on_day,
+            late_day=late_day,
+            late_days=np.maximum(late_day - on_day, 0),
+            priority=np.array([f.priority for f in first], dtype=np.int64).reshape(n),
+            per_km=per_km,
+            group=np.array([self.group_of[f.line_id] for f in first], dtype=np.int64).reshape(n),
+            members=members,
+        )
+
+    # -- costs ---------------------------------------------------------------------------
+    def pair_parts(self, a: Ints, m: Ints) -> dict[str, Floats]:
+        km = great_circle_km(self.d.xyz[a], self.m_xyz[m])
+        transport_km, co2_km = self.costs.transport_per_unit_km, self.d.per_km[a]
+        transport = km * transport_km
+        return {
+            "km": km,
+            "production": self.production[m],
+            "transport": transport,
+            "co2": km * co2_km - transport,
+            "risk": self.risk[m],
+            "late": np.asarray(
+                self.costs.late_per_unit_day * self.d.late_days[a] * (1 + self.d.priority[a]),
+                dtype=np.float64,
+            ),
+        }
+
+    def pair_costs(self, a: Ints, m: Ints, extra: Floats | None = None) -> tuple[Ints, Ints]:
+        parts = self.pair_parts(a, m)
+        base = parts["production"] + parts["transport"] + parts["co2"] + parts["risk"]
+        if extra is not None:
+            base = base + extra
+        scale = self.costs.scale
+        on = np.rint(base * scale).astype(np.int64)
+        late = np.rint((base + parts["late"]) * scale).astype(np.int64)
+        return on, late
+
+    def unmet_costs(self) -> Ints:
+        unit = self.costs.unmet_per_unit * (1 + self.d.priority)
+        out: Ints = np.rint(unit * self.costs.scale).astype(np.int64)
+        return out
+
+    # -- candidates ------------------------------------------------------------------------
+    def candidates(self, k: int) -> tuple[Ints, Ints]:
+        pairs_a: list[Ints] = []
+        pairs_m: list[Ints] = []
+        for g, index in enumerate(self.group_index):
+            rows = np.flatnonzero(self.d.group == g)
+            if rows.size == 0 or index.size == 0:
+                continue
+            machines = self.group_machines[g]
+            want = self.d.quantity[rows] * self.options.margin
+            kk = min(k, index.size)
+            pending = rows
+            cum = np.cumsum(self.day_caps, axis=1)
+            while pending.size:
+                near = machines[index.nearest(self.d.xyz[pending], kk)]
+                if not self.options.widen or kk >= index.size:
+                    done = np.ones(pending.size, dtype=bool)
+                else:
+                    reach = np.maximum(self.d.late_day[pending], self.d.on_day[pending])
+                    covered = cum[near, np.maximum(reach - 1, 0)[:, None]].sum(axis=1)
+                    done = covered >= want[np.searchsorted(rows, pending)]
+                pairs_a.append(np.repeat(pending[done], near.shape[1]))
+                pairs_m.append(near[done].ravel())
+                pending = pending[~done]
+                kk = min(kk * 2, index.size)
+        if not pairs_a:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        return np.concatenate(pairs_a), np.concatenate(pairs_m)
+
+    def network(self, pa: Ints, pm: Ints, extra: Floats | None = None) -> Network:
+        on, late = self.pair_costs(pa, pm, extra)
+        return build(
+            self.layout,
+            quantity=self.d.quantity,
+            on_day=self.d.on_day,
+            late_day=self.d.late_day,
+            pair_demand=pa,
+            pair_machine=pm,
+            on_cost=on,
+            late_cost=late,
+            unmet_cost=self.unmet_costs(),
+            day_caps=self.day_caps,
+        )
+
+    # -- pricing ---------------------------------------------------------------------------
+    def price(self, net: Network, flows: Ints, pa: Ints, pm: Ints) -> tuple[Ints, Ints, float]:
+        """New pairs with negative reduced cost, and the bound's correction (<= 0)."""
+        dist = potentials(net.n_nodes, net.tails, net.heads, net.caps, net.costs, flows)
+        lay = self.layout
+        scale = self.costs.scale
+        n_m = max(1, lay.n_machines)
+        have = np.sort(pa * n_m + pm)
+        new_a: list[Ints] = []
+        new_m: list[Ints] = []
+        correction = 0.0
+        day_pot = dist[lay.n_demands : lay.sink].reshape(lay.n_machines, lay.horizon)
+        fixed = (self.production + self.risk) * scale
+        value = day_pot.max(axis=1) - fixed  # best a machine's node can offer, per machine
+        for g, index in enumerate(self.group_index):
+            rows = np.flatnonzero(self.d.group == g)
+            machines = self.group_machines[g]
+            if rows.size == 0 or machines.size == 0:
+                continue
+            best = float(value[machines].max())
+            for a in rows.tolist():
+                slack = best - dist[a]
+                if slack <= 0:
+                    continue
+                per_km = self.d.per_km[a] * scale
+                radius = slack / per_km if per_km > 0 else float("inf")
+                near = machines[index.within(self.d.xyz[a], radius)]
+                keys = a * n_m + near
+                pos = np.minimum(np.searchsorted(have, keys), max(have.size - 1, 0))
+                near = near[have[pos] != keys] if have.size else near
+                if near.size == 0:
+                    continue
+                aa = np.full(near.size, a, dtype=np.int64)
+                on, late = self.pair_costs(aa, near)
+                rc_on = np.where(
+                    self.d.on_day[a] > 0,
+                    on + dist[a] - day_pot[near, max(self.d.on_day[a], 1) - 1],
+                    np.inf,
+                )
+                rc_late = np.where(
+                    self.d.late_day[a] > 0,
+                    late + dist[a] - day_pot[near, max(self.d.late_day[a], 1) - 1],
+                    np.inf,
+                )
+                rc = np.minimum(rc_on, rc_late)
+                neg = np.flatnonzero(rc < -1e-6)
+                if neg.size == 0:
+                    continue
+                correction += float(self.d.quantity[a] * rc[neg].min())
+                best_first = neg[np.argsort(rc[neg])][: self.options.max_new_per_demand]
+                new_a.append(np.full(best_first.size, a, dtype=np.int64))
+                new_m.append(near[best_first])
+        if not new_a:
+            return np.empty(0, np.int64), np.empty(0, np.int64), correction / scale
+        return np.concatenate(new_a), np.concatenate(new_m), correction / scale
+
+
+@dataclass
+class ClassSolution:
+    model: _ClassModel
+    pa: Ints
+    pm: Ints
+    flows: Ints
+    net: Network
+    objective: float
+    bound: float
+    certified: bool
+
+
+def solve_class(
+    model: _ClassModel,
+    solver: FlowSolver,
+    stop: Stop,
+    *,
+    extra: Callable[[Ints, Ints, Ints], Floats] | None = None,
+) -> ClassSolution:
+    pa, pm = model.candidates(model.options.k)
+    bound = -np.inf
+    certified = False
+    for _ in range(max(1, model.options.max_rounds)):
+        net = model.network(pa, pm)
+        result = net.solve(solver)
+        objective = result.cost / model.costs.scale
+        if not model.options.pricing or stop():
+            break
+        new_a, new_m, correction = model.price(net, result.flows, pa, pm)
+        bound = max(bound, objective + correction)
+        if new_a.size == 0:
+            bound, certified = objective, True
+            break
+        pa, pm = np.concatenate([pa, new_a]), np.concatenate([pm, new_m])
+    return ClassSolution(
+        model,
+        pa,
+        pm,
+        result.flows,
+        net,
+        objective,
+        float(bound) if np.isfinite(bound) else float("nan"),
+        certified,
+    )
+
+
+def solve_flow(
+    problem: Problem,
+    solver: FlowSolver,
+    *,
+    options: FlowOptions | None = None,
+    stop: Stop = lambda: False,
+) -> Plan:
+    options = options or FlowOptions()
+    started = time.perf_counter()
+    classes: dict[float, list[Demand]] = defaultdict(list)
+    for dem in problem.demands:
+        if dem.units > 0:
+            classes[dem.unit_time_s].append(dem)
+    order = sorted(classes, key=lambda t: (-max(d.priority for d in classes[t]), t))
+    extra_busy = np.zeros(len(problem.supplies), dtype=np.float64)
+    assignments: list[Assignment] = []
+    unmet: list[Unmet] = []
+    objective = bound = 0.0
+    certified = True
+    arcs = 0
+    for unit_s in order:
+        model = _ClassModel(problem, classes[unit_s], unit_s, extra_busy, options)
+        sol = solve_class(model, solver, stop)
+        objective += sol.objective
+        bound += sol.bound
+        certified = certified and sol.certified
+        arcs += 2 * sol.pa.size
+        got, used_units = extract(sol)
+        assignments.extend(got)
+        extra_busy += used_units * model.machine_s_per_unit
+        unmet.extend(_unmet(problem, classes[unit_s], got))
+    if not np.isfinite(bound):
+        gap = float("nan")
+    else:
+        gap = max(0.0, (objective - bound) / abs(objective)) if objective else 0.0
+    return Plan(
+        assignments=tuple(assignments),
+        unmet=tuple(unmet),
+        solver="flow",
+        stats={
+            "solve_s": time.perf_counter() - started,
+            "objective": objective,
+            "lp_bound": bound,
+            "gap": gap,
+            "certified": float(certified),
+            "arcs": float(arcs),
+        },
+    )
+
+
+def extract(sol: ClassSolution) -> tuple[list[Assignment], Floats]:
+    """Assignments per (line, machine) from the flows; units per machine."""
+    model, net = sol.model, sol.net
+    n = sol.pa.size
+    on_flow = sol.flows[:n]
+    late_flow = sol.flows[n : 2 * n]
+    total = on_flow + late_flow
+    used = np.flatnonzero(total > 0)
+    units_on_machine = np.zeros(len(model.supplies), dtype=np.float64)
+    np.add.at(units_on_machine, sol.pm[used], total[used])
+    parts = model.pair_parts(sol.pa[used], sol.pm[used])
+    finish = _finish_days(model, sol.pa[used], sol.pm[used], total[used])
+    remaining = [list(members) for members in model.d.members]
+    out: list[Assignment] = []
+    for j, idx in enumerate(used.tolist()):
+        a, m = int(sol.pa[idx]), int(sol.pm[idx])
+        units, late_units = int(total[idx]), int(late_flow[idx])
+        supply = model.supplies[m]
+        for line, take in _split(remaining[a], units):
+            share = take / units
+            out.append(
+                Assignment(
+                    line_id=line.line_id,
+                    machine_id=supply.machine_id,
+                    producer_id=supply.producer_id,
+                    units=take,
+                    distance_km=float(parts["km"][j]),
+                    finish_s=float(finish[j]) * SECONDS_PER_DAY,
+                    late=late_units > 0,
+                    production=float(parts["production"][j]) * take,
+                    transport=float(parts["transport"][j]) * take,
+                    co2=float(parts["co2"][j]) * take,
+                    lateness=float(parts["late"][j]) * late_units * share,
+                    risk=float(parts["risk"][j]) * take,
+                    day=int(np.ceil(finish[j])),
+                )
+            )
+    del net
+    return out, units_on_machine
+
+
+def _split(members: list[tuple[Demand, int]], units: int) -> list[tuple[Demand, int]]:
+    taken = []
+    while units > 0 and members:
+        line, left = members[0]
+        take = min(left, units)
+        taken.append((line, take))
+        units -= take
+        if take == left:
+            members.pop(0)
+        else:
+            members[0] = (line, left - take)
+    return taken
+
+
+def _finish_days(model: _ClassModel, pa: Ints, pm: Ints, units: Ints) -> Floats:
+    """Earliest-deadline-first on each machine: the (fractional) day its last unit ends."""
+    finish = np.zeros(pa.size, dtype=np.float64)
+    order = np.lexsort((model.d.on_day[pa], pm))
+    caps = model.day_caps
+    current_m, day, used = -1, 0, 0.0
+    for i in order.tolist():
+        m = int(pm[i])
+        if m != current_m:
+            current_m, day, used = m, 0, 0.0
+        left = float(units[i])
+        while left > 0 and day < model.horizon:
+            room = caps[m, day] - used
+            if room <= 0:
+                day, used = day + 1, 0.0
+                continue
+            step = min(room, left)
+            used += step
+            left -= step
+        cap_day = max(float(caps[m, min(day, model.horizon - 1)]), 1.0)
+        finish[i] = min(day, model.horizon - 1) + used / cap_day
+    return finish
+
+
+def _unmet(problem: Problem, demands: list[Demand], got: list[Assignment]) -> list[Unmet]:
+    placed: dict[str, int] = defaultdict(int)
+    for a in got:
+        placed[a.line_id] += a.units
+    out = []
+    for dem in demands:
+        left = dem.units - placed[dem.line_id]
+        if left > 0:
+            out.append(Unmet(dem.line_id, left, why_unmet(problem, dem)))
+    return out
+
+
+__all__ = ["FlowOptions", "FlowSolver", "solve_flow"]
