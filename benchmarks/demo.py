@@ -19,6 +19,7 @@ from pathlib import Path
 from fabnet.adapters.db import SqlUnitOfWork, create_engine_for, migrate
 from fabnet.adapters.geometry import StlAnalyzer
 from fabnet.adapters.memory import InMemoryBlobStore, InMemoryDatabase, InMemoryUnitOfWork
+from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.services.messagebus import MessageBus
 from fabnet.services.ports import FixedClock, Policy, SeededIds, UnitOfWork
 from fabnet.sim.demo import run_demo
@@ -45,6 +46,7 @@ def run(size: str, seed: int, new_uow) -> tuple[dict, float, int]:  # type: igno
         blobs=InMemoryBlobStore(),
         mesh=StlAnalyzer(),
         policy=Policy(),
+        flow_solver=OrToolsFlow(),
     )
     started = time.perf_counter()
     summary = run_demo(bus=bus, new_uow=new_uow, clock=clock, config=SIZES[size], seed=seed)

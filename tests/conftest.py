@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from fabnet.adapters.geometry import StlAnalyzer
 from fabnet.adapters.memory import InMemoryBlobStore, InMemoryDatabase, InMemoryUnitOfWork
+from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.domain.access import Principal
 from fabnet.domain.ids import PrincipalId, ProducerId
 from fabnet.domain.states import Role
@@ -69,6 +70,7 @@ class World:
             blobs=self.blobs,
             mesh=StlAnalyzer(),
             policy=Policy(),
+            flow_solver=OrToolsFlow(),
         )
 
     def uow(self) -> InMemoryUnitOfWork:

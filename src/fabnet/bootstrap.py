@@ -13,8 +13,10 @@ from typing import Any
 from fabnet.adapters.blobs import FileBlobStore
 from fabnet.adapters.db import SqlUnitOfWork, create_engine_for, migrate
 from fabnet.adapters.geometry import StlAnalyzer
+from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.config import Settings
 from fabnet.domain.events import Event
+from fabnet.planning.network import FlowSolver
 from fabnet.services.messagebus import MessageBus
 from fabnet.services.ports import (
     BlobStore,
@@ -39,6 +41,7 @@ class App:
     mesh: MeshAnalyzer
     policy: Policy
     settings: Settings
+    flow_solver: FlowSolver = field(default_factory=OrToolsFlow)
     react: bool = True
     listeners: list[Callable[[Event], None]] = field(default_factory=list)
     closers: list[Callable[[], Any]] = field(default_factory=list)
@@ -53,6 +56,7 @@ class App:
             blobs=self.blobs,
             mesh=self.mesh,
             policy=self.policy,
+            flow_solver=self.flow_solver,
         )
 
     def close(self) -> None:
@@ -65,6 +69,7 @@ def policy_from(settings: Settings) -> Policy:
         offer_ttl_s=settings.offer_ttl_s,
         horizon_days=settings.horizon_days,
         load_factor=settings.load_factor,
+        solver=settings.solver,
         max_design_bytes=settings.max_design_bytes,
         max_triangles=settings.max_triangles,
     )

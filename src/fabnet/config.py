@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,7 @@ class Settings(BaseSettings):
     offer_ttl_s: float = Field(default=4 * 3600.0, gt=0)
     horizon_days: float = Field(default=30.0, gt=0, le=365)
     load_factor: float = Field(default=0.85, gt=0, le=1)
+    solver: Literal["flow", "greedy"] = "flow"
     max_design_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_triangles: int = Field(default=2_000_000, gt=0)
     host: str = "127.0.0.1"

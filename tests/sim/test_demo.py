@@ -12,6 +12,7 @@ from datetime import datetime
 
 from fabnet.adapters.geometry import StlAnalyzer
 from fabnet.adapters.memory import InMemoryBlobStore, InMemoryDatabase, InMemoryUnitOfWork
+from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.services.messagebus import MessageBus
 from fabnet.services.ports import FixedClock, Policy, SeededIds
 from fabnet.sim.demo import run_demo
@@ -88,6 +89,7 @@ def _run(seed: int, config: ScenarioConfig):
         blobs=InMemoryBlobStore(),
         mesh=StlAnalyzer(),
         policy=Policy(),
+        flow_solver=OrToolsFlow(),
     )
     summary = run_demo(
         bus=bus, new_uow=lambda: InMemoryUnitOfWork(db), clock=clock, config=config, seed=seed

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from fabnet.planning.unmet import why_unmet
 
 Floats = NDArray[np.float64]
 Stop = Callable[[], bool]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class FlowOptions:
     pricing: bool = True  # price out every capable machine (certify optimality)
     max_rounds: int = 30
     max_new_per_demand: int = 32
+    gap_tolerance: float = 5e-4  # stop pricing once (objective - bound) / objective <= this
 
 
 @dataclass
@@ -337,14 +340,25 @@ def solve_class(
     certified = False
     for _ in range(max(1, model.options.max_rounds)):
         net = model.network(pa, pm)
+        t0 = time.perf_counter()
         result = net.solve(solver)
         objective = result.cost / model.costs.scale
+        log.debug(
+            "flow round: %d demands, %d pair arcs, %.2f s, objective %.2f",
+            model.layout.n_demands,
+            pa.size,
+            time.perf_counter() - t0,
+            objective,
+        )
         if not model.options.pricing or stop():
             break
         new_a, new_m, correction = model.price(net, result.flows, pa, pm)
         bound = max(bound, objective + correction)
         if new_a.size == 0:
             bound, certified = objective, True
+            break
+        if objective > 0 and (objective - bound) / objective <= model.options.gap_tolerance:
+            certified = True  # the bound covers every capable machine
             break
         pa, pm = np.concatenate([pa, new_a]), np.concatenate([pm, new_m])
     return ClassSolution(

@@ -13,8 +13,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fabnet.planning.flow import FlowOptions, solve_flow
+from fabnet.planning.network import FlowSolver
 from fabnet.planning.plan import Assignment, Plan, Unmet
 from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, Supply
+from fabnet.planning.unmet import why_unmet
 
 Stop = Callable[[], bool]
 
@@ -23,11 +26,28 @@ def never() -> bool:
     return False
 
 
-def solve(problem: Problem, *, stop: Stop = never, seed: int = 0, solver: str = "greedy") -> Plan:
-    """Solve ``problem``. ``stop`` is polled between lines; ``seed`` breaks ties."""
-    if solver != "greedy":
-        raise ValueError(f"unknown solver {solver!r}; known: greedy")
-    return _Greedy(problem, stop, seed).run()
+SOLVERS = ("flow", "greedy")
+
+
+def solve(
+    problem: Problem,
+    *,
+    stop: Stop = never,
+    seed: int = 0,
+    solver: str = "greedy",
+    flow_solver: FlowSolver | None = None,
+    options: FlowOptions | None = None,
+) -> Plan:
+    """Solve ``problem`` with ``solver``: "flow" (min-cost flow, priced to optimality;
+    needs ``flow_solver``) or "greedy" (the baseline). ``stop`` is polled between steps;
+    both are deterministic (``seed`` is kept for solvers that sample)."""
+    if solver == "greedy":
+        return _Greedy(problem, stop, seed).run()
+    if solver == "flow":
+        if flow_solver is None:
+            raise ValueError("the flow planner needs a flow_solver (e.g. OrToolsFlow())")
+        return solve_flow(problem, flow_solver, options=options, stop=stop)
+    raise ValueError(f"unknown solver {solver!r}; known: {', '.join(SOLVERS)}")
 
 
 @dataclass
@@ -119,13 +139,4 @@ class _Greedy:
         return placed, reason
 
     def _why_none(self, demand: Demand) -> str:
-        supplies = self.problem.supplies
-        same_process = [s for s in supplies if s.process is demand.process]
-        if not same_process:
-            return f"no available machine does {demand.process.value}"
-        with_material = [s for s in same_process if demand.material in s.materials]
-        if not with_material:
-            return f"no available {demand.process.value} machine works {demand.material}"
-        if not any(demand.size.fits_in(s.build_volume) for s in with_material):
-            return "the part fits in no available machine's build volume"
-        return "every capable machine has declined or failed this line"
+        return why_unmet(self.problem, demand)

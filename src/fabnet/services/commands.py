@@ -119,7 +119,7 @@ class PlanOrders(Command):
     """Plan the unallocated units of these orders (all open orders when empty)."""
 
     order_ids: tuple[str, ...] = ()
-    solver: str = "greedy"
+    solver: str = ""  # "" = the policy's solver
 
 
 @dataclass(frozen=True)

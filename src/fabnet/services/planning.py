@@ -13,6 +13,7 @@ from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.producers import Machine, Producer
 from fabnet.domain.states import JOB_LIVE, FacilityStatus, JobState, MachineStatus, OrderState
 from fabnet.planning import Demand, Problem, Supply, solve
+from fabnet.planning.network import FlowSolver
 from fabnet.services.commands import PlanOrders
 from fabnet.services.ports import Clock, IdSource, Policy, UnitOfWork
 
@@ -31,7 +32,13 @@ class PlanReport:
 
 
 def plan_orders(
-    cmd: PlanOrders, *, uow: UnitOfWork, clock: Clock, ids: IdSource, policy: Policy
+    cmd: PlanOrders,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    ids: IdSource,
+    policy: Policy,
+    flow_solver: FlowSolver | None = None,
 ) -> PlanReport:
     now = clock.now()
     report = PlanReport()
@@ -45,7 +52,8 @@ def plan_orders(
         if not orders:
             return report
         problem, designs = _problem(uow, orders, now, policy)
-        plan = solve(problem, solver=cmd.solver)
+        solver = cmd.solver or policy.solver
+        plan = solve(problem, solver=solver, flow_solver=flow_solver)
         lines: dict[str, tuple[Order, OrderLine]] = {
             ln.id: (order, ln) for order in orders for ln in order.lines
         }

@@ -88,7 +88,7 @@ def random_problem(seed: int, n_lines: int, n_machines: int, *, short: bool = Fa
 @given(st.integers(0, 10_000), st.integers(2, 25), st.integers(1, 20), st.booleans())
 def test_pricing_reaches_the_optimum_over_every_machine(seed, n_lines, n_machines, short):
     problem = random_problem(seed, n_lines, n_machines, short=short)
-    priced = solve_flow(problem, SOLVER, options=FlowOptions(k=2, margin=1.0))
+    priced = solve_flow(problem, SOLVER, options=FlowOptions(k=2, margin=1.0, gap_tolerance=0.0))
     full = solve_flow(problem, SOLVER, options=ALL)
     assert priced.stats["certified"] == 1.0
     assert priced.stats["objective"] == pytest.approx(full.stats["objective"], rel=1e-9, abs=1e-6)
@@ -158,14 +158,16 @@ def lp_optimum(problem: Problem) -> float:
 @pytest.mark.parametrize("seed", range(6))
 def test_the_optimum_matches_an_independent_lp(seed):
     problem = random_problem(seed, 12, 8, short=seed % 2 == 0)
-    plan = solve_flow(problem, SOLVER, options=FlowOptions(k=2, margin=1.0))
+    plan = solve_flow(problem, SOLVER, options=FlowOptions(k=2, margin=1.0, gap_tolerance=0.0))
     assert plan.stats["objective"] == pytest.approx(lp_optimum(problem), rel=1e-7, abs=1e-4)
 
 
 def test_merging_identical_demand_is_exact():
     problem = random_problem(3, 40, 12, short=True)
-    merged = solve_flow(problem, SOLVER, options=FlowOptions(k=3))
-    apart = solve_flow(problem, SOLVER, options=FlowOptions(k=3, aggregate=False))
+    merged = solve_flow(problem, SOLVER, options=FlowOptions(k=3, gap_tolerance=0.0))
+    apart = solve_flow(
+        problem, SOLVER, options=FlowOptions(k=3, aggregate=False, gap_tolerance=0.0)
+    )
     assert merged.stats["objective"] == pytest.approx(apart.stats["objective"])
 
 
@@ -237,3 +239,16 @@ def test_two_unit_times_share_machine_time():
     made = {a.line_id: a.units for a in plan.assignments}
     assert made["l002"] == 30  # urgent class first: 15 h of the day
     assert made["l001"] == 9  # the 9 hours left
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_stopping_at_the_gap_tolerance_keeps_the_promise(seed):
+    problem = random_problem(seed, 30, 15, short=True)
+    exact = solve_flow(problem, SOLVER, options=ALL).stats["objective"]
+    quick = solve_flow(
+        problem, SOLVER, options=FlowOptions(k=2, margin=1.0, gap_tolerance=0.01)
+    ).stats
+    assert quick["lp_bound"] <= exact + 1e-6
+    assert quick["objective"] >= exact - 1e-6
+    assert quick["objective"] <= exact * 1.01 + 1e-6
+    assert quick["gap"] <= 0.01

@@ -1,0 +1,108 @@
+"""Seeded planning instances at real places, for the planner benchmark and tests.
+
+Producers (one supply each, capacity as units a day of the reference part): mostly home
+makers (~15 a day), some shops (~150), a few factories (~2,000); orders: mostly small,
+some medium, a few surge orders of 5k-50k units, sent to cities weighted by population.
+These mixes are the issue's benchmark definition, not measured figures.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from fabnet.adapters.gazetteer import City, Gazetteer
+from fabnet.domain.capabilities import Process
+from fabnet.domain.units import Box, Place
+from fabnet.planning import Demand, Problem, Supply
+from fabnet.planning.problem import SECONDS_PER_DAY
+
+UNIT_S = 4_800.0  # one face-shield headband (figures.md section 4) [S]
+HOURS = 20.0
+COUNTRIES = ("DE", "FR", "IT", "ES", "PL", "NL", "BE", "AT", "CZ", "CH", "PT", "DK")
+
+
+@dataclass(frozen=True)
+class InstanceSize:
+    producers: int
+    orders: int
+    horizon_days: int = 21
+
+
+SIZES = {
+    "tiny": InstanceSize(30, 200),
+    "small": InstanceSize(100, 1_000),
+    "medium": InstanceSize(1_000, 10_000),
+    "large": InstanceSize(10_000, 100_000),
+}
+
+# (share, units a day, price per unit in cents) per producer kind: assumptions
+KINDS = ((0.85, 15, 150.0), (0.13, 150, 120.0), (0.02, 2_000, 90.0))
+
+
+def _jitter(rng: random.Random, place: Place, km: float) -> Place:
+    dlat = rng.gauss(0, km) / 111.32
+    dlon = rng.gauss(0, km) / (111.32 * max(0.2, math.cos(math.radians(place.lat))))
+    return Place(max(-90.0, min(90.0, place.lat + dlat)), ((place.lon + dlon + 180) % 360) - 180)
+
+
+def generate(size: InstanceSize, *, seed: int, gazetteer: Gazetteer | None = None) -> Problem:
+    rng = random.Random(seed)
+    gaz = gazetteer or Gazetteer()
+    cities: list[City] = [c for code in COUNTRIES for c in gaz.in_country(code)]
+    weights = [c.population for c in cities]
+    supplies = []
+    for i in range(size.producers):
+        share_pick = rng.random()
+        kind = KINDS[0] if share_pick < KINDS[0][0] else KINDS[1] if share_pick < 0.98 else KINDS[2]
+        per_day = kind[1]
+        city = rng.choices(cities, weights=weights)[0]
+        supplies.append(
+            Supply(
+                machine_id=f"m{i:06d}",
+                producer_id=f"p{i:06d}",
+                process=Process.FDM,
+                materials=frozenset(
+                    rng.choice((("PLA", "PETG"), ("PLA", "PETG"), ("PLA",), ("PETG",)))
+                ),
+                build_volume=Box(250, 210, 210),
+                place=_jitter(rng, city.place, 8.0),
+                seconds_per_day=HOURS * 3600,
+                speed_factor=per_day * UNIT_S / (HOURS * 3600),
+                reliability=round(rng.uniform(0.85, 0.99), 3),
+                price_per_unit=kind[2] * rng.uniform(0.9, 1.1),
+            )
+        )
+    demands = []
+    for j in range(size.orders):
+        pick = rng.random()
+        if pick < 0.0015:
+            units, priority, due = rng.randint(5_000, 50_000), 2, rng.randint(5, size.horizon_days)
+        elif pick < 0.2:
+            units, priority, due = rng.randint(50, 500), 0, rng.randint(3, size.horizon_days)
+        else:
+            units, priority, due = rng.randint(1, 20), 0, rng.randint(2, size.horizon_days)
+        city = rng.choices(cities, weights=weights)[0]
+        demands.append(
+            Demand(
+                line_id=f"l{j:06d}",
+                order_id=f"o{j:06d}",
+                process=Process.FDM,
+                material=rng.choice(("PLA", "PETG")),
+                size=Box(180, 160, 20),
+                units=units,
+                unit_time_s=UNIT_S,
+                due_s=due * SECONDS_PER_DAY,
+                destination=city.place,
+                priority=priority,
+                unit_mass_g=45.0,
+            )
+        )
+    return Problem(
+        tuple(demands),
+        tuple(supplies),
+        horizon_s=size.horizon_days * SECONDS_PER_DAY,
+        load_factor=1.0,
+        meta={"seed": str(seed)},
+    )
