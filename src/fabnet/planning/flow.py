@@ -79,7 +79,7 @@ class FlowStats:
         return self.rounds[-1]
 
 
-class _ClassModel:
+class ClassModel:
     """One unit-time class of demand (lines whose unit takes the same machine time)."""
 
     def __init__(
@@ -116,6 +116,8 @@ class _ClassModel:
         self._groups(demands)
         self.d = self._merge(demands)
         self.layout = Layout(len(self.d.quantity), m, self.horizon)
+        # per-unit cost added to a pair (the fixed-charge model's linearisation)
+        self.extra: Callable[[Ints, Ints], Floats] | None = None
 
     # -- demand and capability groups ------------------------------------------------
     def _groups(self, demands: list[Demand]) -> None:
@@ -200,11 +202,11 @@ class _ClassModel:
             ),
         }
 
-    def pair_costs(self, a: Ints, m: Ints, extra: Floats | None = None) -> tuple[Ints, Ints]:
+    def pair_costs(self, a: Ints, m: Ints) -> tuple[Ints, Ints]:
         parts = self.pair_parts(a, m)
         base = parts["production"] + parts["transport"] + parts["co2"] + parts["risk"]
-        if extra is not None:
-            base = base + extra
+        if self.extra is not None:
+            base = base + self.extra(a, m)
         scale = self.costs.scale
         on = np.rint(base * scale).astype(np.int64)
         late = np.rint((base + parts["late"]) * scale).astype(np.int64)
@@ -244,8 +246,12 @@ class _ClassModel:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         return np.concatenate(pairs_a), np.concatenate(pairs_m)
 
-    def network(self, pa: Ints, pm: Ints, extra: Floats | None = None) -> Network:
-        on, late = self.pair_costs(pa, pm, extra)
+    def capacity_by_horizon(self, m: Ints) -> Ints:
+        out: Ints = self.day_caps[m].sum(axis=1)
+        return out
+
+    def network(self, pa: Ints, pm: Ints) -> Network:
+        on, late = self.pair_costs(pa, pm)
         return build(
             self.layout,
             quantity=self.d.quantity,
@@ -318,7 +324,7 @@ class _ClassModel:
 
 @dataclass
 class ClassSolution:
-    model: _ClassModel
+    model: ClassModel
     pa: Ints
     pm: Ints
     flows: Ints
@@ -329,7 +335,7 @@ class ClassSolution:
 
 
 def solve_class(
-    model: _ClassModel,
+    model: ClassModel,
     solver: FlowSolver,
     stop: Stop,
     *,
@@ -394,7 +400,7 @@ def solve_flow(
     certified = True
     arcs = 0
     for unit_s in order:
-        model = _ClassModel(problem, classes[unit_s], unit_s, extra_busy, options)
+        model = ClassModel(problem, classes[unit_s], unit_s, extra_busy, options)
         sol = solve_class(model, solver, stop)
         objective += sol.objective
         bound += sol.bound
@@ -403,7 +409,7 @@ def solve_flow(
         got, used_units = extract(sol)
         assignments.extend(got)
         extra_busy += used_units * model.machine_s_per_unit
-        unmet.extend(_unmet(problem, classes[unit_s], got))
+        unmet.extend(unmet_of(problem, classes[unit_s], got))
     if not np.isfinite(bound):
         gap = float("nan")
     else:
@@ -478,7 +484,7 @@ def _split(members: list[tuple[Demand, int]], units: int) -> list[tuple[Demand, 
     return taken
 
 
-def _finish_days(model: _ClassModel, pa: Ints, pm: Ints, units: Ints) -> Floats:
+def _finish_days(model: ClassModel, pa: Ints, pm: Ints, units: Ints) -> Floats:
     """Earliest-deadline-first on each machine: the (fractional) day its last unit ends."""
     finish = np.zeros(pa.size, dtype=np.float64)
     order = np.lexsort((model.d.on_day[pa], pm))
@@ -502,7 +508,7 @@ def _finish_days(model: _ClassModel, pa: Ints, pm: Ints, units: Ints) -> Floats:
     return finish
 
 
-def _unmet(problem: Problem, demands: list[Demand], got: list[Assignment]) -> list[Unmet]:
+def unmet_of(problem: Problem, demands: list[Demand], got: list[Assignment]) -> list[Unmet]:
     placed: dict[str, int] = defaultdict(int)
     for a in got:
         placed[a.line_id] += a.units

@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -132,6 +133,63 @@ def demo(
             highlight=False,
         )
         _serve(settings, "127.0.0.1", port)
+
+
+class PlanSolver(StrEnum):
+    flow = "flow"
+    greedy = "greedy"
+
+
+@app.command()
+def plan(
+    problem_file: Annotated[Path, typer.Argument(help="a fabnet-problem/1 JSON file")],
+    solver: Annotated[PlanSolver, typer.Option(help="flow (optimal) or greedy")] = PlanSolver.flow,
+    fixed_charge: Annotated[
+        bool, typer.Option("--fixed-charge", help="charge costs.fixed_per_pair per parcel")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Solve a problem file and print objective, lp_bound, gap, certified, unmet_units."""
+    import json
+    import time
+
+    from fabnet.adapters.solvers import OrToolsFlow
+    from fabnet.planning import solve
+    from fabnet.planning.evaluate import objective
+    from fabnet.planning.files import from_dict
+    from fabnet.planning.fixed_charge import solve_fixed_charge
+
+    if not problem_file.is_file():
+        raise fail(f"{problem_file}: no such file", 66)
+    started = time.perf_counter()
+    try:
+        problem = from_dict(json.loads(problem_file.read_text(encoding="utf-8")))
+        if fixed_charge:
+            result = solve_fixed_charge(problem, OrToolsFlow())
+        else:
+            result = solve(problem, solver=solver.value, flow_solver=OrToolsFlow())
+    except json.JSONDecodeError as exc:
+        raise fail(f"{problem_file}: not valid JSON: {exc}", 65) from None
+    except FabnetError as exc:
+        raise fail(exc.message, classify(exc)[1]) from None
+    stats = result.stats
+    summary = {
+        "solver": result.solver,
+        "lines": len(problem.demands),
+        "machines": len(problem.supplies),
+        "objective": round(stats.get("objective", objective(problem, result)), 4),
+        "lp_bound": stats.get("lp_bound"),
+        "gap": stats.get("gap"),
+        "certified": bool(stats.get("certified", 0.0)),
+        "units_assigned": result.units_assigned,
+        "unmet_units": result.units_unmet,
+        "plan_s": round(time.perf_counter() - started, 3),
+    }
+    if as_json:
+        emit_json({k: (None if isinstance(v, float) and v != v else v) for k, v in summary.items()})
+    else:
+        for key, value in summary.items():
+            out.print(f"{key:<15} {value}", highlight=False)
 
 
 @keys.command("create")

@@ -1,0 +1,32 @@
+"""The objective of any plan under the flow planner's cost model, so that plans from
+different solvers (greedy, restricted or priced flow, re-plans) compare on one scale."""
+
+from __future__ import annotations
+
+import math
+
+from fabnet.planning.plan import Plan
+from fabnet.planning.problem import SECONDS_PER_DAY, Problem
+
+
+def objective(problem: Problem, plan: Plan) -> float:
+    costs = problem.costs
+    demands = {d.line_id: d for d in problem.demands}
+    supplies = {s.machine_id: s for s in problem.supplies}
+    total = 0.0
+    for a in plan.assignments:
+        d, s = demands[a.line_id], supplies[a.machine_id]
+        transport, co2 = costs.per_km(d.unit_mass_g)
+        km = d.destination.distance_km(s.place)
+        per_unit = s.price_per_unit + (1 - s.reliability) * costs.risk_per_unit
+        total += a.units * (per_unit + km * (transport + co2))
+        if a.lateness:
+            total += a.lateness
+        elif a.late:
+            days = max(1, math.ceil((a.finish_s - d.due_s) / SECONDS_PER_DAY))
+            total += a.units * costs.late_per_unit_day * days * (1 + d.priority)
+    for u in plan.unmet:
+        total += u.units * costs.unmet_per_unit * (1 + demands[u.line_id].priority)
+    if costs.fixed_per_pair:
+        total += costs.fixed_per_pair * len({(a.line_id, a.machine_id) for a in plan.assignments})
+    return total
