@@ -163,3 +163,42 @@ def test_keys_create_prints_the_secret_once():
     assert json.loads(result.stdout)["secret"].startswith("fab_")
     bad = fab("keys", "create", "--role", "producer", "--name", "x", "--producer-id", "prd_none")
     assert bad.exit_code == 65 and "producer_id" in bad.output
+
+
+def test_plan_solves_a_problem_file(tmp_path):
+    from fabnet.planning.files import to_dict
+    from tests.unit.planning.test_flow import random_problem
+
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(to_dict(random_problem(2, 15, 8))))
+    result = fab("plan", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["certified"] is True
+    assert summary["lp_bound"] <= summary["objective"]
+    assert summary["units_assigned"] + summary["unmet_units"] == sum(
+        line["units"] for line in json.loads(path.read_text())["lines"]
+    )
+    greedy = json.loads(fab("plan", str(path), "--json", "--solver", "greedy").stdout)
+    assert greedy["objective"] >= summary["objective"] - 1e-6
+    charged = json.loads(fab("plan", str(path), "--json", "--fixed-charge").stdout)
+    assert charged["solver"] == "fixed_charge"
+
+
+def test_plan_refuses_a_bad_problem_file(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(
+        json.dumps(
+            {
+                "format": "fabnet-problem/1",
+                "horizon_days": 7,
+                "machines": [],
+                "lines": [{"id": "l", "process": "fdm", "material": "PLA"}],
+            }
+        )
+    )
+    result = fab("plan", str(path))
+    assert result.exit_code == 65
+    assert "lines[0]" in result.output
+    path.write_text("{oops")
+    assert fab("plan", str(path)).exit_code == 65

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from fabnet.domain.access import Principal
 from fabnet.domain.capabilities import parse_material, parse_process
 from fabnet.domain.errors import Forbidden, InvalidInput, NotFound
 from fabnet.domain.ids import PREFIXES, MachineId, ProducerId
 from fabnet.domain.producers import Machine, Producer
+from fabnet.domain.states import JOB_LIVE, JobState
 from fabnet.domain.units import Box, Place
 from fabnet.services.commands import (
     AddMachine,
@@ -19,7 +22,10 @@ from fabnet.services.commands import (
     SetMachineStatus,
     UpdateProducer,
 )
+from fabnet.services.jobs import release_job_units
 from fabnet.services.ports import Clock, IdSource, UnitOfWork
+
+LIVE = tuple(s.value for s in JOB_LIVE)
 
 
 def _operator_only(actor: Principal, what: str) -> None:
@@ -178,6 +184,9 @@ def update_producer(cmd: UpdateProducer, *, uow: UnitOfWork, clock: Clock) -> Pr
             producer.name = cmd.name
         if cmd.status is not None:
             producer.status = cmd.status
+            if not producer.accepts_work:
+                machines = [m.id for m in uow.machines.all(producer_id=producer.id)]
+                strand_jobs(uow, machines, clock.now(), f"producer {cmd.status.value}")
         if cmd.certifications is not None:
             producer.certifications = tuple(cmd.certifications)
         uow.commit()
@@ -199,10 +208,35 @@ def add_machine(cmd: AddMachine, *, uow: UnitOfWork, clock: Clock, ids: IdSource
 
 
 def set_machine_status(cmd: SetMachineStatus, *, uow: UnitOfWork, clock: Clock) -> MachineId:
+    """A machine that goes offline or into maintenance hands its work back: its running
+    job fails (the units it made count), its other live jobs are cancelled, and the bus
+    re-plans the units."""
     with uow:
         machine = uow.machines.find(cmd.machine_id)
         if machine is None or not cmd.actor.owns_producer(machine.producer_id):
             raise NotFound("machine", cmd.machine_id)
         machine.set_status(cmd.status, clock.now())
+        if not machine.available:
+            strand_jobs(uow, [machine.id], clock.now(), f"machine {cmd.status.value}")
         uow.commit()
     return machine.id
+
+
+def strand_jobs(uow: UnitOfWork, machine_ids: Sequence[str], at: datetime, reason: str) -> int:
+    """Give back the units of every live job on ``machine_ids``; returns jobs touched."""
+    touched = 0
+    for job in uow.jobs.all(machine_id=tuple(machine_ids), state=LIVE):
+        if not job.is_live:
+            continue
+        order = uow.orders.get(job.order_id)
+        units = job.units_open
+        if job.state is JobState.RUNNING:
+            job.fail(at, reason)
+            if order.is_open:
+                release_job_units(order, job, units, at, failed=True)
+        else:
+            job.cancel(at, reason)
+            if order.is_open:
+                release_job_units(order, job, units, at)
+        touched += 1
+    return touched

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from fabnet.domain.errors import DuplicateOrder, Forbidden, InvalidInput, NotFound
-from fabnet.domain.states import JobState, MachineStatus, OrderState
+from fabnet.domain.states import FacilityStatus, JobState, MachineStatus, OrderState
 from fabnet.services import commands as cmd
 from tests.conftest import ALICE, BOB, OPERATOR, World, printer, producer_actor
 
@@ -183,3 +183,28 @@ def test_operator_may_act_for_any_producer(world: World):
     world.bus.handle(cmd.AcceptJob(OPERATOR, job.id))
     assert jobs_of(world, order_id)[0].state is JobState.ACCEPTED
     assert pid
+
+
+def test_a_machine_going_offline_hands_its_jobs_back_for_replanning(world: World):
+    a = world.producer("a", 52.5, 13.4)
+    b = world.producer("b", 48.1, 11.6)
+    order_id = world.order(world.design(), 10)
+    (job,) = jobs_of(world, order_id)
+    actor = producer_actor(a)
+    for command in (cmd.AcceptJob, cmd.QueueJob, cmd.StartJob):
+        world.bus.handle(command(actor, job.id))
+    with world.uow() as uow:
+        machine_id = uow.machines.all(producer_id=a)[0].id
+    world.bus.handle(cmd.SetMachineStatus(actor, machine_id, MachineStatus.OFFLINE))
+    jobs = {j.producer_id: j for j in jobs_of(world, order_id)}
+    assert jobs[a].state is JobState.FAILED and jobs[a].note == "machine offline"
+    assert (jobs[b].state, jobs[b].units) == (JobState.OFFERED, 10)
+
+
+def test_a_producer_that_closes_gives_back_its_offers(world: World):
+    a = world.producer("a", 52.5, 13.4)
+    b = world.producer("b", 48.1, 11.6)
+    order_id = world.order(world.design(), 10)
+    world.bus.handle(cmd.UpdateProducer(OPERATOR, a, status=FacilityStatus.CLOSED))
+    states = {j.producer_id: j.state for j in jobs_of(world, order_id)}
+    assert states == {a: JobState.CANCELLED, b: JobState.OFFERED}
