@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in data_dir")
     offer_ttl_s: float = Field(default=4 * 3600.0, gt=0)
+    offer_sweep_s: float = Field(default=60.0, gt=0, description="how often `serve` expires offers")
     horizon_days: float = Field(default=30.0, gt=0, le=365)
     load_factor: float = Field(default=0.85, gt=0, le=1)
     solver: Literal["flow", "greedy"] = "flow"

@@ -370,3 +370,38 @@ def test_a_failed_request_leaves_the_store_unchanged(api: Api, placed, who, meth
     assert 400 <= response.status_code < 500, response.text
     assert "error" in response.json()
     assert _snapshot(api) == before
+
+
+def test_the_server_expires_unanswered_offers_and_plans_them_again(tmp_path):
+    import time as _time
+
+    from fastapi.testclient import TestClient
+
+    from fabnet.bootstrap import bootstrap
+    from fabnet.config import Settings
+    from fabnet.entrypoints.api import create_app
+    from fabnet.services import commands as cmd
+    from fabnet.services.ports import FixedClock
+    from tests.conftest import ALICE, OPERATOR, facility, printer
+
+    clock = FixedClock(START)
+    app = bootstrap(Settings(data_dir=tmp_path, offer_sweep_s=0.05, offer_ttl_s=600), clock=clock)
+    bus = app.bus()
+    first = bus.handle(cmd.RegisterProducer(OPERATOR, facility("near", 52.5, 13.4, printer())))
+    second = bus.handle(cmd.RegisterProducer(OPERATOR, facility("far", 48.1, 11.6, printer())))
+    design = bus.handle(
+        cmd.RegisterDesign(OPERATOR, "p.stl", box_stl(10, 10, 10), "p", "fdm", ("PLA",), 600)
+    )
+    line = cmd.LineRequest(design, "PLA", 5, START + timedelta(days=2), 52.5, 13.4)
+    order_id = bus.handle(cmd.PlaceOrder(ALICE, (line,)))
+    with TestClient(create_app(fabnet=app)):
+        clock.set(START + timedelta(minutes=11))
+        deadline = _time.monotonic() + 10
+        while _time.monotonic() < deadline:
+            with app.new_uow() as uow:
+                states = {j.producer_id: j.state.value for j in uow.jobs.all(order_id=order_id)}
+            if states.get(second) == "offered":
+                break
+            _time.sleep(0.05)
+    assert states == {first: "expired", second: "offered"}
+    app.close()

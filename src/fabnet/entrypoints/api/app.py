@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -16,6 +21,7 @@ from fabnet.config import Settings
 from fabnet.domain.errors import FabnetError
 from fabnet.entrypoints.api.routers import designs, keys, orders, producers
 from fabnet.entrypoints.errors import body, classify
+from fabnet.services.commands import ExpireOffers
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +34,34 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out or ".".join(str(p) for p in loc)
 
 
+async def _expire_offers(wired: App) -> None:
+    """Offers not answered in time expire and their units are planned elsewhere, the way
+    marketplaces route an order on to the next partner."""
+    interval = wired.settings.offer_sweep_s
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(lambda: wired.bus().handle(ExpireOffers()))
+        except Exception:  # keep sweeping; the next round may succeed
+            log.exception("expiring offers failed")
+
+
 def create_app(settings: Settings | None = None, *, fabnet: App | None = None) -> FastAPI:
     """Build the API over ``fabnet`` (or a fresh bootstrap of ``settings``)."""
     wired = fabnet or bootstrap(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(_expire_offers(wired))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+
     api = FastAPI(
+        lifespan=lifespan,
         title="fabnet",
         version=__version__,
         description="Coordination API for distributed manufacturing. "
