@@ -165,5 +165,25 @@ class MeshAnalyzer(Protocol):
     def analyse(self, filename: str, data: bytes) -> MeshInfo: ...
 
 
+class LogStore(Protocol):
+    """The transparency log's durable side: leaves with a gapless index, append-only."""
+
+    def size(self) -> int: ...
+    def append(self, leaves: Sequence[bytes], hashes: Sequence[bytes], event_seq: int) -> int:
+        """Append atomically and durably; returns the index of the first leaf. Raises
+        Conflict when another writer appended first (the tree must be reloaded)."""
+
+    def hashes(self, start: int, end: int) -> builtins.list[bytes]: ...
+    def leaves(self, start: int, end: int) -> builtins.list[bytes]: ...
+    def last_event_seq(self) -> int:
+        """The newest event already in the log (0 when none)."""
+
+    def events_after(self, seq: int, limit: int) -> builtins.list[tuple[int, bytes]]:
+        """(seq, canonical entry) of events newer than ``seq``, oldest first."""
+
+    def save_checkpoint(self, size: int, note: str) -> None: ...
+    def latest_checkpoint(self) -> str | None: ...
+
+
 def page_of(items: Sequence[A], page: Page) -> Listing[A]:
     return Listing(list(items[page.offset : page.offset + page.limit]), len(items), page)

@@ -141,3 +141,19 @@ events = sa.Table(
 )
 
 TABLES = {t.name: t for t in (producers, machines, designs, orders, jobs, api_keys)}
+
+log_leaves = sa.Table(
+    "log_leaves",
+    metadata,
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("leaf", sa.LargeBinary, nullable=False),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("event_seq", sa.BigInteger, nullable=False),
+)
+
+log_checkpoints = sa.Table(
+    "log_checkpoints",
+    metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("note", sa.Text, nullable=False),
+)
