@@ -10,9 +10,13 @@ stays as the baseline the optimising planner is measured against.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
+from fabnet.planning.candidates import SphereIndex, unit_vectors
 from fabnet.planning.flow import FlowOptions, solve_flow
 from fabnet.planning.network import FlowSolver
 from fabnet.planning.plan import Assignment, Plan, Unmet
@@ -70,6 +74,10 @@ class _Greedy:
         self.stop = stop
         self.seed = seed
         self.loads = {s.machine_id: _Load(s, s.busy_s) for s in problem.supplies}
+        self._groups: dict[tuple[object, ...], tuple[list[_Load], SphereIndex]] = {}
+        self._min_unit_s = min((d.unit_time_s for d in problem.demands), default=1.0)
+        self._full_in: dict[tuple[object, ...], int] = {}
+        self._member_of: dict[str, set[tuple[object, ...]]] = defaultdict(set)
 
     def run(self) -> Plan:
         started = time.perf_counter()
@@ -94,21 +102,62 @@ class _Greedy:
             stats={"solve_s": time.perf_counter() - started},
         )
 
-    def _place(self, demand: Demand) -> tuple[list[Assignment], str]:
-        capable = [load for load in self.loads.values() if load.supply.can_make(demand)]
-        if not capable:
-            return [], self._why_none(demand)
-        capable.sort(
-            key=lambda load: (
-                load.supply.place.distance_km(demand.destination),
-                load.supply.machine_id,
+    def _full(self, load: _Load) -> bool:
+        """No room left within the horizon for even the shortest unit of the problem."""
+        unit_s = self._min_unit_s / load.supply.speed_factor
+        return load.units_until(self.problem.horizon_s, unit_s) == 0
+
+    def _group(self, demand: Demand) -> tuple[list[_Load], SphereIndex]:
+        key = (demand.process, demand.material, demand.size, demand.excluded_machines)
+        found = self._groups.get(key)
+        if found is not None and self._full_in[key] * 2 > len(found[0]):
+            found = None  # most are full: rebuild the index over those with room
+        if found is None:
+            loads = [
+                load
+                for load in self.loads.values()
+                if load.supply.can_make(demand) and not self._full(load)
+            ]
+            xyz = (
+                unit_vectors(
+                    np.array([ld.supply.place.lat for ld in loads], dtype=np.float64),
+                    np.array([ld.supply.place.lon for ld in loads], dtype=np.float64),
+                )
+                if loads
+                else np.empty((0, 3))
             )
-        )
+            found = (loads, SphereIndex(xyz))
+            self._groups[key] = found
+            self._full_in[key] = 0
+            for load in loads:
+                self._member_of[load.supply.machine_id].add(key)
+        return found
+
+    def _nearest(self, demand: Demand, loads: list[_Load], index: SphereIndex) -> Iterator[_Load]:
+        """Capable machines, nearest first (the KD-tree is asked for more as needed)."""
+        point = unit_vectors(np.array([demand.destination.lat]), np.array([demand.destination.lon]))
+        seen = 0
+        k = 32
+        while seen < len(loads):
+            k = min(k, len(loads))
+            order = index.nearest(point, k)[0]
+            for i in order[seen:].tolist():
+                yield loads[i]
+            seen = k
+            k *= 4
+
+    def _place(self, demand: Demand) -> tuple[list[Assignment], str]:
+        loads, index = self._group(demand)
+        if not loads:
+            if any(load.supply.can_make(demand) for load in self.loads.values()):
+                return [], "not enough machine capacity within the planning horizon"
+            return [], self._why_none(demand)
         units_by_machine: dict[str, int] = {}
+        touched: dict[str, _Load] = {}
         left = demand.units
         passes = ((demand.due_s, self.problem.load_factor), (self.problem.horizon_s, 1.0))
         for until_s, share in passes:
-            for load in capable:
+            for load in self._nearest(demand, loads, index):
                 if left == 0:
                     break
                 unit_s = demand.unit_time_s / load.supply.speed_factor
@@ -118,7 +167,14 @@ class _Greedy:
                     units_by_machine[load.supply.machine_id] = (
                         units_by_machine.get(load.supply.machine_id, 0) + take
                     )
+                    touched[load.supply.machine_id] = load
                     left -= take
+        capable = list(touched.values())
+        for load in capable:
+            if self._full(load):
+                for key in self._member_of.pop(load.supply.machine_id, set()):
+                    if key in self._full_in:
+                        self._full_in[key] += 1
         placed = []
         for load in capable:
             units = units_by_machine.get(load.supply.machine_id, 0)
