@@ -192,6 +192,70 @@ def plan(
             out.print(f"{key:<15} {value}", highlight=False)
 
 
+@keys.command("note")
+def keys_note(
+    name: Annotated[str, typer.Argument(help="key name, e.g. hub.example/log")],
+    cosigner: Annotated[bool, typer.Option(help="a witness cosignature key (type 0x04)")] = False,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="write the private key here")
+    ] = None,
+) -> None:
+    """Make an Ed25519 signed-note key pair: prints the verifier key; the private key
+    goes to --out (mode 600) or to stdout."""
+    import os
+
+    from fabnet.ledger.notes import COSIGNATURE_V1, ED25519, NoteError, Signer
+
+    try:
+        signer = Signer.generate(name, COSIGNATURE_V1 if cosigner else ED25519)
+    except NoteError as exc:
+        raise fail(str(exc), 65) from None
+    if out_file is not None:
+        fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(str(signer) + "\n")
+    else:
+        out.print(str(signer), soft_wrap=True, highlight=False)
+    out.print(str(signer.verifier), soft_wrap=True, highlight=False)
+
+
+@app.command()
+def witness(
+    key_file: Annotated[Path, typer.Option("--key", help="file with the witness private key")],
+    log_key: Annotated[list[str], typer.Option("--log-key", help="a log's verifier key")],
+    db: Annotated[Path, typer.Option(help="SQLite file for the witness state")] = Path(
+        "witness.sqlite"
+    ),
+    host: str = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535)] = 8090,
+) -> None:
+    """Serve the C2SP tlog-witness protocol (POST /add-checkpoint) for the given logs."""
+    import time
+
+    import uvicorn
+
+    from fabnet.adapters.db import create_engine_for
+    from fabnet.adapters.db.witness_state import SqlWitnessState
+    from fabnet.entrypoints.witness import create_witness_app
+    from fabnet.ledger.notes import NoteError, Signer, Verifier
+    from fabnet.ledger.witness import Witness
+
+    if not key_file.is_file():
+        raise fail(f"{key_file}: no such file", 66)
+    try:
+        signer = Signer.parse(key_file.read_text(encoding="utf-8"))
+        logs: dict[str, list[Verifier]] = {}
+        for text in log_key:
+            verifier = Verifier.parse(text)
+            logs.setdefault(verifier.name, []).append(verifier)
+        state = SqlWitnessState(create_engine_for(f"sqlite:///{db}"))
+        wit = Witness(signer, logs, state)
+    except NoteError as exc:
+        raise fail(str(exc), 65) from None
+    err.print(f"witness {signer.verifier} for {', '.join(logs)}", soft_wrap=True)
+    uvicorn.run(create_witness_app(wit, lambda: int(time.time())), host=host, port=port)
+
+
 @keys.command("create")
 def keys_create(
     role: Annotated[Role, typer.Option(help="operator, consumer or producer")],
