@@ -45,7 +45,7 @@ def entries(n: int) -> list[bytes]:
 
 
 def rate(store, items: list[bytes]) -> float:  # type: ignore[no-untyped-def]
-    log = TransparencyLog(store, SIGNER, "fabnet.bench/log")
+    log = TransparencyLog(store, SIGNER)
     log.load()
     started = time.perf_counter()
     for i in range(0, len(items), BATCH):

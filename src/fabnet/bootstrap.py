@@ -6,27 +6,36 @@ A unit of work holds one transaction's state, so it is not shared between thread
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fabnet.adapters.blobs import FileBlobStore
 from fabnet.adapters.db import SqlUnitOfWork, create_engine_for, migrate
+from fabnet.adapters.db.log import SqlLogStore
 from fabnet.adapters.geometry import StlAnalyzer
 from fabnet.adapters.solvers import OrToolsFlow
+from fabnet.adapters.witness_http import HttpWitnessClient
 from fabnet.config import Settings
+from fabnet.domain.errors import ExternalSystemError, InvalidInput
 from fabnet.domain.events import Event
+from fabnet.ledger.notes import NoteError, Signer, Verifier
 from fabnet.planning.network import FlowSolver
+from fabnet.services.ledger import TransparencyLog
 from fabnet.services.messagebus import MessageBus
 from fabnet.services.ports import (
     BlobStore,
     Clock,
     IdSource,
+    LogStore,
     MeshAnalyzer,
     Policy,
     RandomIds,
     SystemClock,
     UnitOfWork,
+    WitnessClient,
 )
 
 
@@ -42,6 +51,10 @@ class App:
     policy: Policy
     settings: Settings
     flow_solver: FlowSolver = field(default_factory=OrToolsFlow)
+    log_store: LogStore | None = None
+    witness_clients: list[WitnessClient] = field(default_factory=list)
+    witness_keys: list[Verifier] = field(default_factory=list)
+    _ledger: TransparencyLog | None = None
     react: bool = True
     listeners: list[Callable[[Event], None]] = field(default_factory=list)
     closers: list[Callable[[], Any]] = field(default_factory=list)
@@ -59,9 +72,50 @@ class App:
             flow_solver=self.flow_solver,
         )
 
+    def ledger(self) -> TransparencyLog:
+        """The hub's transparency log (its key is made on first use, mode 600)."""
+        if self._ledger is None:
+            if self.log_store is None:
+                raise ExternalSystemError("ledger", "no log store is configured")
+            signer = load_or_create_key(
+                self.settings.log_key_file or self.settings.data_dir / "log.key",
+                self.settings.log_origin,
+            )
+            self._ledger = TransparencyLog(
+                self.log_store, signer, self.witness_clients, self.witness_keys
+            )
+        return self._ledger
+
     def close(self) -> None:
         for close in self.closers:
             close()
+
+
+def load_or_create_key(path: Path, name: str) -> Signer:
+    if path.exists():
+        return Signer.parse(path.read_text(encoding="utf-8"))
+    signer = Signer.generate(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(str(signer) + "\n")
+    return signer
+
+
+def witnesses_from(settings: Settings) -> tuple[list[WitnessClient], list[Verifier]]:
+    clients: list[WitnessClient] = []
+    keys: list[Verifier] = []
+    for item in filter(None, (p.strip() for p in settings.witnesses.split(","))):
+        url, sep, vkey = item.partition("|")
+        if not sep:
+            raise InvalidInput("witnesses", "each witness is URL|verifier-key")
+        try:
+            verifier = Verifier.parse(vkey)
+        except NoteError as exc:
+            raise InvalidInput("witnesses", str(exc)) from None
+        clients.append(HttpWitnessClient(verifier.name, url))
+        keys.append(verifier)
+    return clients, keys
 
 
 def policy_from(settings: Settings) -> Policy:
@@ -84,9 +138,14 @@ def bootstrap(
     blobs: BlobStore | None = None,
     mesh: MeshAnalyzer | None = None,
     react: bool = True,
+    log_store: LogStore | None = None,
+    witness_clients: list[WitnessClient] | None = None,
+    witness_keys: list[Verifier] | None = None,
 ) -> App:
     """Wire fabnet: migrate the store, build the adapters. Pass fakes to replace any."""
     closers: list[Callable[[], Any]] = []
+    if witness_clients is None:
+        witness_clients, witness_keys = witnesses_from(settings)
     if new_uow is None:
         url = settings.resolved_database_url()
         if url.startswith("sqlite:///"):
@@ -94,6 +153,7 @@ def bootstrap(
         engine = create_engine_for(url)
         migrate(engine)
         closers.append(engine.dispose)
+        log_store = log_store or SqlLogStore(engine)
 
         def new_uow() -> UnitOfWork:
             return SqlUnitOfWork(engine)
@@ -108,4 +168,7 @@ def bootstrap(
         settings=settings,
         react=react,
         closers=closers,
+        log_store=log_store,
+        witness_clients=witness_clients,
+        witness_keys=witness_keys or [],
     )

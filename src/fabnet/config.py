@@ -23,6 +23,14 @@ class Settings(BaseSettings):
     solver: Literal["flow", "greedy"] = "flow"
     max_design_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_triangles: int = Field(default=2_000_000, gt=0)
+    log_key_file: Path | None = Field(
+        default=None, description="the hub's log signing key; default data_dir/log.key (made once)"
+    )
+    log_origin: str = Field(default="fabnet.local/log", description="key name of a new log key")
+    witnesses: str = Field(
+        default="", description="comma-separated URL|verifier-key pairs of witnesses to ask"
+    )
+    witness_quorum: int = Field(default=1, ge=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

@@ -41,10 +41,10 @@ def backend(request, tmp_path) -> Iterator[tuple]:
 
 def test_appends_are_gapless_and_the_tree_reloads(backend):
     store, _, _ = backend
-    log = TransparencyLog(store, SIGNER, "fabnet.test/log")
+    log = TransparencyLog(store, SIGNER)
     assert log.append([b"a", b"b"]) == 0
     assert log.append([b"c"]) == 2
-    again = TransparencyLog(store, SIGNER, "fabnet.test/log")
+    again = TransparencyLog(store, SIGNER)
     assert again.load().root() == log.tree.root()
     assert store.leaves(0, 3) == [b"a", b"b", b"c"]
 
@@ -54,7 +54,7 @@ def test_events_are_sequenced_once_in_order(backend):
     with new_uow() as uow:
         uow.orders.add(order(1))
         uow.commit()
-    log = TransparencyLog(store, SIGNER, "fabnet.test/log")
+    log = TransparencyLog(store, SIGNER)
     assert log.sequence() == 1
     assert log.sequence() == 0
     with new_uow() as uow:
@@ -67,7 +67,7 @@ def test_events_are_sequenced_once_in_order(backend):
 
 def test_checkpoints_sign_the_tree_and_prove_entries(backend):
     store, _, _ = backend
-    log = TransparencyLog(store, SIGNER, "fabnet.test/log")
+    log = TransparencyLog(store, SIGNER)
     log.append([f"entry {i}".encode() for i in range(50)])
     note, _ = open_note(log.checkpoint(), [SIGNER.verifier])
     cp = Checkpoint.parse(note.text)
@@ -86,7 +86,7 @@ def test_editing_a_stored_leaf_is_caught(kind, tmp_path, request):
     engine = create_engine_for(url)
     migrate(engine)
     store = SqlLogStore(engine)
-    log = TransparencyLog(store, SIGNER, "fabnet.test/log")
+    log = TransparencyLog(store, SIGNER)
     log.append([f"unit {i} made by p1".encode() for i in range(20)])
     old = Checkpoint.parse(open_note(log.checkpoint(), [SIGNER.verifier])[0].text)
     with engine.begin() as conn:  # the hub's operator rewrites history
@@ -95,7 +95,7 @@ def test_editing_a_stored_leaf_is_caught(kind, tmp_path, request):
             {"v": b"unit 3 made by p9", "h": b"\x00" * 32},
         )
     log.append([b"later"])
-    reloaded = TransparencyLog(store, SIGNER, "fabnet.test/log").load()
+    reloaded = TransparencyLog(store, SIGNER).load()
     with pytest.raises(ProofError):
         verify_consistency(
             old.size, reloaded.size, old.root, reloaded.root(), reloaded.consistency_proof(old.size)

@@ -165,11 +165,27 @@ class MeshAnalyzer(Protocol):
     def analyse(self, filename: str, data: bytes) -> MeshInfo: ...
 
 
+@dataclass(frozen=True, slots=True)
+class LeafMeta:
+    event_seq: int  # the event a leaf records (0 for leaves that are not events)
+    order_id: str | None = None  # the order it concerns, to find provenance fast
+
+
+class WitnessClient(Protocol):
+    """A witness reached over c2sp.org/tlog-witness (HTTP, or in process)."""
+
+    name: str
+
+    def add_checkpoint(self, body: str) -> tuple[int, str]: ...
+
+
 class LogStore(Protocol):
     """The transparency log's durable side: leaves with a gapless index, append-only."""
 
     def size(self) -> int: ...
-    def append(self, leaves: Sequence[bytes], hashes: Sequence[bytes], event_seq: int) -> int:
+    def append(
+        self, leaves: Sequence[bytes], hashes: Sequence[bytes], meta: Sequence[LeafMeta]
+    ) -> int:
         """Append atomically and durably; returns the index of the first leaf. Raises
         Conflict when another writer appended first (the tree must be reloaded)."""
 
@@ -178,8 +194,10 @@ class LogStore(Protocol):
     def last_event_seq(self) -> int:
         """The newest event already in the log (0 when none)."""
 
-    def events_after(self, seq: int, limit: int) -> builtins.list[tuple[int, bytes]]:
-        """(seq, canonical entry) of events newer than ``seq``, oldest first."""
+    def events_after(self, seq: int, limit: int) -> builtins.list[tuple[LeafMeta, bytes]]:
+        """(meta, canonical entry) of events newer than ``seq``, oldest first."""
+
+    def indexes_for_order(self, order_id: str) -> builtins.list[int]: ...
 
     def save_checkpoint(self, size: int, note: str) -> None: ...
     def latest_checkpoint(self) -> str | None: ...

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from fabnet.adapters.db.tables import events, log_checkpoints, log_leaves
 from fabnet.domain.errors import Conflict
 from fabnet.ledger.entries import canonical
+from fabnet.services.ports import LeafMeta
 
 NEXT_INDEX = sa.select(sa.func.coalesce(sa.func.max(log_leaves.c.idx), -1) + 1)
 
@@ -26,7 +27,9 @@ class SqlLogStore:
                 conn.execute(sa.select(sa.func.count()).select_from(log_leaves)).scalar_one()
             )
 
-    def append(self, leaves: Sequence[bytes], hashes: Sequence[bytes], event_seq: int) -> int:
+    def append(
+        self, leaves: Sequence[bytes], hashes: Sequence[bytes], meta: Sequence[LeafMeta]
+    ) -> int:
         """Rows ``size .. size+n-1`` in one transaction; the primary key makes a
         concurrent writer's overlapping batch fail instead of interleaving."""
         with self.engine.connect() as conn, conn.begin():
@@ -34,8 +37,14 @@ class SqlLogStore:
                 conn.execute(sa.select(sa.func.count()).select_from(log_leaves)).scalar_one()
             )
             rows = [
-                {"idx": start + i, "leaf": leaf, "hash": h, "event_seq": event_seq}
-                for i, (leaf, h) in enumerate(zip(leaves, hashes, strict=True))
+                {
+                    "idx": start + i,
+                    "leaf": leaf,
+                    "hash": h,
+                    "event_seq": m.event_seq,
+                    "order_id": m.order_id,
+                }
+                for i, (leaf, h, m) in enumerate(zip(leaves, hashes, meta, strict=True))
             ]
             try:
                 if rows:
@@ -64,7 +73,16 @@ class SqlLogStore:
             value = conn.execute(sa.select(sa.func.max(log_leaves.c.event_seq))).scalar_one()
         return int(value or 0)
 
-    def events_after(self, seq: int, limit: int) -> list[tuple[int, bytes]]:
+    def indexes_for_order(self, order_id: str) -> list[int]:
+        query = (
+            sa.select(log_leaves.c.idx)
+            .where(log_leaves.c.order_id == order_id)
+            .order_by(log_leaves.c.idx)
+        )
+        with self.engine.connect() as conn:
+            return [int(i) for i in conn.execute(query).scalars()]
+
+    def events_after(self, seq: int, limit: int) -> list[tuple[LeafMeta, bytes]]:
         query = (
             sa.select(events.c.seq, events.c.name, events.c.payload)
             .where(events.c.seq > seq)
@@ -73,7 +91,8 @@ class SqlLogStore:
         )
         with self.engine.connect() as conn:
             return [
-                (int(s), canonical({"event": n, "payload": p})) for s, n, p in conn.execute(query)
+                (LeafMeta(int(s), p.get("order_id")), canonical({"event": n, "payload": p}))
+                for s, n, p in conn.execute(query)
             ]
 
     def save_checkpoint(self, size: int, note: str) -> None:

@@ -149,6 +149,9 @@ log_leaves = sa.Table(
     sa.Column("leaf", sa.LargeBinary, nullable=False),
     sa.Column("hash", sa.LargeBinary(32), nullable=False),
     sa.Column("event_seq", sa.BigInteger, nullable=False),
+    sa.Column("order_id", sa.String(40), nullable=True),
+    sa.Index("ix_log_leaves_order", "order_id"),
+    sa.Index("ix_log_leaves_event", "event_seq"),
 )
 
 log_checkpoints = sa.Table(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from fabnet.bootstrap import App
 from fabnet.domain.errors import Forbidden
 from fabnet.domain.states import JobState, OrderState
-from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow
+from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow, get_app
 from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.orders import (
     FailIn,
@@ -54,6 +55,16 @@ def list_orders(
 @router.get("/orders/{order_id}", response_model=OrderOut, tags=["orders"])
 def get_order(order_id: str, uow: Uow, caller: Caller) -> OrderOut:
     return OrderOut.of(views.get_order(uow, caller, order_id))
+
+
+@router.get("/orders/{order_id}/provenance", tags=["orders"])
+def order_provenance(
+    order_id: str, uow: Uow, caller: Caller, app: Annotated[App, Depends(get_app)]
+) -> dict[str, Any]:
+    """Every logged entry about the order, each with its tlog-proof against one
+    cosigned checkpoint: verify offline with `fabnet verify`."""
+    views.get_order(uow, caller, order_id)  # 404 unless the caller may see it
+    return app.ledger().provenance(order_id)
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut, tags=["orders"])

@@ -23,7 +23,10 @@ def upgrade() -> None:
         sa.Column("leaf", sa.LargeBinary, nullable=False),
         sa.Column("hash", sa.LargeBinary(32), nullable=False),
         sa.Column("event_seq", sa.BigInteger, nullable=False),
+        sa.Column("order_id", sa.String(40), nullable=True),
     )
+    op.create_index("ix_log_leaves_order", "log_leaves", ["order_id"])
+    op.create_index("ix_log_leaves_event", "log_leaves", ["event_seq"])
     op.create_table(
         "log_checkpoints",
         sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
