@@ -116,6 +116,62 @@ class JobCancelled(JobEvent):
     reason: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class EscrowEvent(Event):
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EscrowFunded(EscrowEvent):
+    amount_minor: int
+    currency: str
+    units: int
+    inspection_window_s: int
+    arbiter_timeout_s: int
+    default_outcome: str  # "release" or "refund" when the arbiter does not decide
+    late_penalty_minor_per_unit_day: int
+    penalty_cap_permille: int  # penalties take at most this share of a producer's earnings
+
+
+@dataclass(frozen=True, slots=True)
+class EscrowProductionStarted(EscrowEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class EscrowUnitsDelivered(EscrowEvent):
+    producer_id: str
+    units: int
+    days_late: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EscrowUnitsRejected(EscrowEvent):
+    producer_id: str
+    units: int  # failed inspection: they earn nothing
+
+
+@dataclass(frozen=True, slots=True)
+class EscrowAccepted(EscrowEvent):
+    automatic: bool = False  # True when the inspection window passed without a dispute
+
+
+@dataclass(frozen=True, slots=True)
+class EscrowDisputed(EscrowEvent):
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EscrowArbitrated(EscrowEvent):
+    producer_share_permille: int  # of what producers would earn; the rest is refunded
+    by_default: bool = False  # True when the arbiter's time ran out
+
+
+@dataclass(frozen=True, slots=True)
+class EscrowCancelled(EscrowEvent):
+    reason: str = ""
+
+
 def event_name(event: Event) -> str:
     return type(event).__name__
 
@@ -145,8 +201,26 @@ EVENT_TYPES: dict[str, type[Event]] = {
         JobDone,
         JobFailed,
         JobCancelled,
+        EscrowFunded,
+        EscrowProductionStarted,
+        EscrowUnitsDelivered,
+        EscrowUnitsRejected,
+        EscrowAccepted,
+        EscrowDisputed,
+        EscrowArbitrated,
+        EscrowCancelled,
     )
 }
+
+
+def event_from(name: str, payload: dict[str, Any]) -> Event:
+    """Rebuild an event from its logged name and payload (the inverse of event_payload)."""
+    from datetime import datetime
+
+    cls = EVENT_TYPES[name]
+    data = dict(payload)
+    data["at"] = datetime.fromisoformat(data["at"])
+    return cls(**data)
 
 
 def field_names(cls: type[Event]) -> list[str]:
