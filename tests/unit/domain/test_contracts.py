@@ -15,7 +15,7 @@ from fabnet.domain.errors import InvalidInput, InvalidTransition
 from fabnet.domain.events import event_from, event_name, event_payload
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-O = "ord_1"
+ORDER = "ord_1"
 
 
 def funded(
@@ -23,7 +23,7 @@ def funded(
 ):
     return ev.EscrowFunded(
         at=T0,
-        order_id=O,
+        order_id=ORDER,
         amount_minor=amount,
         currency="EUR",
         units=units,
@@ -40,13 +40,13 @@ def at(minutes):
 
 
 def test_the_happy_path_pays_producers_pro_rata():
-    e = Escrow(O)
+    e = Escrow(ORDER)
     for event in (
         funded(),
-        ev.EscrowProductionStarted(at=at(1), order_id=O),
-        ev.EscrowUnitsDelivered(at=at(2), order_id=O, producer_id="p1", units=6),
-        ev.EscrowUnitsDelivered(at=at(3), order_id=O, producer_id="p2", units=4, days_late=2),
-        ev.EscrowAccepted(at=at(4), order_id=O),
+        ev.EscrowProductionStarted(at=at(1), order_id=ORDER),
+        ev.EscrowUnitsDelivered(at=at(2), order_id=ORDER, producer_id="p1", units=6),
+        ev.EscrowUnitsDelivered(at=at(3), order_id=ORDER, producer_id="p2", units=4, days_late=2),
+        ev.EscrowAccepted(at=at(4), order_id=ORDER),
     ):
         e.apply(event)
     # p2: 4 units x 1000 = 4000, penalty 4 x 2 x 50 = 400 (cap 20% = 800)
@@ -59,22 +59,24 @@ def test_the_happy_path_pays_producers_pro_rata():
 
 
 def test_rejected_units_earn_nothing_and_penalties_are_capped():
-    e = Escrow(O)
+    e = Escrow(ORDER)
     e.apply(funded(amount=1000, units=3, penalty=1000, cap=100))
-    e.apply(ev.EscrowUnitsDelivered(at=at(1), order_id=O, producer_id="p1", units=3, days_late=9))
-    e.apply(ev.EscrowUnitsRejected(at=at(2), order_id=O, producer_id="p1", units=1))
-    e.apply(ev.EscrowAccepted(at=at(3), order_id=O))
+    e.apply(
+        ev.EscrowUnitsDelivered(at=at(1), order_id=ORDER, producer_id="p1", units=3, days_late=9)
+    )
+    e.apply(ev.EscrowUnitsRejected(at=at(2), order_id=ORDER, producer_id="p1", units=1))
+    e.apply(ev.EscrowAccepted(at=at(3), order_id=ORDER))
     # 2 good units x 333 = 666; penalty capped at 10% = 66; 1000 - 600 refunded
     assert e.paid == {"p1": 600} and e.refunded == 400
 
 
 def test_silence_accepts_after_the_inspection_window_only():
-    e = Escrow(O)
+    e = Escrow(ORDER)
     e.apply(funded(window=3600))
-    e.apply(ev.EscrowUnitsDelivered(at=at(0), order_id=O, producer_id="p1", units=10))
+    e.apply(ev.EscrowUnitsDelivered(at=at(0), order_id=ORDER, producer_id="p1", units=10))
     with pytest.raises(InvalidTransition):
-        e.apply(ev.EscrowAccepted(at=at(59), order_id=O, automatic=True))
-    e.apply(ev.EscrowAccepted(at=at(60), order_id=O, automatic=True))
+        e.apply(ev.EscrowAccepted(at=at(59), order_id=ORDER, automatic=True))
+    e.apply(ev.EscrowAccepted(at=at(60), order_id=ORDER, automatic=True))
     assert e.state is EscrowState.RELEASED and e.paid == {"p1": 10_000}
 
 
@@ -82,40 +84,44 @@ def test_silence_accepts_after_the_inspection_window_only():
     ("default", "paid", "refunded"), [("release", 10_000, 0), ("refund", 0, 10_000)]
 )
 def test_an_arbiter_that_does_not_decide_gets_the_default(default, paid, refunded):
-    e = Escrow(O)
+    e = Escrow(ORDER)
     e.apply(funded(default=default, timeout=7200))
-    e.apply(ev.EscrowUnitsDelivered(at=at(0), order_id=O, producer_id="p1", units=10))
-    e.apply(ev.EscrowDisputed(at=at(10), order_id=O, reason="cracked"))
+    e.apply(ev.EscrowUnitsDelivered(at=at(0), order_id=ORDER, producer_id="p1", units=10))
+    e.apply(ev.EscrowDisputed(at=at(10), order_id=ORDER, reason="cracked"))
     with pytest.raises(InvalidTransition):
         e.apply(
-            ev.EscrowArbitrated(at=at(60), order_id=O, producer_share_permille=0, by_default=True)
+            ev.EscrowArbitrated(
+                at=at(60), order_id=ORDER, producer_share_permille=0, by_default=True
+            )
         )
-    e.apply(ev.EscrowArbitrated(at=at(130), order_id=O, producer_share_permille=0, by_default=True))
+    e.apply(
+        ev.EscrowArbitrated(at=at(130), order_id=ORDER, producer_share_permille=0, by_default=True)
+    )
     assert (sum(e.paid.values()), e.refunded) == (paid, refunded)
 
 
 def test_an_arbiter_can_split():
-    e = Escrow(O)
+    e = Escrow(ORDER)
     e.apply(funded())
-    e.apply(ev.EscrowUnitsDelivered(at=at(0), order_id=O, producer_id="p1", units=10))
-    e.apply(ev.EscrowDisputed(at=at(1), order_id=O))
-    e.apply(ev.EscrowArbitrated(at=at(2), order_id=O, producer_share_permille=700))
+    e.apply(ev.EscrowUnitsDelivered(at=at(0), order_id=ORDER, producer_id="p1", units=10))
+    e.apply(ev.EscrowDisputed(at=at(1), order_id=ORDER))
+    e.apply(ev.EscrowArbitrated(at=at(2), order_id=ORDER, producer_share_permille=700))
     assert e.paid == {"p1": 7000} and e.refunded == 3000
 
 
 def test_cancelling_refunds_what_was_not_delivered():
-    e = Escrow(O)
+    e = Escrow(ORDER)
     e.apply(funded())
-    e.apply(ev.EscrowUnitsDelivered(at=at(0), order_id=O, producer_id="p1", units=3))
-    e.apply(ev.EscrowCancelled(at=at(1), order_id=O))
+    e.apply(ev.EscrowUnitsDelivered(at=at(0), order_id=ORDER, producer_id="p1", units=3))
+    e.apply(ev.EscrowCancelled(at=at(1), order_id=ORDER))
     assert e.paid == {"p1": 3000} and e.refunded == 7000 and e.state is EscrowState.REFUNDED
 
 
 def test_bad_terms_are_refused():
     with pytest.raises(InvalidInput):
-        Escrow(O).apply(funded(units=0))
+        Escrow(ORDER).apply(funded(units=0))
     with pytest.raises(InvalidInput):
-        Escrow(O).apply(funded(default="maybe"))
+        Escrow(ORDER).apply(funded(default="maybe"))
 
 
 producers = st.sampled_from(["p1", "p2", "p3"])
@@ -147,19 +153,19 @@ def build(step):
     kind, *args = step
     when = at(args[-1])
     return {
-        "start": lambda: ev.EscrowProductionStarted(at=when, order_id=O),
+        "start": lambda: ev.EscrowProductionStarted(at=when, order_id=ORDER),
         "deliver": lambda: ev.EscrowUnitsDelivered(
-            at=when, order_id=O, producer_id=args[0], units=args[1], days_late=args[2]
+            at=when, order_id=ORDER, producer_id=args[0], units=args[1], days_late=args[2]
         ),
         "reject": lambda: ev.EscrowUnitsRejected(
-            at=when, order_id=O, producer_id=args[0], units=args[1]
+            at=when, order_id=ORDER, producer_id=args[0], units=args[1]
         ),
-        "accept": lambda: ev.EscrowAccepted(at=when, order_id=O, automatic=args[0]),
-        "dispute": lambda: ev.EscrowDisputed(at=when, order_id=O),
+        "accept": lambda: ev.EscrowAccepted(at=when, order_id=ORDER, automatic=args[0]),
+        "dispute": lambda: ev.EscrowDisputed(at=when, order_id=ORDER),
         "arbitrate": lambda: ev.EscrowArbitrated(
-            at=when, order_id=O, producer_share_permille=args[0], by_default=args[1]
+            at=when, order_id=ORDER, producer_share_permille=args[0], by_default=args[1]
         ),
-        "cancel": lambda: ev.EscrowCancelled(at=when, order_id=O),
+        "cancel": lambda: ev.EscrowCancelled(at=when, order_id=ORDER),
     }[kind]()
 
 
@@ -172,7 +178,7 @@ def build(step):
     st.lists(event_st, max_size=25),
 )
 def test_money_is_conserved_and_states_are_never_skipped(amount, units, penalty, cap, steps):
-    escrow = Escrow(O)
+    escrow = Escrow(ORDER)
     escrow.apply(
         funded(amount=amount, units=units, window=600, timeout=1200, penalty=penalty, cap=cap)
     )
@@ -217,4 +223,4 @@ def test_money_is_conserved_and_states_are_never_skipped(amount, units, penalty,
             assert escrow.held == 0
     # replay through the log's wire form gives the same balances, to the cent
     logged = [event_from(event_name(e), event_payload(e)) for e in applied]
-    assert Escrow.replay(O, logged).balances() == escrow.balances()
+    assert Escrow.replay(ORDER, logged).balances() == escrow.balances()
