@@ -31,6 +31,7 @@ class Settings(BaseSettings):
         default="", description="comma-separated URL|verifier-key pairs of witnesses to ask"
     )
     witness_quorum: int = Field(default=1, ge=0)
+    checkpoint_s: float = Field(default=1.0, gt=0, description="how often `serve` checkpoints")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

@@ -50,6 +50,9 @@ class Transaction(Protocol):
         """Writes ``row`` only if the stored version is ``expected_version``."""
 
     def append_events(self, events: list[Event]) -> None: ...
+    def order_events(self, order_id: str, prefix: str) -> list[Event]:
+        """Committed events about ``order_id`` whose name starts with ``prefix``."""
+
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
 
@@ -192,6 +195,16 @@ class TrackingUnitOfWork:
         self.tx.rollback()
         self.tracked = {}
         self._tx = self._begin()
+
+    def order_events(self, order_id: str, prefix: str = "") -> list[Event]:
+        """Committed events of an order, oldest first, then this transaction's own."""
+        pending = [
+            e
+            for entry in self.tracked.values()
+            for e in entry.item.events
+            if getattr(e, "order_id", None) == order_id and type(e).__name__.startswith(prefix)
+        ]
+        return [*self.tx.order_events(order_id, prefix), *pending]
 
     def collect_events(self) -> Iterator[Event]:
         while self._committed_events:

@@ -180,3 +180,52 @@ class CreateApiKey(Command):
     producer_id: str | None = None
     principal_id: str | None = None  # defaults to a new principal (a new consumer, say)
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FundEscrow(Command):
+    actor: Principal
+    order_id: str
+    amount_minor: int
+    currency: str = "EUR"
+    inspection_window_s: int = 72 * 3600
+    arbiter_timeout_s: int = 14 * 86_400
+    default_outcome: str = "release"
+    late_penalty_minor_per_unit_day: int = 0
+    penalty_cap_permille: int = 100
+
+
+@dataclass(frozen=True)
+class RejectUnits(Command):
+    """An inspector records units that failed QA."""
+
+    actor: Principal
+    order_id: str
+    producer_id: str
+    units: int
+
+
+@dataclass(frozen=True)
+class AcceptDelivery(Command):
+    actor: Principal
+    order_id: str
+
+
+@dataclass(frozen=True)
+class OpenDispute(Command):
+    actor: Principal
+    order_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class DecideDispute(Command):
+    actor: Principal
+    order_id: str
+    producer_share_permille: int
+
+
+@dataclass(frozen=True)
+class SweepEscrows(Command):
+    """Accept deliveries whose inspection window passed, apply the default outcome of
+    disputes whose arbiter ran out of time (a scheduler calls this)."""

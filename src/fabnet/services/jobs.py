@@ -14,6 +14,7 @@ from fabnet.domain.ids import JobId
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
 from fabnet.domain.states import JobState, MachineStatus
+from fabnet.services import escrow
 from fabnet.services.commands import (
     AcceptJob,
     CancelJob,
@@ -71,10 +72,11 @@ def queue_job(cmd: QueueJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
 
 
 def start_job(cmd: StartJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
-    def move(job: Job, _: Order) -> None:
+    def move(job: Job, order: Order) -> None:
         now = clock.now()
         job.start(now)
         uow.machines.get(job.machine_id).set_status(MachineStatus.BUSY, now)
+        escrow.on_job_started(uow, order, now)
 
     return _step(uow, cmd.actor, cmd.job_id, move)
 
@@ -97,6 +99,7 @@ def finish_job(cmd: FinishJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
         job.finish(now)
         if order.is_open:
             order.complete(job.line_id, units, now)
+            escrow.on_units_made(uow, order, job, units, now)
         uow.producers.get(job.producer_id).record_outcome(succeeded=True)
         _machine_done(uow, job, now)
 
@@ -110,6 +113,7 @@ def fail_job(cmd: FailJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
         job.fail(now, cmd.cause, cmd.units_made)
         if order.is_open:
             order.complete(job.line_id, cmd.units_made, now)
+            escrow.on_units_made(uow, order, job, cmd.units_made, now)
             release_job_units(order, job, open_units - cmd.units_made, now, failed=True)
         uow.producers.get(job.producer_id).record_outcome(succeeded=False)
         _machine_done(uow, job, now)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fabnet.domain import events as ev
-from fabnet.services import access, designs, jobs, orders, planning, producers
+from fabnet.services import access, designs, escrow, jobs, orders, planning, producers
 from fabnet.services import commands as cmd
 from fabnet.services.ports import UnitOfWork
 
@@ -38,6 +38,12 @@ HANDLERS: dict[type[cmd.Command], Callable[..., Any]] = {
     cmd.CancelJob: jobs.cancel_job,
     cmd.ExpireOffers: jobs.expire_offers,
     cmd.CreateApiKey: access.create_api_key,
+    cmd.FundEscrow: escrow.fund_escrow,
+    cmd.RejectUnits: escrow.reject_units,
+    cmd.AcceptDelivery: escrow.accept_delivery,
+    cmd.OpenDispute: escrow.open_dispute,
+    cmd.DecideDispute: escrow.decide_dispute,
+    cmd.SweepEscrows: escrow.sweep_escrows,
 }
 
 

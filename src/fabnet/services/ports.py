@@ -84,6 +84,9 @@ class UnitOfWork(Protocol):
     def collect_events(self) -> Iterator[Event]:
         """The events of the last commit, once."""
 
+    def order_events(self, order_id: str, prefix: str = "") -> builtins.list[Event]:
+        """The events about one order (committed, then this transaction's), oldest first."""
+
 
 @dataclass(frozen=True, slots=True)
 class Policy:

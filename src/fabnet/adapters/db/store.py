@@ -16,7 +16,7 @@ from fabnet.adapters.filters import split
 from fabnet.adapters.rows import Row
 from fabnet.adapters.tracking import TrackingUnitOfWork, Transaction
 from fabnet.domain.errors import Conflict, ExternalSystemError
-from fabnet.domain.events import Event, event_name, event_payload
+from fabnet.domain.events import Event, event_from, event_name, event_payload
 from fabnet.services.ports import Page
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -114,8 +114,24 @@ class _SqlTransaction(Transaction):
         if new:
             self.conn.execute(
                 events.insert(),
-                [{"name": event_name(e), "at": e.at, "payload": event_payload(e)} for e in new],
+                [
+                    {
+                        "name": event_name(e),
+                        "at": e.at,
+                        "payload": event_payload(e),
+                        "order_id": getattr(e, "order_id", None),
+                    }
+                    for e in new
+                ],
             )
+
+    def order_events(self, order_id: str, prefix: str) -> list[Event]:
+        query = (
+            sa.select(events.c.name, events.c.payload)
+            .where(events.c.order_id == order_id, events.c.name.startswith(prefix))
+            .order_by(events.c.seq)
+        )
+        return [event_from(n, p) for n, p in self.conn.execute(query)]
 
     def commit(self) -> None:
         try:

@@ -138,6 +138,8 @@ events = sa.Table(
     sa.Column("name", sa.String(60), nullable=False),
     sa.Column("at", Time, nullable=False),
     sa.Column("payload", Json, nullable=False),
+    sa.Column("order_id", sa.String(40), nullable=True),
+    sa.Index("ix_events_order", "order_id"),
 )
 
 TABLES = {t.name: t for t in (producers, machines, designs, orders, jobs, api_keys)}

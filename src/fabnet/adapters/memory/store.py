@@ -11,7 +11,7 @@ from fabnet.adapters.filters import matches
 from fabnet.adapters.rows import Row
 from fabnet.adapters.tracking import TrackingUnitOfWork, Transaction
 from fabnet.domain.errors import Conflict, NotFound, StaleUpdate
-from fabnet.domain.events import Event, event_name, event_payload
+from fabnet.domain.events import Event, event_from, event_name, event_payload
 from fabnet.services.ports import Page
 
 UNIQUE = {
@@ -66,6 +66,15 @@ class _MemoryTransaction(Transaction):
 
     def append_events(self, events: list[Event]) -> None:
         self.new_events.extend(events)
+
+    def order_events(self, order_id: str, prefix: str) -> list[Event]:
+        with self.db.lock:
+            found = [
+                e
+                for e in self.db.events
+                if e["payload"].get("order_id") == order_id and e["name"].startswith(prefix)
+            ]
+        return [event_from(e["name"], e["payload"]) for e in found]
 
     def commit(self) -> None:
         with self.db.lock:

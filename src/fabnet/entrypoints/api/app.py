@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,7 +21,7 @@ from fabnet.config import Settings
 from fabnet.domain.errors import FabnetError
 from fabnet.entrypoints.api.routers import designs, keys, orders, producers
 from fabnet.entrypoints.errors import body, classify
-from fabnet.services.commands import ExpireOffers
+from fabnet.services.commands import ExpireOffers, SweepEscrows
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +34,19 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out or ".".join(str(p) for p in loc)
 
 
-async def _expire_offers(wired: App) -> None:
-    """Offers not answered in time expire and their units are planned elsewhere, the way
-    marketplaces route an order on to the next partner."""
-    interval = wired.settings.offer_sweep_s
+async def _every(interval_s: float, what: str, job: Callable[[], object]) -> None:
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(interval_s)
         try:
-            await run_in_threadpool(lambda: wired.bus().handle(ExpireOffers()))
-        except Exception:  # keep sweeping; the next round may succeed
-            log.exception("expiring offers failed")
+            await run_in_threadpool(job)
+        except Exception:  # keep going; the next round may succeed
+            log.exception("%s failed", what)
+
+
+def _checkpoint(wired: App) -> None:
+    ledger = wired.ledger()
+    if ledger.sequence():
+        ledger.checkpoint()
 
 
 def create_app(settings: Settings | None = None, *, fabnet: App | None = None) -> FastAPI:
@@ -52,13 +55,40 @@ def create_app(settings: Settings | None = None, *, fabnet: App | None = None) -
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        sweeper = asyncio.create_task(_expire_offers(wired))
+        settings = wired.settings
+        tasks = [
+            # unanswered offers expire and are planned elsewhere, as marketplaces re-route
+            asyncio.create_task(
+                _every(
+                    settings.offer_sweep_s,
+                    "expiring offers",
+                    lambda: wired.bus().handle(ExpireOffers()),
+                )
+            ),
+            asyncio.create_task(
+                _every(
+                    settings.offer_sweep_s,
+                    "settling escrows",
+                    lambda: wired.bus().handle(SweepEscrows()),
+                )
+            ),
+        ]
+        if wired.log_store is not None:
+            tasks.append(
+                asyncio.create_task(
+                    _every(
+                        settings.checkpoint_s, "checkpointing the log", lambda: _checkpoint(wired)
+                    )
+                )
+            )
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     api = FastAPI(
         lifespan=lifespan,

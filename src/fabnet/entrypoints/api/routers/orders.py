@@ -12,15 +12,19 @@ from fabnet.domain.states import JobState, OrderState
 from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow, get_app
 from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.orders import (
+    DecisionIn,
+    EscrowIn,
     FailIn,
     JobOut,
     OrderIn,
     OrderOut,
     PlanOut,
     ReasonIn,
+    RejectIn,
 )
 from fabnet.services import commands as cmd
 from fabnet.services import views
+from fabnet.services.escrow import escrow_of
 
 router = APIRouter()
 
@@ -65,6 +69,48 @@ def order_provenance(
     cosigned checkpoint: verify offline with `fabnet verify`."""
     views.get_order(uow, caller, order_id)  # 404 unless the caller may see it
     return app.ledger().provenance(order_id)
+
+
+@router.post("/orders/{order_id}/escrow", status_code=201, tags=["escrow"])
+def fund_escrow(order_id: str, body: EscrowIn, bus: Bus, caller: Caller) -> dict[str, Any]:
+    """Fund the order's escrow (the consumer, or an operator for them)."""
+    result: dict[str, Any] = bus.handle(cmd.FundEscrow(caller, order_id, **body.model_dump()))
+    return result
+
+
+@router.get("/orders/{order_id}/escrow", tags=["escrow"])
+def get_escrow(order_id: str, uow: Uow, caller: Caller) -> dict[str, Any]:
+    views.get_order(uow, caller, order_id)
+    with uow:
+        return escrow_of(uow, order_id).balances()
+
+
+@router.post("/orders/{order_id}/escrow/accept", tags=["escrow"])
+def accept_delivery(order_id: str, bus: Bus, caller: Caller) -> dict[str, Any]:
+    result: dict[str, Any] = bus.handle(cmd.AcceptDelivery(caller, order_id))
+    return result
+
+
+@router.post("/orders/{order_id}/escrow/dispute", tags=["escrow"])
+def open_dispute(order_id: str, body: ReasonIn, bus: Bus, caller: Caller) -> dict[str, Any]:
+    result: dict[str, Any] = bus.handle(cmd.OpenDispute(caller, order_id, body.reason))
+    return result
+
+
+@router.post("/orders/{order_id}/escrow/decide", tags=["escrow"])
+def decide_dispute(order_id: str, body: DecisionIn, bus: Bus, caller: Caller) -> dict[str, Any]:
+    result: dict[str, Any] = bus.handle(
+        cmd.DecideDispute(caller, order_id, body.producer_share_permille)
+    )
+    return result
+
+
+@router.post("/orders/{order_id}/escrow/reject-units", tags=["escrow"])
+def reject_units(order_id: str, body: RejectIn, bus: Bus, caller: Caller) -> dict[str, Any]:
+    result: dict[str, Any] = bus.handle(
+        cmd.RejectUnits(caller, order_id, body.producer_id, body.units)
+    )
+    return result
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut, tags=["orders"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -178,3 +179,22 @@ class PlanOut(BaseModel):
     units_assigned: int
     units_unmet: int
     unmet: dict[str, str]
+
+
+class EscrowIn(Strict):
+    amount_minor: int = Field(ge=1, le=10**13, description="the order's price, minor units")
+    currency: str = Field(default="EUR", pattern="^[A-Z]{3}$")
+    inspection_window_s: int = Field(default=72 * 3600, ge=0, le=90 * 86_400)
+    arbiter_timeout_s: int = Field(default=14 * 86_400, ge=0, le=365 * 86_400)
+    default_outcome: Literal["release", "refund"] = "release"
+    late_penalty_minor_per_unit_day: int = Field(default=0, ge=0, le=10**9)
+    penalty_cap_permille: int = Field(default=100, ge=0, le=1000)
+
+
+class DecisionIn(Strict):
+    producer_share_permille: int = Field(ge=0, le=1000)
+
+
+class RejectIn(Strict):
+    producer_id: str = Field(min_length=1, max_length=40)
+    units: int = Field(ge=1, le=10_000_000)

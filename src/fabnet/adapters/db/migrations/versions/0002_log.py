@@ -1,4 +1,4 @@
-"""The transparency log: leaves with a gapless index, and signed checkpoints.
+"""The transparency log: leaves with a gapless index, signed checkpoints; events by order.
 
 Revision ID: 0002
 Revises: 0001
@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("events") as batch:
+        batch.add_column(sa.Column("order_id", sa.String(40), nullable=True))
+    op.create_index("ix_events_order", "events", ["order_id"])
     op.create_table(
         "log_leaves",
         sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
@@ -35,5 +38,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_events_order", "events")
+    with op.batch_alter_table("events") as batch:
+        batch.drop_column("order_id")
     op.drop_table("log_checkpoints")
     op.drop_table("log_leaves")

@@ -1,0 +1,175 @@
+"""Escrow per order: the contract is the replay of the order's escrow events; a command
+checks its event against that state, then logs it in the order's transaction."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from fabnet.domain import events as ev
+from fabnet.domain.access import Principal
+from fabnet.domain.contracts import Escrow, EscrowState
+from fabnet.domain.errors import Forbidden, InvalidTransition, NotFound
+from fabnet.domain.jobs import Job
+from fabnet.domain.orders import Order
+from fabnet.domain.states import OrderState
+from fabnet.services.commands import (
+    AcceptDelivery,
+    DecideDispute,
+    FundEscrow,
+    OpenDispute,
+    RejectUnits,
+    SweepEscrows,
+)
+from fabnet.services.ports import Clock, UnitOfWork
+
+PREFIX = "Escrow"
+
+
+def escrow_of(uow: UnitOfWork, order_id: str) -> Escrow:
+    return Escrow.replay(order_id, uow.order_events(order_id, PREFIX))
+
+
+def record(uow: UnitOfWork, order: Order, event: ev.EscrowEvent) -> Escrow:
+    """Check ``event`` against the contract and log it with the order (whose version
+    moves, so two writers cannot both apply events to one contract)."""
+    escrow = escrow_of(uow, order.id)
+    escrow.apply(event)
+    order.events.append(event)
+    order.updated_at = event.at
+    return escrow
+
+
+def _order(uow: UnitOfWork, actor: Principal, order_id: str) -> Order:
+    order = uow.orders.find(order_id)
+    if order is None or not actor.owns_order(order.consumer_id):
+        raise NotFound("order", order_id)
+    return order
+
+
+def fund_escrow(cmd: FundEscrow, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
+    with uow:
+        order = _order(uow, cmd.actor, cmd.order_id)
+        escrow = record(
+            uow,
+            order,
+            ev.EscrowFunded(
+                at=clock.now(),
+                order_id=order.id,
+                amount_minor=cmd.amount_minor,
+                currency=cmd.currency,
+                units=order.quantity,
+                inspection_window_s=cmd.inspection_window_s,
+                arbiter_timeout_s=cmd.arbiter_timeout_s,
+                default_outcome=cmd.default_outcome,
+                late_penalty_minor_per_unit_day=cmd.late_penalty_minor_per_unit_day,
+                penalty_cap_permille=cmd.penalty_cap_permille,
+            ),
+        )
+        uow.commit()
+    return escrow.balances()
+
+
+def reject_units(cmd: RejectUnits, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
+    if not cmd.actor.is_operator:
+        raise Forbidden("only an operator (the inspector) records failed units")
+    with uow:
+        order = _order(uow, cmd.actor, cmd.order_id)
+        escrow = record(
+            uow,
+            order,
+            ev.EscrowUnitsRejected(
+                at=clock.now(), order_id=order.id, producer_id=cmd.producer_id, units=cmd.units
+            ),
+        )
+        uow.commit()
+    return escrow.balances()
+
+
+def accept_delivery(cmd: AcceptDelivery, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
+    with uow:
+        order = _order(uow, cmd.actor, cmd.order_id)
+        escrow = record(uow, order, ev.EscrowAccepted(at=clock.now(), order_id=order.id))
+        uow.commit()
+    return escrow.balances()
+
+
+def open_dispute(cmd: OpenDispute, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
+    with uow:
+        order = _order(uow, cmd.actor, cmd.order_id)
+        escrow = record(
+            uow,
+            order,
+            ev.EscrowDisputed(at=clock.now(), order_id=order.id, reason=cmd.reason[:500]),
+        )
+        uow.commit()
+    return escrow.balances()
+
+
+def decide_dispute(cmd: DecideDispute, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
+    if not cmd.actor.is_operator:
+        raise Forbidden("only an operator arbitrates disputes")
+    with uow:
+        order = _order(uow, cmd.actor, cmd.order_id)
+        escrow = record(
+            uow,
+            order,
+            ev.EscrowArbitrated(
+                at=clock.now(),
+                order_id=order.id,
+                producer_share_permille=cmd.producer_share_permille,
+            ),
+        )
+        uow.commit()
+    return escrow.balances()
+
+
+def sweep_escrows(cmd: SweepEscrows, *, uow: UnitOfWork, clock: Clock) -> list[str]:
+    now = clock.now()
+    settled: list[str] = []
+    with uow:
+        for order in uow.orders.all(
+            state=(OrderState.FULFILLED.value, OrderState.IN_PRODUCTION.value)
+        ):
+            escrow = escrow_of(uow, order.id)
+            event: ev.EscrowEvent | None = None
+            if escrow.state is EscrowState.DELIVERED and escrow.terms is not None:
+                event = ev.EscrowAccepted(at=now, order_id=order.id, automatic=True)
+            elif escrow.state is EscrowState.DISPUTED:
+                event = ev.EscrowArbitrated(
+                    at=now, order_id=order.id, producer_share_permille=0, by_default=True
+                )
+            if event is None:
+                continue
+            try:
+                record(uow, order, event)
+            except InvalidTransition:  # not due yet: the contract says so
+                continue
+            settled.append(order.id)
+        uow.commit()
+    return settled
+
+
+def on_job_started(uow: UnitOfWork, order: Order, at: datetime) -> None:
+    if escrow_of(uow, order.id).state is EscrowState.FUNDED:
+        record(uow, order, ev.EscrowProductionStarted(at=at, order_id=order.id))
+
+
+def on_units_made(uow: UnitOfWork, order: Order, job: Job, units: int, at: datetime) -> None:
+    """Until shipments are tracked, units made count as delivered to the escrow."""
+    escrow = escrow_of(uow, order.id)
+    if units <= 0 or escrow.state not in (EscrowState.FUNDED, EscrowState.IN_PRODUCTION):
+        return
+    days_late = max(0, math.ceil((at - job.due).total_seconds() / 86_400))
+    record(
+        uow,
+        order,
+        ev.EscrowUnitsDelivered(
+            at=at, order_id=order.id, producer_id=job.producer_id, units=units, days_late=days_late
+        ),
+    )
+
+
+def on_order_cancelled(uow: UnitOfWork, order: Order, at: datetime, reason: str) -> None:
+    if escrow_of(uow, order.id).state in (EscrowState.FUNDED, EscrowState.IN_PRODUCTION):
+        record(uow, order, ev.EscrowCancelled(at=at, order_id=order.id, reason=reason))
