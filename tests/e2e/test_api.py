@@ -405,3 +405,41 @@ def test_the_server_expires_unanswered_offers_and_plans_them_again(tmp_path):
             _time.sleep(0.05)
     assert states == {first: "expired", second: "offered"}
     app.close()
+
+
+def test_escrow_over_http(api: Api, placed):
+    r = api.client.post(
+        f"/orders/{placed['order']}/escrow", headers=api.as_("alice"), json={"amount_minor": 20_000}
+    )
+    assert r.status_code == 201 and r.json()["held"] == 20_000
+    assert (
+        api.client.get(f"/orders/{placed['order']}/escrow", headers=api.as_("bob")).status_code
+        == 404
+    )
+    bad = api.client.post(
+        f"/orders/{placed['order']}/escrow", headers=api.as_("alice"), json={"amount_minor": 0}
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "amount_minor"
+    again = api.client.post(
+        f"/orders/{placed['order']}/escrow", headers=api.as_("alice"), json={"amount_minor": 5}
+    )
+    assert again.status_code == 409
+    for step in ("accept", "queue", "start", "finish"):
+        api.client.post(f"/jobs/{placed['job']}/{step}", headers=api.as_("p1"))
+    assert (
+        api.client.post(
+            f"/orders/{placed['order']}/escrow/decide",
+            headers=api.as_("alice"),
+            json={"producer_share_permille": 1000},
+        ).status_code
+        == 403
+    )
+    done = api.client.post(f"/orders/{placed['order']}/escrow/accept", headers=api.as_("alice"))
+    assert done.status_code == 200
+    assert done.json()["paid"] == {api.producers["p1"]: 20_000}
+    assert (
+        api.client.get(f"/orders/{placed['order']}/escrow", headers=api.as_("alice")).json()[
+            "state"
+        ]
+        == "released"
+    )
