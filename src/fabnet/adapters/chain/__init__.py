@@ -1,0 +1,1 @@
+"""Optional chain adapter (extra ``chain``): the escrow contract on an EVM."""
