@@ -76,8 +76,24 @@ def test_checkpoints_sign_the_tree_and_prove_entries(backend):
     assert store.latest_checkpoint() == log.checkpoint()
 
 
+TAMPER = {
+    "edit": ["update log_leaves set leaf = :v, hash = :h where idx = 3"],
+    "truncate": ["delete from log_leaves where idx >= 15"],
+    "reorder": [
+        "update log_leaves set idx = -1 where idx = 4",
+        "update log_leaves set idx = 4 where idx = 5",
+        "update log_leaves set idx = 5 where idx = -1",
+    ],
+}
+
+
+@pytest.mark.parametrize("how", sorted(TAMPER))
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_editing_a_stored_leaf_is_caught(kind, tmp_path, request):
+def test_tampering_with_the_stored_log_is_caught(kind, how, tmp_path, request):
+    from fabnet.adapters.memory.witness import LocalWitnessClient
+    from fabnet.ledger.notes import COSIGNATURE_V1
+    from fabnet.ledger.witness import InMemoryWitnessState, Witness
+
     url = (
         f"sqlite:///{tmp_path / 'log.sqlite'}"
         if kind == "sqlite"
@@ -86,18 +102,23 @@ def test_editing_a_stored_leaf_is_caught(kind, tmp_path, request):
     engine = create_engine_for(url)
     migrate(engine)
     store = SqlLogStore(engine)
-    log = TransparencyLog(store, SIGNER)
+    witness_key = Signer.generate("witness.test/w", COSIGNATURE_V1)
+    witness = LocalWitnessClient(
+        Witness(witness_key, {SIGNER.name: [SIGNER.verifier]}, InMemoryWitnessState()), lambda: 1
+    )
+    log = TransparencyLog(store, SIGNER, [witness], [witness_key.verifier])
     log.append([f"unit {i} made by p1".encode() for i in range(20)])
     old = Checkpoint.parse(open_note(log.checkpoint(), [SIGNER.verifier])[0].text)
-    with engine.begin() as conn:  # the hub's operator rewrites history
-        conn.execute(
-            sa.text("update log_leaves set leaf = :v, hash = :h where idx = 3"),
-            {"v": b"unit 3 made by p9", "h": b"\x00" * 32},
-        )
-    log.append([b"later"])
-    reloaded = TransparencyLog(store, SIGNER).load()
+    with engine.begin() as conn:  # the hub's operator rewrites history behind the log's back
+        for sql in TAMPER[how]:
+            conn.execute(sa.text(sql), {"v": b"unit 3 made by p9", "h": b"\x00" * 32})
+    reloaded = TransparencyLog(store, SIGNER, [witness], [witness_key.verifier])
+    reloaded.load()
+    reloaded.append([b"later"] * (10 if how == "truncate" else 1))
+    tree = reloaded.tree
     with pytest.raises(ProofError):
         verify_consistency(
-            old.size, reloaded.size, old.root, reloaded.root(), reloaded.consistency_proof(old.size)
+            old.size, tree.size, old.root, tree.root(), tree.consistency_proof(old.size)
         )
+    assert witness_key.name not in reloaded.checkpoint()  # the witness refuses to cosign
     engine.dispose()

@@ -54,8 +54,13 @@ def hub(tmp_path):
     order_id = bus.handle(cmd.PlaceOrder(ALICE, (line,)))
     with app.new_uow() as uow:
         (job,) = uow.jobs.all(order_id=order_id)
-    for step in (cmd.AcceptJob, cmd.QueueJob, cmd.StartJob, cmd.FinishJob):
+    for step in (cmd.AcceptJob, cmd.QueueJob, cmd.StartJob):
         bus.handle(step(producer_actor(pid), job.id))
+    bus.handle(
+        cmd.FinishJob(
+            producer_actor(pid), job.id, material_lot="PLA-2026-0042", profile_hash="ab12"
+        )
+    )
     alice_key = bus.handle(cmd.CreateApiKey("alice", Role.CONSUMER, principal_id=ALICE.id)).secret
     bob_key = bus.handle(cmd.CreateApiKey("bob", Role.CONSUMER)).secret
     yield app, order_id, alice_key, bob_key, log_key, witnesses, tmp_path
@@ -80,8 +85,19 @@ def test_the_consumer_gets_a_bundle_that_verifies_offline(hub):
     assert response.status_code == 200, response.text
     bundle = response.json()
     events = [json.loads(base64.b64decode(e["leaf"]))["event"] for e in bundle["entries"]]
-    for name in ("OrderPlaced", "JobOffered", "JobAccepted", "JobStarted", "JobDone"):
+    for name in ("OrderPlaced", "JobOffered", "JobAccepted", "JobStarted", "JobDone", "UnitsMade"):
         assert name in events
+    made = next(
+        json.loads(base64.b64decode(e["leaf"]))
+        for e in bundle["entries"]
+        if b"UnitsMade" in base64.b64decode(e["leaf"])
+    )["payload"]
+    assert (made["units"], made["material_lot"], made["profile_hash"]) == (
+        12,
+        "PLA-2026-0042",
+        "ab12",
+    )
+    assert len(made["design_id"]) == 64
     path = tmp / "bundle.json"
     path.write_text(json.dumps(bundle))
     result = verify(path, log_key, witnesses, "--json")
@@ -148,3 +164,18 @@ def test_rewriting_the_stored_log_is_refused_by_the_witnesses(hub):
     path.write_text(json.dumps(again))
     assert verify(path, log_key, witnesses).exit_code == 1
     assert first["entries"]
+
+
+def test_checkpoints_over_http(hub):
+    app, _order_id, alice_key, _bob_key, log_key, witnesses, _tmp = hub
+    from fabnet.ledger.checkpoints import Checkpoint
+    from fabnet.ledger.proofs import verify_checkpoint
+
+    with TestClient(create_app(fabnet=app)) as client:
+        assert client.get("/ledger/key").text.strip() == str(log_key.verifier)
+        note = client.get("/ledger/checkpoint", headers={"X-API-Key": alice_key}).text
+        assert (
+            client.post("/ledger/checkpoint", headers={"X-API-Key": alice_key}).status_code == 403
+        )
+    checkpoint = verify_checkpoint(note, log_key.verifier, [w.verifier for w in witnesses], 3)
+    assert checkpoint == Checkpoint.parse(checkpoint.text()) and checkpoint.size > 5

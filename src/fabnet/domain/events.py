@@ -106,6 +106,24 @@ class JobDone(JobEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class UnitsMade(Event):
+    """The provenance record of units: what, who, on which machine, from which material."""
+
+    order_id: str
+    line_id: str
+    job_id: str
+    units: int
+    design_id: str  # the SHA-256 of the design file
+    producer_id: str
+    machine_id: str
+    material: str
+    material_lot: str = ""
+    profile_hash: str = ""  # the slicer profile's hash, when the producer reports it
+    qa: str = "not inspected"
+    shipment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class JobFailed(JobEvent):
     units_made: int = 0
     cause: str = ""
@@ -201,6 +219,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         JobDone,
         JobFailed,
         JobCancelled,
+        UnitsMade,
         EscrowFunded,
         EscrowProductionStarted,
         EscrowUnitsDelivered,

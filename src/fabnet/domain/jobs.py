@@ -26,6 +26,7 @@ from fabnet.domain.events import (
     JobOffered,
     JobQueued,
     JobStarted,
+    UnitsMade,
 )
 from fabnet.domain.ids import DesignId, JobId, LineId, MachineId, OrderId, ProducerId
 from fabnet.domain.states import JOB_LIVE, JOB_MOVES, JobState
@@ -92,11 +93,29 @@ class Job(Aggregate):
         self.started_at = at
         self.events.append(self._event(JobStarted, at))
 
-    def finish(self, at: datetime) -> None:
+    def finish(self, at: datetime, *, material_lot: str = "", profile_hash: str = "") -> None:
         self._move(JobState.DONE, at)
         self.units_made = self.units
         self.finished_at = at
         self.events.append(self._event(JobDone, at, units_made=self.units))
+        self._made(at, self.units, material_lot, profile_hash)
+
+    def _made(self, at: datetime, units: int, material_lot: str, profile_hash: str) -> None:
+        self.events.append(
+            UnitsMade(
+                at=at,
+                order_id=self.order_id,
+                line_id=self.line_id,
+                job_id=self.id,
+                units=units,
+                design_id=self.design_id,
+                producer_id=self.producer_id,
+                machine_id=self.machine_id,
+                material=self.material,
+                material_lot=material_lot[:100],
+                profile_hash=profile_hash[:100],
+            )
+        )
 
     def fail(self, at: datetime, cause: str, units_made: int = 0) -> None:
         if not 0 <= units_made < self.units:
@@ -105,6 +124,8 @@ class Job(Aggregate):
         self.units_made = units_made
         self.finished_at = at
         self.events.append(self._event(JobFailed, at, units_made=units_made, cause=cause))
+        if units_made:
+            self._made(at, units_made, "", "")
 
     def cancel(self, at: datetime, reason: str = "") -> None:
         self._move(JobState.CANCELLED, at, reason)

@@ -151,6 +151,8 @@ class StartJob(Command):
 class FinishJob(Command):
     actor: Principal
     job_id: str
+    material_lot: str = ""  # recorded in the provenance log
+    profile_hash: str = ""
 
 
 @dataclass(frozen=True)

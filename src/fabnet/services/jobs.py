@@ -96,7 +96,7 @@ def finish_job(cmd: FinishJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
     def move(job: Job, order: Order) -> None:
         now = clock.now()
         units = job.units_open
-        job.finish(now)
+        job.finish(now, material_lot=cmd.material_lot, profile_hash=cmd.profile_hash)
         if order.is_open:
             order.complete(job.line_id, units, now)
             escrow.on_units_made(uow, order, job, units, now)

@@ -43,7 +43,10 @@ def test_happy_path_reaches_done_with_every_unit_made():
         "JobQueued",
         "JobStarted",
         "JobDone",
+        "UnitsMade",
     ]
+    made = job.events[-1]
+    assert (made.units, made.design_id, made.machine_id, made.material) == (5, "d", "m", "PLA")
 
 
 def test_an_offer_cannot_start_without_being_accepted():
@@ -61,7 +64,8 @@ def test_failed_job_keeps_its_cause_and_partial_units():
     job.fail(T0, "nozzle clog", units_made=2)
     assert job.note == "nozzle clog"
     assert job.units_made == 2
-    assert isinstance(job.events[-1], JobFailed)
+    assert isinstance(job.events[-2], JobFailed)
+    assert job.events[-1].units == 2  # the two made units are recorded
 
 
 def test_failed_job_cannot_claim_all_units():

@@ -15,6 +15,7 @@ from fabnet.entrypoints.api.schemas.orders import (
     DecisionIn,
     EscrowIn,
     FailIn,
+    FinishIn,
     JobOut,
     OrderIn,
     OrderOut,
@@ -186,8 +187,12 @@ def start_job(job_id: str, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
 
 
 @router.post("/jobs/{job_id}/finish", response_model=JobOut, tags=["jobs"])
-def finish_job(job_id: str, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
-    return _job_step(job_id, cmd.FinishJob(caller, job_id), bus, uow, caller)
+def finish_job(
+    job_id: str, bus: Bus, uow: Uow, caller: Caller, body: FinishIn | None = None
+) -> JobOut:
+    body = body or FinishIn()
+    command = cmd.FinishJob(caller, job_id, body.material_lot, body.profile_hash)
+    return _job_step(job_id, command, bus, uow, caller)
 
 
 @router.post("/jobs/{job_id}/fail", response_model=JobOut, tags=["jobs"])

@@ -198,3 +198,8 @@ class DecisionIn(Strict):
 class RejectIn(Strict):
     producer_id: str = Field(min_length=1, max_length=40)
     units: int = Field(ge=1, le=10_000_000)
+
+
+class FinishIn(Strict):
+    material_lot: str = Field(default="", max_length=100, description="filament or resin lot")
+    profile_hash: str = Field(default="", max_length=100, description="slicer profile hash")
