@@ -46,6 +46,16 @@ class SphereIndex:
         _, idx = self.tree.query(points, k=k)
         return np.asarray(idx, dtype=np.int64).reshape(len(points), k)
 
+    def within_many(self, points: Floats, radii_km: Floats) -> list[list[int]]:
+        """For each point, the rows within its radius (all rows for an infinite one)."""
+        if self.tree is None:
+            return [[] for _ in range(len(points))]
+        everything = np.asarray(radii_km) >= math.pi * EARTH_RADIUS_KM
+        chords = km_to_chord(np.where(everything, 0.0, radii_km))
+        found = self.tree.query_ball_point(points, chords, return_sorted=False)
+        every = list(range(self.size))
+        return [every if e else list(f) for f, e in zip(found, everything, strict=True)]
+
     def within(self, point: Floats, radius_km: float) -> NDArray[np.int64]:
         if self.tree is None:
             return np.empty(0, dtype=np.int64)

@@ -31,15 +31,15 @@ from fabnet.planning.problem import Problem
 
 
 def _true_cost(model: ClassModel, sol: ClassSolution, fixed: float) -> float:
-    n = sol.pa.size
-    total = sol.flows[:n] + sol.flows[n : 2 * n]
+    on_flow, late_flow = sol.net.pair_flows(sol.flows)
+    total = on_flow + late_flow
     saved = model.extra
     model.extra = None
     on, late = model.pair_costs(sol.pa, sol.pm)
     model.extra = saved
     scale = model.costs.scale
     unmet = sol.flows[-model.layout.n_demands :] if model.layout.n_demands else np.zeros(0)
-    cost = float((on * sol.flows[:n]).sum() + (late * sol.flows[n : 2 * n]).sum())
+    cost = float((on * on_flow).sum() + (late * late_flow).sum())
     cost += float((model.unmet_costs() * unmet).sum())
     return float(cost / scale + fixed * int((total > 0).sum()))
 
@@ -60,8 +60,7 @@ def _close_small_pairs(
     for _ in range(rounds):
         if stop() or share < 0.01:
             break
-        n = best.pa.size
-        carried = best.flows[:n] + best.flows[n : 2 * n]
+        carried = np.add(*best.net.pair_flows(best.flows))
         used = np.flatnonzero(carried > 0)
         if used.size == 0:
             break
@@ -108,8 +107,7 @@ def solve_fixed_charge(
     lp_bound = relaxed.bound if relaxed.certified else float("nan")
     best, best_cost = relaxed, _true_cost(model, relaxed, fixed)
     pa, pm = relaxed.pa, relaxed.pm
-    n = pa.size
-    carried = (relaxed.flows[:n] + relaxed.flows[n : 2 * n]).astype(np.float64)
+    carried = np.add(*relaxed.net.pair_flows(relaxed.flows)).astype(np.float64)
     restricted = replace(options, pricing=False, widen=False)
     model.options = restricted
     for _ in range(iterations):
@@ -128,7 +126,7 @@ def solve_fixed_charge(
             model, pa, pm, result.flows, net, result.cost / model.costs.scale, float("nan"), False
         )
         cost = _true_cost(model, sol, fixed)
-        carried = (result.flows[:n] + result.flows[n : 2 * n]).astype(np.float64)
+        carried = np.add(*net.pair_flows(result.flows)).astype(np.float64)
         if cost < best_cost - 1e-9:
             best, best_cost = sol, cost
     best, best_cost = _close_small_pairs(model, solver, best, best_cost, fixed, stop)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -246,12 +246,26 @@ class ClassModel:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         return np.concatenate(pairs_a), np.concatenate(pairs_m)
 
+    def pairs_of(self, assignments: Sequence[Assignment]) -> tuple[Ints, Ints]:
+        """(demand, machine) indexes of the assignments that concern this class."""
+        demand_of = {d.line_id: a for a, g in enumerate(self.d.members) for d, _ in g}
+        machine_of = {s.machine_id: i for i, s in enumerate(self.supplies)}
+        pairs = [
+            (demand_of[x.line_id], machine_of[x.machine_id])
+            for x in assignments
+            if x.line_id in demand_of and x.machine_id in machine_of
+        ]
+        if not pairs:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        arr = np.array(pairs, dtype=np.int64)
+        return arr[:, 0], arr[:, 1]
+
     def capacity_by_horizon(self, m: Ints) -> Ints:
         out: Ints = self.day_caps[m].sum(axis=1)
         return out
 
-    def network(self, pa: Ints, pm: Ints) -> Network:
-        on, late = self.pair_costs(pa, pm)
+    def network(self, pa: Ints, pm: Ints, late: NDArray[np.bool_] | None = None) -> Network:
+        on, late_cost = self.pair_costs(pa, pm)
         return build(
             self.layout,
             quantity=self.d.quantity,
@@ -260,66 +274,87 @@ class ClassModel:
             pair_demand=pa,
             pair_machine=pm,
             on_cost=on,
-            late_cost=late,
+            late_cost=late_cost,
             unmet_cost=self.unmet_costs(),
             day_caps=self.day_caps,
+            late_mask=late,
         )
 
+    def first_late_mask(self, pa: Ints) -> NDArray[np.bool_]:
+        """Late arcs start only where on time is impossible; pricing adds the others."""
+        return np.asarray(self.d.on_day[pa] == 0)
+
     # -- pricing ---------------------------------------------------------------------------
-    def price(self, net: Network, flows: Ints, pa: Ints, pm: Ints) -> tuple[Ints, Ints, float]:
-        """New pairs with negative reduced cost, and the bound's correction (<= 0)."""
+    def price(
+        self, net: Network, flows: Ints, pa: Ints, pm: Ints, late: NDArray[np.bool_]
+    ) -> tuple[Ints, Ints, NDArray[np.bool_], NDArray[np.bool_], float]:
+        """Arcs with negative reduced cost: new pairs (with their late flag), existing
+        pairs whose late arc should open, and the bound's correction (<= 0)."""
         dist = potentials(net.n_nodes, net.tails, net.heads, net.caps, net.costs, flows)
         lay = self.layout
         scale = self.costs.scale
         n_m = max(1, lay.n_machines)
-        have = np.sort(pa * n_m + pm)
-        new_a: list[Ints] = []
-        new_m: list[Ints] = []
-        correction = 0.0
+        keys_have = pa * n_m + pm
+        order = np.argsort(keys_have)
+        have = keys_have[order]
         day_pot = dist[lay.n_demands : lay.sink].reshape(lay.n_machines, lay.horizon)
         fixed = (self.production + self.risk) * scale
-        value = day_pot.max(axis=1) - fixed  # best a machine's node can offer, per machine
+        value = day_pot.max(axis=1) - fixed  # the most a machine's nodes can offer
+        cand_a: list[Ints] = []
+        cand_m: list[Ints] = []
         for g, index in enumerate(self.group_index):
             rows = np.flatnonzero(self.d.group == g)
             machines = self.group_machines[g]
             if rows.size == 0 or machines.size == 0:
                 continue
-            best = float(value[machines].max())
-            for a in rows.tolist():
-                slack = best - dist[a]
-                if slack <= 0:
-                    continue
-                per_km = self.d.per_km[a] * scale
-                radius = slack / per_km if per_km > 0 else float("inf")
-                near = machines[index.within(self.d.xyz[a], radius)]
-                keys = a * n_m + near
-                pos = np.minimum(np.searchsorted(have, keys), max(have.size - 1, 0))
-                near = near[have[pos] != keys] if have.size else near
-                if near.size == 0:
-                    continue
-                aa = np.full(near.size, a, dtype=np.int64)
-                on, late = self.pair_costs(aa, near)
-                rc_on = np.where(
-                    self.d.on_day[a] > 0,
-                    on + dist[a] - day_pot[near, max(self.d.on_day[a], 1) - 1],
-                    np.inf,
-                )
-                rc_late = np.where(
-                    self.d.late_day[a] > 0,
-                    late + dist[a] - day_pot[near, max(self.d.late_day[a], 1) - 1],
-                    np.inf,
-                )
-                rc = np.minimum(rc_on, rc_late)
-                neg = np.flatnonzero(rc < -1e-6)
-                if neg.size == 0:
-                    continue
-                correction += float(self.d.quantity[a] * rc[neg].min())
-                best_first = neg[np.argsort(rc[neg])][: self.options.max_new_per_demand]
-                new_a.append(np.full(best_first.size, a, dtype=np.int64))
-                new_m.append(near[best_first])
-        if not new_a:
-            return np.empty(0, np.int64), np.empty(0, np.int64), correction / scale
-        return np.concatenate(new_a), np.concatenate(new_m), correction / scale
+            slack = float(value[machines].max()) - dist[rows]
+            rows, slack = rows[slack > 0], slack[slack > 0]
+            if rows.size == 0:
+                continue
+            per_km = self.d.per_km[rows] * scale
+            radius = np.where(per_km > 0, slack / np.maximum(per_km, 1e-12), np.inf)
+            found = index.within_many(self.d.xyz[rows], radius)
+            lengths = np.array([len(f) for f in found], dtype=np.int64)
+            if lengths.sum() == 0:
+                continue
+            cand_a.append(np.repeat(rows, lengths))
+            cand_m.append(machines[np.concatenate([np.asarray(f, np.int64) for f in found])])
+        empty = np.empty(0, np.int64)
+        no = np.zeros(0, dtype=bool)
+        if not cand_a:
+            return empty, empty, no, np.zeros(pa.size, dtype=bool), 0.0
+        ca, cm = np.concatenate(cand_a), np.concatenate(cand_m)
+        on, late_cost = self.pair_costs(ca, cm)
+        on_day, late_day = self.d.on_day[ca], self.d.late_day[ca]
+        rc_on = np.where(on_day > 0, on + dist[ca] - day_pot[cm, np.maximum(on_day, 1) - 1], np.inf)
+        rc_late = np.where(
+            late_day > 0, late_cost + dist[ca] - day_pot[cm, np.maximum(late_day, 1) - 1], np.inf
+        )
+        keys = ca * n_m + cm
+        pos = np.minimum(np.searchsorted(have, keys), max(have.size - 1, 0))
+        present = (have[pos] == keys) if have.size else np.zeros(keys.size, dtype=bool)
+        where = order[pos]  # index of the pair when present
+        # arcs not in the network: new pairs, and the late arcs of existing pairs
+        missing_on = np.where(present, np.inf, rc_on)
+        late_open = np.where(present, late[where], False)
+        missing_late = np.where(late_open, np.inf, rc_late)
+        rc = np.minimum(missing_on, missing_late)
+        neg = rc < -1e-6
+        correction = 0.0
+        if neg.any():
+            worst = np.full(lay.n_demands, 0.0)
+            np.minimum.at(worst, ca[neg], rc[neg])
+            correction = float((self.d.quantity * worst).sum())
+        open_late = np.zeros(pa.size, dtype=bool)
+        grow = neg & present & (missing_late < -1e-6)
+        open_late[where[grow]] = True
+        new = np.flatnonzero(neg & ~present)
+        if new.size:  # keep each demand's most negative few
+            new = new[np.lexsort((rc[new], ca[new]))]
+            first = np.r_[0, np.flatnonzero(np.diff(ca[new])) + 1]
+            rank = np.arange(new.size) - np.repeat(first, np.diff(np.r_[first, new.size]))
+            new = new[rank < self.options.max_new_per_demand]
+        return ca[new], cm[new], rc_late[new] < -1e-6, open_late, correction / scale
 
 
 @dataclass
@@ -335,37 +370,43 @@ class ClassSolution:
 
 
 def solve_class(
-    model: ClassModel,
-    solver: FlowSolver,
-    stop: Stop,
-    *,
-    extra: Callable[[Ints, Ints, Ints], Floats] | None = None,
+    model: ClassModel, solver: FlowSolver, stop: Stop, *, warm: tuple[Ints, Ints] | None = None
 ) -> ClassSolution:
     pa, pm = model.candidates(model.options.k)
+    if warm is not None and warm[0].size:
+        keys = np.unique(
+            np.concatenate(
+                [pa * model.layout.n_machines + pm, warm[0] * model.layout.n_machines + warm[1]]
+            )
+        )
+        pa, pm = keys // model.layout.n_machines, keys % model.layout.n_machines
+    late = model.first_late_mask(pa) if model.options.pricing else np.ones(pa.size, dtype=bool)
     bound = -np.inf
     certified = False
     for _ in range(max(1, model.options.max_rounds)):
-        net = model.network(pa, pm)
+        net = model.network(pa, pm, late)
         t0 = time.perf_counter()
         result = net.solve(solver)
         objective = result.cost / model.costs.scale
         log.debug(
-            "flow round: %d demands, %d pair arcs, %.2f s, objective %.2f",
+            "flow round: %d demands, %d pairs (%d late arcs), %.2f s, objective %.2f",
             model.layout.n_demands,
             pa.size,
+            int(late.sum()),
             time.perf_counter() - t0,
             objective,
         )
         if not model.options.pricing or stop():
             break
-        new_a, new_m, correction = model.price(net, result.flows, pa, pm)
+        new_a, new_m, new_late, open_late, correction = model.price(net, result.flows, pa, pm, late)
         bound = max(bound, objective + correction)
-        if new_a.size == 0:
+        if new_a.size == 0 and not open_late.any():
             bound, certified = objective, True
             break
         if objective > 0 and (objective - bound) / objective <= model.options.gap_tolerance:
             certified = True  # the bound covers every capable machine
             break
+        late = np.concatenate([late | open_late, new_late])
         pa, pm = np.concatenate([pa, new_a]), np.concatenate([pm, new_m])
     return ClassSolution(
         model,
@@ -385,7 +426,9 @@ def solve_flow(
     *,
     options: FlowOptions | None = None,
     stop: Stop = lambda: False,
+    warm: Sequence[Assignment] = (),
 ) -> Plan:
+    """Plan ``problem``; ``warm`` (e.g. a greedy plan's assignments) seeds the candidates."""
     options = options or FlowOptions()
     started = time.perf_counter()
     classes: dict[float, list[Demand]] = defaultdict(list)
@@ -401,11 +444,11 @@ def solve_flow(
     arcs = 0
     for unit_s in order:
         model = ClassModel(problem, classes[unit_s], unit_s, extra_busy, options)
-        sol = solve_class(model, solver, stop)
+        sol = solve_class(model, solver, stop, warm=model.pairs_of(warm or ()))
         objective += sol.objective
         bound += sol.bound
         certified = certified and sol.certified
-        arcs += 2 * sol.pa.size
+        arcs += sol.pa.size + sol.net.late_pairs.size
         got, used_units = extract(sol)
         assignments.extend(got)
         extra_busy += used_units * model.machine_s_per_unit
@@ -432,9 +475,7 @@ def solve_flow(
 def extract(sol: ClassSolution) -> tuple[list[Assignment], Floats]:
     """Assignments per (line, machine) from the flows; units per machine."""
     model, net = sol.model, sol.net
-    n = sol.pa.size
-    on_flow = sol.flows[:n]
-    late_flow = sol.flows[n : 2 * n]
+    on_flow, late_flow = net.pair_flows(sol.flows)
     total = on_flow + late_flow
     used = np.flatnonzero(total > 0)
     units_on_machine = np.zeros(len(model.supplies), dtype=np.float64)

@@ -49,8 +49,15 @@ class Network:
     caps: Ints
     costs: Ints
     supplies: Ints
-    n_pair_arcs: int  # the first arcs are pair arcs: on-time, then late, per pair
-    late_offset: int  # index of the first late pair arc
+    n_pairs: int  # arcs [0, n_pairs) are the pairs' on-time arcs
+    late_pairs: Ints  # then one late arc for each of these pairs, in this order
+
+    def pair_flows(self, flows: Ints) -> tuple[Ints, Ints]:
+        """(on-time units, late units) per pair."""
+        on = flows[: self.n_pairs]
+        late = np.zeros(self.n_pairs, dtype=np.int64)
+        late[self.late_pairs] = flows[self.n_pairs : self.n_pairs + self.late_pairs.size]
+        return on, late
 
     def solve(self, solver: FlowSolver) -> FlowResult:
         return solver(self.n_nodes, self.tails, self.heads, self.caps, self.costs, self.supplies)
@@ -88,16 +95,19 @@ def build(
     late_cost: Ints,
     unmet_cost: Ints,
     day_caps: Ints,
+    late_mask: NDArray[np.bool_] | None = None,
 ) -> Network:
-    """``on_day``/``late_day`` per demand (0 = no such arc); ``day_caps`` is (machines, H)."""
+    """``on_day``/``late_day`` per demand (0 = no such arc); ``day_caps`` is (machines, H);
+    ``late_mask`` says which pairs get a late arc (all by default)."""
+    if late_mask is None:
+        late_mask = np.ones(pair_demand.size, dtype=bool)
+    late_pairs = np.flatnonzero(late_mask & (late_day[pair_demand] > 0))
     has_on = on_day[pair_demand] > 0
-    has_late = late_day[pair_demand] > 0
     big = np.minimum(quantity[pair_demand], BIG)
     on_t = pair_demand
     on_h = np.where(has_on, layout.day_node(pair_machine, np.maximum(on_day[pair_demand], 1)), 0)
-    late_h = np.where(
-        has_late, layout.day_node(pair_machine, np.maximum(late_day[pair_demand], 1)), 0
-    )
+    late_t = pair_demand[late_pairs]
+    late_h = layout.day_node(pair_machine[late_pairs], late_day[late_t])
     machines = np.arange(layout.n_machines, dtype=np.int64)
     days = np.arange(1, layout.horizon + 1, dtype=np.int64)
     mm, kk = np.meshgrid(machines, days, indexing="ij")
@@ -107,7 +117,7 @@ def build(
     cap_t = day_nodes.ravel()
     demands = np.arange(layout.n_demands, dtype=np.int64)
     n_pairs = len(pair_demand)
-    tails = np.concatenate([on_t, pair_demand, chain_t, cap_t, demands])
+    tails = np.concatenate([on_t, late_t, chain_t, cap_t, demands])
     heads = np.concatenate(
         [
             on_h,
@@ -120,14 +130,14 @@ def build(
     caps = np.concatenate(
         [
             np.where(has_on, big, 0),
-            np.where(has_late, big, 0),
+            big[late_pairs],
             np.full(chain_t.size, BIG),
             day_caps.ravel().astype(np.int64),
             quantity,
         ]
     )
     costs = np.concatenate(
-        [on_cost, late_cost, np.zeros(chain_t.size + cap_t.size, np.int64), unmet_cost]
+        [on_cost, late_cost[late_pairs], np.zeros(chain_t.size + cap_t.size, np.int64), unmet_cost]
     )
     supplies = np.zeros(layout.n_nodes, dtype=np.int64)
     supplies[: layout.n_demands] = quantity
@@ -139,8 +149,8 @@ def build(
         caps=caps.astype(np.int64),
         costs=costs.astype(np.int64),
         supplies=supplies,
-        n_pair_arcs=2 * n_pairs,
-        late_offset=n_pairs,
+        n_pairs=n_pairs,
+        late_pairs=late_pairs.astype(np.int64),
     )
 
 
