@@ -57,7 +57,7 @@ def main() -> None:
     if args.save:
         args.save.write_text(json.dumps(to_dict(problem)))
     flow = OrToolsFlow()
-    ours, plan_s = timed(lambda: solve_flow(problem, flow))
+    ours, plan_s = timed(lambda: solve(problem, solver="flow", flow_solver=flow))
     ours_rss = rss_mb()
     direct, direct_s = timed(lambda: solve_flow(problem, flow, options=replace(DIRECT, k=50)))
     k20 = solve_flow(problem, flow, options=replace(DIRECT, k=20))

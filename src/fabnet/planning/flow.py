@@ -44,7 +44,8 @@ class FlowOptions:
     pricing: bool = True  # price out every capable machine (certify optimality)
     max_rounds: int = 30
     max_new_per_demand: int = 32
-    gap_tolerance: float = 5e-4  # stop pricing once (objective - bound) / objective <= this
+    gap_tolerance: float = 1e-3  # stop pricing once (objective - bound) / objective <= this
+    warm_start: bool = True  # seed the candidates with the greedy plan's pairs
 
 
 @dataclass

@@ -50,7 +50,11 @@ def solve(
     if solver == "flow":
         if flow_solver is None:
             raise ValueError("the flow planner needs a flow_solver (e.g. OrToolsFlow())")
-        return solve_flow(problem, flow_solver, options=options, stop=stop)
+        opts = options or FlowOptions()
+        warm: tuple[Assignment, ...] = ()
+        if opts.warm_start and opts.pricing:
+            warm = _Greedy(problem, stop, seed).run().assignments
+        return solve_flow(problem, flow_solver, options=opts, stop=stop, warm=warm)
     raise ValueError(f"unknown solver {solver!r}; known: {', '.join(SOLVERS)}")
 
 
