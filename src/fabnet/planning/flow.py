@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -301,8 +301,57 @@ class ClassModel:
         day_pot = dist[lay.n_demands : lay.sink].reshape(lay.n_machines, lay.horizon)
         fixed = (self.production + self.risk) * scale
         value = day_pot.max(axis=1) - fixed  # the most a machine's nodes can offer
-        cand_a: list[Ints] = []
-        cand_m: list[Ints] = []
+        worst = np.zeros(lay.n_demands)
+        new_parts: list[tuple[Ints, Ints, Floats, Floats]] = []
+        open_late = np.zeros(pa.size, dtype=bool)
+        for ca, cm in self._ball_candidates(dist, value):
+            on, late_cost = self.pair_costs(ca, cm)
+            on_day, late_day = self.d.on_day[ca], self.d.late_day[ca]
+            rc_on = np.where(
+                on_day > 0, on + dist[ca] - day_pot[cm, np.maximum(on_day, 1) - 1], np.inf
+            )
+            rc_late = np.where(
+                late_day > 0,
+                late_cost + dist[ca] - day_pot[cm, np.maximum(late_day, 1) - 1],
+                np.inf,
+            )
+            keys = ca * n_m + cm
+            pos = np.minimum(np.searchsorted(have, keys), max(have.size - 1, 0))
+            present = (have[pos] == keys) if have.size else np.zeros(keys.size, dtype=bool)
+            where = order[pos]  # index of the pair when present
+            # arcs not in the network: new pairs, and the late arcs of existing pairs
+            missing_on = np.where(present, np.inf, rc_on)
+            late_open = np.where(present, late[where], False)
+            missing_late = np.where(late_open, np.inf, rc_late)
+            rc = np.minimum(missing_on, missing_late)
+            neg = rc < -1e-6
+            if not neg.any():
+                continue
+            np.minimum.at(worst, ca[neg], rc[neg])
+            grow = neg & present & (missing_late < -1e-6)
+            open_late[where[grow]] = True
+            fresh = neg & ~present
+            new_parts.append((ca[fresh], cm[fresh], rc[fresh], rc_late[fresh]))
+        correction = float((self.d.quantity * worst).sum())
+        empty = np.empty(0, np.int64)
+        if not new_parts:
+            return empty, empty, np.zeros(0, dtype=bool), open_late, correction / scale
+        na = np.concatenate([p[0] for p in new_parts])
+        nm = np.concatenate([p[1] for p in new_parts])
+        nrc = np.concatenate([p[2] for p in new_parts])
+        nlate = np.concatenate([p[3] for p in new_parts])
+        new = np.lexsort((nrc, na))  # keep each demand's most negative few
+        first = np.r_[0, np.flatnonzero(np.diff(na[new])) + 1]
+        rank = np.arange(new.size) - np.repeat(first, np.diff(np.r_[first, new.size]))
+        new = new[rank < self.options.max_new_per_demand]
+        return na[new], nm[new], nlate[new] < -1e-6, open_late, correction / scale
+
+    def _ball_candidates(
+        self, dist: Floats, value: Floats, budget: int = 2_000_000
+    ) -> Iterator[tuple[Ints, Ints]]:
+        """(demand, machine) pairs that might price out, in chunks of at most about
+        ``budget`` pairs, so that memory stays flat however wide the balls are."""
+        scale = self.costs.scale
         for g, index in enumerate(self.group_index):
             rows = np.flatnonzero(self.d.group == g)
             machines = self.group_machines[g]
@@ -310,52 +359,17 @@ class ClassModel:
                 continue
             slack = float(value[machines].max()) - dist[rows]
             rows, slack = rows[slack > 0], slack[slack > 0]
-            if rows.size == 0:
-                continue
             per_km = self.d.per_km[rows] * scale
             radius = np.where(per_km > 0, slack / np.maximum(per_km, 1e-12), np.inf)
-            found = index.within_many(self.d.xyz[rows], radius)
-            lengths = np.array([len(f) for f in found], dtype=np.int64)
-            if lengths.sum() == 0:
-                continue
-            cand_a.append(np.repeat(rows, lengths))
-            cand_m.append(machines[np.concatenate([np.asarray(f, np.int64) for f in found])])
-        empty = np.empty(0, np.int64)
-        no = np.zeros(0, dtype=bool)
-        if not cand_a:
-            return empty, empty, no, np.zeros(pa.size, dtype=bool), 0.0
-        ca, cm = np.concatenate(cand_a), np.concatenate(cand_m)
-        on, late_cost = self.pair_costs(ca, cm)
-        on_day, late_day = self.d.on_day[ca], self.d.late_day[ca]
-        rc_on = np.where(on_day > 0, on + dist[ca] - day_pot[cm, np.maximum(on_day, 1) - 1], np.inf)
-        rc_late = np.where(
-            late_day > 0, late_cost + dist[ca] - day_pot[cm, np.maximum(late_day, 1) - 1], np.inf
-        )
-        keys = ca * n_m + cm
-        pos = np.minimum(np.searchsorted(have, keys), max(have.size - 1, 0))
-        present = (have[pos] == keys) if have.size else np.zeros(keys.size, dtype=bool)
-        where = order[pos]  # index of the pair when present
-        # arcs not in the network: new pairs, and the late arcs of existing pairs
-        missing_on = np.where(present, np.inf, rc_on)
-        late_open = np.where(present, late[where], False)
-        missing_late = np.where(late_open, np.inf, rc_late)
-        rc = np.minimum(missing_on, missing_late)
-        neg = rc < -1e-6
-        correction = 0.0
-        if neg.any():
-            worst = np.full(lay.n_demands, 0.0)
-            np.minimum.at(worst, ca[neg], rc[neg])
-            correction = float((self.d.quantity * worst).sum())
-        open_late = np.zeros(pa.size, dtype=bool)
-        grow = neg & present & (missing_late < -1e-6)
-        open_late[where[grow]] = True
-        new = np.flatnonzero(neg & ~present)
-        if new.size:  # keep each demand's most negative few
-            new = new[np.lexsort((rc[new], ca[new]))]
-            first = np.r_[0, np.flatnonzero(np.diff(ca[new])) + 1]
-            rank = np.arange(new.size) - np.repeat(first, np.diff(np.r_[first, new.size]))
-            new = new[rank < self.options.max_new_per_demand]
-        return ca[new], cm[new], rc_late[new] < -1e-6, open_late, correction / scale
+            step = max(1, budget // max(1, machines.size))
+            for lo in range(0, rows.size, step):
+                chunk = rows[lo : lo + step]
+                found = index.within_many(self.d.xyz[chunk], radius[lo : lo + step])
+                lengths = np.array([len(f) for f in found], dtype=np.int64)
+                if lengths.sum() == 0:
+                    continue
+                flat = np.concatenate([np.asarray(f, np.int64) for f in found])
+                yield np.repeat(chunk, lengths), machines[flat]
 
 
 @dataclass
