@@ -4,6 +4,7 @@ checks its event against that state, then logs it in the order's transaction."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 
 from fabnet.domain import events as ev
@@ -47,81 +48,79 @@ def _order(uow: UnitOfWork, actor: Principal, order_id: str) -> Order:
     return order
 
 
-def fund_escrow(cmd: FundEscrow, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
+def _one_event(
+    uow: UnitOfWork, actor: Principal, order_id: str, make: Callable[[Order], ev.EscrowEvent]
+) -> dict[str, object]:
+    """One escrow command: the caller's order, one checked event, one transaction."""
     with uow:
-        order = _order(uow, cmd.actor, cmd.order_id)
-        escrow = record(
-            uow,
-            order,
-            ev.EscrowFunded(
-                at=clock.now(),
-                order_id=order.id,
-                amount_minor=cmd.amount_minor,
-                currency=cmd.currency,
-                units=order.quantity,
-                inspection_window_s=cmd.inspection_window_s,
-                arbiter_timeout_s=cmd.arbiter_timeout_s,
-                default_outcome=cmd.default_outcome,
-                late_penalty_minor_per_unit_day=cmd.late_penalty_minor_per_unit_day,
-                penalty_cap_permille=cmd.penalty_cap_permille,
-            ),
-        )
+        order = _order(uow, actor, order_id)
+        escrow = record(uow, order, make(order))
         uow.commit()
     return escrow.balances()
+
+
+def fund_escrow(cmd: FundEscrow, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
+    return _one_event(
+        uow,
+        cmd.actor,
+        cmd.order_id,
+        lambda order: ev.EscrowFunded(
+            at=clock.now(),
+            order_id=order.id,
+            amount_minor=cmd.amount_minor,
+            currency=cmd.currency,
+            units=order.quantity,
+            inspection_window_s=cmd.inspection_window_s,
+            arbiter_timeout_s=cmd.arbiter_timeout_s,
+            default_outcome=cmd.default_outcome,
+            late_penalty_minor_per_unit_day=cmd.late_penalty_minor_per_unit_day,
+            penalty_cap_permille=cmd.penalty_cap_permille,
+        ),
+    )
 
 
 def reject_units(cmd: RejectUnits, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
     if not cmd.actor.is_operator:
         raise Forbidden("only an operator (the inspector) records failed units")
-    with uow:
-        order = _order(uow, cmd.actor, cmd.order_id)
-        escrow = record(
-            uow,
-            order,
-            ev.EscrowUnitsRejected(
-                at=clock.now(), order_id=order.id, producer_id=cmd.producer_id, units=cmd.units
-            ),
-        )
-        uow.commit()
-    return escrow.balances()
+    return _one_event(
+        uow,
+        cmd.actor,
+        cmd.order_id,
+        lambda order: ev.EscrowUnitsRejected(
+            at=clock.now(), order_id=order.id, producer_id=cmd.producer_id, units=cmd.units
+        ),
+    )
 
 
 def accept_delivery(cmd: AcceptDelivery, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
-    with uow:
-        order = _order(uow, cmd.actor, cmd.order_id)
-        escrow = record(uow, order, ev.EscrowAccepted(at=clock.now(), order_id=order.id))
-        uow.commit()
-    return escrow.balances()
+    return _one_event(
+        uow,
+        cmd.actor,
+        cmd.order_id,
+        lambda order: ev.EscrowAccepted(at=clock.now(), order_id=order.id),
+    )
 
 
 def open_dispute(cmd: OpenDispute, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
-    with uow:
-        order = _order(uow, cmd.actor, cmd.order_id)
-        escrow = record(
-            uow,
-            order,
-            ev.EscrowDisputed(at=clock.now(), order_id=order.id, reason=cmd.reason[:500]),
-        )
-        uow.commit()
-    return escrow.balances()
+    return _one_event(
+        uow,
+        cmd.actor,
+        cmd.order_id,
+        lambda order: ev.EscrowDisputed(at=clock.now(), order_id=order.id, reason=cmd.reason[:500]),
+    )
 
 
 def decide_dispute(cmd: DecideDispute, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
     if not cmd.actor.is_operator:
         raise Forbidden("only an operator arbitrates disputes")
-    with uow:
-        order = _order(uow, cmd.actor, cmd.order_id)
-        escrow = record(
-            uow,
-            order,
-            ev.EscrowArbitrated(
-                at=clock.now(),
-                order_id=order.id,
-                producer_share_permille=cmd.producer_share_permille,
-            ),
-        )
-        uow.commit()
-    return escrow.balances()
+    return _one_event(
+        uow,
+        cmd.actor,
+        cmd.order_id,
+        lambda order: ev.EscrowArbitrated(
+            at=clock.now(), order_id=order.id, producer_share_permille=cmd.producer_share_permille
+        ),
+    )
 
 
 def sweep_escrows(cmd: SweepEscrows, *, uow: UnitOfWork, clock: Clock) -> list[str]:
