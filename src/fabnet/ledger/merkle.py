@@ -36,6 +36,7 @@ def _split(n: int) -> int:
 class MerkleTree:
     def __init__(self, leaf_hashes: Iterable[bytes] = ()) -> None:
         self._levels: list[list[bytes]] = [[]]
+        self._edges: dict[tuple[int, int], bytes] = {}  # incomplete subtrees, this size
         for h in leaf_hashes:
             self.append_hash(h)
 
@@ -52,6 +53,8 @@ class MerkleTree:
 
     def append_hash(self, h: bytes) -> int:
         levels = self._levels
+        if self._edges:
+            self._edges.clear()
         level = levels[0]
         index = len(level)
         level.append(h)
@@ -78,8 +81,12 @@ class MerkleTree:
             return EMPTY_ROOT
         if n & (n - 1) == 0 and start % n == 0:  # a complete, aligned subtree: stored
             return self._levels[n.bit_length() - 1][start // n]
-        k = _split(n)
-        return node_hash(self._range(start, start + k), self._range(start + k, end))
+        known = self._edges.get((start, end))
+        if known is None:  # the right edge: the same few ranges for every proof of a size
+            k = _split(n)
+            known = node_hash(self._range(start, start + k), self._range(start + k, end))
+            self._edges[(start, end)] = known
+        return known
 
     def root(self, size: int | None = None) -> bytes:
         size = self.size if size is None else size

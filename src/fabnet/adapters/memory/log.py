@@ -12,30 +12,40 @@ from fabnet.services.ports import LeafMeta
 class InMemoryLogStore:
     def __init__(self, db: InMemoryDatabase | None = None) -> None:
         self.db = db or InMemoryDatabase()
-        self.rows: list[tuple[bytes, bytes, LeafMeta]] = []
+        # parallel lists: bytes are not tracked by the cyclic GC, tuples would be
+        self._leaves: list[bytes] = []
+        self._hashes: list[bytes] = []
+        self._meta: list[LeafMeta] = []
         self.checkpoints: dict[int, str] = {}
 
     def size(self) -> int:
-        return len(self.rows)
+        return len(self._leaves)
 
     def append(
         self, leaves: Sequence[bytes], hashes: Sequence[bytes], meta: Sequence[LeafMeta]
     ) -> int:
-        start = len(self.rows)
-        self.rows.extend(zip(leaves, hashes, meta, strict=True))
+        if not len(leaves) == len(hashes) == len(meta):
+            raise ValueError("leaves, hashes and meta must have the same length")
+        start = len(self._leaves)
+        self._leaves.extend(leaves)
+        self._hashes.extend(hashes)
+        self._meta.extend(meta)
         return start
 
     def hashes(self, start: int, end: int) -> list[bytes]:
-        return [h for _, h, _ in self.rows[start:end]]
+        return self._hashes[start:end]
 
     def leaves(self, start: int, end: int) -> list[bytes]:
-        return [leaf for leaf, _, _ in self.rows[start:end]]
+        return self._leaves[start:end]
 
     def last_event_seq(self) -> int:
-        return max((m.event_seq for _, _, m in self.rows), default=0)
+        for meta in reversed(self._meta):  # events are appended in order: the last is newest
+            if meta.event_seq:
+                return meta.event_seq
+        return 0
 
     def indexes_for_order(self, order_id: str) -> list[int]:
-        return [i for i, (_, _, m) in enumerate(self.rows) if m.order_id == order_id]
+        return [i for i, m in enumerate(self._meta) if m.order_id == order_id]
 
     def events_after(self, seq: int, limit: int) -> list[tuple[LeafMeta, bytes]]:
         with self.db.lock:
