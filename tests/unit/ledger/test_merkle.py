@@ -21,14 +21,7 @@ from fabnet.ledger.merkle import (
     verify_inclusion,
 )
 
-VECTORS = (
-    Path(__file__).resolve().parents[3]
-    / ".."
-    / "shared"
-    / "testdata"
-    / "transparency-dev-merkle"
-    / "testdata"
-)
+VECTORS = Path(__file__).resolve().parents[2] / "data" / "transparency-dev-merkle" / "testdata"
 
 
 def _load(kind: str) -> list[tuple[str, dict]]:
