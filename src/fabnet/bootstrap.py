@@ -93,7 +93,10 @@ class App:
 
 def load_or_create_key(path: Path, name: str) -> Signer:
     if path.exists():
-        return Signer.parse(path.read_text(encoding="utf-8"))
+        try:
+            return Signer.parse(path.read_text(encoding="utf-8"))
+        except NoteError as exc:
+            raise ExternalSystemError("log key", f"{path}: {exc}") from None
     signer = Signer.generate(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -202,3 +202,14 @@ def test_plan_refuses_a_bad_problem_file(tmp_path):
     assert "lines[0]" in result.output
     path.write_text("{oops")
     assert fab("plan", str(path)).exit_code == 65
+
+
+def test_a_key_file_is_never_overwritten(tmp_path):
+    path = tmp_path / "w.key"
+    first = fab("keys", "note", "witness.test/w1", "--cosigner", "--out", str(path))
+    assert first.exit_code == 0, first.output
+    before = path.read_text()
+    again = fab("keys", "note", "witness.test/w1", "--out", str(path))
+    assert again.exit_code == 73 and "never overwritten" in again.output
+    assert path.read_text() == before
+    assert fab("keys", "note", "bad name").exit_code == 65

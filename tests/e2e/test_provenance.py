@@ -179,3 +179,15 @@ def test_checkpoints_over_http(hub):
         )
     checkpoint = verify_checkpoint(note, log_key.verifier, [w.verifier for w in witnesses], 3)
     assert checkpoint == Checkpoint.parse(checkpoint.text()) and checkpoint.size > 5
+
+
+def test_a_corrupt_log_key_is_a_clear_503(tmp_path):
+    from fabnet.adapters.memory.log import InMemoryLogStore
+
+    (tmp_path / "log.key").write_text("PRIVATE+KEY+broken\n")
+    app = bootstrap(Settings(data_dir=tmp_path), log_store=InMemoryLogStore())
+    with TestClient(create_app(fabnet=app)) as client:
+        response = client.get("/ledger/key")
+    assert response.status_code == 503
+    assert "log key" in response.json()["error"]["message"]
+    app.close()

@@ -271,7 +271,12 @@ def keys_note(
     except NoteError as exc:
         raise fail(str(exc), 65) from None
     if out_file is not None:
-        fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise fail(f"{out_file} exists; a key file is never overwritten", 73) from None
+        except OSError as exc:
+            raise fail(f"{out_file}: {exc.strerror}", 73) from None
         with os.fdopen(fd, "w") as handle:
             handle.write(str(signer) + "\n")
     else:
