@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fabnet.adapters.db import SqlUnitOfWork, create_engine_for, migrate
-from fabnet.adapters.geometry import StlAnalyzer
+from fabnet.adapters.geometry import TrimeshAnalyzer
 from fabnet.adapters.memory import InMemoryBlobStore, InMemoryDatabase, InMemoryUnitOfWork
 from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.services.messagebus import MessageBus
@@ -44,7 +44,7 @@ def run(size: str, seed: int, new_uow) -> tuple[dict, float, int]:  # type: igno
         clock=clock,
         ids=SeededIds(seed),
         blobs=InMemoryBlobStore(),
-        mesh=StlAnalyzer(),
+        mesh=TrimeshAnalyzer(wall_samples=2000),
         policy=Policy(),
         flow_solver=OrToolsFlow(),
     )

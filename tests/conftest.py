@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from fabnet.adapters.geometry import StlAnalyzer
+from fabnet.adapters.geometry import TrimeshAnalyzer
 from fabnet.adapters.memory import InMemoryBlobStore, InMemoryDatabase, InMemoryUnitOfWork
 from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.domain.access import Principal
@@ -68,7 +68,7 @@ class World:
             clock=clock,
             ids=SeededIds(7),
             blobs=self.blobs,
-            mesh=StlAnalyzer(),
+            mesh=TrimeshAnalyzer(wall_samples=2000),
             policy=Policy(),
             flow_solver=OrToolsFlow(),
         )

@@ -6,6 +6,7 @@ A unit of work holds one transaction's state, so it is not shared between thread
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,12 +16,14 @@ from typing import Any
 from fabnet.adapters.blobs import FileBlobStore
 from fabnet.adapters.db import SqlUnitOfWork, create_engine_for, migrate
 from fabnet.adapters.db.log import SqlLogStore
-from fabnet.adapters.geometry import StlAnalyzer
+from fabnet.adapters.geometry import TrimeshAnalyzer
+from fabnet.adapters.slicer import PrusaSlicer
 from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.adapters.witness_http import HttpWitnessClient
 from fabnet.config import Settings
 from fabnet.domain.errors import ExternalSystemError, InvalidInput
 from fabnet.domain.events import Event
+from fabnet.domain.pricing import PriceRule, ProducerClass, parse_producer_class
 from fabnet.ledger.notes import NoteError, Signer, Verifier
 from fabnet.planning.network import FlowSolver
 from fabnet.services.ledger import TransparencyLog
@@ -33,6 +36,7 @@ from fabnet.services.ports import (
     MeshAnalyzer,
     Policy,
     RandomIds,
+    Slicer,
     SystemClock,
     UnitOfWork,
     WitnessClient,
@@ -51,6 +55,7 @@ class App:
     policy: Policy
     settings: Settings
     flow_solver: FlowSolver = field(default_factory=OrToolsFlow)
+    slicer: Slicer | None = field(default_factory=PrusaSlicer)
     log_store: LogStore | None = None
     witness_clients: list[WitnessClient] = field(default_factory=list)
     witness_keys: list[Verifier] = field(default_factory=list)
@@ -70,6 +75,7 @@ class App:
             mesh=self.mesh,
             policy=self.policy,
             flow_solver=self.flow_solver,
+            slicer=self.slicer,
         )
 
     def ledger(self) -> TransparencyLog:
@@ -129,7 +135,25 @@ def policy_from(settings: Settings) -> Policy:
         solver=settings.solver,
         max_design_bytes=settings.max_design_bytes,
         max_triangles=settings.max_triangles,
+        price_rules=price_rules_from(settings.price_rules),
     )
+
+
+def price_rules_from(text: str) -> dict[ProducerClass, PriceRule]:
+    rules = dict(Policy().price_rules)
+    if not text.strip():
+        return rules
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput("price_rules", f"not JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InvalidInput("price_rules", "must be an object of class -> rule")
+    for name, rule in raw.items():
+        if not isinstance(rule, dict):
+            raise InvalidInput(f"price_rules.{name}", "must be an object")
+        rules[parse_producer_class(name, f"price_rules.{name}")] = PriceRule.from_dict(rule)
+    return rules
 
 
 def bootstrap(
@@ -140,6 +164,7 @@ def bootstrap(
     ids: IdSource | None = None,
     blobs: BlobStore | None = None,
     mesh: MeshAnalyzer | None = None,
+    slicer: Slicer | None = None,
     react: bool = True,
     log_store: LogStore | None = None,
     witness_clients: list[WitnessClient] | None = None,
@@ -166,9 +191,11 @@ def bootstrap(
         clock=clock or SystemClock(),
         ids=ids or RandomIds(),
         blobs=blobs or FileBlobStore(settings.data_dir / "designs"),
-        mesh=mesh or StlAnalyzer(max_triangles=settings.max_triangles),
+        mesh=mesh or TrimeshAnalyzer(max_triangles=settings.max_triangles),
         policy=policy_from(settings),
         settings=settings,
+        slicer=slicer
+        or PrusaSlicer(executable=settings.slicer, timeout_s=settings.slicer_timeout_s),
         react=react,
         closers=closers,
         log_store=log_store,

@@ -23,6 +23,14 @@ class Settings(BaseSettings):
     solver: Literal["flow", "greedy"] = "flow"
     max_design_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_triangles: int = Field(default=2_000_000, gt=0)
+    slicer: str = Field(default="prusa-slicer", description="the PrusaSlicer executable")
+    slicer_timeout_s: float = Field(default=600.0, gt=0)
+    price_rules: str = Field(
+        default="",
+        description='JSON {"maker": {"material_per_kg_minor": ..., "machine_per_hour_minor": '
+        '..., "setup_minor": ..., "margin_pct": ..., "currency": "EUR"}, ...}; '
+        "classes left out keep the placeholder defaults",
+    )
     log_key_file: Path | None = Field(
         default=None, description="the hub's log signing key; default data_dir/log.key (made once)"
     )

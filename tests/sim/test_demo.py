@@ -10,7 +10,7 @@ import subprocess
 import sys
 from datetime import datetime
 
-from fabnet.adapters.geometry import StlAnalyzer
+from fabnet.adapters.geometry import TrimeshAnalyzer
 from fabnet.adapters.memory import InMemoryBlobStore, InMemoryDatabase, InMemoryUnitOfWork
 from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.services.messagebus import MessageBus
@@ -87,7 +87,7 @@ def _run(seed: int, config: ScenarioConfig):
         clock=clock,
         ids=SeededIds(seed),
         blobs=InMemoryBlobStore(),
-        mesh=StlAnalyzer(),
+        mesh=TrimeshAnalyzer(wall_samples=2000),
         policy=Policy(),
         flow_solver=OrToolsFlow(),
     )

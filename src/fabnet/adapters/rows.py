@@ -29,6 +29,7 @@ from fabnet.domain.ids import (
 )
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order, OrderLine
+from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.producers import Machine, Producer
 from fabnet.domain.states import FacilityStatus, JobState, MachineStatus, OrderState, Role
 from fabnet.domain.units import Box, Place
@@ -70,6 +71,8 @@ def _producer_row(p: Producer) -> Row:
         "jobs_done": p.jobs_done,
         "jobs_failed": p.jobs_failed,
         "extra": dict(p.extra),
+        "producer_class": p.producer_class.value,
+        "pricing": p.pricing.to_dict() if p.pricing else None,
     }
 
 
@@ -84,6 +87,8 @@ def _producer(r: Row) -> Producer:
         external_ref=r["external_ref"] or "",
         jobs_done=r["jobs_done"],
         jobs_failed=r["jobs_failed"],
+        producer_class=ProducerClass(r["producer_class"]),
+        pricing=PriceRule.from_dict(r["pricing"]) if r["pricing"] else None,
         extra=dict(r["extra"]),
         version=r["version"],
     )

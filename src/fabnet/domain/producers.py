@@ -11,6 +11,7 @@ from fabnet.domain.capabilities import MATERIALS, Process
 from fabnet.domain.errors import InvalidInput
 from fabnet.domain.events import MachineAdded, MachineStatusChanged, ProducerRegistered
 from fabnet.domain.ids import MachineId, ProducerId
+from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.states import FacilityStatus, MachineStatus
 from fabnet.domain.units import Box, Place
 
@@ -30,6 +31,8 @@ class Producer(Aggregate):
     external_ref: str = ""  # the id a record had where it came from (OKW import)
     jobs_done: int = 0
     jobs_failed: int = 0
+    producer_class: ProducerClass = ProducerClass.MAKER
+    pricing: PriceRule | None = None  # None: the hub's default rule for the class
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -38,6 +38,8 @@ class FacilitySpec:
     certifications: tuple[str, ...] = ()
     external_ref: str = ""
     machines: tuple[MachineSpec, ...] = ()
+    producer_class: str = "maker"
+    pricing: dict[str, object] | None = None  # PriceRule fields; None: the hub's default
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class UpdateProducer(Command):
     name: str | None = None
     status: FacilityStatus | None = None
     certifications: tuple[str, ...] | None = None
+    producer_class: str | None = None
+    pricing: dict[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -231,3 +235,16 @@ class DecideDispute(Command):
 class SweepEscrows(Command):
     """Accept deliveries whose inspection window passed, apply the default outcome of
     disputes whose arbiter ran out of time (a scheduler calls this)."""
+
+
+@dataclass(frozen=True)
+class RequestQuote(Command):
+    """Quote a part: from an uploaded file (filename + data) or a registered design."""
+
+    actor: Principal
+    material: str = "PLA"
+    quantity: int = 1
+    filename: str = ""
+    data: bytes = b""
+    design_id: str = ""
+    exact: bool = False  # also slice with the real slicer

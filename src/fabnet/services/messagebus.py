@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fabnet.domain import events as ev
-from fabnet.services import access, designs, escrow, jobs, orders, planning, producers
+from fabnet.services import access, designs, escrow, jobs, orders, planning, producers, quotes
 from fabnet.services import commands as cmd
 from fabnet.services.ports import UnitOfWork
 
@@ -26,6 +26,7 @@ HANDLERS: dict[type[cmd.Command], Callable[..., Any]] = {
     cmd.AddMachine: producers.add_machine,
     cmd.SetMachineStatus: producers.set_machine_status,
     cmd.RegisterDesign: designs.register_design,
+    cmd.RequestQuote: quotes.request_quote,
     cmd.PlaceOrder: orders.place_order,
     cmd.CancelOrder: orders.cancel_order,
     cmd.PlanOrders: planning.plan_orders,

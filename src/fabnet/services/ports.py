@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, Self, TypeVar
 
@@ -20,7 +20,10 @@ from fabnet.domain.errors import InvalidInput
 from fabnet.domain.events import Event
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
+from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.producers import Machine, Producer
+from fabnet.fabrication.meshes import MeshFacts
+from fabnet.fabrication.profiles import FdmProfile
 
 A = TypeVar("A", bound=Aggregate)
 A_co = TypeVar("A_co", bound=Aggregate, covariant=True)
@@ -98,6 +101,15 @@ class Policy:
     solver: str = "flow"  # "flow" (optimal min-cost flow) or "greedy" (the baseline)
     max_design_bytes: int = 50 * 1024 * 1024
     max_triangles: int = 2_000_000
+    # Placeholders, not market data: a hub sets its own (FABNET_PRICE_RULES); a producer's
+    # own rule always wins over its class's default.
+    price_rules: dict[ProducerClass, PriceRule] = field(
+        default_factory=lambda: {
+            ProducerClass.MAKER: PriceRule(2500, 100, 0, 0.0),
+            ProducerClass.FABLAB: PriceRule(3000, 300, 500, 10.0),
+            ProducerClass.FACTORY: PriceRule(4000, 800, 1500, 25.0),
+        }
+    )
 
 
 class Clock(Protocol):
@@ -155,17 +167,27 @@ class BlobStore(Protocol):
     def exists(self, key: str) -> bool: ...
 
 
-@dataclass(frozen=True, slots=True)
-class MeshInfo:
-    media_type: str
-    triangles: int
-    bbox_mm: tuple[float, float, float]
-
-
 class MeshAnalyzer(Protocol):
-    """Reads a mesh file's basic facts; raises BadMesh with the reason."""
+    """Reads a mesh file (STL, OBJ, 3MF), repairs what is safe, measures it; raises
+    BadMesh with the reason when it cannot."""
 
-    def analyse(self, filename: str, data: bytes) -> MeshInfo: ...
+    def analyse(self, filename: str, data: bytes) -> MeshFacts: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SliceResult:
+    print_time_s: float
+    filament_mm: float
+    filament_g: float
+    gcode: bytes
+    slicer: str  # name and version
+
+
+class Slicer(Protocol):
+    """Slices a mesh with a profile: exact time, filament and the G-code to print.
+    Raises SlicerFailed (the slicer's reason) or CapabilityMismatch (part too big)."""
+
+    def slice(self, filename: str, data: bytes, profile: FdmProfile) -> SliceResult: ...
 
 
 @dataclass(frozen=True, slots=True)

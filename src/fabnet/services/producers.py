@@ -10,6 +10,7 @@ from fabnet.domain.access import Principal
 from fabnet.domain.capabilities import parse_material, parse_process
 from fabnet.domain.errors import Forbidden, InvalidInput, NotFound
 from fabnet.domain.ids import PREFIXES, MachineId, ProducerId
+from fabnet.domain.pricing import PriceRule, parse_producer_class
 from fabnet.domain.producers import Machine, Producer
 from fabnet.domain.states import JOB_LIVE, JobState
 from fabnet.domain.units import Box, Place
@@ -78,6 +79,8 @@ def build_producer(spec: FacilitySpec, *, ident: str, field: str = "") -> Produc
             status=spec.status,
             certifications=tuple(spec.certifications),
             external_ref=spec.external_ref,
+            producer_class=parse_producer_class(spec.producer_class),
+            pricing=PriceRule.from_dict(spec.pricing) if spec.pricing is not None else None,
         )
     except InvalidInput as exc:
         raise InvalidInput(f"{prefix}{exc.field}", exc.problem) from None
@@ -189,6 +192,10 @@ def update_producer(cmd: UpdateProducer, *, uow: UnitOfWork, clock: Clock) -> Pr
                 strand_jobs(uow, machines, clock.now(), f"producer {cmd.status.value}")
         if cmd.certifications is not None:
             producer.certifications = tuple(cmd.certifications)
+        if cmd.producer_class is not None:
+            producer.producer_class = parse_producer_class(cmd.producer_class)
+        if cmd.pricing is not None:
+            producer.pricing = PriceRule.from_dict(cmd.pricing)
         uow.commit()
     return producer.id
 

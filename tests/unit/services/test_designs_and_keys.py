@@ -83,9 +83,11 @@ def test_a_producer_key_must_name_an_existing_producer(world: World):
 
 
 def test_stl_reader_rejects_non_finite_vertices():
-    from fabnet.adapters.geometry import StlAnalyzer
+    from fabnet.adapters.geometry import TrimeshAnalyzer
     from fabnet.sim.parts import binary_stl
 
     nan = float("nan")
     with pytest.raises(BadMesh, match="NaN"):
-        StlAnalyzer().analyse("x.stl", binary_stl([((0, 0, 0), (1, 0, 0), (nan, 1, 0))]))
+        TrimeshAnalyzer(wall_samples=2000).analyse(
+            "x.stl", binary_stl([((0, 0, 0), (1, 0, 0), (nan, 1, 0))])
+        )

@@ -27,6 +27,8 @@ producers = sa.Table(
     sa.Column("jobs_done", sa.Integer, nullable=False),
     sa.Column("jobs_failed", sa.Integer, nullable=False),
     sa.Column("extra", Json, nullable=False),
+    sa.Column("producer_class", sa.String(30), nullable=False, server_default="maker"),
+    sa.Column("pricing", Json, nullable=True),
 )
 
 machines = sa.Table(

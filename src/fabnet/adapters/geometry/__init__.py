@@ -1,5 +1,5 @@
-"""Mesh readers behind the MeshAnalyzer port."""
+"""Mesh readers and analysis behind the MeshAnalyzer port."""
 
-from fabnet.adapters.geometry.stl import StlAnalyzer
+from fabnet.adapters.geometry.analysis import TrimeshAnalyzer
 
-__all__ = ["StlAnalyzer"]
+__all__ = ["TrimeshAnalyzer"]
