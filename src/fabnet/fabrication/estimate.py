@@ -34,6 +34,7 @@ class PrintEstimate:
 
 SMALL_LOOP_MM = 2 * math.pi * 6.5  # PrusaSlicer slows perimeters of radius <= 6.5 mm
 MIN_LAYER_S = 5.0  # PrusaSlicer's slowdown_below_layer_time (default print settings)
+MIN_SPEED_MM_S = 10.0  # ...and min_print_speed: cooling never slows printing below it
 TIME_FEATURES = (
     "external perimeters",
     "inner perimeters",
@@ -43,6 +44,7 @@ TIME_FEATURES = (
     "top infill",
     "first layer",
     "fill turnarounds",
+    "thin walls (gap fill)",
     "cooling slowdown",
     "loops (travel, retraction)",
     "layers",
@@ -57,18 +59,25 @@ def features(facts: MeshFacts, p: FdmProfile) -> tuple[list[float], list[float],
     equal share of the layers; skins come from the up- and down-facing areas."""
     h, h1 = p.layer_height_mm, p.first_layer_height_mm
     height = max(facts.height_mm, h1)
-    layers = 1 + max(0, math.ceil((height - h1) / h - 1e-9))
+    # a layer is printed when the plane through its middle cuts the part
+    layers = 1 + max(0, math.floor((height - h1) / h + 0.5))
+    printed = min(1.0, (h1 + (layers - 1) * h) / height)
     spacing = p.extrusion_width_mm - h * (1 - math.pi / 4)
     samples = facts.layers or ()
     share = layers / len(samples) if samples else 0.0
     ext_len = inner_len = small_len = inside_area = loops = cooling = 0.0
-    turn_chords = 0.0
-    per_layer_s: list[float] = []
+    turns = crowded_len = 0.0
     for sample in samples:
         outline = sum(sample.loops_mm)
         small = sum(x for x in sample.loops_mm if x < SMALL_LOOP_MM)
+        crowded = outline * p.perimeters * spacing >= sample.area_mm2  # walls too thin
         ring = min(outline * p.perimeters * spacing, sample.area_mm2)
         path = ring / spacing  # all perimeter loops of this layer
+        if crowded:  # thin walls: a loop or two, then gap fill, all slow
+            crowded_len += path * share
+            cooling += max(0.0, min(MIN_LAYER_S, path / MIN_SPEED_MM_S) - path / 20.0) * share
+            loops += len(sample.loops_mm) * share
+            continue
         big = outline - small
         inner = max(path - outline, 0.0)
         big_share = big / outline if outline > 0 else 0.0
@@ -78,21 +87,24 @@ def features(facts: MeshFacts, p: FdmProfile) -> tuple[list[float], list[float],
         free = max(sample.area_mm2 - ring, 0.0)
         inside_area += free * share
         loops += len(sample.loops_mm) * share
-        turn_chords += (free / math.sqrt(free) if free > 0 else 0.0) * share
+        width = min(math.sqrt(free), 2 * free / outline) if free > 0 else 1.0
+        turns += free * p.infill_density / spacing / max(width, spacing) * share
+        sparse = free * p.infill_density / spacing
         t = (
             big / p.external_perimeter_speed_mm_s
             + inner * big_share / p.perimeter_speed_mm_s
             + (small + inner * (1 - big_share)) / p.small_perimeter_speed_mm_s
-            + free * p.infill_density / spacing / p.infill_speed_mm_s
+            + sparse / p.infill_speed_mm_s
         )
-        per_layer_s.append(t)
-        cooling += max(0.0, MIN_LAYER_S - t) * share
-    volume = facts.volume_mm3
-    perimeter_vol = min((ext_len + inner_len + small_len) * spacing * h, volume)
+        slowest = (path + sparse) / MIN_SPEED_MM_S
+        cooling += max(0.0, min(MIN_LAYER_S, slowest) - t) * share
+    volume = facts.volume_mm3 * printed
+    perimeter_vol = min((ext_len + inner_len + small_len + crowded_len) * spacing * h, volume)
     inside_vol = max(min(inside_area * h, volume - perimeter_vol), 0.0)
     skin_share = inside_vol / max(volume, 1e-9)
     top_vol = facts.up_area_mm2 * skin_share * p.top_solid_layers * h
-    bottom_vol = facts.down_area_mm2 * skin_share * p.bottom_solid_layers * h
+    first_vol = facts.bed_area_mm2 * h1  # the first layer, at first-layer speed
+    bottom_vol = max(facts.down_area_mm2 * skin_share * p.bottom_solid_layers * h - first_vol, 0)
     skins = top_vol + bottom_vol
     if skins > inside_vol and skins > 0:
         top_vol, bottom_vol = top_vol * inside_vol / skins, bottom_vol * inside_vol / skins
@@ -108,9 +120,10 @@ def features(facts: MeshFacts, p: FdmProfile) -> tuple[list[float], list[float],
     solid_len = (bottom_vol + (sparse_vol if small_area else 0.0)) / (spacing * h)
     top_len = top_vol / (spacing * h)
     sparse_len = 0.0 if small_area else sparse_vol / (spacing * h)
-    chord = math.sqrt(max(mean_free, 1e-9))
     turn_s = p.infill_speed_mm_s / p.acceleration_mm_s2
-    first_len = facts.bed_area_mm2 / (2 * p.nozzle_mm * 0.9)  # first layer: 200% wide
+    sparse_share = sparse_len / max(inside_area * p.infill_density / spacing, 1e-9)
+    first_spacing = 2 * p.nozzle_mm - h1 * (1 - math.pi / 4)  # first layer: 200% wide
+    first_len = facts.bed_area_mm2 / first_spacing
     time = [
         ext_len / p.external_perimeter_speed_mm_s,
         inner_len / p.perimeter_speed_mm_s,
@@ -119,13 +132,14 @@ def features(facts: MeshFacts, p: FdmProfile) -> tuple[list[float], list[float],
         solid_len / p.solid_infill_speed_mm_s,
         top_len / p.top_solid_infill_speed_mm_s,
         first_len / p.first_layer_speed_mm_s,
-        (sparse_len + solid_len + top_len) / chord * turn_s,
+        turns * min(sparse_share, 1.0) * turn_s,
+        crowded_len / 20.0,  # PrusaSlicer's gap_fill_speed
         cooling,
         loops,
         float(layers),
         1.0,
     ]
-    volumes = [perimeter_vol, top_vol + bottom_vol, sparse_vol, skirt_vol]
+    volumes = [perimeter_vol, top_vol + bottom_vol + first_vol, sparse_vol, skirt_vol]
     return time, volumes, layers
 
 

@@ -41,7 +41,7 @@ class TrimeshAnalyzer:
         *,
         max_triangles: int = 2_000_000,
         repair_cap: int = 250_000,
-        wall_samples: int = 20_000,
+        wall_samples: int = 10_000,
         wall_probe_mm: float = 3.0,
         seed: int = 0,
         layer_samples: int = 24,
@@ -64,20 +64,27 @@ class TrimeshAnalyzer:
         repairs: list[str] = []
         warnings: list[str] = []
         mesh = weld(tris)
-        faces, degenerate = _drop_degenerate(mesh)
+        verts = mesh.vertices
+        cross = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+        keep = _nondegenerate(mesh, cross)
+        degenerate = len(keep) - int(keep.sum())
         if degenerate:
             repairs.append(f"removed {degenerate} degenerate faces")
-        faces, duplicates = _drop_duplicates(faces)
+        index = np.flatnonzero(keep)
+        index = index[_first_of_duplicates(mesh.faces[index])]
+        duplicates = int(keep.sum()) - len(index)
         if duplicates:
             repairs.append(f"removed {duplicates} duplicate faces")
-        if len(faces) == 0:
+        if len(index) == 0:
             raise BadMesh("file", "every face is degenerate: the mesh has no area")
-        verts = mesh.vertices
+        faces, cross, tri = mesh.faces[index], cross[index], tris[index]
         open_edges, non_manifold, consistent = edge_report(faces, len(verts))
         if open_edges or not consistent:
             verts, faces, open_edges, non_manifold, consistent = self._repair(
                 verts, faces, open_edges, consistent, repairs, warnings
             )
+            tri = verts[faces]
+            cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
         if open_edges:
             raise BadMesh(
                 "file",
@@ -86,24 +93,25 @@ class TrimeshAnalyzer:
             )
         if non_manifold:
             warnings.append(f"{non_manifold} edges are shared by more than two faces")
-        tri = verts[faces]
-        volume = signed_volume(tri)
+        # v0 . (v1 - v0) x (v2 - v0) == v0 . v1 x v2: the signed volume from the cross
+        volume = float(np.einsum("ij,ij->", tri[:, 0], cross)) / 6.0
         if volume < 0:
             faces = faces[:, ::-1]
-            tri = verts[faces]
+            tri = tri[:, ::-1]
+            cross = -cross
             volume = -volume
             repairs.append("the normals pointed inward: turned the mesh inside out")
         lo, hi = verts.min(axis=0), verts.max(axis=0)
         bbox = tuple(float(s) for s in hi - lo)
         if volume <= 1e-9 * max(float(np.prod(hi - lo)), 1e-9) or volume < 1e-6:
             raise BadMesh("file", "the mesh encloses no volume (flat or zero volume)")
-        cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-        doubled = np.linalg.norm(cross, axis=1)
+        doubled = np.sqrt(np.einsum("ij,ij->i", cross, cross))
         areas = doubled / 2
         normals = cross / np.where(doubled > 0, doubled, 1.0)[:, None]
         nz = normals[:, 2]
-        z_min = float(lo[2])
-        on_bed = (nz < -0.999) & (tri[:, :, 2].max(axis=1) - z_min < 1e-3)
+        fmin = np.minimum(np.minimum(tri[:, 0], tri[:, 1]), tri[:, 2])  # 3x faster than
+        fmax = np.maximum(np.maximum(tri[:, 0], tri[:, 1]), tri[:, 2])  # .min(axis=1)
+        on_bed = (nz < -0.999) & (fmax[:, 2] - lo[2] < 1e-3)
         min_wall = self._min_wall(tri, areas, normals)
         if not consistent:
             warnings.append("the faces are not wound consistently; normals may be wrong")
@@ -123,8 +131,8 @@ class TrimeshAnalyzer:
             bed_area_mm2=float(areas[on_bed].sum()),
             footprint_perimeter_mm=_hull_perimeter(verts[:, :2]),
             min_wall_mm=min_wall,
-            orientations=orientations(verts, tri, areas, normals),
-            layers=sections(verts, faces, self.layer_samples),
+            orientations=orientations(verts, tri, areas, normals, fmin, fmax),
+            layers=sections(verts, faces, self.layer_samples, fmin[:, 2], fmax[:, 2]),
             repairs=tuple(repairs),
             warnings=tuple(warnings),
         )
@@ -174,7 +182,7 @@ class TrimeshAnalyzer:
         t = tri[face]
         points = t[:, 0] + u[:, None] * (t[:, 1] - t[:, 0]) + v[:, None] * (t[:, 2] - t[:, 0])
         normal = normals[face]
-        k = min(24, n)
+        k = min(16, n)
         dist, idx = cKDTree(points).query(points, k=k, distance_upper_bound=self.wall_probe_mm)
         found = np.isfinite(dist)
         idx = np.where(found, idx, 0)
@@ -225,17 +233,18 @@ def _group(
     return order[new], inverse
 
 
-def _drop_degenerate(mesh: Welded) -> tuple[NDArray[np.int64], int]:
+def _nondegenerate(mesh: Welded, cross: NDArray[np.float64]) -> NDArray[np.bool_]:
     f = mesh.faces
-    tri = mesh.vertices[f]
-    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     scale = max(float(np.ptp(mesh.vertices, axis=0).max()), 1e-9)
     keep = (f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2])
-    keep &= np.linalg.norm(cross, axis=1) > 1e-12 * scale * scale
-    return f[keep], int((~keep).sum())
+    keep &= np.einsum("ij,ij->i", cross, cross) > (1e-12 * scale * scale) ** 2
+    return keep
 
 
-def _drop_duplicates(faces: NDArray[np.int64]) -> tuple[NDArray[np.int64], int]:
+def _first_of_duplicates(faces: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Indices of the faces to keep: the first of each set with the same three corners."""
+    if len(faces) == 0:
+        return np.zeros(0, dtype=np.int64)
     ordered = np.sort(faces, axis=1)
     n = int(faces.max()) + 1
     if n < 2_000_000:  # n**3 fits in int64: one integer key per face
@@ -243,15 +252,14 @@ def _drop_duplicates(faces: NDArray[np.int64]) -> tuple[NDArray[np.int64], int]:
         first, _ = _group(key)
     else:
         _, first = np.unique(ordered, axis=0, return_index=True)
-    if len(first) == len(faces):
-        return faces, 0
-    return faces[np.sort(first)], len(faces) - len(first)
+    return np.sort(first)
 
 
 def edge_report(faces: NDArray[np.int64], n_vertices: int) -> tuple[int, int, bool]:
     """(open edges, edges on more than two faces, winding consistent)."""
     directed = np.stack([faces, np.roll(faces, -1, axis=1)], axis=2).reshape(-1, 2)
-    lo, hi = directed.min(axis=1), directed.max(axis=1)
+    lo = np.minimum(directed[:, 0], directed[:, 1])
+    hi = np.maximum(directed[:, 0], directed[:, 1])
     undirected = np.sort(lo * n_vertices + hi)
     starts = np.flatnonzero(np.r_[True, undirected[1:] != undirected[:-1]])
     counts = np.diff(np.r_[starts, len(undirected)])
@@ -290,21 +298,36 @@ def orientations(
     tri: Triangles,
     areas: NDArray[np.float64],
     normals: NDArray[np.float64],
+    fmin: NDArray[np.float64],
+    fmax: NDArray[np.float64],
 ) -> tuple[Orientation, ...]:
     """The six axis-aligned ways up, and the one of least height (from the hull)."""
+    lo, hi = fmin.min(axis=0), fmax.max(axis=0)
+    span = hi - lo
     out: list[Orientation] = []
-    for name, up in (
-        ("z up", (0.0, 0.0, 1.0)),
-        ("z down", (0.0, 0.0, -1.0)),
-        ("x up", (1.0, 0.0, 0.0)),
-        ("x down", (-1.0, 0.0, 0.0)),
-        ("y up", (0.0, 1.0, 0.0)),
-        ("y down", (0.0, -1.0, 0.0)),
-    ):
-        out.append(_orientation(name, np.array(up), verts, tri, areas, normals))
+    for axis, name in enumerate("xyz"):
+        others = [span[i] for i in range(3) if i != axis]
+        for sign, word in ((1.0, "up"), (-1.0, "down")):
+            facing = sign * normals[:, axis]
+            if sign > 0:
+                on_bed = (facing < -0.999) & (fmax[:, axis] - lo[axis] < 1e-3)
+            else:
+                on_bed = (facing < -0.999) & (hi[axis] - fmin[:, axis] < 1e-3)
+            overhang = (facing < -COS_45) & ~on_bed
+            up = [0.0, 0.0, 0.0]
+            up[axis] = sign
+            out.append(
+                Orientation(
+                    name=f"{name} {word}",
+                    up=(up[0], up[1], up[2]),
+                    size_mm=(float(others[0]), float(others[1]), float(span[axis])),
+                    overhang_area_mm2=float(areas[overhang].sum()),
+                )
+            )
     flat = _least_height_up(verts)
     if flat is not None:
         out.append(_orientation("least height", flat, verts, tri, areas, normals))
+    out.sort(key=lambda o: o.name != "z up")  # the given orientation first
     return tuple(out)
 
 
@@ -358,15 +381,12 @@ def _orientation(
 ) -> Orientation:
     axes = _basis(up)
     local = verts @ axes.T
-    if name == "least height":
-        size_xy = _min_area_rect(local[:, :2])
-    else:
-        span = np.ptp(local[:, :2], axis=0)
-        size_xy = (float(span[0]), float(span[1]))
+    size_xy = _min_area_rect(local[:, :2])
     heights = tri @ axes[2]
     base = float(local[:, 2].min())
     facing = normals @ axes[2]
-    on_bed = (facing < -0.999) & (heights.max(axis=1) - base < 1e-3)
+    top = np.maximum(np.maximum(heights[:, 0], heights[:, 1]), heights[:, 2])
+    on_bed = (facing < -0.999) & (top - base < 1e-3)
     overhang = (facing < -COS_45) & ~on_bed
     return Orientation(
         name=name,
@@ -393,7 +413,11 @@ def _min_area_rect(points: NDArray[np.float64]) -> tuple[float, float]:
 
 
 def sections(
-    verts: NDArray[np.float64], faces: NDArray[np.int64], count: int
+    verts: NDArray[np.float64],
+    faces: NDArray[np.int64],
+    count: int,
+    fmin: NDArray[np.float64],
+    fmax: NDArray[np.float64],
 ) -> tuple[LayerSample, ...]:
     """Cut the mesh at ``count`` evenly spaced heights; each cut's closed loops (their
     lengths) and enclosed area. A face crossing the plane gives one segment between two
@@ -402,8 +426,6 @@ def sections(
     lo, hi = float(z.min()), float(z.max())
     out: list[LayerSample] = []
     n = len(verts)
-    fz = z[faces]
-    fmin, fmax = fz.min(axis=1), fz.max(axis=1)
     for i in range(count):
         level = lo + (hi - lo) * (i + 0.5) / count
         level = float(np.nextafter(level, hi)) if np.any(z == level) else level
