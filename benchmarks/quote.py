@@ -120,7 +120,7 @@ def write_calibration(time_coef: list[float], fil_coef: list[float], n: int) -> 
         f'on its calibration corpus ({n} parts, seed 101; the benchmark uses seed 7)."""\n\n'
         f"# time features (estimate.TIME_FEATURES), fitted {datetime.now(UTC):%Y-%m-%d}:\n"
         f"{names}\n"
-        f"TIME_COEF = ({', '.join(f'{c:.6g}' for c in time_coef)})\n"
+        "TIME_COEF = (\n" + "".join(f"    {c:.6g},\n" for c in time_coef) + ")\n"
         "# volumes: perimeters, skins, infill, skirt\n"
         f"FILAMENT_COEF = ({', '.join(f'{c:.6g}' for c in fil_coef)})\n",
         encoding="utf-8",
