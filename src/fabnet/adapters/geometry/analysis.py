@@ -238,7 +238,7 @@ def _nondegenerate(mesh: Welded, cross: NDArray[np.float64]) -> NDArray[np.bool_
     scale = max(float(np.ptp(mesh.vertices, axis=0).max()), 1e-9)
     keep = (f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2])
     keep &= np.einsum("ij,ij->i", cross, cross) > (1e-12 * scale * scale) ** 2
-    return keep
+    return np.asarray(keep, dtype=bool)
 
 
 def _first_of_duplicates(faces: NDArray[np.int64]) -> NDArray[np.int64]:
