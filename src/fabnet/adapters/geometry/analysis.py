@@ -195,8 +195,8 @@ class TrimeshAnalyzer:
             return None
         thickness = np.where(ok, depth, np.inf).min(axis=1)
         seen = thickness[np.isfinite(thickness)]
-        # a 1% quantile, not the minimum: one unlucky pair of samples is not a wall
-        return float(np.quantile(seen, 0.01)) if len(seen) >= 20 else float(seen.min())
+        # a 5% quantile, not the minimum: one unlucky pair of samples is not a wall
+        return float(np.quantile(seen, 0.05)) if len(seen) >= 20 else float(seen.min())
 
 
 def weld(tris: Triangles) -> Welded:

@@ -19,7 +19,7 @@ from fabnet import __version__
 from fabnet.bootstrap import App, bootstrap
 from fabnet.config import Settings
 from fabnet.domain.errors import FabnetError
-from fabnet.entrypoints.api.routers import designs, keys, ledger, orders, producers
+from fabnet.entrypoints.api.routers import designs, keys, ledger, orders, producers, quotes
 from fabnet.entrypoints.errors import body, classify
 from fabnet.services.commands import ExpireOffers, SweepEscrows
 
@@ -139,6 +139,7 @@ def create_app(settings: Settings | None = None, *, fabnet: App | None = None) -
 
     api.include_router(producers.router)
     api.include_router(designs.router)
+    api.include_router(quotes.router)
     api.include_router(orders.router)
     api.include_router(keys.router)
     api.include_router(ledger.router)

@@ -17,7 +17,7 @@ from fabnet.config import Settings
 from fabnet.domain.errors import FabnetError
 from fabnet.domain.states import Role
 from fabnet.entrypoints.cli import nouns
-from fabnet.entrypoints.cli.common import emit_json, err, fail, out, wired
+from fabnet.entrypoints.cli.common import CLI_OPERATOR, emit_json, err, fail, out, wired
 from fabnet.entrypoints.errors import classify
 from fabnet.services import commands as cmd
 from fabnet.services.ports import FixedClock, SeededIds
@@ -193,6 +193,65 @@ def plan(
 
 
 @app.command()
+def quote(
+    mesh_file: Annotated[Path, typer.Argument(help="an STL, OBJ or 3MF file")],
+    material: Annotated[str, typer.Option(help="FDM material")] = "PLA",
+    qty: Annotated[int, typer.Option(help="units", min=1)] = 1,
+    exact: Annotated[bool, typer.Option("--exact", help="also slice with PrusaSlicer")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Quote a part: geometry, printability, time and filament, price per producer class."""
+    from fabnet.entrypoints.api.schemas.quotes import QuoteOut
+
+    if not mesh_file.is_file():
+        raise fail(f"{mesh_file}: no such file", 66)
+    try:
+        data = mesh_file.read_bytes()
+    except OSError as exc:
+        raise fail(f"{mesh_file}: {exc.strerror}", 66) from None
+    with wired() as fab:
+        result = fab.bus().handle(
+            cmd.RequestQuote(
+                actor=CLI_OPERATOR,
+                filename=mesh_file.name,
+                data=data,
+                material=material,
+                quantity=qty,
+                exact=exact,
+            )
+        )
+    body = QuoteOut.of(result)
+    if as_json:
+        emit_json(body.model_dump(mode="json"))
+        return
+    x, y, z = body.bbox_mm
+    lines = [
+        f"{mesh_file.name}: {body.triangles} triangles, "
+        f"{'watertight' if body.watertight else 'NOT watertight'}, {body.shells} shell(s)",
+        f"size {x:.1f} x {y:.1f} x {z:.1f} mm, volume {body.volume_mm3 / 1000:.2f} cm3",
+        f"estimate ({body.profile} profile, {body.material}): "
+        f"{body.print_time_s / 3600:.2f} h and {body.filament_g:.1f} g per unit",
+    ]
+    if body.slicer_print_time_s is not None and body.slicer_filament_g is not None:
+        lines.append(
+            f"{body.slicer}: {body.slicer_print_time_s / 3600:.2f} h and "
+            f"{body.slicer_filament_g:.1f} g per unit"
+        )
+    lines += [f"repaired: {r}" for r in body.repairs]
+    lines += [f"warning: {w}" for w in body.warnings]
+    lines.append(f"machines able to print it: {body.machines_able} of {body.machines_checked}")
+    for o in body.options:
+        price = f"{o.price.amount_minor / 100:.2f} {o.price.currency}" if o.price else "-"
+        lead = f"{o.lead_time_days} d" if o.lead_time_days is not None else "no capacity"
+        lines.append(
+            f"  {o.producer_class:<8} {price:>14} for {body.quantity}  lead {lead:<12}"
+            f" {o.producers} producer(s)"
+        )
+    for line in lines:
+        out.print(line, highlight=False)
+
+
+@app.command()
 def provenance(
     order_id: str,
     out_file: Annotated[Path, typer.Option("--out", help="where to write the bundle (JSON)")],
@@ -204,7 +263,10 @@ def provenance(
         bundle = wired_app.ledger().provenance(order_id)
     if not bundle["entries"]:
         raise fail(f"order {order_id!r}: nothing logged (unknown order?)", 66)
-    out_file.write_text(json.dumps(bundle, indent=2), encoding="utf-8")
+    try:
+        out_file.write_text(json.dumps(bundle, indent=2), encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"{out_file}: cannot write: {exc.strerror}", 73) from None
     err.print(f"{len(bundle['entries'])} entries written to {out_file}")
 
 

@@ -19,7 +19,7 @@ router = APIRouter(tags=["designs"])
 CHUNK = 1 << 20
 
 
-async def _read_capped(upload: UploadFile, limit: int) -> bytes:
+async def read_capped(upload: UploadFile, limit: int) -> bytes:
     data = bytearray()
     while chunk := await upload.read(CHUNK):
         data += chunk
@@ -45,7 +45,7 @@ async def upload_design(
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
         raise PayloadTooLarge("file", limit)
-    data = await _read_capped(file, limit)
+    data = await read_capped(file, limit)
     if not file.filename:
         raise InvalidInput("file", "the upload needs a file name")
     design_id = bus.handle(
