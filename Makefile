@@ -21,7 +21,8 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.runtime  ## run `fabnet demo` on SQLite (ARGS="--size medium" to scale)
 	$(BIN)/fabnet demo $(ARGS)
 
-services:  ## start what the tests need if it is not running
+services:  ## install and start what the tests need if it is missing or not running
+	bash scripts/ensure-tools.sh
 	bash scripts/ensure-postgres.sh
 
 lint: $(VENV)/.test

@@ -25,7 +25,7 @@ _MM = re.compile(rb"; filament used \[mm\] = ([\d.]+)")
 _CM3 = re.compile(rb"; filament used \[cm3\] = ([\d.]+)")
 _DURATION = re.compile(r"(\d+)([dhms])")
 _UNIT_S = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
-_NOT_FITTING = ("outside of the print volume", "fit the print volume", "exceeds the maximum")
+_NOT_FITTING = ("could not fit on the bed", "outside of the print volume", "exceeds the maximum")
 
 
 def profile_ini(p: FdmProfile) -> str:
