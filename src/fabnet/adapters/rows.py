@@ -110,6 +110,8 @@ def _machine_row(m: Machine) -> Row:
         "hours_per_day": m.hours_per_day,
         "speed_factor": m.speed_factor,
         "status": m.status.value,
+        "event_seq": m.event_seq,
+        "unreachable": m.unreachable,
     }
 
 
@@ -127,6 +129,8 @@ def _machine(r: Row) -> Machine:
         hours_per_day=r["hours_per_day"],
         speed_factor=r["speed_factor"],
         status=MachineStatus(r["status"]),
+        event_seq=r["event_seq"],
+        unreachable=bool(r["unreachable"]),
         version=r["version"],
     )
 

@@ -75,6 +75,8 @@ class Machine(Aggregate):
     hours_per_day: float = 20.0  # hours a day the owner lets it run
     speed_factor: float = 1.0  # 1.0 = as fast as the reference machine of a design's estimate
     status: MachineStatus = MachineStatus.IDLE
+    event_seq: int = 0  # the last agent event applied (events come numbered per machine)
+    unreachable: bool = False  # set offline by the hub for missed heartbeats
 
     def __post_init__(self) -> None:
         if not self.name.strip():

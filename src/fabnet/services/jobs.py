@@ -53,32 +53,67 @@ def _step(
     return job.id
 
 
-def accept_job(cmd: AcceptJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
-    return _step(uow, cmd.actor, cmd.job_id, lambda job, _: job.accept(clock.now()))
+# The moves, each inside the caller's transaction (handlers here, agent events too).
 
 
-def decline_job(cmd: DeclineJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
-    def move(job: Job, order: Order) -> None:
-        now = clock.now()
-        units = job.units_open
-        job.decline(now, cmd.reason)
+def do_accept(uow: UnitOfWork, job: Job, order: Order, now: datetime) -> None:
+    job.accept(now)
+
+
+def do_decline(uow: UnitOfWork, job: Job, order: Order, now: datetime, reason: str) -> None:
+    units = job.units_open
+    job.decline(now, reason)
+    release_job_units(order, job, units, now)
+
+
+def do_queue(uow: UnitOfWork, job: Job, order: Order, now: datetime) -> None:
+    job.queue(now)
+
+
+def do_start(uow: UnitOfWork, job: Job, order: Order, now: datetime) -> None:
+    job.start(now)
+    uow.machines.get(job.machine_id).set_status(MachineStatus.BUSY, now)
+    escrow.on_job_started(uow, order, now)
+
+
+def do_finish(
+    uow: UnitOfWork,
+    job: Job,
+    order: Order,
+    now: datetime,
+    material_lot: str = "",
+    profile_hash: str = "",
+) -> None:
+    units = job.units_open
+    job.finish(now, material_lot=material_lot, profile_hash=profile_hash)
+    if order.is_open:
+        order.complete(job.line_id, units, now)
+        escrow.on_units_made(uow, order, job, units, now)
+    uow.producers.get(job.producer_id).record_outcome(succeeded=True)
+    _machine_done(uow, job, now)
+
+
+def do_fail(
+    uow: UnitOfWork, job: Job, order: Order, now: datetime, cause: str, units_made: int = 0
+) -> None:
+    open_units = job.units_open
+    job.fail(now, cause, units_made)
+    if order.is_open:
+        order.complete(job.line_id, units_made, now)
+        escrow.on_units_made(uow, order, job, units_made, now)
+        release_job_units(order, job, open_units - units_made, now, failed=True)
+    uow.producers.get(job.producer_id).record_outcome(succeeded=False)
+    _machine_done(uow, job, now)
+
+
+def do_cancel(uow: UnitOfWork, job: Job, order: Order, now: datetime, reason: str) -> None:
+    units = job.units_open
+    was_running = job.state is JobState.RUNNING
+    job.cancel(now, reason)
+    if order.is_open:
         release_job_units(order, job, units, now)
-
-    return _step(uow, cmd.actor, cmd.job_id, move)
-
-
-def queue_job(cmd: QueueJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
-    return _step(uow, cmd.actor, cmd.job_id, lambda job, _: job.queue(clock.now()))
-
-
-def start_job(cmd: StartJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
-    def move(job: Job, order: Order) -> None:
-        now = clock.now()
-        job.start(now)
-        uow.machines.get(job.machine_id).set_status(MachineStatus.BUSY, now)
-        escrow.on_job_started(uow, order, now)
-
-    return _step(uow, cmd.actor, cmd.job_id, move)
+    if was_running:
+        _machine_done(uow, job, now)
 
 
 def _machine_done(uow: UnitOfWork, job: Job, at: datetime) -> None:
@@ -88,51 +123,50 @@ def _machine_done(uow: UnitOfWork, job: Job, at: datetime) -> None:
         j.state is JobState.RUNNING
         for j in uow.jobs.all(machine_id=machine.id, state=JobState.RUNNING.value)
     )
-    if machine.status is MachineStatus.BUSY and not still_running:
+    if machine.status in (MachineStatus.BUSY, MachineStatus.PAUSED) and not still_running:
         machine.set_status(MachineStatus.IDLE, at)
 
 
-def finish_job(cmd: FinishJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
-    def move(job: Job, order: Order) -> None:
-        now = clock.now()
-        units = job.units_open
-        job.finish(now, material_lot=cmd.material_lot, profile_hash=cmd.profile_hash)
-        if order.is_open:
-            order.complete(job.line_id, units, now)
-            escrow.on_units_made(uow, order, job, units, now)
-        uow.producers.get(job.producer_id).record_outcome(succeeded=True)
-        _machine_done(uow, job, now)
+def accept_job(cmd: AcceptJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
+    return _step(uow, cmd.actor, cmd.job_id, lambda j, o: do_accept(uow, j, o, clock.now()))
 
-    return _step(uow, cmd.actor, cmd.job_id, move)
+
+def decline_job(cmd: DeclineJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
+    return _step(
+        uow, cmd.actor, cmd.job_id, lambda j, o: do_decline(uow, j, o, clock.now(), cmd.reason)
+    )
+
+
+def queue_job(cmd: QueueJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
+    return _step(uow, cmd.actor, cmd.job_id, lambda j, o: do_queue(uow, j, o, clock.now()))
+
+
+def start_job(cmd: StartJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
+    return _step(uow, cmd.actor, cmd.job_id, lambda j, o: do_start(uow, j, o, clock.now()))
+
+
+def finish_job(cmd: FinishJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
+    return _step(
+        uow,
+        cmd.actor,
+        cmd.job_id,
+        lambda j, o: do_finish(uow, j, o, clock.now(), cmd.material_lot, cmd.profile_hash),
+    )
 
 
 def fail_job(cmd: FailJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
-    def move(job: Job, order: Order) -> None:
-        now = clock.now()
-        open_units = job.units_open
-        job.fail(now, cmd.cause, cmd.units_made)
-        if order.is_open:
-            order.complete(job.line_id, cmd.units_made, now)
-            escrow.on_units_made(uow, order, job, cmd.units_made, now)
-            release_job_units(order, job, open_units - cmd.units_made, now, failed=True)
-        uow.producers.get(job.producer_id).record_outcome(succeeded=False)
-        _machine_done(uow, job, now)
-
-    return _step(uow, cmd.actor, cmd.job_id, move)
+    return _step(
+        uow,
+        cmd.actor,
+        cmd.job_id,
+        lambda j, o: do_fail(uow, j, o, clock.now(), cmd.cause, cmd.units_made),
+    )
 
 
 def cancel_job(cmd: CancelJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
-    def move(job: Job, order: Order) -> None:
-        now = clock.now()
-        units = job.units_open
-        was_running = job.state is JobState.RUNNING
-        job.cancel(now, cmd.reason)
-        if order.is_open:
-            release_job_units(order, job, units, now)
-        if was_running:
-            _machine_done(uow, job, now)
-
-    return _step(uow, cmd.actor, cmd.job_id, move)
+    return _step(
+        uow, cmd.actor, cmd.job_id, lambda j, o: do_cancel(uow, j, o, clock.now(), cmd.reason)
+    )
 
 
 def expire_offers(cmd: ExpireOffers, *, uow: UnitOfWork, clock: Clock) -> list[JobId]:

@@ -191,6 +191,39 @@ class Slicer(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class LiveState:
+    """A machine's latest telemetry, as the hub last heard it."""
+
+    machine_id: str
+    producer_id: str
+    seen_at: datetime
+    state: str
+    job_id: str | None
+    progress: float | None
+    temps: dict[str, tuple[float, float]]
+    messages: int  # telemetry messages ingested so far
+
+
+class TelemetryStore(Protocol):
+    """The latest telemetry per machine, written in batches (the hot path of ingest)."""
+
+    def upsert(self, batch: Sequence[LiveState]) -> None:
+        """One write for the batch; ``messages`` of each entry is added to the count."""
+
+    def get(self, machine_id: str) -> LiveState | None: ...
+
+    def silent_since(self, before: datetime) -> list[str]:
+        """Machines whose last telemetry is older than ``before``."""
+        ...
+
+
+class MachineCommands(Protocol):
+    """Sends commands to producer agents (MQTT in production, a list in tests)."""
+
+    def send(self, producer_id: str, machine_id: str, payload: bytes) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
 class LeafMeta:
     event_seq: int  # the event a leaf records (0 for leaves that are not events)
     order_id: str | None = None  # the order it concerns, to find provenance fast

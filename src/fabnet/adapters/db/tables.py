@@ -49,7 +49,24 @@ machines = sa.Table(
     sa.Column("hours_per_day", sa.Double, nullable=False),
     sa.Column("speed_factor", sa.Double, nullable=False),
     sa.Column("status", sa.String(30), nullable=False),
+    sa.Column("event_seq", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("unreachable", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_machines_producer", "producer_id"),
+)
+
+# the latest telemetry of each machine: written in batches by the MQTT bridge
+machine_live = sa.Table(
+    "machine_live",
+    metadata,
+    sa.Column("machine_id", sa.String(40), primary_key=True),
+    sa.Column("producer_id", sa.String(40), nullable=False),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("state", sa.String(30), nullable=False),
+    sa.Column("job_id", sa.String(40), nullable=True),
+    sa.Column("progress", sa.Double, nullable=True),
+    sa.Column("temps", Json, nullable=False),
+    sa.Column("messages", sa.BigInteger, nullable=False),
+    sa.Index("ix_machine_live_seen", "seen_at"),
 )
 
 designs = sa.Table(
