@@ -132,8 +132,9 @@ def _when(data: dict[str, Any], name: str = "at") -> datetime:
 
 
 def _enum(data: dict[str, Any], name: str, kind: type[StrEnum]) -> Any:
+    value = data.get(name)
     try:
-        return kind(data.get(name))
+        return kind(value if isinstance(value, str) else "")
     except ValueError:
         known = ", ".join(k.value for k in kind)
         raise InvalidInput(name, f"must be one of {known}") from None
