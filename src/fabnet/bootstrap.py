@@ -16,7 +16,9 @@ from typing import Any
 from fabnet.adapters.blobs import FileBlobStore
 from fabnet.adapters.db import SqlUnitOfWork, create_engine_for, migrate
 from fabnet.adapters.db.log import SqlLogStore
+from fabnet.adapters.db.telemetry import SqlTelemetryStore
 from fabnet.adapters.geometry import TrimeshAnalyzer
+from fabnet.adapters.memory.telemetry import InMemoryTelemetryStore
 from fabnet.adapters.slicer import PrusaSlicer
 from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.adapters.witness_http import HttpWitnessClient
@@ -33,11 +35,13 @@ from fabnet.services.ports import (
     Clock,
     IdSource,
     LogStore,
+    MachineCommands,
     MeshAnalyzer,
     Policy,
     RandomIds,
     Slicer,
     SystemClock,
+    TelemetryStore,
     UnitOfWork,
     WitnessClient,
 )
@@ -56,6 +60,8 @@ class App:
     settings: Settings
     flow_solver: FlowSolver = field(default_factory=OrToolsFlow)
     slicer: Slicer | None = field(default_factory=PrusaSlicer)
+    telemetry: TelemetryStore = field(default_factory=InMemoryTelemetryStore)
+    machine_commands: MachineCommands | None = None  # set when a broker is configured
     log_store: LogStore | None = None
     witness_clients: list[WitnessClient] = field(default_factory=list)
     witness_keys: list[Verifier] = field(default_factory=list)
@@ -76,6 +82,8 @@ class App:
             policy=self.policy,
             flow_solver=self.flow_solver,
             slicer=self.slicer,
+            telemetry=self.telemetry,
+            commands=self.machine_commands,
         )
 
     def ledger(self) -> TransparencyLog:
@@ -165,6 +173,7 @@ def bootstrap(
     blobs: BlobStore | None = None,
     mesh: MeshAnalyzer | None = None,
     slicer: Slicer | None = None,
+    telemetry: TelemetryStore | None = None,
     react: bool = True,
     log_store: LogStore | None = None,
     witness_clients: list[WitnessClient] | None = None,
@@ -182,6 +191,7 @@ def bootstrap(
         migrate(engine)
         closers.append(engine.dispose)
         log_store = log_store or SqlLogStore(engine)
+        telemetry = telemetry or SqlTelemetryStore(engine)
 
         def new_uow() -> UnitOfWork:
             return SqlUnitOfWork(engine)
@@ -196,6 +206,7 @@ def bootstrap(
         settings=settings,
         slicer=slicer
         or PrusaSlicer(executable=settings.slicer, timeout_s=settings.slicer_timeout_s),
+        telemetry=telemetry or InMemoryTelemetryStore(),
         react=react,
         closers=closers,
         log_store=log_store,

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from fabnet.domain.access import Principal
 from fabnet.domain.states import FacilityStatus, MachineStatus, Role
+from fabnet.services.machine_messages import AgentEvent
 
 
 class Command:
@@ -248,3 +249,30 @@ class RequestQuote(Command):
     data: bytes = b""
     design_id: str = ""
     exact: bool = False  # also slice with the real slicer
+
+
+@dataclass(frozen=True)
+class ApplyAgentEvent(Command):
+    """A job event reported by a producer's agent, from a topic under ``producer_id``."""
+
+    producer_id: str
+    event: AgentEvent
+
+
+@dataclass(frozen=True)
+class HearMachine(Command):
+    machine_id: str
+
+
+@dataclass(frozen=True)
+class SweepHeartbeats(Command):
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class SendMachineCommand(Command):
+    actor: Principal
+    machine_id: str
+    type: str  # cancel, pause, resume, bed_clear
+    job_id: str = ""
+    reason: str = ""

@@ -13,7 +13,17 @@ from collections.abc import Callable
 from typing import Any
 
 from fabnet.domain import events as ev
-from fabnet.services import access, designs, escrow, jobs, orders, planning, producers, quotes
+from fabnet.services import (
+    access,
+    designs,
+    escrow,
+    jobs,
+    machines,
+    orders,
+    planning,
+    producers,
+    quotes,
+)
 from fabnet.services import commands as cmd
 from fabnet.services.ports import UnitOfWork
 
@@ -27,6 +37,10 @@ HANDLERS: dict[type[cmd.Command], Callable[..., Any]] = {
     cmd.SetMachineStatus: producers.set_machine_status,
     cmd.RegisterDesign: designs.register_design,
     cmd.RequestQuote: quotes.request_quote,
+    cmd.ApplyAgentEvent: machines.apply_agent_event,
+    cmd.HearMachine: machines.hear_machine,
+    cmd.SweepHeartbeats: machines.sweep_heartbeats,
+    cmd.SendMachineCommand: machines.send_machine_command,
     cmd.PlaceOrder: orders.place_order,
     cmd.CancelOrder: orders.cancel_order,
     cmd.PlanOrders: planning.plan_orders,

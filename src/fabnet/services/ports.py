@@ -217,6 +217,28 @@ class TelemetryStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """What a machine says about itself, in fabnet's words."""
+
+    state: str  # idle, printing, paused, error, offline
+    progress: float | None = None  # 0..1 of the current print
+    temps: dict[str, tuple[float, float]] = field(default_factory=dict)  # actual, target
+    file: str | None = None  # the file being printed
+    error: str = ""
+
+
+class MachineLink(Protocol):
+    """How an agent reaches one machine: OctoPrint now; Moonraker, PrusaLink later."""
+
+    def status(self) -> LinkStatus: ...
+    def upload(self, name: str, gcode: bytes) -> None: ...
+    def start(self, name: str) -> None: ...
+    def cancel(self) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+
+
 class MachineCommands(Protocol):
     """Sends commands to producer agents (MQTT in production, a list in tests)."""
 

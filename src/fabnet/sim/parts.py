@@ -16,11 +16,21 @@ def box_triangles(x: float, y: float, z: float) -> list[tuple[Vertex, Vertex, Ve
     return [(v[a], v[b], v[c]) for a, b, c in faces]
 
 
+def _normal(a: Vertex, b: Vertex, c: Vertex) -> Vertex:
+    u = (b[0] - a[0], b[1] - a[1], b[2] - a[2])
+    v = (c[0] - a[0], c[1] - a[1], c[2] - a[2])
+    n = (u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0])
+    length = (n[0] ** 2 + n[1] ** 2 + n[2] ** 2) ** 0.5
+    if not length > 0:  # degenerate (or NaN): no normal
+        return (0.0, 0.0, 0.0)
+    return (n[0] / length, n[1] / length, n[2] / length)
+
+
 def binary_stl(triangles: list[tuple[Vertex, Vertex, Vertex]], header: bytes = b"fabnet") -> bytes:
     out = bytearray(header[:80].ljust(80, b" "))
     out += struct.pack("<I", len(triangles))
     for a, b, c in triangles:
-        out += struct.pack("<12fH", 0.0, 0.0, 0.0, *a, *b, *c, 0)
+        out += struct.pack("<12fH", *_normal(a, b, c), *a, *b, *c, 0)
     return bytes(out)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
 from pathlib import Path
@@ -69,6 +70,27 @@ def profile_ini(p: FdmProfile) -> str:
     return "\n".join(lines) + "\n"
 
 
+def binary_stl_for_prusaslicer(data: bytes) -> bytes:
+    """PrusaSlicer (admesh) calls an STL ASCII when the 128 bytes after the header hold no
+    byte over 127, so a binary STL of small coordinates and zero normals fails to load.
+    Put first a facet with a negative coordinate or normal, whose sign byte tells."""
+    if len(data) < 84 + 50 or (data[:5].lower() == b"solid" and b"facet" in data[:512]):
+        return data
+    (count,) = struct.unpack_from("<I", data, 80)
+    if len(data) != 84 + 50 * count or any(b > 127 for b in data[80:208]):
+        return data
+    for i in range(count):
+        record = data[84 + 50 * i : 84 + 50 * (i + 1)]
+        values = struct.unpack_from("<12f", record)
+        if any(v < 0 for v in values):
+            first = data[84:134]
+            body = bytearray(data)
+            body[84:134] = record
+            body[84 + 50 * i : 84 + 50 * (i + 1)] = first
+            return bytes(body)
+    return data  # every value non-negative: PrusaSlicer will say it cannot load it
+
+
 def parse_duration(text: str) -> float:
     parts = _DURATION.findall(text)
     if not parts:
@@ -102,7 +124,7 @@ class PrusaSlicer:
         with tempfile.TemporaryDirectory(prefix="fabnet-slice-") as tmp:
             work = Path(tmp)
             model = work / f"model{suffix}"
-            model.write_bytes(data)
+            model.write_bytes(binary_stl_for_prusaslicer(data) if suffix == ".stl" else data)
             ini = work / "profile.ini"
             ini.write_text(profile_ini(profile), encoding="utf-8")
             out = work / "out.gcode"

@@ -1,0 +1,250 @@
+"""The hub's MQTT bridge: producers' machines in, commands out.
+
+Telemetry (QoS 0, the bulk) is parsed on the network thread, checked against the machine
+directory (the machine must exist and belong to the producer the topic names), and kept
+latest-per-machine in a buffer that a flusher writes to the store in one upsert every
+``flush_s``. Job events (QoS 1) go through a queue to one worker that applies each in
+its own transaction and acknowledges it to the broker only afterwards: a hub killed
+between receipt and commit gets the event again, and the event number makes the second
+delivery a no-op. Everything dropped is counted by reason and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fabnet.adapters.mqtt.client import Message, MqttClient
+from fabnet.domain import events as ev
+from fabnet.domain.errors import FabnetError
+from fabnet.domain.topics import HUB_SUBSCRIPTIONS, QOS, Kind, machine_topic, parse
+from fabnet.services import commands as cmd
+from fabnet.services.machine_messages import encode, parse_event, parse_telemetry
+from fabnet.services.machines import Counters, Outcome, commands_for
+from fabnet.services.messagebus import MessageBus
+from fabnet.services.ports import LiveState, TelemetryStore, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Pending:
+    state: LiveState
+    count: int
+
+
+class MqttMachineCommands:
+    """The MachineCommands port over MQTT: QoS 1 on the machine's commands topic."""
+
+    def __init__(self, client: MqttClient) -> None:
+        self.client = client
+
+    def send(self, producer_id: str, machine_id: str, payload: bytes) -> None:
+        topic = machine_topic(producer_id, machine_id, Kind.COMMANDS)
+        self.client.publish(topic, payload, qos=QOS[Kind.COMMANDS])
+
+
+class MqttBridge:
+    def __init__(
+        self,
+        client: MqttClient,
+        *,
+        bus: Callable[[], MessageBus],
+        new_uow: Callable[[], UnitOfWork],
+        telemetry: TelemetryStore,
+        flush_s: float = 0.05,
+    ) -> None:
+        self.client = client
+        self.bus = bus
+        self.new_uow = new_uow
+        self.telemetry = telemetry
+        self.flush_s = flush_s
+        self.counters = Counters.new()
+        self.ingested = 0  # telemetry messages accepted
+        self.applied = 0  # job events applied
+        self.presence: dict[str, bool] = {}
+        self.unreachable: set[str] = set()
+        self.commands = MqttMachineCommands(client)
+        self._owners: dict[str, str] = {}
+        self._pending: dict[str, _Pending] = {}
+        self._lock = threading.Lock()
+        self._events: queue.Queue[Message | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> MqttBridge:
+        self._load_owners()
+        self.client.handler = self._on_message
+        self.client.on_connected = self._subscribe
+        self.client.start()
+        self._subscribe()
+        for target in (self._flusher, self._event_worker):
+            thread = threading.Thread(target=target, daemon=True, name=f"bridge-{target.__name__}")
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self, *, crash: bool = False) -> None:
+        self._stop.set()
+        self._events.put(None)
+        for thread in self._threads:
+            thread.join(5)
+        if crash:
+            self.client.kill()
+        else:
+            self.flush()
+            self.client.stop()
+
+    def _subscribe(self) -> None:
+        if self.client.connected.is_set():
+            kinds = [Kind.STATE, Kind.TELEMETRY, Kind.EVENTS, Kind.PRESENCE]
+            self.client.subscribe(
+                list(zip(HUB_SUBSCRIPTIONS, [QOS[k] for k in kinds], strict=True))
+            )
+
+    def on_hub_event(self, event: ev.Event) -> None:
+        """A bus listener: offers and hub-side cancels go to the machine's agent."""
+        if isinstance(event, ev.MachineAdded):
+            self._owners[event.machine_id] = event.producer_id
+        out = commands_for(event, self.new_uow)
+        if out is not None:
+            producer_id, machine_id, command = out
+            self.commands.send(producer_id, machine_id, encode(command))
+
+    # -- incoming ----------------------------------------------------------------------
+
+    def _on_message(self, msg: Message) -> None:
+        topic = parse(msg.topic)
+        if topic is None:
+            self.counters.drop("unknown topic", msg.topic)
+            return
+        if topic.kind is Kind.EVENTS:
+            self._events.put(msg)  # acknowledged after it is applied
+            return
+        if topic.kind is Kind.PRESENCE:
+            self.presence[topic.producer_id] = b'"online":true' in msg.payload
+            return
+        if topic.kind not in (Kind.TELEMETRY, Kind.STATE):
+            self.counters.drop("not for the hub", msg.topic)
+            return
+        try:
+            reading = parse_telemetry(msg.payload)
+        except FabnetError as exc:
+            self.counters.drop("malformed telemetry", str(exc))
+            return
+        if reading.machine_id != topic.machine_id:
+            self.counters.drop("machine id differs from the topic", msg.topic)
+            return
+        if self._owner(reading.machine_id) != topic.producer_id:
+            self.counters.drop("unknown machine or another producer's", msg.topic)
+            return
+        state = LiveState(
+            machine_id=reading.machine_id,
+            producer_id=topic.producer_id,
+            seen_at=reading.at,
+            state=reading.state,
+            job_id=reading.job_id,
+            progress=reading.progress,
+            temps=reading.temps,
+            messages=1,
+        )
+        with self._lock:
+            old = self._pending.get(reading.machine_id)
+            if old is None:
+                self._pending[reading.machine_id] = _Pending(state, 1)
+            else:
+                if state.seen_at >= old.state.seen_at:
+                    old.state = state
+                old.count += 1
+        if reading.machine_id in self.unreachable:
+            self.unreachable.discard(reading.machine_id)
+            self._events.put(Message(f"hear/{reading.machine_id}", b"", 0, -1, False))
+
+    def _owner(self, machine_id: str) -> str | None:
+        owner = self._owners.get(machine_id)
+        if owner is None:
+            with self.new_uow() as uow:
+                machine = uow.machines.find(machine_id)
+            if machine is not None:
+                owner = self._owners[machine_id] = machine.producer_id
+        return owner
+
+    def _load_owners(self) -> None:
+        with self.new_uow() as uow:
+            self._owners.update({m.id: m.producer_id for m in uow.machines.all()})
+
+    # -- workers -----------------------------------------------------------------------
+
+    def flush(self) -> int:
+        with self._lock:
+            batch, self._pending = self._pending, {}
+        if not batch:
+            return 0
+        states = [_with_count(p) for p in batch.values()]
+        self.telemetry.upsert(states)
+        done = sum(p.count for p in batch.values())
+        self.ingested += done
+        return done
+
+    def _flusher(self) -> None:
+        while not self._stop.wait(self.flush_s):
+            try:
+                self.flush()
+            except Exception:
+                log.exception("writing telemetry failed; the batch is lost, the next one is not")
+
+    def _event_worker(self) -> None:
+        while True:
+            msg = self._events.get()
+            if msg is None:
+                return
+            if msg.topic.startswith("hear/"):
+                self._safely(cmd.HearMachine(msg.topic[5:]))
+                continue
+            topic = parse(msg.topic)
+            assert topic is not None
+            try:
+                event = parse_event(msg.payload)
+            except FabnetError as exc:
+                self.counters.drop("malformed event", str(exc))
+                self.client.ack(msg.mid, msg.qos)
+                continue
+            if event.machine_id != topic.machine_id:
+                self.counters.drop("machine id differs from the topic", msg.topic)
+                self.client.ack(msg.mid, msg.qos)
+                continue
+            outcome = self._safely(cmd.ApplyAgentEvent(topic.producer_id, event))
+            if outcome is None:
+                continue  # not acknowledged: the broker delivers it again
+            if outcome is Outcome.APPLIED:
+                self.applied += 1
+            else:
+                self.counters.drop(f"event {outcome.value}", f"{event.machine_id}#{event.seq}")
+            self.client.ack(msg.mid, msg.qos)
+
+    def _safely(self, command: cmd.Command) -> Any:
+        """Handle with retries on conflicts; None when it could not be applied."""
+        for attempt in range(3):
+            try:
+                return self.bus().handle(command)
+            except FabnetError as exc:
+                log.warning("machine event not applied (attempt %d): %s", attempt + 1, exc)
+                time.sleep(0.05 * (attempt + 1))
+            except Exception:
+                log.exception("machine event failed")
+                return None
+        return None
+
+
+def _with_count(p: _Pending) -> LiveState:
+    s = p.state
+    return LiveState(
+        s.machine_id, s.producer_id, s.seen_at, s.state, s.job_id, s.progress, s.temps, p.count
+    )
