@@ -19,6 +19,8 @@ from fabnet.adapters.db.log import SqlLogStore
 from fabnet.adapters.db.telemetry import SqlTelemetryStore
 from fabnet.adapters.geometry import TrimeshAnalyzer
 from fabnet.adapters.memory.telemetry import InMemoryTelemetryStore
+from fabnet.adapters.mqtt.bridge import MqttBridge
+from fabnet.adapters.mqtt.client import MqttClient
 from fabnet.adapters.slicer import PrusaSlicer
 from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.adapters.witness_http import HttpWitnessClient
@@ -213,3 +215,24 @@ def bootstrap(
         witness_clients=witness_clients,
         witness_keys=witness_keys or [],
     )
+
+
+def connect_machines(app: App) -> MqttBridge | None:
+    """Join the machines' broker when one is configured: telemetry and agent events in,
+    offers and commands out. Returns the running bridge (stopped by ``app.close()``)."""
+    settings = app.settings
+    if not settings.mqtt_url:
+        return None
+    client = MqttClient(
+        settings.mqtt_url,
+        client_id=f"fabnet-hub-{settings.log_origin}",
+        username=settings.mqtt_username,
+        password=settings.mqtt_password,
+        manual_ack=True,
+    )
+    bridge = MqttBridge(client, bus=app.bus, new_uow=app.new_uow, telemetry=app.telemetry)
+    bridge.start()
+    app.machine_commands = bridge.commands
+    app.listeners.append(bridge.on_hub_event)
+    app.closers.insert(0, bridge.stop)
+    return bridge

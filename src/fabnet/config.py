@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     )
     witness_quorum: int = Field(default=1, ge=0)
     checkpoint_s: float = Field(default=1.0, gt=0, description="how often `serve` checkpoints")
+    mqtt_url: str = Field(
+        default="", description="the machines' broker, mqtt://host:port; empty = none"
+    )
+    mqtt_username: str = "hub"
+    mqtt_password: str = ""
+    heartbeat_timeout_s: float = Field(
+        default=30.0, gt=0, description="a machine silent this long is marked unreachable"
+    )
+    heartbeat_sweep_s: float = Field(default=5.0, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from fabnet.domain import events as ev
 from fabnet.domain.access import Principal
-from fabnet.domain.errors import InvalidTransition, NotFound
+from fabnet.domain.errors import BrokerUnavailable, InvalidTransition, NotFound
 from fabnet.domain.ids import PrincipalId, ProducerId
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
@@ -197,7 +197,7 @@ def send_machine_command(
         reason=cmd.reason,
     )
     if commands is None:
-        raise NotFound("agent link", "no broker is configured on this hub")
+        raise BrokerUnavailable("mqtt", "no machine broker is configured on this hub")
     commands.send(machine.producer_id, machine.id, encode(command))
     return command.command_id
 

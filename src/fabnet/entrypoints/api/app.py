@@ -16,12 +16,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fabnet import __version__
-from fabnet.bootstrap import App, bootstrap
+from fabnet.bootstrap import App, bootstrap, connect_machines
 from fabnet.config import Settings
 from fabnet.domain.errors import FabnetError
 from fabnet.entrypoints.api.routers import designs, keys, ledger, orders, producers, quotes
 from fabnet.entrypoints.errors import body, classify
-from fabnet.services.commands import ExpireOffers, SweepEscrows
+from fabnet.services.commands import ExpireOffers, SweepEscrows, SweepHeartbeats
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,19 @@ def create_app(settings: Settings | None = None, *, fabnet: App | None = None) -
                 )
             ),
         ]
+        bridge = await run_in_threadpool(connect_machines, wired)
+        if bridge is not None:
+            tasks.append(
+                asyncio.create_task(
+                    _every(
+                        settings.heartbeat_sweep_s,
+                        "sweeping heartbeats",
+                        lambda: bridge.unreachable.update(
+                            wired.bus().handle(SweepHeartbeats(settings.heartbeat_timeout_s))
+                        ),
+                    )
+                )
+            )
         if wired.log_store is not None:
             tasks.append(
                 asyncio.create_task(
@@ -89,6 +102,9 @@ def create_app(settings: Settings | None = None, *, fabnet: App | None = None) -
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if bridge is not None:
+                wired.closers.remove(bridge.stop)
+                await run_in_threadpool(bridge.stop)
 
     api = FastAPI(
         lifespan=lifespan,

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from fabnet.bootstrap import App
+from fabnet.domain.errors import NotFound
 from fabnet.domain.states import FacilityStatus, MachineStatus
-from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow
+from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow, get_app
 from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.producers import (
+    MachineCommandIn,
+    MachineCommandOut,
     MachineIn,
+    MachineLiveOut,
     MachineOut,
     MachineStatusIn,
     ProducerIn,
@@ -56,6 +61,8 @@ def update_producer(
             name=body.name,
             status=body.status,
             certifications=tuple(body.certifications) if body.certifications is not None else None,
+            producer_class=body.producer_class,
+            pricing=body.pricing.model_dump() if body.pricing else None,
         )
     )
     return ProducerOut.of(views.get_producer(uow, caller, producer_id))
@@ -100,3 +107,40 @@ def set_machine_status(
 ) -> MachineOut:
     bus.handle(cmd.SetMachineStatus(caller, machine_id, body.status))
     return MachineOut.of(views.get_machine(uow, caller, machine_id))
+
+
+@router.post(
+    "/machines/{machine_id}/commands",
+    status_code=202,
+    response_model=MachineCommandOut,
+    tags=["machines"],
+)
+def command_machine(
+    machine_id: str, body: MachineCommandIn, bus: Bus, caller: Caller
+) -> MachineCommandOut:
+    """Pause, resume or cancel at the machine, or say its bed is clear: sent to the
+    producer's agent; the job's state follows when the agent reports."""
+    command_id = bus.handle(
+        cmd.SendMachineCommand(caller, machine_id, body.type, body.job_id, body.reason)
+    )
+    return MachineCommandOut(command_id=command_id)
+
+
+@router.get("/machines/{machine_id}/live", response_model=MachineLiveOut, tags=["machines"])
+def machine_live(
+    machine_id: str, uow: Uow, caller: Caller, app: Annotated[App, Depends(get_app)]
+) -> MachineLiveOut:
+    """The machine's latest telemetry, as the hub last heard it."""
+    views.get_machine(uow, caller, machine_id)  # 404 unless the caller may see it
+    live = app.telemetry.get(machine_id)
+    if live is None:
+        raise NotFound("telemetry of machine", machine_id)
+    return MachineLiveOut(
+        machine_id=live.machine_id,
+        seen_at=live.seen_at,
+        state=live.state,
+        job_id=live.job_id,
+        progress=live.progress,
+        temps=live.temps,
+        messages=live.messages,
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from fabnet.domain.producers import Machine, Producer
@@ -35,6 +38,16 @@ class MachineIn(Strict):
         )
 
 
+class PricingIn(Strict):
+    """A producer's own prices, in integer minor units of ``currency``."""
+
+    material_per_kg_minor: int = Field(ge=0, le=10**9)
+    machine_per_hour_minor: int = Field(ge=0, le=10**9)
+    setup_minor: int = Field(default=0, ge=0, le=10**9)
+    margin_pct: float = Field(default=0.0, ge=0, le=1000)
+    currency: str = Field(default="EUR", pattern="^[A-Z]{3}$")
+
+
 class ProducerIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     location: Location
@@ -43,6 +56,8 @@ class ProducerIn(Strict):
     certifications: list[str] = Field(default_factory=list, max_length=50)
     external_ref: str = Field(default="", max_length=200)
     machines: list[MachineIn] = Field(default_factory=list, max_length=1000)
+    producer_class: Literal["maker", "fablab", "factory"] = "maker"
+    pricing: PricingIn | None = None
 
     def spec(self) -> FacilitySpec:
         return FacilitySpec(
@@ -54,6 +69,8 @@ class ProducerIn(Strict):
             certifications=tuple(self.certifications),
             external_ref=self.external_ref,
             machines=tuple(m.spec() for m in self.machines),
+            producer_class=self.producer_class,
+            pricing=self.pricing.model_dump() if self.pricing else None,
         )
 
 
@@ -61,6 +78,8 @@ class ProducerPatch(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     status: FacilityStatus | None = None
     certifications: list[str] | None = Field(default=None, max_length=50)
+    producer_class: Literal["maker", "fablab", "factory"] | None = None
+    pricing: PricingIn | None = None
 
 
 class ProducerOut(BaseModel):
@@ -73,6 +92,8 @@ class ProducerOut(BaseModel):
     reliability: float
     jobs_done: int
     jobs_failed: int
+    producer_class: str
+    pricing: PricingIn | None
 
     @classmethod
     def of(cls, p: Producer) -> ProducerOut:
@@ -86,6 +107,8 @@ class ProducerOut(BaseModel):
             reliability=round(p.reliability, 4),
             jobs_done=p.jobs_done,
             jobs_failed=p.jobs_failed,
+            producer_class=p.producer_class.value,
+            pricing=PricingIn.model_validate(p.pricing.to_dict()) if p.pricing else None,
         )
 
 
@@ -124,3 +147,23 @@ class MachineOut(BaseModel):
 
 class MachineStatusIn(Strict):
     status: MachineStatus
+
+
+class MachineCommandIn(Strict):
+    type: Literal["pause", "resume", "cancel", "bed_clear"]
+    job_id: str = Field(default="", max_length=64)
+    reason: str = Field(default="", max_length=500)
+
+
+class MachineCommandOut(BaseModel):
+    command_id: str
+
+
+class MachineLiveOut(BaseModel):
+    machine_id: str
+    seen_at: datetime
+    state: str
+    job_id: str | None
+    progress: float | None
+    temps: dict[str, tuple[float, float]]
+    messages: int
