@@ -196,6 +196,9 @@ def parse_command(payload: bytes) -> AgentCommand:
     if job is not None:
         if not isinstance(job, dict):
             raise InvalidInput("job", "must be an object")
+        if kind is not CommandType.OFFER:  # a reference to a job the agent holds
+            filler = {"design_id": "-", "material": "-", "units": 1, "unit_time_s": 1}
+            job = {**job, **{k: v for k, v in filler.items() if not job.get(k)}}
         time_s = job.get("unit_time_s")
         if not isinstance(time_s, int | float) or not 0 < time_s < 1e7:
             raise InvalidInput("job.unit_time_s", "must be a positive number")

@@ -39,7 +39,10 @@ def create_engine_for(url: str) -> Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE: take the write lock up front. A deferred transaction that read
+            # first and then writes fails at once (SQLITE_BUSY, no waiting) when another
+            # writer committed in between; this one waits its turn (busy_timeout).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -83,8 +83,7 @@ class MqttBridge:
         self._load_owners()
         self.client.handler = self._on_message
         self.client.on_connected = self._subscribe
-        self.client.start()
-        self._subscribe()
+        self.client.start()  # subscribes on every (re)connect
         for target in (self._flusher, self._event_worker):
             thread = threading.Thread(target=target, daemon=True, name=f"bridge-{target.__name__}")
             thread.start()
@@ -105,9 +104,8 @@ class MqttBridge:
     def _subscribe(self) -> None:
         if self.client.connected.is_set():
             kinds = [Kind.STATE, Kind.TELEMETRY, Kind.EVENTS, Kind.PRESENCE]
-            self.client.subscribe(
-                list(zip(HUB_SUBSCRIPTIONS, [QOS[k] for k in kinds], strict=True))
-            )
+            topics = list(zip(HUB_SUBSCRIPTIONS, [QOS[k] for k in kinds], strict=True))
+            self.client.subscribe(topics, wait_s=0)  # on paho's thread: cannot wait
 
     def on_hub_event(self, event: ev.Event) -> None:
         """A bus listener: offers and hub-side cancels go to the machine's agent."""

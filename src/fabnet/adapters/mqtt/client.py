@@ -140,14 +140,18 @@ class MqttClient:
         return codes[0] if codes else 0
 
     def subscribe(self, topics: list[tuple[str, int]], wait_s: float = 5.0) -> list[int]:
-        """Subscribe; the granted QoS per topic (128 or more: refused)."""
+        """Subscribe; the granted QoS per topic (128 or more: refused). ``wait_s=0`` does
+        not wait (and returns []): the only way from inside a paho callback."""
         done = threading.Event()
         codes: list[int] = []
         with self._lock:
             rc, mid = self._client.subscribe(topics)
             if rc != mqtt.MQTT_ERR_SUCCESS or mid is None:
                 raise BrokerUnavailable("mqtt", "subscribe failed: not connected")
-            self._acks[mid] = (done, codes)
+            if wait_s:
+                self._acks[mid] = (done, codes)
+        if not wait_s:
+            return []
         if not done.wait(wait_s):
             raise BrokerUnavailable("mqtt", "no SUBACK")
         return codes

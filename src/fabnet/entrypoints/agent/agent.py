@@ -107,8 +107,7 @@ class Agent:
     def start(self) -> Agent:
         self.client.handler = self._on_command
         self.client.on_connected = self._on_connected
-        self.client.start()
-        self._on_connected()
+        self.client.start()  # subscribes and announces itself on every (re)connect
         targets: list[tuple[str, Callable[[], None]]] = [("outbox", self._send_outbox)]
         targets += [(f"machine-{mid}", self._worker(mid)) for mid in self.links]
         for name, target in targets:
@@ -138,7 +137,9 @@ class Agent:
         self.client.publish(
             presence_topic(self.producer_id), b'{"online":true}', qos=1, retain=True
         )
-        self.client.subscribe([(agent_subscription(self.producer_id), QOS[Kind.COMMANDS])])
+        self.client.subscribe(
+            [(agent_subscription(self.producer_id), QOS[Kind.COMMANDS])], wait_s=0
+        )
         self._wake.set()
 
     # -- commands from the hub -----------------------------------------------------------

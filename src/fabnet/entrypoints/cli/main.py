@@ -16,6 +16,7 @@ from fabnet.bootstrap import bootstrap
 from fabnet.config import Settings
 from fabnet.domain.errors import FabnetError
 from fabnet.domain.states import Role
+from fabnet.entrypoints.agent.cli import agent as agent_cli
 from fabnet.entrypoints.cli import nouns
 from fabnet.entrypoints.cli.common import CLI_OPERATOR, emit_json, err, fail, out, wired
 from fabnet.entrypoints.errors import classify
@@ -33,6 +34,7 @@ app.add_typer(nouns.machines, name="machines")
 app.add_typer(nouns.designs, name="designs")
 app.add_typer(nouns.orders, name="orders")
 app.add_typer(nouns.jobs, name="jobs")
+app.add_typer(agent_cli, name="agent")
 keys = typer.Typer(help="API keys (the secret is printed once; only its hash is stored).")
 app.add_typer(keys, name="keys")
 
