@@ -3,6 +3,7 @@ the pieces the agent tests put together."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -153,10 +154,8 @@ class Site:
 
     def close(self) -> None:
         for agent in self.agents.values():
-            try:
+            with contextlib.suppress(Exception):  # already stopped by the test
                 agent.stop()
-            except Exception:  # already stopped by the test
-                pass
         self.app.close()
         self.broker.stop()
 
