@@ -14,6 +14,13 @@ $(VENV)/.runtime: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
+# OctoPrint lives in its own venv: its dependency pins clash with ours
+OCTOPRINT_VENV ?= .octoprint-venv
+$(OCTOPRINT_VENV)/bin/octoprint:
+	$(PYTHON) -m venv $(OCTOPRINT_VENV)
+	$(OCTOPRINT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(OCTOPRINT_VENV)/bin/python -m pip install -q "octoprint>=1.11,<1.12"
+
 $(VENV)/.test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@ $(VENV)/.runtime
@@ -40,8 +47,8 @@ check: lint typecheck imports  ## static checks, as CI runs them
 unit: $(VENV)/.test  ## the fast tier only
 	$(BIN)/pytest -q tests/unit
 
-test: $(VENV)/.test services check  ## the whole suite, PostgreSQL included
+test: $(VENV)/.test $(OCTOPRINT_VENV)/bin/octoprint services check  ## the whole suite: PostgreSQL, Mosquitto, PrusaSlicer, OctoPrint included
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 clean:
-	rm -rf $(VENV) .fabnet .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OCTOPRINT_VENV) .fabnet .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -75,9 +75,9 @@ class OctoPrintLink:
         name = ((job.get("job") or {}).get("file") or {}).get("name")
         if flags.get("error") or (flags.get("closedOrError") and not flags.get("operational")):
             state = "error"
-        elif flags.get("paused") or flags.get("pausing"):
+        elif flags.get("paused") and not flags.get("pausing"):
             state = "paused"
-        elif flags.get("printing") or flags.get("cancelling"):
+        elif flags.get("printing") or flags.get("cancelling") or flags.get("pausing"):
             state = "printing"
         elif flags.get("operational"):
             state = "idle"

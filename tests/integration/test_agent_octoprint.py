@@ -1,0 +1,64 @@
+"""The whole story on real parts: an order is planned, the agent slices the design with
+PrusaSlicer for its machine, uploads it to OctoPrint's virtual printer, prints it to the
+end, and the hub sees the job done."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from fabnet.adapters.octoprint import OctoPrintLink
+from fabnet.adapters.slicer import PrusaSlicer
+from fabnet.domain.states import JobState, MachineStatus
+from tests.integration.octoprint import octoprint
+from tests.integration.site import Site, wait_for
+
+
+@pytest.fixture(scope="module")
+def printer_server(tmp_path_factory):
+    with octoprint(tmp_path_factory.mktemp("octoprint")) as server:
+        yield server
+
+
+def test_a_sliced_part_prints_to_completion_through_the_agent(tmp_path, printer_server):
+    url, key = printer_server
+    site = Site(tmp_path)
+    site.producer("anna", "anna-mk4")
+    site.start()
+    try:
+        link = OctoPrintLink(url, key, port="VIRTUAL", virtual=True)
+        agent = site.agent("anna", {"anna-mk4": link}, slicer=PrusaSlicer())
+        order = site.order(site.design(size=(12, 12, 3), label="washer"))
+        job = wait_for(lambda: (site.jobs(order) or [None])[0], what="a job")
+        wait_for(lambda: site.job_state(job.id) is JobState.RUNNING, timeout_s=60, what="running")
+        wait_for(lambda: site.job_state(job.id) is JobState.DONE, timeout_s=120, what="printed")
+        files = httpx.get(f"{url}/api/files/local", headers={"X-Api-Key": key}).json()
+        names = [f["name"] for f in files["files"]]
+        assert f"{job.id}-1.gcode" in names
+        with site.app.new_uow() as uow:
+            assert uow.machines.get(job.machine_id).status is MachineStatus.IDLE
+            done = [e for e in uow.order_events(order) if type(e).__name__ == "UnitsMade"]
+        assert len(done) == 1
+        started = [e for e in agent.store.sent_events() if e.type.value == "started"]
+        assert started and len(started[0].profile_hash) == 64  # the G-code's hash
+        live = site.app.telemetry.get(job.machine_id)
+        assert live is not None and live.temps  # temperatures from the printer
+    finally:
+        site.close()
+
+
+def test_octoprint_link_reports_a_cancelled_print(tmp_path, printer_server):
+    url, key = printer_server
+    link = OctoPrintLink(url, key, port="VIRTUAL", virtual=False)
+    wait_for(lambda: link.status().state == "idle", timeout_s=30, what="connected")
+    gcode = b"G28\n" + b"G4 P250\nG1 X10 Y10 F600\n" * 200  # dwells: about 50 s
+    link.upload("slow.gcode", gcode)
+    link.start("slow.gcode")
+    wait_for(lambda: link.status().state == "printing", timeout_s=30, what="printing")
+    link.pause()
+    wait_for(lambda: link.status().state == "paused", timeout_s=30, what="paused")
+    link.resume()
+    wait_for(lambda: link.status().state == "printing", timeout_s=30, what="printing again")
+    link.cancel()
+    status = wait_for(lambda: (s := link.status()).state == "idle" and s, timeout_s=30)
+    assert status.progress is None or status.progress < 1.0
