@@ -28,7 +28,7 @@ from tests.conftest import ALICE, OPERATOR, facility, printer
 HUB_PASSWORD = "hub-secret"
 
 
-def wait_for(check: Callable[[], object], timeout_s: float = 20.0, what: str = "") -> object:
+def wait_for(check: Callable[[], object], timeout_s: float = 45.0, what: str = "") -> object:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = check()

@@ -34,7 +34,7 @@ def running_job(site: Site):
 
 
 def assert_converged(site: Site, order: str, job, agent_store_path) -> None:
-    wait_for(lambda: site.job_state(job.id) is JobState.DONE, timeout_s=30, what="job done")
+    wait_for(lambda: site.job_state(job.id) is JobState.DONE, timeout_s=90, what="job done")
     for name in ("JobAccepted", "JobStarted", "JobDone"):
         assert site.events_named(name, order, job.id) == 1, name  # once, never twice
     from fabnet.entrypoints.agent.outbox import AgentStore

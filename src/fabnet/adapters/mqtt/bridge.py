@@ -22,7 +22,7 @@ from typing import Any
 from fabnet.adapters.mqtt.client import Message, MqttClient
 from fabnet.domain import events as ev
 from fabnet.domain.errors import FabnetError
-from fabnet.domain.topics import HUB_SUBSCRIPTIONS, QOS, Kind, machine_topic, parse
+from fabnet.domain.topics import HUB_SUBSCRIPTIONS, QOS, Kind, Topic, machine_topic, parse
 from fabnet.services import commands as cmd
 from fabnet.services.machine_messages import encode, parse_event, parse_telemetry
 from fabnet.services.machines import Counters, Outcome, commands_for
@@ -57,7 +57,7 @@ class MqttBridge:
         bus: Callable[[], MessageBus],
         new_uow: Callable[[], UnitOfWork],
         telemetry: TelemetryStore,
-        flush_s: float = 0.05,
+        flush_s: float = 1.0,
     ) -> None:
         self.client = client
         self.bus = bus
@@ -71,6 +71,7 @@ class MqttBridge:
         self.unreachable: set[str] = set()
         self.commands = MqttMachineCommands(client)
         self._owners: dict[str, str] = {}
+        self._topics: dict[str, Topic | None] = {}  # parsed topic names
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
         self._events: queue.Queue[Message | None] = queue.Queue()
@@ -118,8 +119,17 @@ class MqttBridge:
 
     # -- incoming ----------------------------------------------------------------------
 
+    def _topic(self, name: str) -> Topic | None:
+        topic = self._topics.get(name)
+        if topic is None:
+            topic = parse(name)
+            if len(self._topics) > 200_000:  # bounded: a flood of odd topics cannot grow it
+                self._topics.clear()
+            self._topics[name] = topic
+        return topic
+
     def _on_message(self, msg: Message) -> None:
-        topic = parse(msg.topic)
+        topic = self._topic(msg.topic)
         if topic is None:
             self.counters.drop("unknown topic", msg.topic)
             return
