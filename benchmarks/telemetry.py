@@ -208,7 +208,7 @@ def dispatch(args: argparse.Namespace, root: Path) -> list[float]:
                 wait_for(lambda: link.status().state == "printing", timeout_s=60, what="printing")
                 times.append(time.monotonic() - t0)
                 job = site.jobs(order)[0]
-                wait_for(lambda: site.job_state(job.id) is JobState.DONE, timeout_s=120)
+                wait_for(lambda j=job: site.job_state(j.id) is JobState.DONE, timeout_s=120)
                 site.app.bus().handle(cmd.SendMachineCommand(OPERATOR, job.machine_id, "bed_clear"))
     finally:
         site.close()
