@@ -157,7 +157,8 @@ class Site:
             with contextlib.suppress(Exception):  # already stopped by the test
                 agent.stop()
         self.app.close()
-        self.broker.stop()
+        if hasattr(self, "broker"):
+            self.broker.stop()
 
 
 def fake(print_s: float = 0.4, fail_at: float | None = None) -> FakeMachineLink:

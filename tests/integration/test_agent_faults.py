@@ -16,14 +16,16 @@ from tests.integration.site import Site, fake, wait_for
 @pytest.fixture
 def site(tmp_path):
     s = Site(tmp_path)
-    s.producer("anna", "anna-mk4")
-    s.producer("ben", "ben-mk4")
-    s.start()
-    s.app.bus().handle(
-        cmd.UpdateProducer(OPERATOR, s.producers["ben"], status=FacilityStatus.CLOSED)
-    )
-    yield s
-    s.close()
+    try:
+        s.producer("anna", "anna-mk4")
+        s.producer("ben", "ben-mk4")
+        s.start()
+        s.app.bus().handle(
+            cmd.UpdateProducer(OPERATOR, s.producers["ben"], status=FacilityStatus.CLOSED)
+        )
+        yield s
+    finally:
+        s.close()
 
 
 def running_job(site: Site):

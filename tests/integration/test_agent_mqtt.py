@@ -19,11 +19,13 @@ from tests.integration.site import Site, client_for, fake, wait_for
 @pytest.fixture
 def site(tmp_path):
     s = Site(tmp_path)
-    s.producer("anna", "anna-mk4")
-    s.producer("ben", "ben-mk4")
-    s.start()
-    yield s
-    s.close()
+    try:
+        s.producer("anna", "anna-mk4")
+        s.producer("ben", "ben-mk4")
+        s.start()
+        yield s
+    finally:
+        s.close()
 
 
 def only_job(site: Site, order_id: str):

@@ -23,9 +23,9 @@ def printer_server(tmp_path_factory):
 def test_a_sliced_part_prints_to_completion_through_the_agent(tmp_path, printer_server):
     url, key = printer_server
     site = Site(tmp_path)
-    site.producer("anna", "anna-mk4")
-    site.start()
     try:
+        site.producer("anna", "anna-mk4")
+        site.start()
         link = OctoPrintLink(url, key, port="VIRTUAL", virtual=True)
         agent = site.agent("anna", {"anna-mk4": link}, slicer=PrusaSlicer())
         order = site.order(site.design(size=(12, 12, 3), label="washer"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -62,7 +63,10 @@ class MqttClient:
         self.handler: Callable[[Message], None] | None = None
         self.on_connected: Callable[[], None] | None = None
         self._acks: dict[int, tuple[threading.Event, list[int]]] = {}
-        self._lock = threading.RLock()  # paho may call back on the publishing thread
+        # answers that came before anyone waited, with when (packet ids wrap: a stale one
+        # for an earlier packet of the same id is older than any real race)
+        self._early: dict[int, tuple[float, list[int]]] = {}
+        self._lock = threading.Lock()  # guards our dicts only; paho is never called under it
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -124,34 +128,45 @@ class MqttClient:
         """Publish; with ``wait_s`` wait for the broker's verdict and return its reason
         code (under 128: accepted, e.g. 16 "no subscribers"; 135: not authorised); None
         when no verdict came in time."""
+        # paho holds its own locks while it calls back; never call paho under ours
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS and info.rc != mqtt.MQTT_ERR_NO_CONN:
+            raise BrokerUnavailable(
+                "mqtt", f"publish refused locally: {mqtt.error_string(info.rc)}"
+            )
+        if not wait_s or qos == 0:
+            return None
+        return self._verdict(info.mid, wait_s)
+
+    def _verdict(self, mid: int, wait_s: float) -> int | None:
         done = threading.Event()
         codes: list[int] = []
         with self._lock:
-            info = self._client.publish(topic, payload, qos=qos, retain=retain)
-            if info.rc != mqtt.MQTT_ERR_SUCCESS and info.rc != mqtt.MQTT_ERR_NO_CONN:
-                raise BrokerUnavailable(
-                    "mqtt", f"publish refused locally: {mqtt.error_string(info.rc)}"
-                )
-            self._acks[info.mid] = (done, codes)
-        if not wait_s:
-            return None
+            early = self._fresh_early(mid)
+            if early is not None:  # the answer came before we asked
+                return early[0] if early else 0
+            self._acks[mid] = (done, codes)
         if not done.wait(wait_s):
+            with self._lock:
+                self._acks.pop(mid, None)
             return None
         return codes[0] if codes else 0
 
     def subscribe(self, topics: list[tuple[str, int]], wait_s: float = 5.0) -> list[int]:
         """Subscribe; the granted QoS per topic (128 or more: refused). ``wait_s=0`` does
         not wait (and returns []): the only way from inside a paho callback."""
+        rc, mid = self._client.subscribe(topics)
+        if rc != mqtt.MQTT_ERR_SUCCESS or mid is None:
+            raise BrokerUnavailable("mqtt", "subscribe failed: not connected")
+        if not wait_s:
+            return []
         done = threading.Event()
         codes: list[int] = []
         with self._lock:
-            rc, mid = self._client.subscribe(topics)
-            if rc != mqtt.MQTT_ERR_SUCCESS or mid is None:
-                raise BrokerUnavailable("mqtt", "subscribe failed: not connected")
-            if wait_s:
-                self._acks[mid] = (done, codes)
-        if not wait_s:
-            return []
+            early = self._fresh_early(mid)
+            if early is not None:
+                return early
+            self._acks[mid] = (done, codes)
         if not done.wait(wait_s):
             raise BrokerUnavailable("mqtt", "no SUBACK")
         return codes
@@ -187,11 +202,7 @@ class MqttClient:
     def _published(
         self, client: mqtt.Client, userdata: object, mid: int, rc: ReasonCode, props: object
     ) -> None:
-        with self._lock:
-            waiter = self._acks.pop(mid, None)
-        if waiter is not None:
-            waiter[1].append(rc.value)
-            waiter[0].set()
+        self._answer(mid, [rc.value])
 
     def _subscribed(
         self,
@@ -201,8 +212,21 @@ class MqttClient:
         codes: list[ReasonCode],
         props: object,
     ) -> None:
+        self._answer(mid, [c.value for c in codes])
+
+    def _fresh_early(self, mid: int) -> list[int] | None:
+        found = self._early.pop(mid, None)
+        if found is None or time.monotonic() - found[0] > 5.0:
+            return None
+        return found[1]
+
+    def _answer(self, mid: int, codes: list[int]) -> None:
         with self._lock:
             waiter = self._acks.pop(mid, None)
-        if waiter is not None:
-            waiter[1].extend(c.value for c in codes)
-            waiter[0].set()
+            if waiter is None:
+                self._early[mid] = (time.monotonic(), codes)
+                if len(self._early) > 10_000:  # answers nobody waits for (QoS 0, no wait)
+                    self._early.pop(next(iter(self._early)))
+                return
+        waiter[1].extend(codes)
+        waiter[0].set()
