@@ -65,7 +65,8 @@ class MqttBridge:
         self.telemetry = telemetry
         self.flush_s = flush_s
         self.counters = Counters.new()
-        self.ingested = 0  # telemetry messages accepted
+        self.accepted = 0  # telemetry messages checked and buffered
+        self.ingested = 0  # ...and written to the store
         self.applied = 0  # job events applied
         self.presence: dict[str, bool] = {}
         self.unreachable: set[str] = set()
@@ -164,6 +165,7 @@ class MqttBridge:
             messages=1,
         )
         with self._lock:
+            self.accepted += 1
             old = self._pending.get(reading.machine_id)
             if old is None:
                 self._pending[reading.machine_id] = _Pending(state, 1)
