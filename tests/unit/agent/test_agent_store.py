@@ -64,3 +64,30 @@ def test_a_config_file_is_checked_field_by_field(tmp_path):
         with pytest.raises(InvalidInput) as caught:
             load_config(bad)
         assert caught.value.field == field, text
+
+
+def test_the_producer_declines_an_offer_from_the_command_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from fabnet.entrypoints.cli.main import app
+
+    config = tmp_path / "agent.toml"
+    config.write_text(
+        'producer_id = "prd_a"\ndata_dir = "state"\n[[machines]]\nid = "m1"\nlink = "fake"\n'
+    )
+    store = AgentStore(tmp_path / "state" / "agent.sqlite")
+    store.put_job("m1", JobSpec("j1", "d", "PLA", 1, 60.0), "offered")
+    store.close()
+    runner = CliRunner()
+    done = runner.invoke(
+        app, ["agent", "decline", "j1", "--reason", "out of PLA", "-c", str(config)]
+    )
+    assert done.exit_code == 0, done.output
+    again = runner.invoke(app, ["agent", "accept", "j1", "-c", str(config)])
+    assert again.exit_code == 75  # no longer waiting for a decision
+    store = AgentStore(tmp_path / "state" / "agent.sqlite")
+    ((_, _, payload),) = store.unsent()
+    event = parse_event(payload)
+    assert (event.type, event.cause, event.seq) == (EventType.DECLINED, "out of PLA", 1)
+    assert store.job("j1")[2] == "declined"
+    store.close()

@@ -5,6 +5,7 @@ free port, leaving the machine's broker alone) and as a template for operators."
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -84,6 +85,18 @@ class MosquittoBroker:
             + "\n"
         )
         return conf
+
+    def add_account(self, user: str, password: str) -> None:
+        """A new producer: into the password file, and the running broker reloads it."""
+        self.accounts[user] = password
+        subprocess.run(
+            ["mosquitto_passwd", "-b", str(self.dir / "passwd"), user, password],
+            check=True,
+            capture_output=True,
+        )
+        if self.process is not None:
+            self.process.send_signal(signal.SIGHUP)
+            time.sleep(0.2)
 
     def start(self, timeout_s: float = 10.0) -> MosquittoBroker:
         conf = self.dir / "mosquitto.conf"

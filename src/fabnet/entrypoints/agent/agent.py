@@ -40,6 +40,8 @@ from fabnet.services.ports import LinkStatus, MachineLink, Slicer
 
 log = logging.getLogger(__name__)
 Fetch = Callable[[str], tuple[str, bytes]]  # design id -> (file name, bytes)
+# the hub's open jobs for this producer: (machine id, job, state "offered" or "accepted")
+Outstanding = Callable[[], list[tuple[str, JobSpec, str]]]
 
 
 def http_fetch(hub_url: str, api_key: str) -> Fetch:
@@ -55,6 +57,30 @@ def http_fetch(hub_url: str, api_key: str) -> Fetch:
         return str(meta.json().get("filename", "part.stl")), data.content
 
     return fetch
+
+
+def http_outstanding(hub_url: str, api_key: str) -> Outstanding:
+    """Offers and accepted jobs the hub holds for this producer (an offer published before
+    the agent's first session existed reached no one; this finds it)."""
+
+    def outstanding() -> list[tuple[str, JobSpec, str]]:
+        found: list[tuple[str, JobSpec, str]] = []
+        try:
+            with httpx.Client(base_url=hub_url, headers={"X-API-Key": api_key}, timeout=30) as c:
+                for state in ("offered", "accepted"):
+                    page = c.get("/jobs", params={"state": state, "limit": 500})
+                    if page.status_code != 200:
+                        raise MachineUnreachable("hub", f"/jobs answered {page.status_code}")
+                    for j in page.json()["items"]:
+                        spec = JobSpec(
+                            j["id"], j["design_id"], j["material"], j["units"], j["unit_time_s"]
+                        )
+                        found.append((j["machine_id"], spec, state))
+        except httpx.HTTPError as exc:
+            raise MachineUnreachable("hub", f"{hub_url}: {exc}") from None
+        return found
+
+    return outstanding
 
 
 def link_for(m: MachineConfig) -> MachineLink:
@@ -80,6 +106,7 @@ class Agent:
         links: dict[str, MachineLink] | None = None,
         slicer: Slicer | None = None,
         fetch: Fetch | None = None,
+        outstanding: Outstanding | None = None,
         client: MqttClient | None = None,
     ) -> None:
         self.config = config
@@ -88,6 +115,10 @@ class Agent:
         self.machines = {m.id: m for m in config.machines}
         self.slicer = slicer
         self.fetch = fetch or http_fetch(config.hub.url, config.hub.api_key)
+        self.outstanding = outstanding
+        if outstanding is None and fetch is None and config.hub.api_key:
+            self.outstanding = http_outstanding(config.hub.url, config.hub.api_key)
+        self._sync = threading.Event()
         self.store = AgentStore(config.data_dir / "agent.sqlite")
         self.client = client or MqttClient(
             config.broker.url,
@@ -140,9 +171,31 @@ class Agent:
         self.client.subscribe(
             [(agent_subscription(self.producer_id), QOS[Kind.COMMANDS])], wait_s=0
         )
+        self._sync.set()  # catch up with the hub over HTTP, off paho's thread
         self._wake.set()
 
     # -- commands from the hub -----------------------------------------------------------
+
+    def _catch_up(self) -> None:
+        if self.outstanding is None or not self._sync.is_set():
+            return
+        self._sync.clear()
+        try:
+            jobs = self.outstanding()
+        except FabnetError as exc:
+            log.warning("could not ask the hub for open jobs: %s", exc)
+            self._sync.set()  # try again later
+            return
+        for machine_id, spec, state in jobs:
+            if machine_id not in self.links:
+                continue
+            if state == "accepted":
+                self.store.put_job(machine_id, spec, "accepted")
+                continue
+            mine = "accepted" if self.config.auto_accept else "offered"
+            new = self.store.put_job(machine_id, spec, mine)  # False: the offer came already
+            if new and self.config.auto_accept:
+                self._event(machine_id, spec.job_id, EventType.ACCEPTED)
 
     def _on_command(self, msg: Message) -> None:
         topic = parse(msg.topic)
@@ -186,22 +239,6 @@ class Agent:
         watch = self._watch[mid]
         if watch.job is not None and watch.job.job_id == job_id:
             watch.job = None
-
-    # -- the producer's own decisions (CLI) ----------------------------------------------
-
-    def decline(self, job_id: str, reason: str = "") -> None:
-        known = self.store.job(job_id)
-        if known is None or known[2] != "offered":
-            raise FabnetError(f"job {job_id!r} is not waiting for a decision")
-        self.store.set_job(job_id, "declined", detail=reason)
-        self._event(known[0], job_id, EventType.DECLINED, cause=reason)
-
-    def accept(self, job_id: str) -> None:
-        known = self.store.job(job_id)
-        if known is None or known[2] != "offered":
-            raise FabnetError(f"job {job_id!r} is not waiting for a decision")
-        self.store.set_job(job_id, "accepted")
-        self._event(known[0], job_id, EventType.ACCEPTED)
 
     # -- machines ----------------------------------------------------------------------
 
@@ -335,6 +372,7 @@ class Agent:
 
     def _send_outbox(self) -> None:
         while not self._stop.is_set():
+            self._catch_up()
             sent_any = False
             if self.client.connected.is_set():
                 for row_id, topic, payload in self.store.unsent():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from fabnet.entrypoints.agent.agent import Agent
 from fabnet.entrypoints.agent.config import load_config
 from fabnet.entrypoints.agent.outbox import AgentStore
 from fabnet.entrypoints.errors import classify
+from fabnet.services.machine_messages import EventType
 
 agent = typer.Typer(
     help="The producer agent: `fabnet agent --config agent.toml` runs it.",
@@ -77,3 +79,42 @@ def jobs(machine_id: str, config: ConfigOpt = Path("agent.toml")) -> None:
     for spec, state, done in store.jobs(machine_id, states):
         typer.echo(f"{spec.job_id}  {state:<10} {done}/{spec.units} units  {spec.material}")
     store.close()
+
+
+def _decide(job_id: str, config: Path, *, accept: bool, reason: str = "") -> None:
+    try:
+        settings = load_config(config)
+    except FabnetError as exc:
+        raise _fail(exc) from None
+    store = AgentStore(settings.data_dir / "agent.sqlite")
+    try:
+        known = store.job(job_id)
+        if known is None or known[2] != "offered":
+            typer.echo(f"error: job {job_id!r} is not waiting for a decision", err=True)
+            raise typer.Exit(75)
+        machine_id = known[0]
+        store.set_job(job_id, "accepted" if accept else "declined", detail=reason)
+        kind = EventType.ACCEPTED if accept else EventType.DECLINED
+        # the running agent sends it from the outbox, in order with the machine's others
+        store.add_event(
+            settings.producer_id, machine_id, job_id, kind, datetime.now(UTC), cause=reason
+        )
+    finally:
+        store.close()
+    typer.echo(f"{job_id}: {'accepted' if accept else 'declined'}")
+
+
+@agent.command("accept")
+def accept(job_id: str, config: ConfigOpt = Path("agent.toml")) -> None:
+    """Accept an offered job (when auto_accept is off)."""
+    _decide(job_id, config, accept=True)
+
+
+@agent.command("decline")
+def decline(
+    job_id: str,
+    reason: Annotated[str, typer.Option(help="why, for the hub")] = "",
+    config: ConfigOpt = Path("agent.toml"),
+) -> None:
+    """Decline an offered job: the hub plans its units elsewhere."""
+    _decide(job_id, config, accept=False, reason=reason)
