@@ -95,3 +95,20 @@ def test_the_agent_crashes_mid_job_and_restarts(site):
     site.agent("anna", {"anna-mk4": printer})  # same data dir: resumes from its store
     assert_converged(site, order, job, site.root / "agent-anna" / "agent.sqlite")
     assert len(printer.printed) == 1  # not printed again
+
+
+def test_the_broker_loses_its_memory_mid_job(site):
+    """A crash that takes the broker's stored sessions with it: the hub's subscriptions
+    are gone until it reconnects, and an event sent meanwhile would reach no one. The
+    broker says so (no matching subscribers) and the agent keeps the event until heard."""
+    import shutil
+
+    printer = fake(print_s=1.0)
+    site.agent("anna", {"anna-mk4": printer})
+    order, job = running_job(site)
+    site.broker.stop(kill=True)
+    shutil.rmtree(site.broker.dir / "data")
+    (site.broker.dir / "data").mkdir()
+    wait_for(lambda: printer.printed, what="the print to finish while the broker is down")
+    site.broker.start()
+    assert_converged(site, order, job, site.root / "agent-anna" / "agent.sqlite")

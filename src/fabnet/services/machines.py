@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from fabnet.domain import events as ev
 from fabnet.domain.access import Principal
-from fabnet.domain.errors import BrokerUnavailable, InvalidTransition, NotFound
+from fabnet.domain.errors import BrokerUnavailable, InvalidInput, InvalidTransition, NotFound
 from fabnet.domain.ids import PrincipalId, ProducerId
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
@@ -135,7 +135,10 @@ def apply_agent_event(cmd: ApplyAgentEvent, *, uow: UnitOfWork, clock: Clock) ->
         order = uow.orders.get(job.order_id)
         try:
             MOVES[e.type](uow, job, order, clock.now(), e)
-        except InvalidTransition:  # raised before any change: only the number moves on
+        except (InvalidTransition, InvalidInput) as exc:  # raised before any change
+            log.info("event %s#%d does not fit job %s: %s", e.machine_id, e.seq, job.id, exc)
+            uow.rollback()  # drops whatever the move began; a fresh transaction follows
+            uow.machines.get(e.machine_id).event_seq = e.seq  # only the number moves on
             uow.commit()
             return Outcome.STALE
         uow.commit()

@@ -14,14 +14,13 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from fabnet.adapters.mqtt.client import Message, MqttClient
 from fabnet.domain import events as ev
-from fabnet.domain.errors import FabnetError
+from fabnet.domain.errors import Conflict, ExternalSystemError, FabnetError
 from fabnet.domain.topics import HUB_SUBSCRIPTIONS, QOS, Kind, Topic, machine_topic, parse
 from fabnet.services import commands as cmd
 from fabnet.services.machine_messages import encode, parse_event, parse_telemetry
@@ -240,15 +239,20 @@ class MqttBridge:
             self.client.ack(msg.mid, msg.qos)
 
     def _safely(self, command: cmd.Command) -> Any:
-        """Handle with retries on conflicts; None when it could not be applied."""
-        for attempt in range(3):
+        """Handle a command; a conflict or an unavailable store is retried (with backoff,
+        until it works or the bridge stops: the events behind it wait, in order). None
+        when it cannot be applied at all: the message is left unacknowledged."""
+        delay = 0.05
+        while not self._stop.is_set():
             try:
                 return self.bus().handle(command)
-            except FabnetError as exc:
-                log.warning("machine event not applied (attempt %d): %s", attempt + 1, exc)
-                time.sleep(0.05 * (attempt + 1))
+            except (Conflict, ExternalSystemError) as exc:
+                log.warning("machine event not applied yet, retrying: %s", exc)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 5.0)
             except Exception:
                 log.exception("machine event failed")
+                self.counters.drop("event error", type(command).__name__)
                 return None
         return None
 

@@ -21,6 +21,7 @@ from fabnet.domain.errors import BrokerUnavailable, InvalidInput
 
 log = logging.getLogger(__name__)
 NOT_AUTHORIZED = 135
+NO_SUBSCRIBERS = 16  # accepted, but no subscription matched: nobody will receive it
 
 
 @dataclass(frozen=True, slots=True)

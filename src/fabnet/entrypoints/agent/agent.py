@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from fabnet.adapters.mqtt.client import NOT_AUTHORIZED, Message, MqttClient
+from fabnet.adapters.mqtt.client import NO_SUBSCRIBERS, NOT_AUTHORIZED, Message, MqttClient
 from fabnet.adapters.octoprint import FakeMachineLink, OctoPrintLink
 from fabnet.domain.errors import FabnetError, MachineUnreachable
 from fabnet.domain.topics import QOS, Kind, agent_subscription, machine_topic, parse, presence_topic
@@ -377,8 +377,11 @@ class Agent:
             if self.client.connected.is_set():
                 for row_id, topic, payload in self.store.unsent():
                     code = self.client.publish(topic, payload, qos=1, wait_s=5)
-                    if code is None:
-                        break  # no verdict: keep the order, try again later
+                    if code is None or code == NO_SUBSCRIBERS:
+                        # no verdict, or nobody to hear it (the hub's session is gone, say
+                        # after a broker crash): keep it, in order, and try again later
+                        self._stop.wait(0.5)
+                        break
                     if code == NOT_AUTHORIZED:
                         self.refused_events += 1
                         log.error(
