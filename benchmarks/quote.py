@@ -106,7 +106,10 @@ def calibrate(rows: list[dict[str, object]]) -> tuple[list[float], list[float]]:
     v = np.array([r["volume_features"] for r in rows], dtype=float)
     section = math.pi * (1.75 / 2) ** 2  # the reference filament
     length = np.array([r["slicer_filament_mm"] for r in rows], dtype=float)
-    fil_coef, _ = nnls(v / section / length[:, None], np.ones(len(length)))
+    # the skirt is one loop of known length and width: its coefficient stays 1
+    rest = length - v[:, 3] / section
+    fitted, _ = nnls(v[:, :3] / section / length[:, None], rest / length)
+    fil_coef = np.append(fitted, 1.0)
     return [float(c) for c in time_coef], [float(c) for c in fil_coef]
 
 

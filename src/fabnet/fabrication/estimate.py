@@ -61,7 +61,7 @@ def features(facts: MeshFacts, p: FdmProfile) -> tuple[list[float], list[float],
     height = max(facts.height_mm, h1)
     # a layer is printed when the plane through its middle cuts the part
     layers = 1 + max(0, math.floor((height - h1) / h + 0.5))
-    printed = min(1.0, (h1 + (layers - 1) * h) / height)
+    printed = (h1 + (layers - 1) * h) / height  # the layers cut what the part is made of
     spacing = p.extrusion_width_mm - h * (1 - math.pi / 4)
     samples = facts.layers or ()
     share = layers / len(samples) if samples else 0.0
@@ -103,27 +103,30 @@ def features(facts: MeshFacts, p: FdmProfile) -> tuple[list[float], list[float],
     inside_vol = max(min(inside_area * h, volume - perimeter_vol), 0.0)
     skin_share = inside_vol / max(volume, 1e-9)
     top_vol = facts.up_area_mm2 * skin_share * p.top_solid_layers * h
-    first_vol = facts.bed_area_mm2 * h1  # the first layer, at first-layer speed
+    # the first layer inside its perimeters, at first-layer speed (its perimeters are
+    # counted with the others)
+    first_vol = facts.bed_area_mm2 * h1 * skin_share
     bottom_vol = max(facts.down_area_mm2 * skin_share * p.bottom_solid_layers * h - first_vol, 0)
-    skins = top_vol + bottom_vol
-    if skins > inside_vol and skins > 0:
-        top_vol, bottom_vol = top_vol * inside_vol / skins, bottom_vol * inside_vol / skins
-    rest = max(inside_vol - top_vol - bottom_vol, 0.0)
+    skins = top_vol + bottom_vol + first_vol
+    if skins > inside_vol and skins > 0:  # thin parts: skins meet, never more than the part
+        scale = inside_vol / skins
+        top_vol, bottom_vol, first_vol = top_vol * scale, bottom_vol * scale, first_vol * scale
+    rest = max(inside_vol - top_vol - bottom_vol - first_vol, 0.0)
     mean_free = inside_area / layers if layers else 0.0
     small_area = mean_free < p.solid_infill_below_area_mm2
     sparse_vol = rest * (1.0 if small_area else p.infill_density)
-    skirt_vol = (
+    first_spacing = 2 * p.nozzle_mm - h1 * (1 - math.pi / 4)  # first layer: 200% wide
+    skirt_vol = (  # one loop around the part, on the first layer, as wide as that layer
         p.skirts
         * (facts.footprint_perimeter_mm + 2 * math.pi * p.skirt_distance_mm)
-        * (spacing * h1)
+        * (first_spacing * h1)
     )
     solid_len = (bottom_vol + (sparse_vol if small_area else 0.0)) / (spacing * h)
     top_len = top_vol / (spacing * h)
     sparse_len = 0.0 if small_area else sparse_vol / (spacing * h)
     turn_s = p.infill_speed_mm_s / p.acceleration_mm_s2
     sparse_share = sparse_len / max(inside_area * p.infill_density / spacing, 1e-9)
-    first_spacing = 2 * p.nozzle_mm - h1 * (1 - math.pi / 4)  # first layer: 200% wide
-    first_len = facts.bed_area_mm2 / first_spacing
+    first_len = first_vol / (first_spacing * h1)
     time = [
         ext_len / p.external_perimeter_speed_mm_s,
         inner_len / p.perimeter_speed_mm_s,
