@@ -16,6 +16,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from fabnet.domain.errors import CapabilityMismatch, SlicerFailed
 from fabnet.fabrication.profiles import FdmProfile
 from fabnet.services.ports import SliceResult
@@ -26,6 +28,7 @@ _MM = re.compile(rb"; filament used \[mm\] = ([\d.]+)")
 _CM3 = re.compile(rb"; filament used \[cm3\] = ([\d.]+)")
 _DURATION = re.compile(r"(\d+)([dhms])")
 _UNIT_S = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+_RECORD = np.dtype([("normal", "<f4", 3), ("v", "<f4", (3, 3)), ("attr", "<u2")])
 _NOT_FITTING = ("could not fit on the bed", "outside of the print volume", "exceeds the maximum")
 
 
@@ -73,22 +76,25 @@ def profile_ini(p: FdmProfile) -> str:
 def binary_stl_for_prusaslicer(data: bytes) -> bytes:
     """PrusaSlicer (admesh) calls an STL ASCII when the 128 bytes after the header hold no
     byte over 127, so a binary STL of small coordinates and zero normals fails to load.
-    Put first a facet with a negative coordinate or normal, whose sign byte tells."""
-    if len(data) < 84 + 50 or (data[:5].lower() == b"solid" and b"facet" in data[:512]):
+    Write each facet's true normal and put first one that points down somewhere: the
+    sign byte of its negative component tells admesh the file is binary."""
+    if len(data) < 84 + 50:
         return data
     (count,) = struct.unpack_from("<I", data, 80)
     if len(data) != 84 + 50 * count or any(b > 127 for b in data[80:208]):
         return data
-    for i in range(count):
-        record = data[84 + 50 * i : 84 + 50 * (i + 1)]
-        values = struct.unpack_from("<12f", record)
-        if any(v < 0 for v in values):
-            first = data[84:134]
-            body = bytearray(data)
-            body[84:134] = record
-            body[84 + 50 * i : 84 + 50 * (i + 1)] = first
-            return bytes(body)
-    return data  # every value non-negative: PrusaSlicer will say it cannot load it
+    records = np.frombuffer(data, dtype=_RECORD, count=count, offset=84).copy()
+    v = records["v"].astype(np.float64)
+    normal = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])
+    length = np.linalg.norm(normal, axis=1)
+    records["normal"] = np.where(
+        length[:, None] > 0, normal / np.maximum(length, 1e-300)[:, None], 0
+    )
+    negative = np.flatnonzero((records["normal"] < 0).any(axis=1))
+    if len(negative):
+        first = int(negative[0])
+        records[[0, first]] = records[[first, 0]]
+    return data[:84] + records.tobytes()
 
 
 def parse_duration(text: str) -> float:
