@@ -113,7 +113,7 @@ def request_quote(
     for v in verdicts.values():
         if not v.printable:
             for r in v.reasons:
-                reasons[r.split(":")[0] if r.startswith("the machine has no") else r] += 1
+                reasons[r] += 1
     warnings = list(facts.warnings)
     if facts.min_wall_mm is not None and facts.min_wall_mm < 2 * profile.nozzle_mm:
         warnings.append(f"thin walls: down to {facts.min_wall_mm:.2f} mm")

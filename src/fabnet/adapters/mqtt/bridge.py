@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from fabnet.services.messagebus import MessageBus
 from fabnet.services.ports import LiveState, TelemetryStore, UnitOfWork
 
 log = logging.getLogger(__name__)
+UNKNOWN_TTL_S = 60.0
 
 
 @dataclass
@@ -72,6 +74,7 @@ class MqttBridge:
         self.commands = MqttMachineCommands(client)
         self._owners: dict[str, str] = {}
         self._topics: dict[str, Topic | None] = {}  # parsed topic names
+        self._unknown: dict[str, float] = {}  # machine id -> when the store last said no
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
         self._events: queue.Queue[Message | None] = queue.Queue()
@@ -177,12 +180,22 @@ class MqttBridge:
             self._events.put(Message(f"hear/{reading.machine_id}", b"", 0, -1, False))
 
     def _owner(self, machine_id: str) -> str | None:
+        """The machine's producer; the store is asked at most once a minute per unknown id,
+        so a flood of made-up machine ids costs dictionary lookups, not queries."""
         owner = self._owners.get(machine_id)
         if owner is None:
+            now = time.monotonic()
+            refused = self._unknown.get(machine_id)
+            if refused is not None and now - refused < UNKNOWN_TTL_S:
+                return None
             with self.new_uow() as uow:
                 machine = uow.machines.find(machine_id)
-            if machine is not None:
-                owner = self._owners[machine_id] = machine.producer_id
+            if machine is None:
+                if len(self._unknown) > 100_000:
+                    self._unknown.clear()
+                self._unknown[machine_id] = now
+                return None
+            owner = self._owners[machine_id] = machine.producer_id
         return owner
 
     def _load_owners(self) -> None:

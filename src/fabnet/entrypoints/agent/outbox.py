@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from fabnet.domain.topics import Kind, machine_topic
-from fabnet.services.machine_messages import AgentEvent, EventType, JobSpec, encode, new_id
+from fabnet.services.machine_messages import (
+    AgentEvent,
+    EventType,
+    JobSpec,
+    encode,
+    new_id,
+    parse_event,
+)
 
 SCHEMA = """
 create table if not exists outbox (
@@ -89,8 +96,7 @@ class AgentStore:
             self._db.execute("update outbox set sent = 1 where id = ?", (row_id,))
 
     def sent_events(self) -> list[AgentEvent]:
-        from fabnet.services.machine_messages import parse_event
-
+        """Every event the agent ever issued, oldest first (sent or not)."""
         with self._lock:
             rows = self._db.execute("select payload from outbox order by id").fetchall()
         return [parse_event(bytes(r[0])) for r in rows]
