@@ -7,6 +7,7 @@ A unit of work holds one transaction's state, so it is not shared between thread
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ from fabnet.services.ports import (
     UnitOfWork,
     WitnessClient,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -100,11 +103,29 @@ class App:
             self._ledger = TransparencyLog(
                 self.log_store, signer, self.witness_clients, self.witness_keys
             )
+            report_duplicates(self._ledger)
         return self._ledger
 
     def close(self) -> None:
         for close in self.closers:
             close()
+
+
+def report_duplicates(ledger: TransparencyLog) -> None:
+    """A log written before the sequencer was serialised may hold an event twice; it
+    cannot be rewritten (it may be cosigned), so say so loudly, once, at start-up."""
+    found = ledger.duplicates()
+    if found:
+        seq, where = found[0]
+        log.error(
+            "the transparency log holds %s%d event(s) more than once (event %d at leaves %s); "
+            "provenance bundles name each event once; see docs/ledger.md and "
+            "`fabnet ledger check`",
+            "at least " if len(found) >= 100 else "",
+            len(found),
+            seq,
+            where,
+        )
 
 
 def load_or_create_key(path: Path, name: str) -> Signer:

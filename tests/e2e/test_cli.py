@@ -213,3 +213,30 @@ def test_a_key_file_is_never_overwritten(tmp_path):
     assert again.exit_code == 73 and "never overwritten" in again.output
     assert path.read_text() == before
     assert fab("keys", "note", "bad name").exit_code == 65
+
+
+def test_ledger_check_reports_a_sound_log_and_one_with_an_event_twice(tmp_path):
+    import sqlalchemy as sa
+
+    path = tmp_path / "okw.json"
+    path.write_text(json.dumps(RECORDS[:1]))
+    fab("producers", "import", str(path))
+    sound = fab("ledger", "check", "--json")
+    assert sound.exit_code == 0, sound.output
+    report = json.loads(sound.stdout)
+    assert report["ok"] and report["size"] >= 2 and report["duplicate_events"] == []
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'fabnet.sqlite'}")
+    with engine.begin() as conn:  # what the old, racy sequencer could leave behind
+        conn.execute(
+            sa.text(
+                "insert into log_leaves (idx, leaf, hash, event_seq, order_id) "
+                "select (select count(*) from log_leaves), leaf, hash, event_seq, order_id "
+                "from log_leaves where idx = 0"
+            )
+        )
+    engine.dispose()
+    broken = fab("ledger", "check", "--json")
+    assert broken.exit_code == 1
+    report = json.loads(broken.stdout)
+    assert report["duplicate_events"] == [{"seq": 1, "leaves": [0, report["size"] - 1]}]
+    assert "more than once" in report["problems"][0]

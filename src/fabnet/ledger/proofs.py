@@ -119,14 +119,24 @@ class BundleReport:
     checkpoint_sizes: list[int]
 
 
+def _record(leaf: bytes, raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(leaf)
+    except ValueError:
+        return {"raw": raw}
+    return value if isinstance(value, dict) else {"raw": raw}
+
+
 def verify_bundle(
     bundle: Any, log_key: Verifier, witness_keys: list[Verifier], quorum: int
 ) -> BundleReport:
     """Every entry must verify against the keys the caller trusts (the bundle's own keys
-    are only hints and are ignored)."""
+    are only hints and are ignored), and no entry, log index or event may appear twice:
+    a log that recorded one event twice would count it twice in every replay."""
     if not isinstance(bundle, dict) or not isinstance(bundle.get("entries"), list):
         raise ProofError("a bundle is an object with an 'entries' list")
     records, sizes = [], []
+    seen: dict[bytes, int] = {}  # what identifies an entry -> where it first appeared
     for i, entry in enumerate(bundle["entries"]):
         if not isinstance(entry, dict) or not isinstance(entry.get("leaf"), str):
             raise ProofError(f"entries[{i}]: needs 'leaf' (base64) and 'proof' (text)")
@@ -137,10 +147,22 @@ def verify_bundle(
             checkpoint = verify_entry(leaf, entry["proof"], log_key, witness_keys, quorum)
         except (ProofError, NoteError) as exc:
             raise ProofError(f"entries[{i}]: {exc}") from None
-        try:
-            records.append(json.loads(leaf))
-        except ValueError:
-            records.append({"raw": entry["leaf"]})
+        record = _record(leaf, entry["leaf"])
+        index = parse_proof(entry["proof"]).index
+        keys = [
+            ("the same entry", b"leaf:" + leaf_hash(leaf)),
+            (f"log index {index}", b"index:%d" % index),
+        ]
+        seq = record.get("seq")
+        if isinstance(seq, int):
+            keys.append((f"event {seq}", b"event:%d" % seq))
+        for what, key in keys:
+            if key in seen:
+                raise ProofError(
+                    f"entries[{i}]: {what} appears twice (first in entries[{seen[key]}])"
+                )
+            seen[key] = i
+        records.append(record)
         sizes.append(checkpoint.size)
     if not records:
         raise ProofError("the bundle has no entries")

@@ -2,13 +2,16 @@
 tree over them, checkpoints signed by the hub and cosigned by witnesses, and provenance
 bundles that verify offline.
 
-One sequencer per hub appends: it reads events newer than the last one in the log, in
-their order, and writes them as one batch (one durable transaction per batch).
+The store serialises sequencing (one sequencer at a time across processes, each event
+once); this object keeps a Merkle tree in step with the store and guards it with a lock,
+since API threads, the hub's checkpointer and provenance requests share it. When another
+process appended first, the tree catches up from the stored hashes.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +20,7 @@ from fabnet.ledger.merkle import MerkleTree, leaf_hash
 from fabnet.ledger.notes import NoteError, Signer, Verifier, open_note, sign
 from fabnet.ledger.proofs import format_proof, make_bundle
 from fabnet.ledger.witness import request_body
-from fabnet.services.ports import LeafMeta, LogStore, WitnessClient
+from fabnet.services.ports import LogStore, WitnessClient
 
 LOAD_CHUNK = 100_000
 log = logging.getLogger(__name__)
@@ -36,54 +39,81 @@ class TransparencyLog:
     def origin(self) -> str:
         return self.signer.name
 
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
     def load(self) -> MerkleTree:
         """The tree over what the store holds (read in chunks)."""
-        tree = MerkleTree()
-        size = self.store.size()
-        for start in range(0, size, LOAD_CHUNK):
+        with self._lock:
+            tree = MerkleTree()
+            self._extend(tree, self.store.size())
+            self.tree = tree
+            return tree
+
+    def _extend(self, tree: MerkleTree, size: int) -> None:
+        for start in range(tree.size, size, LOAD_CHUNK):
             for h in self.store.hashes(start, min(size, start + LOAD_CHUNK)):
                 tree.append_hash(h)
-        self.tree = tree
-        return tree
 
     def _tree(self) -> MerkleTree:
         return self.tree if self.tree is not None else self.load()
+
+    def _add(self, start: int, hashes: list[bytes]) -> None:
+        """Put leaves the store appended at ``start`` into the tree, first catching up
+        with what another process appended before them."""
+        tree = self._tree()
+        if start < tree.size:  # the store lost leaves the tree holds: trust the store
+            log.error("the stored log is shorter than this hub's tree; reloading it")
+            self.load()
+            return
+        self._extend(tree, start)
+        for h in hashes:
+            tree.append_hash(h)
 
     @property
     def size(self) -> int:
         return self._tree().size
 
-    def append(self, leaves: list[bytes], meta: list[LeafMeta] | None = None) -> int:
-        tree = self._tree()
-        hashes = [leaf_hash(leaf) for leaf in leaves]
-        start = self.store.append(leaves, hashes, meta or [LeafMeta(0)] * len(leaves))
-        if start != tree.size:
-            self.load()  # someone else appended: the stored log is the truth
+    def append(self, leaves: list[bytes]) -> int:
+        """Append leaves that are not events (tests, benchmarks)."""
+        with self._lock:
+            hashes = [leaf_hash(leaf) for leaf in leaves]
+            start = self.store.append(leaves, hashes)
+            self._add(start, hashes)
             return start
-        for h in hashes:
-            tree.append_hash(h)
-        return start
 
     def sequence(self, batch: int = 256) -> int:
         """Append every event not yet in the log; returns how many were appended."""
         done = 0
-        last = self.store.last_event_seq()
-        while True:
-            pending = self.store.events_after(last, batch)
-            if not pending:
-                return done
-            self.append([entry for _, entry in pending], [meta for meta, _ in pending])
-            last = pending[-1][0].event_seq
-            done += len(pending)
+        with self._lock:
+            while True:
+                start, hashes = self.store.sequence(batch, leaf_hash)
+                if not hashes:
+                    return done
+                self._add(start, hashes)
+                done += len(hashes)
+
+    def catch_up(self) -> int:
+        """Bring the tree up to the store (another process may have appended)."""
+        with self._lock:
+            tree = self._tree()
+            self._extend(tree, self.store.size())
+            return tree.size
+
+    def duplicates(self) -> list[tuple[int, list[int]]]:
+        """Events the stored log holds more than once (only a store written before the
+        sequencer was serialised can); see docs/ledger.md."""
+        return self.store.duplicate_events()
 
     def checkpoint(self) -> str:
         """Sign the current tree head, gather the witnesses' cosignatures, store the note."""
-        tree = self._tree()
-        text = Checkpoint(self.origin, tree.size, tree.root()).text()
-        note = sign(text, self.signer)
-        cosigned = note + "".join(self._cosign(w, note, tree) for w in self.witnesses)
-        self.store.save_checkpoint(tree.size, cosigned)
-        return cosigned
+        with self._lock:
+            self.catch_up()
+            tree = self._tree()
+            text = Checkpoint(self.origin, tree.size, tree.root()).text()
+            note = sign(text, self.signer)
+            cosigned = note + "".join(self._cosign(w, note, tree) for w in self.witnesses)
+            self.store.save_checkpoint(tree.size, cosigned)
+            return cosigned
 
     def _cosign(self, witness: WitnessClient, note: str, tree: MerkleTree) -> str:
         for _ in range(2):  # a 409 tells us the witness's size: one more try from there
@@ -102,27 +132,32 @@ class TransparencyLog:
 
     def latest_checkpoint(self) -> str:
         """The newest stored checkpoint that covers the whole tree, else a new one."""
-        note = self.store.latest_checkpoint()
-        if note is not None:
-            try:
-                opened, _ = open_note(note, [self.signer.verifier])
-                if Checkpoint.parse(opened.text).size == self.size:
-                    return note
-            except NoteError:
-                log.warning("the stored checkpoint does not verify; signing a new one")
-        return self.checkpoint()
+        with self._lock:
+            note = self.store.latest_checkpoint()
+            if note is not None:
+                try:
+                    opened, _ = open_note(note, [self.signer.verifier])
+                    if Checkpoint.parse(opened.text).size == self.catch_up():
+                        return note
+                except NoteError:
+                    log.warning("the stored checkpoint does not verify; signing a new one")
+            return self.checkpoint()
 
     def proof(self, index: int, checkpoint_note: str) -> str:
         opened, _ = open_note(checkpoint_note, [self.signer.verifier])
         size = Checkpoint.parse(opened.text).size
-        return format_proof(index, self._tree().inclusion_proof(index, size), checkpoint_note)
+        with self._lock:
+            path = self._tree().inclusion_proof(index, size)
+        return format_proof(index, path, checkpoint_note)
 
     def provenance(self, order_id: str) -> dict[str, Any]:
         """Every logged entry about ``order_id`` with its proof against one cosigned
         checkpoint: the bundle ``fabnet verify`` checks offline."""
-        self.sequence()
-        note = self.latest_checkpoint()
-        indexes = self.store.indexes_for_order(order_id)
+        with self._lock:
+            self.sequence()
+            note = self.latest_checkpoint()
+        size = Checkpoint.parse(open_note(note, [self.signer.verifier])[0].text).size
+        indexes = [i for i in self.store.indexes_for_order(order_id) if i < size]
         entries = [
             (leaf, self.proof(i, note))
             for i, leaf in zip(indexes, self._leaves(indexes), strict=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, Self, TypeVar
@@ -245,12 +245,6 @@ class MachineCommands(Protocol):
     def send(self, producer_id: str, machine_id: str, payload: bytes) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class LeafMeta:
-    event_seq: int  # the event a leaf records (0 for leaves that are not events)
-    order_id: str | None = None  # the order it concerns, to find provenance fast
-
-
 class WitnessClient(Protocol):
     """A witness reached over c2sp.org/tlog-witness (HTTP, or in process)."""
 
@@ -260,24 +254,34 @@ class WitnessClient(Protocol):
 
 
 class LogStore(Protocol):
-    """The transparency log's durable side: leaves with a gapless index, append-only."""
+    """The transparency log's durable side: leaves with a gapless index, append-only.
+
+    ``sequence`` is the only way events enter the log: it runs serialised (one sequencer
+    at a time, across processes) and records each event at most once; a second
+    sequencer racing it appends nothing twice."""
 
     def size(self) -> int: ...
-    def append(
-        self, leaves: Sequence[bytes], hashes: Sequence[bytes], meta: Sequence[LeafMeta]
-    ) -> int:
-        """Append atomically and durably; returns the index of the first leaf. Raises
-        Conflict when another writer appended first (the tree must be reloaded)."""
+    def append(self, leaves: Sequence[bytes], hashes: Sequence[bytes]) -> int:
+        """Append leaves that are not events, atomically and durably; returns the index
+        of the first one."""
+
+    def sequence(
+        self, limit: int, hash_leaf: Callable[[bytes], bytes]
+    ) -> tuple[int, builtins.list[bytes]]:
+        """Append up to ``limit`` events not yet in the log, oldest first, each once, in
+        one serialised transaction; returns (index of the first new leaf, their hashes)."""
 
     def hashes(self, start: int, end: int) -> builtins.list[bytes]: ...
     def leaves(self, start: int, end: int) -> builtins.list[bytes]: ...
     def last_event_seq(self) -> int:
         """The newest event already in the log (0 when none)."""
 
-    def events_after(self, seq: int, limit: int) -> builtins.list[tuple[LeafMeta, bytes]]:
-        """(meta, canonical entry) of events newer than ``seq``, oldest first."""
+    def indexes_for_order(self, order_id: str) -> builtins.list[int]:
+        """The leaves about one order, each event's first leaf only."""
 
-    def indexes_for_order(self, order_id: str) -> builtins.list[int]: ...
+    def duplicate_events(self, limit: int = 100) -> builtins.list[tuple[int, builtins.list[int]]]:
+        """(event seq, leaf indexes) of events the log holds more than once (a store
+        written before the sequencer was serialised); empty for a sound log."""
 
     def save_checkpoint(self, size: int, note: str) -> None: ...
     def latest_checkpoint(self) -> str | None: ...

@@ -11,6 +11,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from fabnet.adapters.db import locks
 from fabnet.adapters.db.tables import TABLES, events
 from fabnet.adapters.filters import split
 from fabnet.adapters.rows import Row
@@ -115,6 +116,9 @@ class _SqlTransaction(Transaction):
 
     def append_events(self, new: list[Event]) -> None:
         if new:
+            # events become visible in the order of their numbers (the log reads "after
+            # the newest logged"): the lock is held from here to the commit
+            locks.hold(self.conn, locks.EVENTS)
             self.conn.execute(
                 events.insert(),
                 [

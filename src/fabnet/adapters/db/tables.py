@@ -175,6 +175,14 @@ log_leaves = sa.Table(
     sa.Index("ix_log_leaves_event", "event_seq"),
 )
 
+# each event's one leaf: the primary key makes a second append of an event fail
+log_events = sa.Table(
+    "log_events",
+    metadata,
+    sa.Column("event_seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("idx", sa.BigInteger, nullable=False, unique=True),
+)
+
 log_checkpoints = sa.Table(
     "log_checkpoints",
     metadata,

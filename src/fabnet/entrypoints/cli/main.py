@@ -19,6 +19,7 @@ from fabnet.domain.states import Role
 from fabnet.entrypoints.agent.cli import agent as agent_cli
 from fabnet.entrypoints.cli import nouns
 from fabnet.entrypoints.cli.common import CLI_OPERATOR, emit_json, err, fail, out, wired
+from fabnet.entrypoints.cli.ledger import ledger as ledger_cli
 from fabnet.entrypoints.errors import classify
 from fabnet.services import commands as cmd
 from fabnet.services.ports import FixedClock, SeededIds
@@ -35,6 +36,7 @@ app.add_typer(nouns.designs, name="designs")
 app.add_typer(nouns.orders, name="orders")
 app.add_typer(nouns.jobs, name="jobs")
 app.add_typer(agent_cli, name="agent")
+app.add_typer(ledger_cli, name="ledger")
 keys = typer.Typer(help="API keys (the secret is printed once; only its hash is stored).")
 app.add_typer(keys, name="keys")
 
