@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from fabnet.domain.access import ApiKey
@@ -32,6 +32,7 @@ from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.producers import Machine, Producer
 from fabnet.domain.states import FacilityStatus, JobState, MachineStatus, OrderState, Role
+from fabnet.domain.times import LATEST, stored_utc
 from fabnet.domain.units import Box, Place
 
 Row = dict[str, Any]
@@ -40,9 +41,7 @@ A = TypeVar("A", bound=Aggregate)
 
 def utc(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; every stored time is UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None if value is None else stored_utc(value)
 
 
 def _utc(value: datetime) -> datetime:
@@ -190,6 +189,13 @@ def _line_json(line: OrderLine) -> dict[str, Any]:
     }
 
 
+def _stored_time(text: str) -> datetime:
+    try:
+        return stored_utc(datetime.fromisoformat(text))
+    except ValueError:  # a year past 9999 cannot even be parsed
+        return LATEST
+
+
 def _line(j: dict[str, Any]) -> OrderLine:
     return OrderLine(
         id=LineId(j["id"]),
@@ -197,7 +203,7 @@ def _line(j: dict[str, Any]) -> OrderLine:
         process=Process(j["process"]),
         material=j["material"],
         quantity=j["quantity"],
-        deadline=_utc(datetime.fromisoformat(j["deadline"])),
+        deadline=_stored_time(j["deadline"]),
         destination=Place(j["lat"], j["lon"]),
         units_allocated=j["units_allocated"],
         units_made=j["units_made"],

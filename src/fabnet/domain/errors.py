@@ -53,6 +53,7 @@ class DuplicateOrder(Conflict):
 
 class InvalidTransition(Conflict):
     def __init__(self, kind: str, ident: str, current: str, target: str) -> None:
+        current, target = str(current), str(target)  # a state enum's value, not its repr
         super().__init__(f"{kind} {ident!r} cannot go from {current!r} to {target!r}")
         self.kind = kind
         self.ident = ident

@@ -7,7 +7,7 @@ For every line, at all times: ``made + allocated + unallocated == quantity`` wit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fabnet.domain.aggregate import Aggregate
 from fabnet.domain.capabilities import Process
@@ -15,9 +15,11 @@ from fabnet.domain.errors import InvalidInput, InvalidTransition, NotFound
 from fabnet.domain.events import OrderPlaced, OrderStateChanged
 from fabnet.domain.ids import DesignId, LineId, OrderId, PrincipalId
 from fabnet.domain.states import ORDER_MOVES, OrderState
+from fabnet.domain.times import to_utc
 from fabnet.domain.units import Place
 
 MAX_LINE_QUANTITY = 10_000_000
+MAX_LEAD = timedelta(days=3650)  # an order is for the next ten years at most
 
 
 @dataclass(kw_only=True)
@@ -36,8 +38,7 @@ class OrderLine:
     def __post_init__(self) -> None:
         if not 1 <= self.quantity <= MAX_LINE_QUANTITY:
             raise InvalidInput("quantity", f"must be between 1 and {MAX_LINE_QUANTITY}")
-        if self.deadline.tzinfo is None:
-            raise InvalidInput("deadline", "must carry a timezone (UTC)")
+        self.deadline = to_utc(self.deadline, "deadline")
 
     @property
     def unallocated(self) -> int:
@@ -75,6 +76,10 @@ class Order(Aggregate):
         for i, line in enumerate(lines):
             if line.deadline <= at:
                 raise InvalidInput(f"lines[{i}].deadline", "must be in the future")
+            if line.deadline > at + MAX_LEAD:
+                raise InvalidInput(
+                    f"lines[{i}].deadline", f"must be within {MAX_LEAD.days} days of now"
+                )
         order = cls(
             id=id,
             consumer_id=consumer_id,

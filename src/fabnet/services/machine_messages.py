@@ -9,11 +9,12 @@ import json
 import math
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from fabnet.domain.errors import InvalidInput
+from fabnet.domain.times import to_utc
 
 MAX_PAYLOAD = 64 * 1024
 
@@ -128,7 +129,7 @@ def _when(data: dict[str, Any], name: str = "at") -> datetime:
         when = None
     if when is None or when.tzinfo is None:
         raise InvalidInput(name, "must be an ISO 8601 time with a timezone")
-    return when.astimezone(UTC)
+    return to_utc(when, name)
 
 
 def _enum(data: dict[str, Any], name: str, kind: type[StrEnum]) -> Any:

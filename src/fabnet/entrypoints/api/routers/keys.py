@@ -16,7 +16,7 @@ router = APIRouter(tags=["keys"])
 
 class KeyIn(Strict):
     name: str = Field(min_length=1, max_length=200)
-    role: Role
+    role: Role = Field(strict=False)
     producer_id: str | None = Field(default=None, max_length=40)
 
 

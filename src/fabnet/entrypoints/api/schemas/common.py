@@ -11,9 +11,10 @@ T = TypeVar("T")
 
 
 class Strict(BaseModel):
-    """Request bodies refuse unknown fields, so that a typo is an error, not a no-op."""
+    """Request bodies refuse unknown fields (a typo is an error, not a no-op) and values of
+    the wrong JSON type (`"3"` is not a quantity, `true` is not a number)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Location(Strict):

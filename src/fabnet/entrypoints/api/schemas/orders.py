@@ -49,7 +49,7 @@ class LineIn(Strict):
     design_id: str = Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")
     material: str = Field(min_length=1, max_length=40)
     quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
-    deadline: AwareDatetime
+    deadline: AwareDatetime = Field(strict=False, description="ISO 8601 with a timezone")
     destination: Location
 
     def request(self) -> LineRequest:

@@ -17,7 +17,7 @@ class MachineIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     process: str = Field(min_length=1, max_length=60, examples=["fdm"])
     materials: list[str] = Field(min_length=1, max_length=50, examples=[["PLA", "PETG"]])
-    build_volume_mm: tuple[float, float, float] = Field(examples=[(250, 210, 210)])
+    build_volume_mm: tuple[float, float, float] = Field(strict=False, examples=[(250, 210, 210)])
     make: str = Field(default="", max_length=200)
     model: str = Field(default="", max_length=200)
     nozzle_mm: float | None = Field(default=None, gt=0, le=10)
@@ -52,7 +52,7 @@ class ProducerIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     location: Location
     address: str = Field(default="", max_length=500)
-    status: FacilityStatus = FacilityStatus.ACTIVE
+    status: FacilityStatus = Field(default=FacilityStatus.ACTIVE, strict=False)
     certifications: list[str] = Field(default_factory=list, max_length=50)
     external_ref: str = Field(default="", max_length=200)
     machines: list[MachineIn] = Field(default_factory=list, max_length=1000)
@@ -76,7 +76,7 @@ class ProducerIn(Strict):
 
 class ProducerPatch(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    status: FacilityStatus | None = None
+    status: FacilityStatus | None = Field(default=None, strict=False)
     certifications: list[str] | None = Field(default=None, max_length=50)
     producer_class: Literal["maker", "fablab", "factory"] | None = None
     pricing: PricingIn | None = None
@@ -146,7 +146,7 @@ class MachineOut(BaseModel):
 
 
 class MachineStatusIn(Strict):
-    status: MachineStatus
+    status: MachineStatus = Field(strict=False)
 
 
 class MachineCommandIn(Strict):
