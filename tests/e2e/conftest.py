@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +13,7 @@ from fabnet.domain.states import Role
 from fabnet.entrypoints.api import create_app
 from fabnet.services import commands as cmd
 from fabnet.services.ports import FixedClock, SeededIds
+from fabnet.sim.parts import box_stl
 from tests.conftest import START, facility, printer
 
 
@@ -59,3 +61,43 @@ def _op():
     from tests.conftest import OPERATOR
 
     return OPERATOR
+
+
+def upload(api: Api, who: str = "alice", data: bytes | None = None, **form):
+    files = {
+        "file": ("shield.stl", data if data is not None else box_stl(180, 160, 20), "model/stl")
+    }
+    return api.client.post(
+        "/designs",
+        headers=api.as_(who),
+        files=files,
+        data={"materials": "PLA,PETG", "print_time_s": "4800"} | form,
+    )
+
+
+def order_body(design: str, quantity: int = 20, **kw):
+    line = {
+        "design_id": design,
+        "material": "PLA",
+        "quantity": quantity,
+        "deadline": (START + timedelta(days=3)).isoformat(),
+        "destination": {"lat": 52.4, "lon": 13.3},
+    } | kw
+    return {"lines": [line], "reference": "po-1"}
+
+
+@pytest.fixture
+def placed(api: Api) -> dict[str, str]:
+    design = upload(api).json()["id"]
+    order = api.client.post("/orders", headers=api.as_("alice"), json=order_body(design))
+    assert order.status_code == 201, order.text
+    jobs = api.client.get(
+        "/jobs", headers=api.as_("operator"), params={"order_id": order.json()["id"]}
+    )
+    (job,) = jobs.json()["items"]
+    return {
+        "design": design,
+        "order": order.json()["id"],
+        "job": job["id"],
+        "job_producer": job["producer_id"],
+    }

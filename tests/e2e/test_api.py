@@ -8,47 +8,7 @@ import pytest
 
 from fabnet.sim.parts import box_stl
 from tests.conftest import START
-from tests.e2e.conftest import Api
-
-
-def upload(api: Api, who: str = "alice", data: bytes | None = None, **form):
-    files = {
-        "file": ("shield.stl", data if data is not None else box_stl(180, 160, 20), "model/stl")
-    }
-    return api.client.post(
-        "/designs",
-        headers=api.as_(who),
-        files=files,
-        data={"materials": "PLA,PETG", "print_time_s": "4800"} | form,
-    )
-
-
-def order_body(design: str, quantity: int = 20, **kw):
-    line = {
-        "design_id": design,
-        "material": "PLA",
-        "quantity": quantity,
-        "deadline": (START + timedelta(days=3)).isoformat(),
-        "destination": {"lat": 52.4, "lon": 13.3},
-    } | kw
-    return {"lines": [line], "reference": "po-1"}
-
-
-@pytest.fixture
-def placed(api: Api) -> dict[str, str]:
-    design = upload(api).json()["id"]
-    order = api.client.post("/orders", headers=api.as_("alice"), json=order_body(design))
-    assert order.status_code == 201, order.text
-    jobs = api.client.get(
-        "/jobs", headers=api.as_("operator"), params={"order_id": order.json()["id"]}
-    )
-    (job,) = jobs.json()["items"]
-    return {
-        "design": design,
-        "order": order.json()["id"],
-        "job": job["id"],
-        "job_producer": job["producer_id"],
-    }
+from tests.e2e.conftest import Api, order_body, upload
 
 
 def test_openapi_is_served(api: Api):

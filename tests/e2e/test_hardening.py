@@ -8,8 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from tests.conftest import START
-from tests.e2e.conftest import Api
-from tests.e2e.test_api import order_body, placed, upload  # noqa: F401 (a fixture)
+from tests.e2e.conftest import Api, order_body, upload
 
 
 def test_a_deadline_beyond_utc_is_refused_and_lists_keep_working(api: Api):
