@@ -16,9 +16,11 @@ from typing import Any
 
 from fabnet.adapters.blobs import FileBlobStore
 from fabnet.adapters.db import SqlUnitOfWork, create_engine_for, migrate
+from fabnet.adapters.db.leases import SqlLeases
 from fabnet.adapters.db.log import SqlLogStore
 from fabnet.adapters.db.telemetry import SqlTelemetryStore
 from fabnet.adapters.geometry import TrimeshAnalyzer
+from fabnet.adapters.memory.leases import InMemoryLeases
 from fabnet.adapters.memory.telemetry import InMemoryTelemetryStore
 from fabnet.adapters.mqtt.bridge import MqttBridge
 from fabnet.adapters.mqtt.client import MqttClient
@@ -37,6 +39,7 @@ from fabnet.services.ports import (
     BlobStore,
     Clock,
     IdSource,
+    Leases,
     LogStore,
     MachineCommands,
     MeshAnalyzer,
@@ -74,6 +77,7 @@ class App:
     react: bool = True
     listeners: list[Callable[[Event], None]] = field(default_factory=list)
     closers: list[Callable[[], Any]] = field(default_factory=list)
+    leases: Leases = field(default_factory=InMemoryLeases)
 
     def bus(self) -> MessageBus:
         return MessageBus(
@@ -204,6 +208,7 @@ def bootstrap(
 ) -> App:
     """Wire fabnet: migrate the store, build the adapters. Pass fakes to replace any."""
     closers: list[Callable[[], Any]] = []
+    leases: Leases = InMemoryLeases()
     if witness_clients is None:
         witness_clients, witness_keys = witnesses_from(settings)
     if new_uow is None:
@@ -215,6 +220,7 @@ def bootstrap(
         closers.append(engine.dispose)
         log_store = log_store or SqlLogStore(engine)
         telemetry = telemetry or SqlTelemetryStore(engine)
+        leases = SqlLeases(engine)
 
         def new_uow() -> UnitOfWork:
             return SqlUnitOfWork(engine)
@@ -235,6 +241,7 @@ def bootstrap(
         log_store=log_store,
         witness_clients=witness_clients,
         witness_keys=witness_keys or [],
+        leases=leases,
     )
 
 

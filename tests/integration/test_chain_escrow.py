@@ -50,8 +50,9 @@ def test_one_order_settles_on_chain_as_in_the_log():
         ev.EscrowUnitsDelivered(at=t(2), order_id=ORDER, producer_id="p1", units=6),
         ev.EscrowUnitsDelivered(at=t(3), order_id=ORDER, producer_id="p2", units=4, days_late=3),
         ev.EscrowUnitsRejected(at=t(4), order_id=ORDER, producer_id="p1", units=1),
-        ev.EscrowDisputed(at=t(5), order_id=ORDER, reason="one cracked"),
-        ev.EscrowArbitrated(at=t(6), order_id=ORDER, producer_share_permille=850),
+        ev.EscrowUnitsDelivered(at=t(5), order_id=ORDER, producer_id="p3", units=1),  # remade
+        ev.EscrowDisputed(at=t(6), order_id=ORDER, reason="one cracked"),
+        ev.EscrowArbitrated(at=t(7), order_id=ORDER, producer_share_permille=850),
     ]
     log_side, chain_side = settle_both(events)
     assert chain_side == log_side

@@ -55,6 +55,8 @@ def load_records(text: str, fmt: str) -> list[Any]:
         data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InvalidInput("file", f"not valid {fmt.upper()}: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("file", f"{fmt.upper()} nested too deeply") from None
     if isinstance(data, dict):
         for key in ("facilities", "items", "records"):
             if isinstance(data.get(key), list):

@@ -186,6 +186,7 @@ def _line_json(line: OrderLine) -> dict[str, Any]:
         "units_allocated": line.units_allocated,
         "units_made": line.units_made,
         "units_failed": line.units_failed,
+        "units_rejected": line.units_rejected,
     }
 
 
@@ -208,6 +209,7 @@ def _line(j: dict[str, Any]) -> OrderLine:
         units_allocated=j["units_allocated"],
         units_made=j["units_made"],
         units_failed=j["units_failed"],
+        units_rejected=j.get("units_rejected", 0),
     )
 
 

@@ -50,8 +50,19 @@ class Transaction(Protocol):
         """Writes ``row`` only if the stored version is ``expected_version``."""
 
     def append_events(self, events: list[Event]) -> None: ...
-    def order_events(self, order_id: str, prefix: str) -> list[Event]:
-        """Committed events about ``order_id`` whose name starts with ``prefix``."""
+    def order_events(self, order_id: str, names: frozenset[str]) -> list[Event]:
+        """Committed events about ``order_id`` with one of ``names`` (all when empty)."""
+
+    def events_after(self, seq: int, limit: int) -> builtins.list[tuple[int, Event]]:
+        """Committed events numbered above ``seq``, oldest first: (number, event)."""
+
+    def last_event_seq(self) -> int: ...
+    def reaction_position(self, name: str) -> int | None:
+        """The last event the reaction ``name`` has handled; None if it never ran."""
+
+    def move_reaction(self, name: str, old: int | None, new: int) -> bool:
+        """Set the position from ``old`` to ``new`` in this transaction; False when
+        another transaction moved it first."""
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
@@ -196,15 +207,34 @@ class TrackingUnitOfWork:
         self.tracked = {}
         self._tx = self._begin()
 
-    def order_events(self, order_id: str, prefix: str = "") -> list[Event]:
-        """Committed events of an order, oldest first, then this transaction's own."""
+    def order_events(
+        self, order_id: str, kinds: tuple[type[Event], ...] = ()
+    ) -> builtins.list[Event]:
+        """Committed events of an order (of these kinds; all when none are named), oldest
+        first, then this transaction's own."""
+        names = frozenset(k.__name__ for k in kinds)
         pending = [
             e
             for entry in self.tracked.values()
             for e in entry.item.events
-            if getattr(e, "order_id", None) == order_id and type(e).__name__.startswith(prefix)
+            if getattr(e, "order_id", None) == order_id and (not kinds or isinstance(e, kinds))
         ]
-        return [*self.tx.order_events(order_id, prefix), *pending]
+        return [*self.tx.order_events(order_id, names), *pending]
+
+    def events_after(self, seq: int, limit: int) -> builtins.list[tuple[int, Event]]:
+        return self.tx.events_after(seq, limit)
+
+    def last_event_seq(self) -> int:
+        return self.tx.last_event_seq()
+
+    def reaction_position(self, name: str) -> int | None:
+        return self.tx.reaction_position(name)
+
+    def move_reaction(self, name: str, old: int | None, new: int) -> None:
+        """Move a reaction's position in this transaction (written at commit with the
+        reaction's effects); raises StaleUpdate if another transaction moved it first."""
+        if not self.tx.move_reaction(name, old, new):
+            raise StaleUpdate("reaction", name)
 
     def collect_events(self) -> Iterator[Event]:
         while self._committed_events:

@@ -8,7 +8,8 @@
 
 Money is integer minor units and is conserved after every event:
 ``funded == held + sum(paid) + refunded``. A unit earns ``amount // units``; units that
-failed inspection earn nothing; lateness costs ``late_penalty x units x days`` but at most
+failed inspection earn nothing and are made again (the contract is back in production
+until they are delivered); lateness costs ``late_penalty x units x days`` but at most
 ``penalty_cap`` of what that producer earned; the remainder goes back to the consumer.
 Replaying the same events gives the same balances, to the cent.
 """
@@ -66,6 +67,11 @@ class Escrow:
         return self.terms.amount_minor if self.terms else 0
 
     @property
+    def good_units(self) -> int:
+        """Units delivered and not rejected."""
+        return sum(self.delivered.values()) - sum(self.rejected.values())
+
+    @property
     def unit_price(self) -> int:
         return self.terms.amount_minor // self.terms.units if self.terms else 0
 
@@ -107,12 +113,12 @@ class Escrow:
         assert self.terms is not None
         if e.units < 1 or e.days_late < 0:
             raise InvalidInput("units", "deliveries are of at least one unit, never early")
-        if sum(self.delivered.values()) + e.units > self.terms.units:
+        if self.good_units + e.units > self.terms.units:
             raise InvalidInput("units", "more units delivered than were ordered")
         self.delivered[e.producer_id] += e.units
         self.late_unit_days[e.producer_id] += e.units * e.days_late
         self.state = EscrowState.IN_PRODUCTION
-        if sum(self.delivered.values()) == self.terms.units:
+        if self.good_units == self.terms.units:
             self.state, self.delivered_at = EscrowState.DELIVERED, e.at
 
     def _reject(self, e: ev.EscrowUnitsRejected) -> None:
@@ -123,6 +129,8 @@ class Escrow:
         if not 1 <= e.units <= good:
             raise InvalidInput("units", f"{e.producer_id} has {good} delivered units to reject")
         self.rejected[e.producer_id] += e.units
+        # the rejected units are made again before the order counts as delivered
+        self.state, self.delivered_at = EscrowState.IN_PRODUCTION, None
 
     def _inspection_deadline(self) -> datetime:
         assert self.terms is not None

@@ -124,6 +124,17 @@ class UnitsMade(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class UnitsRejected(Event):
+    """Units made that failed inspection: they go back to the line to be made again."""
+
+    order_id: str
+    line_id: str
+    producer_id: str
+    units: int
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class JobFailed(JobEvent):
     units_made: int = 0
     cause: str = ""
@@ -161,6 +172,7 @@ class EscrowUnitsDelivered(EscrowEvent):
     producer_id: str
     units: int
     days_late: int = 0
+    job_id: str = ""  # the job that made them
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +232,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         JobFailed,
         JobCancelled,
         UnitsMade,
+        UnitsRejected,
         EscrowFunded,
         EscrowProductionStarted,
         EscrowUnitsDelivered,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from fabnet.domain.aggregate import Aggregate
 from fabnet.domain.capabilities import Process
 from fabnet.domain.errors import InvalidInput, InvalidTransition, NotFound
-from fabnet.domain.events import OrderPlaced, OrderStateChanged
+from fabnet.domain.events import OrderPlaced, OrderStateChanged, UnitsRejected
 from fabnet.domain.ids import DesignId, LineId, OrderId, PrincipalId
 from fabnet.domain.states import ORDER_MOVES, OrderState
 from fabnet.domain.times import to_utc
@@ -34,6 +34,7 @@ class OrderLine:
     units_allocated: int = 0
     units_made: int = 0
     units_failed: int = 0  # units lost to failed jobs (and planned again)
+    units_rejected: int = 0  # units made that failed inspection (and planned again)
 
     def __post_init__(self) -> None:
         if not 1 <= self.quantity <= MAX_LINE_QUANTITY:
@@ -106,11 +107,14 @@ class Order(Aggregate):
     def is_open(self) -> bool:
         return self.state not in (OrderState.FULFILLED, OrderState.CANCELLED)
 
-    def line(self, line_id: LineId) -> OrderLine:
-        for line in self.lines:
-            if line.id == line_id:
-                return line
-        raise NotFound("order line", line_id)
+    def line(self, line_id: str) -> OrderLine:
+        found = self.find_line(line_id)
+        if found is None:
+            raise NotFound("order line", line_id)
+        return found
+
+    def find_line(self, line_id: str) -> OrderLine | None:
+        return next((line for line in self.lines if line.id == line_id), None)
 
     def allocate(self, line_id: LineId, units: int, at: datetime) -> None:
         line = self.line(line_id)
@@ -139,6 +143,29 @@ class Order(Aggregate):
         line.units_made += units
         self._refresh(at)
 
+    def reject(
+        self, line_id: LineId, producer_id: str, units: int, at: datetime, reason: str = ""
+    ) -> None:
+        """Units made that failed inspection go back to the line, to be made again."""
+        line = self.line(line_id)
+        if self.state is OrderState.CANCELLED:
+            raise InvalidTransition("order", self.id, self.state, "reject units")
+        if not 0 < units <= line.units_made:
+            raise InvalidInput("units", f"{units} not in 1..{line.units_made} (made)")
+        line.units_made -= units
+        line.units_rejected += units
+        self.events.append(
+            UnitsRejected(
+                at=at,
+                order_id=self.id,
+                line_id=line.id,
+                producer_id=producer_id,
+                units=units,
+                reason=reason[:500],
+            )
+        )
+        self._refresh(at)
+
     def cancel(self, at: datetime) -> None:
         self._move(OrderState.CANCELLED, at)
 
@@ -153,8 +180,9 @@ class Order(Aggregate):
             target = OrderState.PLANNED
         else:
             target = OrderState.PLACED
-        if target is OrderState.PLACED and self.state is OrderState.IN_PRODUCTION:
-            return  # made units stay made; the order keeps producing
+        producing = (OrderState.IN_PRODUCTION, OrderState.FULFILLED)
+        if self.state in producing and target in (OrderState.PLACED, OrderState.PLANNED):
+            target = OrderState.IN_PRODUCTION  # once producing, an order stays producing
         if target is not self.state:
             self._move(target, at)
 

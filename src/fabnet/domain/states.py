@@ -51,7 +51,8 @@ ORDER_MOVES: dict[OrderState, frozenset[OrderState]] = {
         {OrderState.PLACED, OrderState.IN_PRODUCTION, OrderState.FULFILLED, OrderState.CANCELLED}
     ),
     OrderState.IN_PRODUCTION: frozenset({OrderState.FULFILLED, OrderState.CANCELLED}),
-    OrderState.FULFILLED: frozenset(),
+    # units that fail inspection are made again
+    OrderState.FULFILLED: frozenset({OrderState.IN_PRODUCTION}),
     OrderState.CANCELLED: frozenset(),
 }
 

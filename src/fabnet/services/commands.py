@@ -204,12 +204,14 @@ class FundEscrow(Command):
 
 @dataclass(frozen=True)
 class RejectUnits(Command):
-    """An inspector records units that failed QA."""
+    """An inspector records units of one producer that failed QA: they are made again."""
 
     actor: Principal
     order_id: str
     producer_id: str
     units: int
+    line_id: str = ""  # may be left out when the order has one line
+    reason: str = ""
 
 
 @dataclass(frozen=True)

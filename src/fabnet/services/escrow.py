@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import datetime
 
 from fabnet.domain import events as ev
 from fabnet.domain.access import Principal
 from fabnet.domain.contracts import Escrow, EscrowState
-from fabnet.domain.errors import Forbidden, InvalidTransition, NotFound
-from fabnet.domain.jobs import Job
+from fabnet.domain.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from fabnet.domain.orders import Order
 from fabnet.domain.states import OrderState
 from fabnet.services.commands import (
@@ -24,11 +22,20 @@ from fabnet.services.commands import (
 )
 from fabnet.services.ports import Clock, UnitOfWork
 
-PREFIX = "Escrow"
+ESCROW_EVENTS: tuple[type[ev.Event], ...] = (
+    ev.EscrowFunded,
+    ev.EscrowProductionStarted,
+    ev.EscrowUnitsDelivered,
+    ev.EscrowUnitsRejected,
+    ev.EscrowAccepted,
+    ev.EscrowDisputed,
+    ev.EscrowArbitrated,
+    ev.EscrowCancelled,
+)
 
 
 def escrow_of(uow: UnitOfWork, order_id: str) -> Escrow:
-    return Escrow.replay(order_id, uow.order_events(order_id, PREFIX))
+    return Escrow.replay(order_id, uow.order_events(order_id, ESCROW_EVENTS))
 
 
 def record(uow: UnitOfWork, order: Order, event: ev.EscrowEvent) -> Escrow:
@@ -80,16 +87,43 @@ def fund_escrow(cmd: FundEscrow, *, uow: UnitOfWork, clock: Clock) -> dict[str, 
 
 
 def reject_units(cmd: RejectUnits, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
+    """An inspector records units of one producer that failed QA: they leave the line's
+    made units and are planned again (a reaction), and they earn nothing."""
     if not cmd.actor.is_operator:
         raise Forbidden("only an operator (the inspector) records failed units")
-    return _one_event(
-        uow,
-        cmd.actor,
-        cmd.order_id,
-        lambda order: ev.EscrowUnitsRejected(
-            at=clock.now(), order_id=order.id, producer_id=cmd.producer_id, units=cmd.units
-        ),
-    )
+    now = clock.now()
+    with uow:
+        order = _order(uow, cmd.actor, cmd.order_id)
+        line_id = cmd.line_id or (order.lines[0].id if len(order.lines) == 1 else "")
+        if not line_id:
+            raise InvalidInput("line_id", f"name the line: the order has {len(order.lines)}")
+        line = order.find_line(line_id)
+        if line is None:
+            raise InvalidInput("line_id", f"no line {line_id!r} in this order")
+        made = sum(
+            j.units_made
+            for j in uow.jobs.all(order_id=order.id)
+            if j.line_id == line.id and j.producer_id == cmd.producer_id
+        )
+        rejected = sum(
+            e.units
+            for e in uow.order_events(order.id, (ev.UnitsRejected,))
+            if isinstance(e, ev.UnitsRejected)
+            and e.line_id == line.id
+            and e.producer_id == cmd.producer_id
+        )
+        if not 1 <= cmd.units <= made - rejected:
+            raise InvalidInput(
+                "units", f"{cmd.producer_id} has {made - rejected} accepted units on this line"
+            )
+        order.reject(line.id, cmd.producer_id, cmd.units, now, cmd.reason)
+        uow.commit()
+    return escrow_of_order(uow, order.id)
+
+
+def escrow_of_order(uow: UnitOfWork, order_id: str) -> dict[str, object]:
+    with uow:
+        return escrow_of(uow, order_id).balances()
 
 
 def accept_delivery(cmd: AcceptDelivery, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
@@ -149,26 +183,58 @@ def sweep_escrows(cmd: SweepEscrows, *, uow: UnitOfWork, clock: Clock) -> list[s
     return settled
 
 
-def on_job_started(uow: UnitOfWork, order: Order, at: datetime) -> None:
-    if escrow_of(uow, order.id).state is EscrowState.FUNDED:
-        record(uow, order, ev.EscrowProductionStarted(at=at, order_id=order.id))
+# Reactions (services/reactions.py runs them from the event stream, each event once).
 
 
-def on_units_made(uow: UnitOfWork, order: Order, job: Job, units: int, at: datetime) -> None:
+def on_job_started(uow: UnitOfWork, event: ev.JobStarted) -> None:
+    if escrow_of(uow, event.order_id).state is EscrowState.FUNDED:
+        order = uow.orders.get(event.order_id)
+        record(uow, order, ev.EscrowProductionStarted(at=event.at, order_id=order.id))
+
+
+def on_units_made(uow: UnitOfWork, event: ev.UnitsMade) -> None:
     """Until shipments are tracked, units made count as delivered to the escrow."""
-    escrow = escrow_of(uow, order.id)
-    if units <= 0 or escrow.state not in (EscrowState.FUNDED, EscrowState.IN_PRODUCTION):
+    escrow = escrow_of(uow, event.order_id)
+    if event.units <= 0 or escrow.state not in (EscrowState.FUNDED, EscrowState.IN_PRODUCTION):
         return
-    days_late = max(0, math.ceil((at - job.due).total_seconds() / 86_400))
+    job = uow.jobs.get(event.job_id)
+    days_late = max(0, math.ceil((event.at - job.due).total_seconds() / 86_400))
     record(
         uow,
-        order,
+        uow.orders.get(event.order_id),
         ev.EscrowUnitsDelivered(
-            at=at, order_id=order.id, producer_id=job.producer_id, units=units, days_late=days_late
+            at=event.at,
+            order_id=event.order_id,
+            producer_id=event.producer_id,
+            units=event.units,
+            days_late=days_late,
+            job_id=event.job_id,
         ),
     )
 
 
-def on_order_cancelled(uow: UnitOfWork, order: Order, at: datetime, reason: str) -> None:
-    if escrow_of(uow, order.id).state in (EscrowState.FUNDED, EscrowState.IN_PRODUCTION):
-        record(uow, order, ev.EscrowCancelled(at=at, order_id=order.id, reason=reason))
+def on_units_rejected(uow: UnitOfWork, event: ev.UnitsRejected) -> None:
+    escrow = escrow_of(uow, event.order_id)
+    if escrow.state not in (EscrowState.IN_PRODUCTION, EscrowState.DELIVERED):
+        return
+    good = escrow.delivered[event.producer_id] - escrow.rejected[event.producer_id]
+    units = min(event.units, good)  # units made before the escrow was funded are not in it
+    if units < 1:
+        return
+    record(
+        uow,
+        uow.orders.get(event.order_id),
+        ev.EscrowUnitsRejected(
+            at=event.at, order_id=event.order_id, producer_id=event.producer_id, units=units
+        ),
+    )
+
+
+def on_order_cancelled(uow: UnitOfWork, event: ev.OrderStateChanged) -> None:
+    if event.state != OrderState.CANCELLED:
+        return
+    if escrow_of(uow, event.order_id).state in (EscrowState.FUNDED, EscrowState.IN_PRODUCTION):
+        order = uow.orders.get(event.order_id)
+        record(
+            uow, order, ev.EscrowCancelled(at=event.at, order_id=order.id, reason="order cancelled")
+        )

@@ -1,6 +1,8 @@
 """Jobs through their life: accept, decline, expire, queue, start, finish, fail, cancel.
 
-Every move keeps the order's unit bookkeeping in step, in the same transaction.
+Every move keeps the order's unit bookkeeping in step, in the same transaction. What
+follows from a move (escrow steps, re-planning) is a reaction to its events
+(services/reactions.py), never a call from here.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from fabnet.domain.ids import JobId
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
 from fabnet.domain.states import JobState, MachineStatus
-from fabnet.services import escrow
 from fabnet.services.commands import (
     AcceptJob,
     CancelJob,
@@ -73,7 +74,6 @@ def do_queue(uow: UnitOfWork, job: Job, order: Order, now: datetime) -> None:
 def do_start(uow: UnitOfWork, job: Job, order: Order, now: datetime) -> None:
     job.start(now)
     uow.machines.get(job.machine_id).set_status(MachineStatus.BUSY, now)
-    escrow.on_job_started(uow, order, now)
 
 
 def do_finish(
@@ -88,7 +88,6 @@ def do_finish(
     job.finish(now, material_lot=material_lot, profile_hash=profile_hash)
     if order.is_open:
         order.complete(job.line_id, units, now)
-        escrow.on_units_made(uow, order, job, units, now)
     uow.producers.get(job.producer_id).record_outcome(succeeded=True)
     _machine_done(uow, job, now)
 
@@ -100,7 +99,6 @@ def do_fail(
     job.fail(now, cause, units_made)
     if order.is_open:
         order.complete(job.line_id, units_made, now)
-        escrow.on_units_made(uow, order, job, units_made, now)
         release_job_units(order, job, open_units - units_made, now, failed=True)
     uow.producers.get(job.producer_id).record_outcome(succeeded=False)
     _machine_done(uow, job, now)

@@ -215,14 +215,12 @@ def _spec(job: Job, unit_time_s: float) -> JobSpec:
     )
 
 
-def commands_for(
-    event: ev.Event, new_uow: Callable[[], UnitOfWork]
-) -> tuple[str, str, AgentCommand] | None:
-    """The command an agent needs after a hub event: offers, and cancels the hub made."""
+def command_for(event: ev.Event, uow: UnitOfWork) -> tuple[str, str, AgentCommand] | None:
+    """The command an agent needs after a hub event (inside an open unit of work): an
+    offer while the job is still offered, and cancels the hub made."""
     if isinstance(event, ev.JobOffered):
-        with new_uow() as uow:
-            job = uow.jobs.find(event.job_id)
-        if job is None:
+        job = uow.jobs.find(event.job_id)
+        if job is None or job.state is not JobState.OFFERED:
             return None
         offer = AgentCommand(new_id(), CommandType.OFFER, job.machine_id, _spec(job, 0.0))
         return job.producer_id, job.machine_id, offer

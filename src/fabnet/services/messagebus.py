@@ -1,8 +1,8 @@
-"""The message bus: runs a command's handler, then reacts to the events it raised.
+"""The message bus: runs a command's handler in its transaction, then the reactions to
+what was committed (services/reactions.py, driven from the stored events).
 
 Handlers declare their dependencies as keyword-only parameters (``uow``, ``clock``,
-``ids``, ``blobs``, ``mesh``, ``policy``); the bus passes what each one names. Reactions
-to events are follow-up commands; re-planning requests of one round are merged into one.
+``ids``, ``blobs``, ``mesh``, ``policy``...); the bus passes what each one names.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from fabnet.services import (
     planning,
     producers,
     quotes,
+    reactions,
 )
 from fabnet.services import commands as cmd
 from fabnet.services.ports import UnitOfWork
@@ -62,22 +63,11 @@ HANDLERS: dict[type[cmd.Command], Callable[..., Any]] = {
 }
 
 
-def _replan(event: ev.Event) -> cmd.Command | None:
-    order_id = getattr(event, "order_id", None)
-    return cmd.PlanOrders(order_ids=(order_id,)) if order_id else None
-
-
-# Units that go back to a line are planned again; a new order is planned at once.
-REACTIONS: dict[type[ev.Event], Callable[[ev.Event], cmd.Command | None]] = {
-    ev.OrderPlaced: _replan,
-    ev.JobDeclined: _replan,
-    ev.JobExpired: _replan,
-    ev.JobFailed: _replan,
-    ev.JobCancelled: _replan,
-}
-
-
 class MessageBus:
+    """Runs commands; hands every committed event to its listeners; and, when ``react``
+    is on, drains the reactions (services/reactions.py) after each command, in this
+    thread. A hub process that drains in the background turns it off for the API."""
+
     def __init__(
         self,
         *,
@@ -93,9 +83,23 @@ class MessageBus:
 
     def handle(self, command: cmd.Command) -> Any:
         """Run ``command``; returns what its handler returns. Reactions run after it."""
-        result = self._run(command)
-        self._react()
+        try:
+            result = self._run(command)
+        finally:
+            self._notify()
+        if self.react:
+            try:
+                self.drain()
+            except Exception:  # a failed reaction must not undo the command that ran
+                log.exception(
+                    "reactions after %s failed; they run again later", type(command).__name__
+                )
         return result
+
+    def drain(self) -> reactions.DrainReport:
+        """Run the reactions over every event they have not handled yet."""
+        deps = {k: v for k, v in self.dependencies.items() if k != "uow"}
+        return reactions.drain(self.uow, deps, on_commit=self._notify)
 
     def _run(self, command: cmd.Command) -> Any:
         handler = HANDLERS[type(command)]
@@ -103,19 +107,7 @@ class MessageBus:
         kwargs = {name: self.dependencies[name] for name in wanted if name in self.dependencies}
         return handler(command, **kwargs)
 
-    def _react(self) -> None:
-        for _ in range(10):  # a bound on cascades: plans that fail that re-plan...
-            replan: set[str] = set()
-            for event in self.uow.collect_events():
-                for listener in self.listeners:
-                    listener(event)
-                reaction = REACTIONS.get(type(event)) if self.react else None
-                follow = reaction(event) if reaction else None
-                if isinstance(follow, cmd.PlanOrders):
-                    replan.update(follow.order_ids)
-            if not replan:
-                return
-            try:
-                self._run(cmd.PlanOrders(order_ids=tuple(sorted(replan))))
-            except Exception:  # a failed reaction must not undo the command that ran
-                log.exception("re-planning orders %s failed", sorted(replan))
+    def _notify(self) -> None:
+        for event in self.uow.collect_events():
+            for listener in self.listeners:
+                listener(event)

@@ -7,7 +7,6 @@ from fabnet.domain.ids import PREFIXES, DesignId, LineId, OrderId
 from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.states import Role
 from fabnet.domain.units import Place
-from fabnet.services import escrow
 from fabnet.services.commands import CancelOrder, PlaceOrder
 from fabnet.services.jobs import release_job_units
 from fabnet.services.ports import Clock, IdSource, UnitOfWork
@@ -77,7 +76,6 @@ def cancel_order(cmd: CancelOrder, *, uow: UnitOfWork, clock: Clock) -> OrderId:
                 units = job.units_open
                 job.cancel(now, cmd.reason or "order cancelled")
                 release_job_units(order, job, units, now)
-        escrow.on_order_cancelled(uow, order, now, cmd.reason)
         order.cancel(now)
         uow.commit()
     return order.id

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fabnet.domain.designs import Design
+from fabnet.domain.events import UnitsRejected
 from fabnet.domain.ids import PREFIXES, DesignId, JobId, MachineId, ProducerId
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order, OrderLine
@@ -40,49 +41,71 @@ def plan_orders(
     policy: Policy,
     flow_solver: FlowSolver | None = None,
 ) -> PlanReport:
-    now = clock.now()
-    report = PlanReport()
     with uow:
-        if cmd.order_ids:
-            orders = [o for o in (uow.orders.find(i) for i in cmd.order_ids) if o is not None]
-        else:
-            orders = uow.orders.all(state=OPEN_STATES)
-        orders = [o for o in orders if o.is_open and any(ln.unallocated for ln in o.lines)]
-        report.orders = len(orders)
-        if not orders:
-            return report
-        problem, designs = _problem(uow, orders, now, policy)
-        solver = cmd.solver or policy.solver
-        plan = solve(problem, solver=solver, flow_solver=flow_solver)
-        lines: dict[str, tuple[Order, OrderLine]] = {
-            ln.id: (order, ln) for order in orders for ln in order.lines
-        }
-        machines = {s.machine_id: s for s in problem.supplies}
-        for a in plan.assignments:
-            order, line = lines[a.line_id]
-            supply = machines[a.machine_id]
-            job = Job(
-                id=JobId(ids.new(PREFIXES["job"])),
-                order_id=order.id,
-                line_id=line.id,
-                design_id=line.design_id,
-                machine_id=MachineId(a.machine_id),
-                producer_id=ProducerId(a.producer_id),
-                material=line.material,
-                units=a.units,
-                unit_time_s=designs[line.design_id].print_time_s / supply.speed_factor,
-                due=line.deadline,
-                offered_at=now,
-                expires_at=now + timedelta(seconds=policy.offer_ttl_s),
-            )
-            uow.jobs.add(job.offered())
-            order.allocate(line.id, a.units, now)
-            report.jobs_offered.append(job.id)
-            report.units_assigned += a.units
-        for unmet in plan.unmet:
-            report.units_unmet += unmet.units
-            report.unmet[unmet.line_id] = unmet.reason
+        report = plan_within(
+            uow,
+            cmd.order_ids,
+            now=clock.now(),
+            ids=ids,
+            policy=policy,
+            solver=cmd.solver or policy.solver,
+            flow_solver=flow_solver,
+        )
         uow.commit()
+    return report
+
+
+def plan_within(
+    uow: UnitOfWork,
+    order_ids: tuple[str, ...],
+    *,
+    now: datetime,
+    ids: IdSource,
+    policy: Policy,
+    solver: str,
+    flow_solver: FlowSolver | None = None,
+) -> PlanReport:
+    """Plan the unallocated units of ``order_ids`` (every open order when empty) inside
+    the caller's transaction: jobs are offered and units allocated; nothing commits."""
+    report = PlanReport()
+    if order_ids:
+        orders = [o for o in (uow.orders.find(i) for i in order_ids) if o is not None]
+    else:
+        orders = uow.orders.all(state=OPEN_STATES)
+    orders = [o for o in orders if o.is_open and any(ln.unallocated for ln in o.lines)]
+    report.orders = len(orders)
+    if not orders:
+        return report
+    problem, designs = _problem(uow, orders, now, policy)
+    plan = solve(problem, solver=solver, flow_solver=flow_solver)
+    lines: dict[str, tuple[Order, OrderLine]] = {
+        ln.id: (order, ln) for order in orders for ln in order.lines
+    }
+    machines = {s.machine_id: s for s in problem.supplies}
+    for a in plan.assignments:
+        order, line = lines[a.line_id]
+        supply = machines[a.machine_id]
+        job = Job(
+            id=JobId(ids.new(PREFIXES["job"])),
+            order_id=order.id,
+            line_id=line.id,
+            design_id=line.design_id,
+            machine_id=MachineId(a.machine_id),
+            producer_id=ProducerId(a.producer_id),
+            material=line.material,
+            units=a.units,
+            unit_time_s=designs[line.design_id].print_time_s / supply.speed_factor,
+            due=line.deadline,
+            offered_at=now,
+            expires_at=now + timedelta(seconds=policy.offer_ttl_s),
+        )
+        uow.jobs.add(job.offered())
+        order.allocate(line.id, a.units, now)
+        report.jobs_offered.append(job.id)
+        report.units_assigned += a.units
+    for unmet in plan.unmet:
+        report.units_unmet += unmet.units
+        report.unmet[unmet.line_id] = unmet.reason
     return report
 
 
@@ -101,6 +124,13 @@ def _problem(
     refused: dict[str, set[str]] = defaultdict(set)
     for job in uow.jobs.all(order_id=tuple(o.id for o in orders), state=REFUSED):
         refused[job.line_id].add(job.machine_id)
+    for order in orders:  # units that failed inspection are made by someone else
+        if any(line.units_rejected for line in order.lines):
+            for event in uow.order_events(order.id, (UnitsRejected,)):
+                assert isinstance(event, UnitsRejected)
+                refused[event.line_id].update(
+                    m.id for m in machines if m.producer_id == event.producer_id
+                )
     designs: dict[DesignId, Design] = {}
     demands = []
     for order in orders:

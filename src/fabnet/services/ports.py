@@ -87,8 +87,24 @@ class UnitOfWork(Protocol):
     def collect_events(self) -> Iterator[Event]:
         """The events of the last commit, once."""
 
-    def order_events(self, order_id: str, prefix: str = "") -> builtins.list[Event]:
-        """The events about one order (committed, then this transaction's), oldest first."""
+    def order_events(
+        self, order_id: str, kinds: tuple[type[Event], ...] = ()
+    ) -> builtins.list[Event]:
+        """The events about one order (committed, then this transaction's), oldest first;
+        only those of ``kinds`` when given."""
+
+    def events_after(self, seq: int, limit: int) -> builtins.list[tuple[int, Event]]:
+        """Committed events numbered above ``seq``, oldest first, as (number, event)."""
+
+    def last_event_seq(self) -> int:
+        """The number of the newest committed event (0 when none)."""
+
+    def reaction_position(self, name: str) -> int | None:
+        """The last event the reaction ``name`` handled (None: it never ran)."""
+
+    def move_reaction(self, name: str, old: int | None, new: int) -> None:
+        """Move a reaction's position in this transaction, so that it commits with the
+        reaction's effects; raises StaleUpdate when another transaction moved it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +259,16 @@ class MachineCommands(Protocol):
     """Sends commands to producer agents (MQTT in production, a list in tests)."""
 
     def send(self, producer_id: str, machine_id: str, payload: bytes) -> None: ...
+
+
+class Leases(Protocol):
+    """Who runs each background task of the hub: a lease is held by one process until it
+    expires or is released; its holder renews it by acquiring it again."""
+
+    def acquire(self, name: str, holder: str, ttl_s: float, now: datetime) -> bool:
+        """Take or renew ``name`` for ``ttl_s``; False while another holder has it."""
+
+    def release(self, name: str, holder: str) -> None: ...
 
 
 class WitnessClient(Protocol):

@@ -65,9 +65,16 @@ def test_rejected_units_earn_nothing_and_penalties_are_capped():
         ev.EscrowUnitsDelivered(at=at(1), order_id=ORDER, producer_id="p1", units=3, days_late=9)
     )
     e.apply(ev.EscrowUnitsRejected(at=at(2), order_id=ORDER, producer_id="p1", units=1))
-    e.apply(ev.EscrowAccepted(at=at(3), order_id=ORDER))
-    # 2 good units x 333 = 666; penalty capped at 10% = 66; 1000 - 600 refunded
-    assert e.paid == {"p1": 600} and e.refunded == 400
+    assert e.state is EscrowState.IN_PRODUCTION  # the rejected unit is made again
+    with pytest.raises(InvalidTransition):
+        e.apply(ev.EscrowAccepted(at=at(3), order_id=ORDER))
+    with pytest.raises(InvalidInput, match="more units"):
+        e.apply(ev.EscrowUnitsDelivered(at=at(3), order_id=ORDER, producer_id="p2", units=2))
+    e.apply(ev.EscrowUnitsDelivered(at=at(4), order_id=ORDER, producer_id="p2", units=1))
+    assert e.state is EscrowState.DELIVERED
+    e.apply(ev.EscrowAccepted(at=at(5), order_id=ORDER))
+    # p1: 2 good units x 333 = 666, penalty capped at 10% = 66; p2: 1 unit = 333
+    assert e.paid == {"p1": 600, "p2": 333} and e.refunded == 67
 
 
 def test_silence_accepts_after_the_inspection_window_only():

@@ -12,7 +12,7 @@ from fabnet.domain import events as ev
 from fabnet.domain.states import JobState, MachineStatus
 from fabnet.services import commands as cmd
 from fabnet.services.machine_messages import AgentEvent, CommandType, EventType, parse_command
-from fabnet.services.machines import Outcome, commands_for
+from fabnet.services.machines import Outcome, command_for
 from fabnet.services.ports import LiveState
 from tests.conftest import OPERATOR
 
@@ -102,19 +102,22 @@ def test_offers_and_hub_cancels_become_commands_and_agent_reports_do_not(offered
     offer = ev.JobOffered(at=world.clock.now(), job_id=job.id, order_id=job.order_id,
                           line_id=job.line_id, machine_id=job.machine_id,
                           producer_id=job.producer_id, units=job.units)  # fmt: skip
-    producer, machine, command = commands_for(offer, world.uow)
+    uow = world.uow()
+
+    def commands_for(event):
+        with uow:
+            return command_for(event, uow)
+
+    producer, machine, command = commands_for(offer)
     assert (producer, machine, command.type) == (job.producer_id, job.machine_id, CommandType.OFFER)
     assert command.job.design_id == job.design_id and command.job.units == job.units
     fields = {
         k: getattr(offer, k)
         for k in ("at", "job_id", "order_id", "line_id", "machine_id", "producer_id", "units")
     }
-    assert (
-        commands_for(ev.JobCancelled(**fields, reason="customer"), world.uow)[2].type
-        is CommandType.CANCEL
-    )
-    assert commands_for(ev.JobCancelled(**fields, reason="at the machine: jam"), world.uow) is None
-    assert commands_for(ev.JobFailed(**fields, cause="at the machine: clog"), world.uow) is None
+    assert commands_for(ev.JobCancelled(**fields, reason="customer"))[2].type is CommandType.CANCEL
+    assert commands_for(ev.JobCancelled(**fields, reason="at the machine: jam")) is None
+    assert commands_for(ev.JobFailed(**fields, cause="at the machine: clog")) is None
 
 
 def test_commands_go_to_the_machines_agent_and_need_a_broker(offered):

@@ -67,9 +67,12 @@ def test_failed_units_are_not_paid_and_the_dispute_goes_to_the_arbiter(world: Wo
     make(world, {}, job, fail_units=4)  # 4 made, 6 re-planned elsewhere
     for again in jobs(world, order_id):
         make(world, {}, again)
-    world.bus.handle(cmd.RejectUnits(OPERATOR, order_id, job.producer_id, 1))
     with pytest.raises(Forbidden):
         world.bus.handle(cmd.RejectUnits(ALICE, order_id, job.producer_id, 1))
+    world.bus.handle(cmd.RejectUnits(OPERATOR, order_id, job.producer_id, 1))
+    (remake,) = jobs(world, order_id)  # the rejected unit is made again, by someone else
+    assert (remake.units, remake.producer_id != job.producer_id) == (1, True)
+    make(world, {}, remake)
     world.bus.handle(cmd.OpenDispute(ALICE, order_id, "one cracked"))
     with pytest.raises(Forbidden):
         world.bus.handle(cmd.DecideDispute(ALICE, order_id, 1000))

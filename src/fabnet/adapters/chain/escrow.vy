@@ -21,6 +21,7 @@ delivered: public(HashMap[address, uint256])
 rejected: public(HashMap[address, uint256])
 late_unit_days: public(HashMap[address, uint256])
 total_delivered: public(uint256)
+total_rejected: public(uint256)
 paid: public(HashMap[address, uint256])
 withdrawn: public(HashMap[address, uint256])
 refunded: public(uint256)
@@ -62,14 +63,14 @@ def deliver(producer: address, units: uint256, days_late: uint256):
     assert msg.sender == self.hub, "hub only"
     assert self.state == 1 or self.state == 2, "not in production"
     assert units > 0, "no units"
-    assert self.total_delivered + units <= self.units, "more than ordered"
+    assert self.total_delivered - self.total_rejected + units <= self.units, "more than ordered"
     if self.delivered[producer] == 0:
         self.producers.append(producer)
     self.delivered[producer] += units
     self.late_unit_days[producer] += units * days_late
     self.total_delivered += units
     self.state = 2
-    if self.total_delivered == self.units:
+    if self.total_delivered - self.total_rejected == self.units:
         self.state = 3
         self.delivered_at = block.timestamp
 
@@ -81,6 +82,9 @@ def reject(producer: address, units: uint256):
     assert units > 0, "no units"
     assert units <= self.delivered[producer] - self.rejected[producer], "more than delivered"
     self.rejected[producer] += units
+    self.total_rejected += units
+    self.state = 2  # the rejected units are made again before the order is delivered
+    self.delivered_at = 0
 
 
 @internal

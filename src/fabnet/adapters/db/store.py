@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from fabnet.adapters.db import locks
-from fabnet.adapters.db.tables import TABLES, events
+from fabnet.adapters.db.tables import TABLES, events, reactions
 from fabnet.adapters.filters import split
 from fabnet.adapters.rows import Row
 from fabnet.adapters.tracking import TrackingUnitOfWork, Transaction
@@ -132,13 +132,47 @@ class _SqlTransaction(Transaction):
                 ],
             )
 
-    def order_events(self, order_id: str, prefix: str) -> list[Event]:
+    def order_events(self, order_id: str, names: frozenset[str]) -> list[Event]:
         query = (
             sa.select(events.c.name, events.c.payload)
-            .where(events.c.order_id == order_id, events.c.name.startswith(prefix))
+            .where(events.c.order_id == order_id)
             .order_by(events.c.seq)
         )
+        if names:
+            query = query.where(events.c.name.in_(sorted(names)))
         return [event_from(n, p) for n, p in self.conn.execute(query)]
+
+    def events_after(self, seq: int, limit: int) -> list[tuple[int, Event]]:
+        query = (
+            sa.select(events.c.seq, events.c.name, events.c.payload)
+            .where(events.c.seq > seq)
+            .order_by(events.c.seq)
+            .limit(limit)
+        )
+        return [(int(s), event_from(n, p)) for s, n, p in self.conn.execute(query)]
+
+    def last_event_seq(self) -> int:
+        return int(self.conn.execute(sa.select(sa.func.max(events.c.seq))).scalar_one() or 0)
+
+    def reaction_position(self, name: str) -> int | None:
+        query = sa.select(reactions.c.position).where(reactions.c.name == name)
+        value = self.conn.execute(query).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    def move_reaction(self, name: str, old: int | None, new: int) -> bool:
+        if old is None:
+            try:
+                with self.conn.begin_nested():
+                    self.conn.execute(reactions.insert().values(name=name, position=new))
+            except IntegrityError:
+                return False
+            return True
+        result = self.conn.execute(
+            reactions.update()
+            .where(reactions.c.name == name, reactions.c.position == old)
+            .values(position=new)
+        )
+        return result.rowcount == 1
 
     def commit(self) -> None:
         try:

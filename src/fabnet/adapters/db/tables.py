@@ -161,6 +161,23 @@ events = sa.Table(
     sa.Index("ix_events_order", "order_id"),
 )
 
+# how far each reaction has read the events (services/reactions.py)
+reactions = sa.Table(
+    "reactions",
+    metadata,
+    sa.Column("name", sa.String(60), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+)
+
+# who runs each background task of the hub now (entrypoints/hub.py)
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(60), primary_key=True),
+    sa.Column("holder", sa.String(100), nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+)
+
 TABLES = {t.name: t for t in (producers, machines, designs, orders, jobs, api_keys)}
 
 log_leaves = sa.Table(

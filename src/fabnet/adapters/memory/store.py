@@ -27,6 +27,7 @@ class InMemoryDatabase:
         self.lock = threading.Lock()
         self.tables: dict[str, dict[str, Row]] = {kind: {} for kind in KINDS}
         self.events: list[dict[str, Any]] = []
+        self.reactions: dict[str, int] = {}
 
 
 class _MemoryTransaction(Transaction):
@@ -34,6 +35,7 @@ class _MemoryTransaction(Transaction):
         self.db = db
         self.writes: list[tuple[str, Row, int | None]] = []
         self.new_events: list[Event] = []
+        self.moves: dict[str, tuple[int | None, int]] = {}  # reaction -> (old, new)
 
     def select(self, kind: str, filters: dict[str, Any], page: Page | None = None) -> list[Row]:
         """Rows are handed out as shallow copies: the row mappers build fresh containers
@@ -67,14 +69,37 @@ class _MemoryTransaction(Transaction):
     def append_events(self, events: list[Event]) -> None:
         self.new_events.extend(events)
 
-    def order_events(self, order_id: str, prefix: str) -> list[Event]:
+    def order_events(self, order_id: str, names: frozenset[str]) -> list[Event]:
         with self.db.lock:
             found = [
                 e
                 for e in self.db.events
-                if e["payload"].get("order_id") == order_id and e["name"].startswith(prefix)
+                if e["payload"].get("order_id") == order_id and (not names or e["name"] in names)
             ]
         return [event_from(e["name"], e["payload"]) for e in found]
+
+    def events_after(self, seq: int, limit: int) -> list[tuple[int, Event]]:
+        with self.db.lock:
+            found = self.db.events[seq : seq + limit]  # numbers are 1.. without gaps here
+        return [(e["seq"], event_from(e["name"], e["payload"])) for e in found]
+
+    def last_event_seq(self) -> int:
+        with self.db.lock:
+            return len(self.db.events)
+
+    def reaction_position(self, name: str) -> int | None:
+        if name in self.moves:
+            return self.moves[name][1]
+        with self.db.lock:
+            return self.db.reactions.get(name)
+
+    def move_reaction(self, name: str, old: int | None, new: int) -> bool:
+        with self.db.lock:
+            if self.db.reactions.get(name) != old:
+                return False
+        first = self.moves.get(name, (old, new))[0]
+        self.moves[name] = (first, new)
+        return True
 
     def commit(self) -> None:
         with self.db.lock:
@@ -89,8 +114,13 @@ class _MemoryTransaction(Transaction):
                     raise NotFound(kind, row["id"])
                 elif stored["version"] != expected:
                     raise StaleUpdate(kind, row["id"])
+            for name, (old, _) in self.moves.items():
+                if self.db.reactions.get(name) != old:
+                    raise StaleUpdate("reaction", name)
             for kind, row, _ in self.writes:
                 tables[kind][row["id"]] = row
+            for name, (_, new) in self.moves.items():
+                self.db.reactions[name] = new
             for event in self.new_events:
                 self.db.events.append(
                     {
@@ -102,6 +132,7 @@ class _MemoryTransaction(Transaction):
                 )
         self.writes = []
         self.new_events = []
+        self.moves = {}
 
     def _check_unique(self, kind: str, row: Row) -> None:
         for column in UNIQUE.get(kind, ()):
@@ -118,6 +149,7 @@ class _MemoryTransaction(Transaction):
     def rollback(self) -> None:
         self.writes = []
         self.new_events = []
+        self.moves = {}
 
 
 class InMemoryUnitOfWork(TrackingUnitOfWork):

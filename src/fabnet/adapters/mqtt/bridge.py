@@ -24,8 +24,8 @@ from fabnet.domain import events as ev
 from fabnet.domain.errors import Conflict, ExternalSystemError, FabnetError
 from fabnet.domain.topics import HUB_SUBSCRIPTIONS, QOS, Kind, Topic, machine_topic, parse
 from fabnet.services import commands as cmd
-from fabnet.services.machine_messages import encode, parse_event, parse_telemetry
-from fabnet.services.machines import Counters, Outcome, commands_for
+from fabnet.services.machine_messages import parse_event, parse_telemetry
+from fabnet.services.machines import Counters, Outcome
 from fabnet.services.messagebus import MessageBus
 from fabnet.services.ports import LiveState, TelemetryStore, UnitOfWork
 
@@ -112,13 +112,10 @@ class MqttBridge:
             self.client.subscribe(topics, wait_s=0)  # on paho's thread: cannot wait
 
     def on_hub_event(self, event: ev.Event) -> None:
-        """A bus listener: offers and hub-side cancels go to the machine's agent."""
+        """A bus listener: learns of new machines at once. (Offers and cancels go to the
+        agents by a reaction, services/reactions.py, through ``self.commands``.)"""
         if isinstance(event, ev.MachineAdded):
             self._owners[event.machine_id] = event.producer_id
-        out = commands_for(event, self.new_uow)
-        if out is not None:
-            producer_id, machine_id, command = out
-            self.commands.send(producer_id, machine_id, encode(command))
 
     # -- incoming ----------------------------------------------------------------------
 

@@ -47,13 +47,22 @@ class AgentConfig(BaseModel):
     machines: list[MachineConfig] = Field(min_length=1)
 
 
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def load_config(path: Path) -> AgentConfig:
     try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise InvalidInput("config", f"{path}: larger than {MAX_CONFIG_BYTES} bytes")
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidInput("config", f"{path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("config", f"{path}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput("config", f"{path}: not TOML: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("config", f"{path}: nested too deeply") from None
     try:
         config = AgentConfig.model_validate(raw)
     except ValidationError as exc:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,12 +14,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fabnet import __version__
-from fabnet.bootstrap import App, bootstrap, connect_machines
+from fabnet.bootstrap import App, bootstrap
 from fabnet.config import Settings
 from fabnet.domain.errors import FabnetError
 from fabnet.entrypoints.api.routers import designs, keys, ledger, orders, producers, quotes
 from fabnet.entrypoints.errors import body, classify
-from fabnet.services.commands import ExpireOffers, SweepEscrows, SweepHeartbeats
+from fabnet.entrypoints.hub import Hub
 
 log = logging.getLogger(__name__)
 
@@ -34,77 +32,21 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out or ".".join(str(p) for p in loc)
 
 
-async def _every(interval_s: float, what: str, job: Callable[[], object]) -> None:
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            await run_in_threadpool(job)
-        except Exception:  # keep going; the next round may succeed
-            log.exception("%s failed", what)
-
-
-def _checkpoint(wired: App) -> None:
-    ledger = wired.ledger()
-    if ledger.sequence():
-        ledger.checkpoint()
-
-
-def create_app(settings: Settings | None = None, *, fabnet: App | None = None) -> FastAPI:
-    """Build the API over ``fabnet`` (or a fresh bootstrap of ``settings``)."""
+def create_app(
+    settings: Settings | None = None, *, fabnet: App | None = None, hub: bool = True
+) -> FastAPI:
+    """Build the API over ``fabnet`` (or a fresh bootstrap of ``settings``); with ``hub``
+    the hub's background work (entrypoints/hub.py) runs beside it while it serves."""
     wired = fabnet or bootstrap(settings or Settings())
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        settings = wired.settings
-        tasks = [
-            # unanswered offers expire and are planned elsewhere, as marketplaces re-route
-            asyncio.create_task(
-                _every(
-                    settings.offer_sweep_s,
-                    "expiring offers",
-                    lambda: wired.bus().handle(ExpireOffers()),
-                )
-            ),
-            asyncio.create_task(
-                _every(
-                    settings.offer_sweep_s,
-                    "settling escrows",
-                    lambda: wired.bus().handle(SweepEscrows()),
-                )
-            ),
-        ]
-        bridge = await run_in_threadpool(connect_machines, wired)
-        if bridge is not None:
-            tasks.append(
-                asyncio.create_task(
-                    _every(
-                        settings.heartbeat_sweep_s,
-                        "sweeping heartbeats",
-                        lambda: bridge.unreachable.update(
-                            wired.bus().handle(SweepHeartbeats(settings.heartbeat_timeout_s))
-                        ),
-                    )
-                )
-            )
-        if wired.log_store is not None:
-            tasks.append(
-                asyncio.create_task(
-                    _every(
-                        settings.checkpoint_s, "checkpointing the log", lambda: _checkpoint(wired)
-                    )
-                )
-            )
+        runner = Hub(wired, wired.leases).start() if hub else None
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            if bridge is not None:
-                wired.closers.remove(bridge.stop)
-                await run_in_threadpool(bridge.stop)
+            if runner is not None:
+                await run_in_threadpool(runner.stop)
 
     api = FastAPI(
         lifespan=lifespan,

@@ -17,7 +17,7 @@ from fabnet.config import Settings
 from fabnet.domain.errors import FabnetError
 from fabnet.domain.states import Role
 from fabnet.entrypoints.agent.cli import agent as agent_cli
-from fabnet.entrypoints.cli import nouns
+from fabnet.entrypoints.cli import files, nouns
 from fabnet.entrypoints.cli.common import CLI_OPERATOR, emit_json, err, fail, out, wired
 from fabnet.entrypoints.cli.ledger import ledger as ledger_cli
 from fabnet.entrypoints.errors import classify
@@ -47,14 +47,15 @@ class Size(StrEnum):
     large = "large"
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, *, hub: bool = True) -> None:
     import uvicorn
 
     from fabnet.entrypoints.api import create_app
 
     wired_app = bootstrap(settings)
+    wired_app.react = False  # the hub drains reactions in the background, not per request
     try:
-        uvicorn.run(create_app(fabnet=wired_app), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(fabnet=wired_app, hub=hub), host=host, port=port, log_level="info")
     finally:
         wired_app.close()
 
@@ -63,13 +64,43 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="default: FABNET_HOST or 127.0.0.1")] = None,
     port: Annotated[int | None, typer.Option(min=0, max=65535)] = None,
+    hub: Annotated[
+        bool, typer.Option("--hub/--no-hub", help="also run the hub's background work")
+    ] = True,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs and /openapi.json)."""
+    """Serve the HTTP API (OpenAPI at /docs and /openapi.json), with the hub's background
+    work (reactions, sweeps, checkpoints, the machines' broker) unless --no-hub."""
     settings = Settings()
     try:
-        _serve(settings, host or settings.host, port if port is not None else settings.port)
+        _serve(
+            settings, host or settings.host, port if port is not None else settings.port, hub=hub
+        )
     except FabnetError as exc:
         raise fail(exc.message, classify(exc)[1]) from None
+
+
+@app.command()
+def hub() -> None:
+    """Run the hub's background work without HTTP: reactions to events (planning,
+    escrow, offers to agents), offer expiry, escrow sweeps, log checkpoints and the
+    machines' broker. Several may run on one PostgreSQL: each task runs in one at a time."""
+    import signal
+
+    from fabnet.entrypoints.hub import Hub
+
+    try:
+        wired_app = bootstrap(Settings())
+    except FabnetError as exc:
+        raise fail(exc.message, classify(exc)[1]) from None
+    runner = Hub(wired_app, wired_app.leases).start()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: runner.stop())
+    err.print(f"hub running as {runner.holder} (Ctrl-C to stop)", highlight=False)
+    try:
+        runner.wait()
+    finally:
+        runner.stop()
+        wired_app.close()
 
 
 @app.command()
@@ -154,7 +185,6 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Solve a problem file and print objective, lp_bound, gap, certified, unmet_units."""
-    import json
     import time
 
     from fabnet.adapters.solvers import OrToolsFlow
@@ -163,17 +193,14 @@ def plan(
     from fabnet.planning.files import from_dict
     from fabnet.planning.fixed_charge import solve_fixed_charge
 
-    if not problem_file.is_file():
-        raise fail(f"{problem_file}: no such file", 66)
+    raw = files.read_json(problem_file)
     started = time.perf_counter()
     try:
-        problem = from_dict(json.loads(problem_file.read_text(encoding="utf-8")))
+        problem = from_dict(raw)
         if fixed_charge:
             result = solve_fixed_charge(problem, OrToolsFlow())
         else:
             result = solve(problem, solver=solver.value, flow_solver=OrToolsFlow())
-    except json.JSONDecodeError as exc:
-        raise fail(f"{problem_file}: not valid JSON: {exc}", 65) from None
     except FabnetError as exc:
         raise fail(exc.message, classify(exc)[1]) from None
     stats = result.stats
@@ -207,12 +234,7 @@ def quote(
     """Quote a part: geometry, printability, time and filament, price per producer class."""
     from fabnet.entrypoints.api.schemas.quotes import QuoteOut
 
-    if not mesh_file.is_file():
-        raise fail(f"{mesh_file}: no such file", 66)
-    try:
-        data = mesh_file.read_bytes()
-    except OSError as exc:
-        raise fail(f"{mesh_file}: {exc.strerror}", 66) from None
+    data = files.read_bytes(mesh_file)
     with wired() as fab:
         result = fab.bus().handle(
             cmd.RequestQuote(
@@ -267,10 +289,7 @@ def provenance(
         bundle = wired_app.ledger().provenance(order_id)
     if not bundle["entries"]:
         raise fail(f"order {order_id!r}: nothing logged (unknown order?)", 66)
-    try:
-        out_file.write_text(json.dumps(bundle, indent=2), encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"{out_file}: cannot write: {exc.strerror}", 73) from None
+    files.write_text(out_file, json.dumps(bundle, indent=2))
     err.print(f"{len(bundle['entries'])} entries written to {out_file}")
 
 
@@ -288,16 +307,13 @@ def verify(
 ) -> None:
     """Check a provenance bundle offline with public keys only; exit 0 only when every
     entry verifies."""
-    import json
 
     from fabnet.ledger.merkle import ProofError
     from fabnet.ledger.notes import NoteError, Verifier
     from fabnet.ledger.proofs import verify_bundle
 
-    if not bundle_file.is_file():
-        raise fail(f"{bundle_file}: no such file", 66)
+    bundle = files.read_json(bundle_file)
     try:
-        bundle = json.loads(bundle_file.read_text(encoding="utf-8"))
         log = Verifier.parse(log_key)
         witnesses = [Verifier.parse(k) for k in witness_key or []]
         report = verify_bundle(bundle, log, witnesses, len(witnesses) if quorum is None else quorum)

@@ -10,9 +10,11 @@ import yaml
 
 from fabnet.adapters.gazetteer import Gazetteer
 from fabnet.adapters.okw import OkwReader, export_records, load_records
+from fabnet.config import Settings
 from fabnet.domain.states import FacilityStatus, JobState, OrderState
 from fabnet.entrypoints.api.schemas.orders import DesignOut, JobOut, OrderOut
 from fabnet.entrypoints.api.schemas.producers import MachineOut, ProducerOut
+from fabnet.entrypoints.cli import files
 from fabnet.entrypoints.cli.common import (
     CLI_OPERATOR,
     emit_json,
@@ -33,6 +35,7 @@ designs = typer.Typer(help="Designs (meshes), stored by content hash.")
 orders = typer.Typer(help="Orders: list, show, cancel, plan.")
 jobs = typer.Typer(help="Jobs: units of an order line on one machine.")
 
+MAX_OKW_BYTES = 64 << 20
 Json = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 Limit = Annotated[int, typer.Option(min=1, max=500, help="items per page")]
 Offset = Annotated[int, typer.Option(min=0, max=MAX_OFFSET, help="items to skip")]
@@ -72,13 +75,12 @@ def producers_import(
     """Import OKW facility records. Invalid records are reported one by one (exit code 65
     when any was invalid) while the valid ones are imported; importing the same file
     again changes nothing."""
-    if not file.is_file():
-        raise fail(f"{file}: no such file", 66)
     fmt = "json" if file.suffix.lower() == ".json" else "yaml"
     if file.suffix.lower() not in (".json", ".yaml", ".yml"):
         raise fail(f"{file}: expected a .json, .yaml or .yml file", 65)
+    text = files.read_text(file, MAX_OKW_BYTES)
     with wired() as app:
-        records = load_records(file.read_text(encoding="utf-8"), fmt)
+        records = load_records(text, fmt)
         good, bad = OkwReader(Gazetteer()).read(records)
         report = app.bus().handle(
             cmd.ImportFacilities(CLI_OPERATOR, tuple(spec for _, spec in good))
@@ -119,7 +121,7 @@ def producers_export(
     if out_file is None:
         out.print(text, highlight=False, markup=False)
     else:
-        out_file.write_text(text, encoding="utf-8")
+        files.write_text(out_file, text)
         err.print(f"{len(records)} producers written to {out_file}")
 
 
@@ -151,14 +153,13 @@ def designs_add(
     name: Annotated[str, typer.Option()] = "",
     as_json: Json = False,
 ) -> None:
-    if not file.is_file():
-        raise fail(f"{file}: no such file", 66)
+    data = files.read_bytes(file, Settings().max_design_bytes)
     with wired() as app:
         design_id = app.bus().handle(
             cmd.RegisterDesign(
                 CLI_OPERATOR,
                 file.name,
-                file.read_bytes(),
+                data,
                 name or file.stem,
                 process,
                 tuple(material),
