@@ -123,6 +123,22 @@ class TrackingRepository(Generic[A]):
         return item
 
 
+U = TypeVar("U", bound="TrackingUnitOfWork")
+
+
+class _Reading(Generic[U]):
+    def __init__(self, uow: U) -> None:
+        self.uow = uow
+
+    def __enter__(self) -> U:
+        entered = self.uow.__enter__()
+        self.uow._read_only = True
+        return entered
+
+    def __exit__(self, *exc: object) -> None:
+        self.uow.__exit__(*exc)
+
+
 class TrackingUnitOfWork:
     """Subclasses give ``_begin()``; everything else is shared."""
 
@@ -136,22 +152,28 @@ class TrackingUnitOfWork:
     def __init__(self) -> None:
         self.tracked: dict[tuple[str, str], _Tracked] = {}
         self._tx: Transaction | None = None
+        self._open = False
+        self._read_only = False
         self._committed_events: list[Event] = []
 
-    def _begin(self) -> Transaction:
+    def _begin(self, read_only: bool) -> Transaction:
         raise NotImplementedError
 
     @property
     def tx(self) -> Transaction:
-        if self._tx is None:
+        """The store transaction, begun on first use (so that a block that commits and
+        then only leaves holds no lock between the two)."""
+        if not self._open:
             raise RuntimeError("use the unit of work inside 'with uow:'")
+        if self._tx is None:
+            self._tx = self._begin(self._read_only)
         return self._tx
 
     def __enter__(self) -> Self:
-        if self._tx is not None:
+        if self._open:
             raise RuntimeError("this unit of work is already open")
         self.tracked = {}
-        self._tx = self._begin()
+        self._open = True
         self.producers = TrackingRepository(self, PRODUCERS)
         self.machines = TrackingRepository(self, MACHINES)
         self.designs = TrackingRepository(self, DESIGNS)
@@ -160,15 +182,24 @@ class TrackingUnitOfWork:
         self.api_keys = TrackingRepository(self, API_KEYS)
         return self
 
+    def reading(self) -> _Reading[Self]:
+        """Open for reading only: ``with uow.reading():``. On SQLite it takes no write
+        lock (a reader never waits for a writer, nor holds one up); commit refuses."""
+        return _Reading(self)
+
     def __exit__(self, *exc: object) -> None:
         try:
             if self._tx is not None:
                 self._tx.rollback()
         finally:
             self._tx = None
+            self._open = False
+            self._read_only = False
             self.tracked = {}
 
     def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("this unit of work was opened for reading only")
         tx = self.tx
         events: list[Event] = []
         bumped: list[Aggregate] = []
@@ -194,18 +225,19 @@ class TrackingUnitOfWork:
             self._tx = None
             self.tracked = {}
             raise
+        self._tx = None
         for item in bumped:
             item.version += 1
         for entry in self.tracked.values():
             entry.item.events.clear()
             entry.snapshot = entry.mapper.to_row(entry.item)
         self._committed_events.extend(events)
-        self._tx = self._begin()
 
     def rollback(self) -> None:
-        self.tx.rollback()
+        if self._tx is not None:
+            self._tx.rollback()
+        self._tx = None
         self.tracked = {}
-        self._tx = self._begin()
 
     def order_events(
         self, order_id: str, kinds: tuple[type[Event], ...] = ()

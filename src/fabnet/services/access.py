@@ -47,7 +47,7 @@ def create_api_key(cmd: CreateApiKey, *, uow: UnitOfWork, clock: Clock, ids: IdS
 def authenticate(secret: str | None, *, uow: UnitOfWork) -> Principal:
     if not secret:
         raise Unauthorized("an API key is required (header X-API-Key)")
-    with uow:
+    with uow.reading():
         found = uow.api_keys.all(key_hash=hash_key(secret))
         if not found or not found[0].matches(secret):
             raise Unauthorized("unknown or revoked API key")

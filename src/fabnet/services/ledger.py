@@ -76,6 +76,7 @@ class TransparencyLog:
     def append(self, leaves: list[bytes]) -> int:
         """Append leaves that are not events (tests, benchmarks)."""
         with self._lock:
+            self._tree()  # loaded before the store grows
             hashes = [leaf_hash(leaf) for leaf in leaves]
             start = self.store.append(leaves, hashes)
             self._add(start, hashes)
@@ -85,6 +86,7 @@ class TransparencyLog:
         """Append every event not yet in the log; returns how many were appended."""
         done = 0
         with self._lock:
+            self._tree()  # loaded before the store grows
             while True:
                 start, hashes = self.store.sequence(batch, leaf_hash)
                 if not hashes:

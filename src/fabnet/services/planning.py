@@ -13,7 +13,7 @@ from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.producers import Machine, Producer
 from fabnet.domain.states import JOB_LIVE, FacilityStatus, JobState, MachineStatus, OrderState
-from fabnet.planning import Demand, Problem, Supply, solve
+from fabnet.planning import Demand, Plan, Problem, Supply, solve
 from fabnet.planning.network import FlowSolver
 from fabnet.services.commands import PlanOrders
 from fabnet.services.ports import Clock, IdSource, Policy, UnitOfWork
@@ -55,6 +55,82 @@ def plan_orders(
     return report
 
 
+@dataclass
+class Proposal:
+    """A plan solved on a snapshot of the store, to be applied in a short write
+    transaction if the orders it planned have not changed since (their versions)."""
+
+    versions: dict[str, int]
+    problem: Problem | None = None
+    plan: Plan | None = None
+    designs: dict[DesignId, Design] = field(default_factory=dict)
+
+
+def propose(
+    uow: UnitOfWork,
+    order_ids: tuple[str, ...],
+    *,
+    now: datetime,
+    policy: Policy,
+    solver: str,
+    flow_solver: FlowSolver | None = None,
+) -> Proposal:
+    """Solve the planning problem of ``order_ids`` (every open order when empty) from
+    what ``uow`` reads; writes nothing, so it may run in a read-only transaction."""
+    if order_ids:
+        orders = [o for o in (uow.orders.find(i) for i in order_ids) if o is not None]
+    else:
+        orders = uow.orders.all(state=OPEN_STATES)
+    orders = [o for o in orders if o.is_open and any(ln.unallocated for ln in o.lines)]
+    proposal = Proposal(versions={o.id: o.version for o in orders})
+    if orders:
+        proposal.problem, proposal.designs = _problem(uow, orders, now, policy)
+        proposal.plan = solve(proposal.problem, solver=solver, flow_solver=flow_solver)
+    return proposal
+
+
+def apply(
+    uow: UnitOfWork, proposal: Proposal, *, now: datetime, ids: IdSource, policy: Policy
+) -> PlanReport | None:
+    """Offer the proposal's jobs inside the caller's transaction; None (and nothing
+    done) when one of its orders changed after it was solved."""
+    orders = {i: uow.orders.find(i) for i in proposal.versions}
+    if any(o is None or o.version != proposal.versions[i] for i, o in orders.items()):
+        return None
+    report = PlanReport(orders=len(orders))
+    if proposal.plan is None or proposal.problem is None:
+        return report
+    lines: dict[str, tuple[Order, OrderLine]] = {
+        ln.id: (order, ln) for order in orders.values() if order for ln in order.lines
+    }
+    machines = {s.machine_id: s for s in proposal.problem.supplies}
+    for a in proposal.plan.assignments:
+        order, line = lines[a.line_id]
+        supply = machines[a.machine_id]
+        job = Job(
+            id=JobId(ids.new(PREFIXES["job"])),
+            order_id=order.id,
+            line_id=line.id,
+            design_id=line.design_id,
+            machine_id=MachineId(a.machine_id),
+            producer_id=ProducerId(a.producer_id),
+            material=line.material,
+            units=a.units,
+            unit_time_s=proposal.designs[line.design_id].print_time_s / supply.speed_factor,
+            due=line.deadline,
+            offered_at=now,
+            expires_at=now + timedelta(seconds=policy.offer_ttl_s),
+        )
+        uow.jobs.add(job.offered())
+        order.allocate(line.id, a.units, now)
+        report.jobs_offered.append(job.id)
+        report.units_assigned += a.units
+    for unmet in proposal.plan.unmet:
+        report.units_unmet += unmet.units
+        report.unmet[unmet.line_id] = unmet.reason
+    return report
+
+
 def plan_within(
     uow: UnitOfWork,
     order_ids: tuple[str, ...],
@@ -67,45 +143,11 @@ def plan_within(
 ) -> PlanReport:
     """Plan the unallocated units of ``order_ids`` (every open order when empty) inside
     the caller's transaction: jobs are offered and units allocated; nothing commits."""
-    report = PlanReport()
-    if order_ids:
-        orders = [o for o in (uow.orders.find(i) for i in order_ids) if o is not None]
-    else:
-        orders = uow.orders.all(state=OPEN_STATES)
-    orders = [o for o in orders if o.is_open and any(ln.unallocated for ln in o.lines)]
-    report.orders = len(orders)
-    if not orders:
-        return report
-    problem, designs = _problem(uow, orders, now, policy)
-    plan = solve(problem, solver=solver, flow_solver=flow_solver)
-    lines: dict[str, tuple[Order, OrderLine]] = {
-        ln.id: (order, ln) for order in orders for ln in order.lines
-    }
-    machines = {s.machine_id: s for s in problem.supplies}
-    for a in plan.assignments:
-        order, line = lines[a.line_id]
-        supply = machines[a.machine_id]
-        job = Job(
-            id=JobId(ids.new(PREFIXES["job"])),
-            order_id=order.id,
-            line_id=line.id,
-            design_id=line.design_id,
-            machine_id=MachineId(a.machine_id),
-            producer_id=ProducerId(a.producer_id),
-            material=line.material,
-            units=a.units,
-            unit_time_s=designs[line.design_id].print_time_s / supply.speed_factor,
-            due=line.deadline,
-            offered_at=now,
-            expires_at=now + timedelta(seconds=policy.offer_ttl_s),
-        )
-        uow.jobs.add(job.offered())
-        order.allocate(line.id, a.units, now)
-        report.jobs_offered.append(job.id)
-        report.units_assigned += a.units
-    for unmet in plan.unmet:
-        report.units_unmet += unmet.units
-        report.unmet[unmet.line_id] = unmet.reason
+    proposal = propose(
+        uow, order_ids, now=now, policy=policy, solver=solver, flow_solver=flow_solver
+    )
+    report = apply(uow, proposal, now=now, ids=ids, policy=policy)
+    assert report is not None  # same transaction: nothing changed in between
     return report
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, Self, TypeVar
@@ -80,6 +81,9 @@ class UnitOfWork(Protocol):
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
+    def reading(self) -> AbstractContextManager[Self]:
+        """Open for reading only (``with uow.reading():``): takes no write lock."""
+
     def commit(self) -> None:
         """Write every changed aggregate (checking versions) and its events, atomically."""
 

@@ -22,10 +22,9 @@ from typing import Any
 
 from fabnet.domain import events as ev
 from fabnet.domain.errors import FabnetError, StaleUpdate
-from fabnet.services import escrow
+from fabnet.services import escrow, planning
 from fabnet.services.machine_messages import encode
 from fabnet.services.machines import command_for
-from fabnet.services.planning import plan_within
 from fabnet.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -41,27 +40,57 @@ class Reaction:
     needs: tuple[str, ...] = ()  # dependencies that must be present for it to run
     from_start: bool = True  # False: a new reaction starts at the newest event
     batch: int = 500
+    # work done first in a read-only transaction (a solve); ``handle`` gets it as
+    # ``prepared`` and checks that it still holds
+    prepare: Callable[..., Any] | None = None
 
 
 # -- the handlers ----------------------------------------------------------------------
 
 
+def _order_ids(batch: Batch) -> tuple[str, ...]:
+    return tuple(sorted({getattr(e, "order_id", "") for _, e in batch} - {""}))
+
+
+def propose_plan(
+    batch: Batch, *, uow: UnitOfWork, clock: Any, policy: Any, **deps: Any
+) -> planning.Proposal:
+    """Solve on a read-only snapshot (the solve takes time; no write lock is held)."""
+    return planning.propose(
+        uow,
+        _order_ids(batch),
+        now=clock.now(),
+        policy=policy,
+        solver=policy.solver,
+        flow_solver=deps.get("flow_solver"),
+    )
+
+
 def replan(
-    batch: Batch, *, uow: UnitOfWork, clock: Any, ids: Any, policy: Any, **deps: Any
+    batch: Batch,
+    *,
+    uow: UnitOfWork,
+    clock: Any,
+    ids: Any,
+    policy: Any,
+    prepared: planning.Proposal | None = None,
+    **deps: Any,
 ) -> None:
     """Units that went back to a line are planned again; a new order is planned at once.
-    One solve for the whole batch."""
-    order_ids = tuple(sorted({getattr(e, "order_id", "") for _, e in batch} - {""}))
-    if order_ids:
-        plan_within(
-            uow,
-            order_ids,
-            now=clock.now(),
-            ids=ids,
-            policy=policy,
-            solver=policy.solver,
-            flow_solver=deps.get("flow_solver"),
-        )
+    One solve for the whole batch, applied if its orders did not change meanwhile (else
+    solved again, here)."""
+    now = clock.now()
+    if prepared is not None and planning.apply(uow, prepared, now=now, ids=ids, policy=policy):
+        return
+    planning.plan_within(
+        uow,
+        _order_ids(batch),
+        now=now,
+        ids=ids,
+        policy=policy,
+        solver=policy.solver,
+        flow_solver=deps.get("flow_solver"),
+    )
 
 
 ESCROW_STEPS: dict[type[ev.Event], Callable[[UnitOfWork, Any], None]] = {
@@ -107,6 +136,7 @@ REACTIONS: tuple[Reaction, ...] = (
             ev.UnitsRejected,
         ),
         replan,
+        prepare=propose_plan,
     ),
     Reaction("escrow", tuple(ESCROW_STEPS), escrow_steps),
     Reaction(
@@ -160,20 +190,23 @@ def _run(
     moved = 0
     limit = reaction.batch
     while True:
+        with uow.reading():  # most rounds find nothing new: no write lock for that
+            start = uow.reaction_position(reaction.name)
+            batch = uow.events_after(start or 0, limit) if start is not None else []
+        if start is not None and not batch:
+            return moved
         try:
+            if start is None:
+                _begin(reaction, uow)
+                continue
+            mine = [(s, e) for s, e in batch if isinstance(e, reaction.events)]
+            extra: dict[str, Any] = {}
+            if mine and reaction.prepare is not None:
+                with uow.reading():
+                    extra["prepared"] = reaction.prepare(mine, uow=uow, **deps)
             with uow:
-                start = uow.reaction_position(reaction.name)
-                if start is None and not reaction.from_start:
-                    uow.move_reaction(reaction.name, None, uow.last_event_seq())
-                    uow.commit()
-                    continue
-                position = start or 0
-                batch = uow.events_after(position, limit)
-                if not batch:
-                    return moved
-                mine = [(s, e) for s, e in batch if isinstance(e, reaction.events)]
                 if mine:
-                    reaction.handle(mine, uow=uow, **deps)
+                    reaction.handle(mine, uow=uow, **deps, **extra)
                 uow.move_reaction(reaction.name, start, batch[-1][0])
                 uow.commit()
         except StaleUpdate:
@@ -191,6 +224,14 @@ def _run(
         report.handled += len(mine)
         moved += len(batch)
         limit = reaction.batch
+
+
+def _begin(reaction: Reaction, uow: UnitOfWork) -> None:
+    """A reaction's first run: from the first event, or from now."""
+    with uow:
+        start = 0 if reaction.from_start else uow.last_event_seq()
+        uow.move_reaction(reaction.name, None, start)
+        uow.commit()
 
 
 def _skip(uow: UnitOfWork, reaction: Reaction, exc: FabnetError, report: DrainReport) -> None:

@@ -24,7 +24,7 @@ def _clean(filters: dict[str, Any]) -> dict[str, Any]:
 def list_producers(
     uow: UnitOfWork, actor: Principal, page: Page, **filters: Any
 ) -> Listing[Producer]:
-    with uow:
+    with uow.reading():
         if actor.role is Role.PRODUCER:
             filters["id"] = actor.producer_id
         elif actor.role is Role.CONSUMER:
@@ -33,7 +33,7 @@ def list_producers(
 
 
 def get_producer(uow: UnitOfWork, actor: Principal, producer_id: str) -> Producer:
-    with uow:
+    with uow.reading():
         producer = uow.producers.find(producer_id)
         if producer is None or not actor.owns_producer(producer_id):
             raise NotFound("producer", producer_id)
@@ -43,7 +43,7 @@ def get_producer(uow: UnitOfWork, actor: Principal, producer_id: str) -> Produce
 def list_machines(
     uow: UnitOfWork, actor: Principal, page: Page, **filters: Any
 ) -> Listing[Machine]:
-    with uow:
+    with uow.reading():
         if actor.role is Role.PRODUCER:
             filters["producer_id"] = actor.producer_id
         elif actor.role is Role.CONSUMER:
@@ -52,7 +52,7 @@ def list_machines(
 
 
 def get_machine(uow: UnitOfWork, actor: Principal, machine_id: str) -> Machine:
-    with uow:
+    with uow.reading():
         machine = uow.machines.find(machine_id)
         if machine is None or not actor.owns_producer(machine.producer_id):
             raise NotFound("machine", machine_id)
@@ -60,7 +60,7 @@ def get_machine(uow: UnitOfWork, actor: Principal, machine_id: str) -> Machine:
 
 
 def list_designs(uow: UnitOfWork, actor: Principal, page: Page, **filters: Any) -> Listing[Design]:
-    with uow:
+    with uow.reading():
         if not actor.is_operator:
             filters["owner_id"] = actor.id
         return uow.designs.list(page, **_clean(filters))
@@ -68,12 +68,12 @@ def list_designs(uow: UnitOfWork, actor: Principal, page: Page, **filters: Any) 
 
 def get_design(uow: UnitOfWork, actor: Principal, design_id: str) -> Design:
     """A design id is the SHA-256 of its file: knowing it is the capability to read it."""
-    with uow:
+    with uow.reading():
         return uow.designs.get(design_id)
 
 
 def list_orders(uow: UnitOfWork, actor: Principal, page: Page, **filters: Any) -> Listing[Order]:
-    with uow:
+    with uow.reading():
         if actor.role is Role.CONSUMER:
             filters["consumer_id"] = actor.id
         elif not actor.is_operator:
@@ -82,7 +82,7 @@ def list_orders(uow: UnitOfWork, actor: Principal, page: Page, **filters: Any) -
 
 
 def get_order(uow: UnitOfWork, actor: Principal, order_id: str) -> Order:
-    with uow:
+    with uow.reading():
         order = uow.orders.find(order_id)
         if order is None or not actor.owns_order(order.consumer_id):
             raise NotFound("order", order_id)
@@ -90,7 +90,7 @@ def get_order(uow: UnitOfWork, actor: Principal, order_id: str) -> Order:
 
 
 def list_jobs(uow: UnitOfWork, actor: Principal, page: Page, **filters: Any) -> Listing[Job]:
-    with uow:
+    with uow.reading():
         if actor.role is Role.PRODUCER:
             filters["producer_id"] = actor.producer_id
         elif not actor.is_operator:
@@ -99,7 +99,7 @@ def list_jobs(uow: UnitOfWork, actor: Principal, page: Page, **filters: Any) -> 
 
 
 def get_job(uow: UnitOfWork, actor: Principal, job_id: str) -> Job:
-    with uow:
+    with uow.reading():
         job = uow.jobs.find(job_id)
         if job is None or not actor.owns_producer(job.producer_id):
             raise NotFound("job", job_id)

@@ -105,3 +105,48 @@ def test_the_zip_bomb_is_stopped_before_it_is_unpacked():
     assert len(bomb) < 100_000  # 64 MiB in under 100 kB: a 600x ratio
     with pytest.raises(BadMesh, match="over the cap"):
         analyzer.analyse("bomb.3mf", bomb)
+
+
+def nested_3mf(levels: int, fan_out: int) -> bytes:
+    """A few hundred bytes whose components expand to fan_out**levels placed copies."""
+    import io
+    import zipfile
+
+    objects = [
+        '<object id="0" type="model"><mesh><vertices><vertex x="0" y="0" z="0"/>'
+        '<vertex x="1" y="0" z="0"/><vertex x="0" y="1" z="0"/></vertices>'
+        '<triangles><triangle v1="0" v2="1" v3="2"/></triangles></mesh></object>'
+    ]
+    for level in range(1, levels + 1):
+        comps = "".join(f'<component objectid="{level - 1}"/>' for _ in range(fan_out))
+        objects.append(
+            f'<object id="{level}" type="model"><components>{comps}</components></object>'
+        )
+    model = (
+        '<model unit="millimeter" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02">'
+        f'<resources>{"".join(objects)}</resources><build><item objectid="{levels}"/></build></model>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z3:
+        z3.writestr("3D/3dmodel.model", model)
+    return out.getvalue()
+
+
+def test_a_tiny_3mf_whose_components_explode_is_refused_before_it_is_built():
+    import time
+    import tracemalloc
+
+    bomb = nested_3mf(9, 4)  # 262,144 placed copies
+    assert len(bomb) < 1000
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(BadMesh, match="placed objects"):
+        TrimeshAnalyzer(max_triangles=2_000_000).analyse("bomb.3mf", bomb)
+    elapsed = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 5 and peak < 50 * 2**20  # it took 68 s and 630 MB before
+    from fabnet.adapters.geometry.readers import Limits, read_3mf
+
+    shared = nested_3mf(3, 4)  # 64 copies of one triangle: fine, and parsed once
+    assert len(read_3mf(shared, Limits())) == 64

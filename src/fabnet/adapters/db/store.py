@@ -21,6 +21,7 @@ from fabnet.domain.events import Event, event_from, event_name, event_payload
 from fabnet.services.ports import Page
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+READ_ONLY = "fabnet_read_only"
 
 
 def create_engine_for(url: str) -> Engine:
@@ -43,7 +44,11 @@ def create_engine_for(url: str) -> Engine:
             # IMMEDIATE: take the write lock up front. A deferred transaction that read
             # first and then writes fails at once (SQLITE_BUSY, no waiting) when another
             # writer committed in between; this one waits its turn (busy_timeout).
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Readers (``uow.reading()``) begin deferred: in WAL they never wait.
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -75,9 +80,11 @@ def _where(table: sa.Table, filters: dict[str, Any]) -> list[sa.ColumnElement[bo
 
 
 class _SqlTransaction(Transaction):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, read_only: bool = False) -> None:
         try:
             self.conn = engine.connect()
+            if read_only:
+                self.conn = self.conn.execution_options(**{READ_ONLY: True})
             self.conn.begin()
         except OperationalError as exc:
             raise ExternalSystemError("database", str(exc.orig)) from exc
@@ -191,5 +198,5 @@ class SqlUnitOfWork(TrackingUnitOfWork):
         super().__init__()
         self.engine = engine
 
-    def _begin(self) -> Transaction:
-        return _SqlTransaction(self.engine)
+    def _begin(self, read_only: bool) -> Transaction:
+        return _SqlTransaction(self.engine, read_only)

@@ -197,10 +197,14 @@ def read_3mf(data: bytes, limits: Limits) -> Triangles:
     if scale is None:
         raise BadMesh("file", f"{name}: unknown unit {root.get('unit')!r}")
     objects = {obj.get("id", ""): obj for obj in root.iter(f"{_CORE}object")}
+    items = [item.get("objectid", "") for item in root.iter(f"{_CORE}item")]
+    _check_expansion(objects, items, limits)  # before a single vertex is built
     parts: list[Triangles] = []
+    meshes: dict[str, Triangles] = {}
     count = 0
     for item in root.iter(f"{_CORE}item"):
-        for tris in _object_triangles(objects, item.get("objectid", ""), _matrix(item), 0):
+        found = _object_triangles(objects, item.get("objectid", ""), _matrix(item), 0, meshes)
+        for tris in found:
             count += len(tris)
             _cap(count, limits)
             parts.append(tris)
@@ -254,24 +258,70 @@ def _matrix(node: ElementTree.Element) -> NDArray[np.float64]:
     return out
 
 
+MAX_DEPTH = 16
+MAX_INSTANCES = 10_000  # placed copies of objects, after expanding every component
+
+
+def _check_expansion(
+    objects: dict[str, ElementTree.Element], items: list[str], limits: Limits
+) -> None:
+    """Count what the component tree expands to (triangles and placed copies), each
+    object once (memoised), so that a few hundred bytes of nesting cannot make us
+    build millions of triangles before the cap says no."""
+    memo: dict[str, tuple[int, int]] = {}  # object -> (triangles, instances) expanded
+    visiting: set[str] = set()
+
+    def expand(object_id: str, depth: int) -> tuple[int, int]:
+        if object_id in memo:
+            return memo[object_id]
+        if depth > MAX_DEPTH or object_id in visiting:
+            raise BadMesh("file", f"3MF components nest deeper than {MAX_DEPTH} levels (a cycle?)")
+        obj = objects.get(object_id)
+        if obj is None:
+            raise BadMesh("file", f"3MF build item refers to unknown object {object_id!r}")
+        visiting.add(object_id)
+        mesh = obj.find(f"{_CORE}mesh")
+        triangles = 0 if mesh is None else sum(1 for _ in mesh.iter(f"{_CORE}triangle"))
+        instances = 1
+        for comp in obj.iter(f"{_CORE}component"):
+            t, i = expand(comp.get("objectid", ""), depth + 1)
+            triangles, instances = triangles + t, instances + i
+            if triangles > limits.max_triangles or instances > MAX_INSTANCES:
+                break  # already over: stop counting
+        visiting.discard(object_id)
+        memo[object_id] = (triangles, instances)
+        return memo[object_id]
+
+    triangles = instances = 0
+    for object_id in items:
+        t, i = expand(object_id, 0)
+        triangles, instances = triangles + t, instances + i
+        if instances > MAX_INSTANCES:
+            raise BadMesh("file", f"3MF components expand to over {MAX_INSTANCES} placed objects")
+        _cap(triangles, limits)
+
+
 def _object_triangles(
     objects: dict[str, ElementTree.Element],
     object_id: str,
     transform: NDArray[np.float64],
     depth: int,
+    meshes: dict[str, Triangles],
 ) -> list[Triangles]:
-    if depth > 16:
-        raise BadMesh("file", "3MF components nest deeper than 16 levels (a cycle?)")
+    if depth > MAX_DEPTH:
+        raise BadMesh("file", f"3MF components nest deeper than {MAX_DEPTH} levels (a cycle?)")
     obj = objects.get(object_id)
     if obj is None:
         raise BadMesh("file", f"3MF build item refers to unknown object {object_id!r}")
     out: list[Triangles] = []
     mesh = obj.find(f"{_CORE}mesh")
     if mesh is not None:
-        out.append(_apply(_mesh_triangles(mesh, object_id), transform))
+        if object_id not in meshes:  # parsed once, however often it is placed
+            meshes[object_id] = _mesh_triangles(mesh, object_id)
+        out.append(_apply(meshes[object_id], transform))
     for comp in obj.iter(f"{_CORE}component"):
         inner = _matrix(comp) @ transform
-        out.extend(_object_triangles(objects, comp.get("objectid", ""), inner, depth + 1))
+        out.extend(_object_triangles(objects, comp.get("objectid", ""), inner, depth + 1, meshes))
     return out
 
 

@@ -157,7 +157,7 @@ class InMemoryUnitOfWork(TrackingUnitOfWork):
         super().__init__()
         self.db = db or InMemoryDatabase()
 
-    def _begin(self) -> Transaction:
+    def _begin(self, read_only: bool) -> Transaction:
         return _MemoryTransaction(self.db)
 
     def events(self) -> list[dict[str, Any]]:

@@ -92,7 +92,7 @@ def create_app(
         )
 
     @api.get("/health", tags=["meta"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     api.include_router(producers.router)

@@ -82,7 +82,7 @@ def fund_escrow(order_id: str, body: EscrowIn, bus: Bus, caller: Caller) -> dict
 @router.get("/orders/{order_id}/escrow", tags=["escrow"])
 def get_escrow(order_id: str, uow: Uow, caller: Caller) -> dict[str, Any]:
     views.get_order(uow, caller, order_id)
-    with uow:
+    with uow.reading():
         return escrow_of(uow, order_id).balances()
 
 
