@@ -35,7 +35,7 @@ from fabnet.domain.states import Role
 from fabnet.services import commands as cmd
 from fabnet.sim.parts import box_stl
 
-HUB: list[str] = []  # --no-hub: measure intake alone, nothing planned meanwhile
+HUB: list[str] = []  # e.g. --workers 2; --no-hub measures intake with nothing planned
 POSTGRES = os.environ.get(
     "FABNET_TEST_POSTGRES_URL", "postgresql+psycopg://fabnet:fabnet@127.0.0.1:5432/postgres"
 )
@@ -47,8 +47,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def seed(settings: Settings) -> tuple[str, str]:
-    """Producers, one design, a consumer key; returns (consumer secret, design id)."""
+def seed(settings: Settings, consumers: int = 20) -> tuple[list[str], str]:
+    """Producers, one design, consumer keys; returns (consumer secrets, design id)."""
     from fabnet.domain.access import Principal
     from fabnet.domain.ids import PrincipalId
 
@@ -74,9 +74,12 @@ def seed(settings: Settings) -> tuple[str, str]:
             operator, "shield.stl", box_stl(180, 160, 20), "shield", "fdm", ("PLA",), 4800
         )
     )
-    key = bus.handle(cmd.CreateApiKey("bench consumer", Role.CONSUMER)).secret
+    keys = [
+        bus.handle(cmd.CreateApiKey(f"bench consumer {n}", Role.CONSUMER)).secret
+        for n in range(consumers)
+    ]
     app.close()
-    return key, design
+    return keys, design
 
 
 class Connection:
@@ -109,14 +112,16 @@ class Connection:
         return int(status_line.split()[1])
 
 
-async def load(port: int, path: str, key: str, design: str, seconds: float, conns: int) -> dict:
+async def load(
+    port: int, path: str, keys: list[str], design: str, seconds: float, conns: int
+) -> dict:
     deadline = datetime.now(UTC) + timedelta(days=20)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     references: list[str] = []
     end = time.perf_counter() + seconds
 
-    async def worker() -> None:
+    async def worker(key: str) -> None:
         conn = Connection("127.0.0.1", port)
         while time.perf_counter() < end:
             started = time.perf_counter()
@@ -143,7 +148,7 @@ async def load(port: int, path: str, key: str, design: str, seconds: float, conn
             statuses[status] = statuses.get(status, 0) + 1
 
     began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(conns)))
+    await asyncio.gather(*(worker(keys[n % len(keys)]) for n in range(conns)))
     wall = time.perf_counter() - began
     latencies.sort()
     q = lambda p: round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1)  # noqa: E731
@@ -168,9 +173,13 @@ def run_store(store: str, seconds: float, conns: int) -> dict:
             conn.execute(sa.text(f'create database "{name}"'))
         url = admin.url.set(database=name).render_as_string(hide_password=False)
     settings = Settings(data_dir=tmp, database_url=url)
-    key, design = seed(settings)
+    keys, design = seed(settings, conns)
     port = free_port()
-    env = os.environ | {"FABNET_DATA_DIR": str(tmp), "FABNET_DATABASE_URL": url}
+    env = os.environ | {
+        "FABNET_DATA_DIR": str(tmp),
+        "FABNET_DATABASE_URL": url,
+        "FABNET_RATE_PER_S": "1e6",
+    }
     log = (tmp / "serve.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "fabnet", "serve", "--port", str(port), *HUB],
@@ -186,8 +195,8 @@ def run_store(store: str, seconds: float, conns: int) -> dict:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        health = asyncio.run(load(port, "/health", key, design, seconds / 2, conns))
-        orders = asyncio.run(load(port, "/orders", key, design, seconds, conns))
+        health = asyncio.run(load(port, "/health", keys, design, seconds / 2, conns))
+        orders = asyncio.run(load(port, "/orders", keys, design, seconds, conns))
         time.sleep(3)  # the hub drains reactions and sequences the log
     finally:
         proc.terminate()

@@ -49,6 +49,28 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="a machine silent this long is marked unreachable"
     )
     heartbeat_sweep_s: float = Field(default=5.0, gt=0)
+    max_body_bytes: int = Field(
+        default=1 << 20, gt=0, description="largest request body but uploads (413 beyond)"
+    )
+    auth_cache_s: float = Field(
+        default=2.0, ge=0, description="how long a replica trusts a key it looked up"
+    )
+    rate_per_s: float = Field(default=50.0, gt=0, description="requests per second per key")
+    rate_burst: float = Field(default=100.0, ge=1, description="requests a key may burst")
+    max_open_units_per_consumer: int = Field(
+        default=1_000_000, gt=0, description="units a consumer may have ordered and not received"
+    )
+    request_threads: int = Field(
+        default=8, ge=1, le=200, description="threads that run requests (per process)"
+    )
+    heavy_workers: int = Field(
+        default=2, ge=1, le=64, description="threads for mesh analysis, slicing, planning, proofs"
+    )
+    heavy_per_key: int = Field(
+        default=1, ge=1, description="heavy requests one key may run at once"
+    )
+    heavy_timeout_s: float = Field(default=300.0, gt=0, description="a heavy request's time limit")
+    run_hub: bool = Field(default=True, description="serve runs the hub's background work")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

@@ -140,7 +140,14 @@ class _Reading(Generic[U]):
 
 
 class TrackingUnitOfWork:
-    """Subclasses give ``_begin()``; everything else is shared."""
+    """Subclasses give ``_begin()``; everything else is shared.
+
+    Optimistic: every read goes through a read-only transaction (on SQLite it takes no
+    write lock and never waits); ``commit`` ends it and writes what changed in one short
+    write transaction, where each update checks the version it was read at, each insert
+    the unique keys, and each reaction move the position it was read at. So the write
+    lock is held for the writes alone, not for the reads and the thinking before them.
+    """
 
     producers: TrackingRepository[Producer]
     machines: TrackingRepository[Machine]
@@ -154,6 +161,7 @@ class TrackingUnitOfWork:
         self._tx: Transaction | None = None
         self._open = False
         self._read_only = False
+        self._moves: dict[str, tuple[int | None, int]] = {}  # reaction -> (read at, to)
         self._committed_events: list[Event] = []
 
     def _begin(self, read_only: bool) -> Transaction:
@@ -161,18 +169,18 @@ class TrackingUnitOfWork:
 
     @property
     def tx(self) -> Transaction:
-        """The store transaction, begun on first use (so that a block that commits and
-        then only leaves holds no lock between the two)."""
+        """The read transaction, begun on first use."""
         if not self._open:
             raise RuntimeError("use the unit of work inside 'with uow:'")
         if self._tx is None:
-            self._tx = self._begin(self._read_only)
+            self._tx = self._begin(True)
         return self._tx
 
     def __enter__(self) -> Self:
         if self._open:
             raise RuntimeError("this unit of work is already open")
         self.tracked = {}
+        self._moves = {}
         self._open = True
         self.producers = TrackingRepository(self, PRODUCERS)
         self.machines = TrackingRepository(self, MACHINES)
@@ -183,49 +191,63 @@ class TrackingUnitOfWork:
         return self
 
     def reading(self) -> _Reading[Self]:
-        """Open for reading only: ``with uow.reading():``. On SQLite it takes no write
-        lock (a reader never waits for a writer, nor holds one up); commit refuses."""
+        """Open for reading only: ``with uow.reading():``; commit refuses."""
         return _Reading(self)
 
     def __exit__(self, *exc: object) -> None:
         try:
-            if self._tx is not None:
-                self._tx.rollback()
+            self._end_read()
         finally:
-            self._tx = None
             self._open = False
             self._read_only = False
+            self._moves = {}
             self.tracked = {}
+
+    def _end_read(self) -> None:
+        tx, self._tx = self._tx, None
+        if tx is not None:
+            tx.rollback()
 
     def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("this unit of work was opened for reading only")
-        tx = self.tx
+        if not self._open:
+            raise RuntimeError("use the unit of work inside 'with uow:'")
+        self._end_read()  # nothing more is read in this transaction: let the snapshot go
         events: list[Event] = []
         bumped: list[Aggregate] = []
-        try:
-            entries = sorted(self.tracked.items(), key=lambda kv: WRITE_ORDER[kv[0][0]])
-            for (kind, ident), entry in entries:
-                row = entry.mapper.to_row(entry.item)
-                if entry.snapshot is None:
-                    tx.insert(kind, {**row, "version": 1})
-                    bumped.append(entry.item)
-                elif row != entry.snapshot:
-                    if not tx.update(
-                        kind, {**row, "version": entry.item.version + 1}, entry.item.version
-                    ):
+        writes: list[tuple[str, str, Row, int | None]] = []
+        entries = sorted(self.tracked.items(), key=lambda kv: WRITE_ORDER[kv[0][0]])
+        for (kind, ident), entry in entries:
+            row = entry.mapper.to_row(entry.item)
+            if entry.snapshot is None:
+                writes.append((kind, ident, {**row, "version": 1}, None))
+                bumped.append(entry.item)
+            elif row != entry.snapshot:
+                version = entry.item.version
+                writes.append((kind, ident, {**row, "version": version + 1}, version))
+                bumped.append(entry.item)
+            events.extend(entry.item.events)
+        events.sort(key=lambda e: e.at)
+        if writes or events or self._moves:
+            tx = self._begin(False)
+            try:
+                for kind, ident, row, expected in writes:
+                    if expected is None:
+                        tx.insert(kind, row)
+                    elif not tx.update(kind, row, expected):
                         raise StaleUpdate(kind.rstrip("s").replace("_", " "), ident)
-                    bumped.append(entry.item)
-                events.extend(entry.item.events)
-            events.sort(key=lambda e: e.at)
-            tx.append_events(events)
-            tx.commit()
-        except BaseException:
-            tx.rollback()
-            self._tx = None
-            self.tracked = {}
-            raise
-        self._tx = None
+                for name, (old, new) in self._moves.items():
+                    if not tx.move_reaction(name, old, new):
+                        raise StaleUpdate("reaction", name)
+                tx.append_events(events)
+                tx.commit()
+            except BaseException:
+                tx.rollback()
+                self.tracked = {}
+                self._moves = {}
+                raise
+        self._moves = {}
         for item in bumped:
             item.version += 1
         for entry in self.tracked.values():
@@ -234,9 +256,8 @@ class TrackingUnitOfWork:
         self._committed_events.extend(events)
 
     def rollback(self) -> None:
-        if self._tx is not None:
-            self._tx.rollback()
-        self._tx = None
+        self._end_read()
+        self._moves = {}
         self.tracked = {}
 
     def order_events(
@@ -260,13 +281,15 @@ class TrackingUnitOfWork:
         return self.tx.last_event_seq()
 
     def reaction_position(self, name: str) -> int | None:
+        if name in self._moves:
+            return self._moves[name][1]
         return self.tx.reaction_position(name)
 
     def move_reaction(self, name: str, old: int | None, new: int) -> None:
         """Move a reaction's position in this transaction (written at commit with the
-        reaction's effects); raises StaleUpdate if another transaction moved it first."""
-        if not self.tx.move_reaction(name, old, new):
-            raise StaleUpdate("reaction", name)
+        reaction's effects); commit raises StaleUpdate if another moved it first."""
+        first = self._moves.get(name, (old, new))[0]
+        self._moves[name] = (first, new)
 
     def collect_events(self) -> Iterator[Event]:
         while self._committed_events:

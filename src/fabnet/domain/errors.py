@@ -14,6 +14,7 @@
     +-- CapabilityMismatch            no machine can make what was asked
     +-- Unauthorized                  no credentials or unknown credentials
     +-- Forbidden                     known credentials, not allowed to do this
+    +-- LimitExceeded                 a quota or rate of the hub's policy (names the limit)
     +-- ExternalSystemError           an outside system failed
         +-- SlicerFailed
         +-- BrokerUnavailable
@@ -98,6 +99,12 @@ class Unauthorized(FabnetError):
 
 class Forbidden(FabnetError):
     pass
+
+
+class LimitExceeded(FabnetError):
+    def __init__(self, limit: str, message: str) -> None:
+        super().__init__(message)
+        self.limit = limit  # the setting that sets it, e.g. max_open_units_per_consumer
 
 
 class ExternalSystemError(FabnetError):

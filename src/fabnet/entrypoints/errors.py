@@ -19,6 +19,7 @@ TABLE: list[tuple[type[e.FabnetError], int, int, str]] = [
     (e.CapabilityMismatch, 422, 65, "capability_mismatch"),
     (e.Unauthorized, 401, 77, "unauthorized"),
     (e.Forbidden, 403, 77, "forbidden"),
+    (e.LimitExceeded, 429, 75, "limit_exceeded"),
     (e.ExternalSystemError, 503, 69, "external_system"),
     (e.FabnetError, 400, 1, "error"),
 ]
@@ -35,7 +36,7 @@ def classify(error: e.FabnetError) -> tuple[int, int, str]:
 def body(error: e.FabnetError) -> dict[str, Any]:
     _, _, kind = classify(error)
     detail: dict[str, Any] = {"type": kind, "message": error.message}
-    for name in ("field", "problem", "kind", "ident", "current", "target"):
+    for name in ("field", "problem", "kind", "ident", "current", "target", "limit"):
         if hasattr(error, name):
             detail[name] = getattr(error, name)
     return {"error": detail}

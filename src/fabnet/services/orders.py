@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fabnet.domain.errors import DuplicateOrder, Forbidden, InvalidInput, NotFound
+from fabnet.domain.errors import Conflict, DuplicateOrder, Forbidden, InvalidInput, NotFound
 from fabnet.domain.ids import PREFIXES, DesignId, LineId, OrderId
 from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.states import Role
@@ -23,8 +23,6 @@ def place_order(cmd: PlaceOrder, *, uow: UnitOfWork, clock: Clock, ids: IdSource
         raise InvalidInput("reference", "at most 200 characters")
     now = clock.now()
     with uow:
-        if cmd.reference and uow.orders.count(consumer_id=cmd.actor.id, reference=cmd.reference):
-            raise DuplicateOrder(cmd.reference)
         lines = []
         for i, req in enumerate(cmd.lines):
             design = uow.designs.find(req.design_id)
@@ -61,7 +59,12 @@ def place_order(cmd: PlaceOrder, *, uow: UnitOfWork, clock: Clock, ids: IdSource
             reference=cmd.reference,
         )
         uow.orders.add(order)
-        uow.commit()
+        try:
+            uow.commit()
+        except Conflict:  # the unique (consumer, reference) key said no
+            if cmd.reference:
+                raise DuplicateOrder(cmd.reference) from None
+            raise
     return order.id
 
 

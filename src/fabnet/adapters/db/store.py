@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,16 @@ from fabnet.services.ports import Page
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "fabnet_read_only"
+WRITER = "fabnet_writer"  # this connection holds the process's write turn (SQLite)
+WRITER_WAIT_S = 60.0
 
 
 def create_engine_for(url: str) -> Engine:
     """An engine with the settings fabnet needs: for SQLite, WAL, real BEGINs, FKs on."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(
+            url, connect_args={"timeout": 30}, pool_size=20, max_overflow=40, pool_timeout=60
+        )
 
         @sa.event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -39,6 +44,12 @@ def create_engine_for(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        # One writer at a time in this process, queued on a Python lock: threads that
+        # all asked SQLite for its write lock would wait in its busy handler, which
+        # sleeps in growing steps (up to 100 ms) and lets throughput collapse under
+        # concurrency. Other processes still wait in SQLite's busy handler.
+        writer = threading.Lock()
+
         @sa.event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
             # IMMEDIATE: take the write lock up front. A deferred transaction that read
@@ -47,8 +58,28 @@ def create_engine_for(url: str) -> Engine:
             # Readers (``uow.reading()``) begin deferred: in WAL they never wait.
             if conn.get_execution_options().get(READ_ONLY):
                 conn.exec_driver_sql("BEGIN")
-            else:
+                return
+            if not writer.acquire(timeout=WRITER_WAIT_S):
+                raise ExternalSystemError("database", "timed out waiting to write (busy)")
+            conn.info[WRITER] = True
+            try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                conn.info.pop(WRITER, None)
+                writer.release()
+                raise
+
+        def _done(conn: Connection) -> None:
+            if conn.info.pop(WRITER, False):
+                writer.release()
+
+        sa.event.listen(engine, "commit", _done)
+        sa.event.listen(engine, "rollback", _done)
+
+        @sa.event.listens_for(engine, "reset")
+        def _on_reset(_dbapi: Any, record: Any, _state: Any) -> None:
+            if record.info.pop(WRITER, False):  # returned to the pool mid-transaction
+                writer.release()
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

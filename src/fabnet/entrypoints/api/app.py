@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +18,8 @@ from fabnet import __version__
 from fabnet.bootstrap import App, bootstrap
 from fabnet.config import Settings
 from fabnet.domain.errors import FabnetError
+from fabnet.entrypoints.api.guard import Guard, KeyCache
+from fabnet.entrypoints.api.heavy import HeavyWork
 from fabnet.entrypoints.api.routers import designs, keys, ledger, orders, producers, quotes
 from fabnet.entrypoints.errors import body, classify
 from fabnet.entrypoints.hub import Hub
@@ -41,6 +44,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # few request threads: more only fight over the GIL (and the SQLite writer)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = (
+            wired.settings.request_threads
+        )
         runner = Hub(wired, wired.leases).start() if hub else None
         try:
             yield
@@ -56,6 +63,20 @@ def create_app(
         "Authenticate with the X-API-Key header.",
     )
     api.state.fabnet = wired
+    api.state.heavy = HeavyWork(
+        workers=wired.settings.heavy_workers,
+        per_key=wired.settings.heavy_per_key,
+        timeout_s=wired.settings.heavy_timeout_s,
+    )
+    api.state.keys = KeyCache(wired.new_uow, wired.settings.auth_cache_s)
+    api.add_middleware(
+        Guard,
+        authenticate_key=api.state.keys,
+        max_body_bytes=wired.settings.max_body_bytes,
+        max_upload_bytes=wired.policy.max_design_bytes,
+        rate_per_s=wired.settings.rate_per_s,
+        rate_burst=wired.settings.rate_burst,
+    )
 
     @api.exception_handler(FabnetError)
     async def _fabnet_error(_: Request, exc: FabnetError) -> JSONResponse:
@@ -102,3 +123,11 @@ def create_app(
     api.include_router(keys.router)
     api.include_router(ledger.router)
     return api
+
+
+def from_environment() -> FastAPI:
+    """The app factory of ``fabnet serve --workers N``: each worker process wires its own
+    app from the environment (the hub tasks run in whichever holds their leases)."""
+    wired = bootstrap(Settings())
+    wired.react = False  # the hub drains reactions in the background
+    return create_app(fabnet=wired, hub=Settings().run_hub)

@@ -47,11 +47,25 @@ class Size(StrEnum):
     large = "large"
 
 
-def _serve(settings: Settings, host: str, port: int, *, hub: bool = True) -> None:
+def _serve(settings: Settings, host: str, port: int, *, hub: bool = True, workers: int = 1) -> None:
+    import os
+
     import uvicorn
 
     from fabnet.entrypoints.api import create_app
 
+    if workers > 1:  # each worker process wires its own app (app.from_environment)
+        os.environ["FABNET_RUN_HUB"] = "true" if hub else "false"
+        bootstrap(settings).close()  # migrate once, before the workers start
+        uvicorn.run(
+            "fabnet.entrypoints.api.app:from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+        return
     wired_app = bootstrap(settings)
     wired_app.react = False  # the hub drains reactions in the background, not per request
     try:
@@ -67,13 +81,20 @@ def serve(
     hub: Annotated[
         bool, typer.Option("--hub/--no-hub", help="also run the hub's background work")
     ] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="worker processes (one per core is typical)")
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs and /openapi.json), with the hub's background
     work (reactions, sweeps, checkpoints, the machines' broker) unless --no-hub."""
     settings = Settings()
     try:
         _serve(
-            settings, host or settings.host, port if port is not None else settings.port, hub=hub
+            settings,
+            host or settings.host,
+            port if port is not None else settings.port,
+            hub=hub,
+            workers=workers,
         )
     except FabnetError as exc:
         raise fail(exc.message, classify(exc)[1]) from None

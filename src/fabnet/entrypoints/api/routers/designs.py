@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from fabnet.bootstrap import App
 from fabnet.domain.errors import InvalidInput, PayloadTooLarge
-from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow, get_app
+from fabnet.entrypoints.api.deps import Bus, Caller, Heavy, Paging, Uow, get_app
 from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.orders import DesignOut
 from fabnet.services import commands as cmd
@@ -34,6 +35,7 @@ async def upload_design(
     bus: Bus,
     uow: Uow,
     caller: Caller,
+    heavy: Heavy,
     app: Annotated[App, Depends(get_app)],
     file: Annotated[UploadFile, File(description="the mesh (binary or ASCII STL)")],
     process: Annotated[str, Form(max_length=40)] = "fdm",
@@ -48,18 +50,17 @@ async def upload_design(
     data = await read_capped(file, limit)
     if not file.filename:
         raise InvalidInput("file", "the upload needs a file name")
-    design_id = bus.handle(
-        cmd.RegisterDesign(
-            actor=caller,
-            filename=file.filename,
-            data=data,
-            name=name,
-            process=process,
-            materials=tuple(m for m in (s.strip() for s in materials.split(",")) if m),
-            print_time_s=print_time_s,
-        )
+    command = cmd.RegisterDesign(
+        actor=caller,
+        filename=file.filename,
+        data=data,
+        name=name,
+        process=process,
+        materials=tuple(m for m in (s.strip() for s in materials.split(",")) if m),
+        print_time_s=print_time_s,
     )
-    return DesignOut.of(views.get_design(uow, caller, design_id))
+    design_id = await heavy.run(caller.id, bus.handle, command)  # mesh analysis
+    return DesignOut.of(await run_in_threadpool(views.get_design, uow, caller, design_id))
 
 
 @router.get("/designs", response_model=PageOut[DesignOut])

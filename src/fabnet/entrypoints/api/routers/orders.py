@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from starlette.concurrency import run_in_threadpool
 
 from fabnet.bootstrap import App
 from fabnet.domain.errors import Forbidden
 from fabnet.domain.states import JobState, OrderState
-from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow, get_app
+from fabnet.entrypoints.api.deps import Bus, Caller, Heavy, Paging, Uow, get_app
 from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.orders import (
     DecisionIn,
@@ -63,13 +64,14 @@ def get_order(order_id: str, uow: Uow, caller: Caller) -> OrderOut:
 
 
 @router.get("/orders/{order_id}/provenance", tags=["orders"])
-def order_provenance(
-    order_id: str, uow: Uow, caller: Caller, app: Annotated[App, Depends(get_app)]
+async def order_provenance(
+    order_id: str, uow: Uow, caller: Caller, heavy: Heavy, app: Annotated[App, Depends(get_app)]
 ) -> dict[str, Any]:
     """Every logged entry about the order, each with its tlog-proof against one
     cosigned checkpoint: verify offline with `fabnet verify`."""
-    views.get_order(uow, caller, order_id)  # 404 unless the caller may see it
-    return app.ledger().provenance(order_id)
+    await run_in_threadpool(views.get_order, uow, caller, order_id)  # 404 unless yours
+    bundle: dict[str, Any] = await heavy.run(caller.id, app.ledger().provenance, order_id)
+    return bundle
 
 
 @router.post("/orders/{order_id}/escrow", status_code=201, tags=["escrow"])
@@ -121,10 +123,10 @@ def cancel_order(order_id: str, body: ReasonIn, bus: Bus, uow: Uow, caller: Call
 
 
 @router.post("/plan", response_model=PlanOut, tags=["orders"])
-def plan_open_orders(bus: Bus, caller: Caller) -> PlanOut:
+async def plan_open_orders(bus: Bus, caller: Caller, heavy: Heavy) -> PlanOut:
     if not caller.is_operator:
         raise Forbidden("only an operator runs the planner by hand")
-    report = bus.handle(cmd.PlanOrders())
+    report = await heavy.run(caller.id, bus.handle, cmd.PlanOrders())
     return PlanOut(
         orders=report.orders,
         jobs_offered=len(report.jobs_offered),

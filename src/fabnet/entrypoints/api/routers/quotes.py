@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from fabnet.bootstrap import App
 from fabnet.domain.errors import InvalidInput, PayloadTooLarge
-from fabnet.entrypoints.api.deps import Bus, Caller, get_app
+from fabnet.entrypoints.api.deps import Bus, Caller, Heavy, get_app
 from fabnet.entrypoints.api.routers.designs import read_capped
 from fabnet.entrypoints.api.schemas.quotes import QuoteOut
 from fabnet.services import commands as cmd
@@ -22,6 +22,7 @@ async def request_quote(
     request: Request,
     bus: Bus,
     caller: Caller,
+    heavy: Heavy,
     app: Annotated[App, Depends(get_app)],
     file: Annotated[UploadFile | None, File(description="STL, OBJ or 3MF")] = None,
     design_id: Annotated[str, Form(max_length=64)] = "",
@@ -39,15 +40,14 @@ async def request_quote(
         filename = file.filename or ""
         if not filename:
             raise InvalidInput("file", "the upload needs a file name")
-    quote = bus.handle(
-        cmd.RequestQuote(
-            actor=caller,
-            filename=filename,
-            data=data,
-            design_id=design_id.strip(),
-            material=material,
-            quantity=quantity,
-            exact=exact,
-        )
+    command = cmd.RequestQuote(
+        actor=caller,
+        filename=filename,
+        data=data,
+        design_id=design_id.strip(),
+        material=material,
+        quantity=quantity,
+        exact=exact,
     )
+    quote = await heavy.run(caller.id, bus.handle, command)  # analysis, estimate, slicer
     return QuoteOut.of(quote)
