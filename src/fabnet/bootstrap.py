@@ -29,6 +29,7 @@ from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.adapters.witness_http import HttpWitnessClient
 from fabnet.config import Settings
 from fabnet.domain.errors import ExternalSystemError, InvalidInput
+from fabnet.domain.escrow_policy import EscrowPolicy
 from fabnet.domain.events import Event
 from fabnet.domain.pricing import PriceRule, ProducerClass, parse_producer_class
 from fabnet.ledger.notes import NoteError, Signer, Verifier
@@ -171,7 +172,24 @@ def policy_from(settings: Settings) -> Policy:
         max_design_bytes=settings.max_design_bytes,
         max_triangles=settings.max_triangles,
         price_rules=price_rules_from(settings.price_rules),
+        escrow=escrow_policy_from(settings.escrow_policy),
+        max_open_units_per_consumer=settings.max_open_units_per_consumer,
     )
+
+
+def escrow_policy_from(text: str) -> EscrowPolicy:
+    if not text.strip():
+        return EscrowPolicy()
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput("escrow_policy", f"not JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InvalidInput("escrow_policy", "must be a JSON object")
+    try:
+        return EscrowPolicy.from_dict(raw)
+    except TypeError as exc:
+        raise InvalidInput("escrow_policy", str(exc)) from None
 
 
 def price_rules_from(text: str) -> dict[ProducerClass, PriceRule]:

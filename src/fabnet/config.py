@@ -31,6 +31,12 @@ class Settings(BaseSettings):
         '..., "setup_minor": ..., "margin_pct": ..., "currency": "EUR"}, ...}; '
         "classes left out keep the placeholder defaults",
     )
+    escrow_policy: str = Field(
+        default="",
+        description='JSON {"max_penalty_cap_permille": 200, "min_arbiter_timeout_s": ..., '
+        '"default_outcomes": {"standard": "release", "urgent": "release"}, ...}; '
+        "keys left out keep the placeholder defaults (domain/escrow_policy.py)",
+    )
     log_key_file: Path | None = Field(
         default=None, description="the hub's log signing key; default data_dir/log.key (made once)"
     )

@@ -63,3 +63,79 @@ def test_a_refused_move_names_states_by_their_value(api: Api, placed):
     error = again.json()["error"]
     assert (error["current"], error["target"]) == ("accepted", "accepted")
     assert "<" not in error["message"] and "'accepted'" in error["message"]
+
+
+def test_escrow_terms_are_bounded_by_the_hubs_policy(api: Api, placed):
+    url = f"/orders/{placed['order']}/escrow"
+    alice = api.as_("alice")
+    for bad, field in (
+        ({"penalty_cap_permille": 1000}, "penalty_cap_permille"),
+        ({"arbiter_timeout_s": 0}, "arbiter_timeout_s"),
+        ({"late_penalty_minor_per_unit_day": 999_999}, "late_penalty_minor_per_unit_day"),
+        ({"default_outcome": "refund"}, "default_outcome"),  # the policy's, not hers
+    ):
+        r = api.client.post(url, headers=alice, json={"amount_minor": 20_000, **bad})
+        assert r.status_code == 422, (bad, r.text)
+        assert r.json()["error"]["field"] == field
+    funded = api.client.post(url, headers=alice, json={"amount_minor": 20_000})
+    assert funded.status_code == 201, funded.text
+
+
+def test_a_producer_sees_the_terms_with_the_offer_and_accepts_them(api: Api, placed):
+    alice, p1, p2 = api.as_("alice"), api.as_("p1"), api.as_("p2")
+    job_url = f"/jobs/{placed['job']}"
+    unfunded = api.client.get(job_url, headers=p1).json()
+    assert (unfunded["escrow_terms"], unfunded["terms_digest"]) == (None, "unfunded")
+    api.client.post(
+        f"/orders/{placed['order']}/escrow",
+        headers=alice,
+        json={"amount_minor": 20_000, "late_penalty_minor_per_unit_day": 10},
+    )
+    offer = api.client.get(job_url, headers=p1).json()
+    assert offer["escrow_terms"]["late_penalty_minor_per_unit_day"] == 10
+    assert offer["escrow_terms"]["default_outcome"] == "release"
+    stale = api.client.post(f"{job_url}/accept", headers=p1, json={"terms_digest": "unfunded"})
+    assert stale.status_code == 409 and "changed" in stale.json()["error"]["message"]
+    ok = api.client.post(f"{job_url}/accept", headers=p1, json={"terms_digest": offer["terms_digest"]})
+    assert ok.status_code == 200, ok.text
+    mine = api.client.get(f"/orders/{placed['order']}/escrow", headers=p1)
+    assert mine.status_code == 200
+    assert set(mine.json()) == {"state", "terms", "terms_digest", "delivered", "rejected", "paid"}
+    assert api.client.get(f"/orders/{placed['order']}/escrow", headers=p2).status_code == 404
+    whole = api.client.get(f"/orders/{placed['order']}/escrow", headers=alice).json()
+    assert whole["held"] == 20_000 and whole["terms_digest"] == offer["terms_digest"]
+
+
+def test_an_escrow_cannot_be_funded_once_production_started(api: Api, placed):
+    for step in ("accept", "queue", "start"):
+        api.client.post(f"/jobs/{placed['job']}/{step}", headers=api.as_("p1"))
+    r = api.client.post(
+        f"/orders/{placed['order']}/escrow", headers=api.as_("alice"), json={"amount_minor": 1000}
+    )
+    assert r.status_code == 409
+
+
+def test_a_consumer_cannot_take_the_whole_capacity(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from fabnet.bootstrap import bootstrap
+    from fabnet.config import Settings
+    from fabnet.domain.states import Role
+    from fabnet.entrypoints.api import create_app
+    from fabnet.services import commands as cmd
+
+    from fabnet.services.ports import FixedClock
+
+    settings = Settings(data_dir=tmp_path, max_open_units_per_consumer=50)
+    app = bootstrap(settings, clock=FixedClock(START))
+    alice = app.bus().handle(cmd.CreateApiKey("alice", Role.CONSUMER)).secret
+    with TestClient(create_app(fabnet=app, hub=False)) as client:
+        api = Api(client, app, {"alice": alice}, {})
+        design = upload(api).json()["id"]
+        first = client.post("/orders", headers=api.as_("alice"), json=order_body(design, 40))
+        assert first.status_code == 201
+        body = {**order_body(design, 11), "reference": "po-2"}
+        over = client.post("/orders", headers=api.as_("alice"), json=body)
+        assert over.status_code == 429
+        assert over.json()["error"]["limit"] == "max_open_units_per_consumer"
+    app.close()

@@ -77,7 +77,7 @@ class JobOffered(JobEvent):
 
 @dataclass(frozen=True, slots=True)
 class JobAccepted(JobEvent):
-    pass
+    terms_digest: str = ""  # the escrow terms the producer accepted with the job
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,9 +72,9 @@ class Job(Aggregate):
         """Units this job holds that are neither made nor given back."""
         return self.units - self.units_made if self.is_live else 0
 
-    def accept(self, at: datetime) -> None:
+    def accept(self, at: datetime, terms_digest: str = "") -> None:
         self._move(JobState.ACCEPTED, at)
-        self.events.append(self._event(JobAccepted, at))
+        self.events.append(self._event(JobAccepted, at, terms_digest=terms_digest))
 
     def decline(self, at: datetime, reason: str = "") -> None:
         self._move(JobState.DECLINED, at, reason)

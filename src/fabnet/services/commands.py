@@ -131,6 +131,7 @@ class PlanOrders(Command):
 class AcceptJob(Command):
     actor: Principal
     job_id: str
+    terms_digest: str = ""  # the escrow terms seen with the offer; refused if they changed
 
 
 @dataclass(frozen=True)
@@ -191,13 +192,15 @@ class CreateApiKey(Command):
 
 @dataclass(frozen=True)
 class FundEscrow(Command):
+    """Fund an order's escrow before production starts, on terms within the hub's
+    escrow policy; what a silent arbiter means is the policy's, not the consumer's."""
+
     actor: Principal
     order_id: str
     amount_minor: int
     currency: str = "EUR"
     inspection_window_s: int = 72 * 3600
     arbiter_timeout_s: int = 14 * 86_400
-    default_outcome: str = "release"
     late_penalty_minor_per_unit_day: int = 0
     penalty_cap_permille: int = 100
 

@@ -10,6 +10,7 @@ from fabnet.domain import events as ev
 from fabnet.domain.access import Principal
 from fabnet.domain.contracts import Escrow, EscrowState
 from fabnet.domain.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from fabnet.domain.escrow_policy import terms_digest, terms_of
 from fabnet.domain.orders import Order
 from fabnet.domain.states import OrderState
 from fabnet.services.commands import (
@@ -20,7 +21,7 @@ from fabnet.services.commands import (
     RejectUnits,
     SweepEscrows,
 )
-from fabnet.services.ports import Clock, UnitOfWork
+from fabnet.services.ports import Clock, Policy, UnitOfWork
 
 ESCROW_EVENTS: tuple[type[ev.Event], ...] = (
     ev.EscrowFunded,
@@ -66,12 +67,24 @@ def _one_event(
     return escrow.balances()
 
 
-def fund_escrow(cmd: FundEscrow, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
-    return _one_event(
-        uow,
-        cmd.actor,
-        cmd.order_id,
-        lambda order: ev.EscrowFunded(
+def fund_escrow(
+    cmd: FundEscrow, *, uow: UnitOfWork, clock: Clock, policy: Policy
+) -> dict[str, object]:
+    """Fund the order's escrow on terms within the hub's policy, before any of its
+    units is made or started: producers see the terms with their offers."""
+    with uow:
+        order = _order(uow, cmd.actor, cmd.order_id)
+        if order.units_made or any(j.started_at for j in uow.jobs.all(order_id=order.id)):
+            raise InvalidTransition("escrow", order.id, "in production", "funded")
+        policy.escrow.check(
+            amount_minor=cmd.amount_minor,
+            units=order.quantity,
+            inspection_window_s=cmd.inspection_window_s,
+            arbiter_timeout_s=cmd.arbiter_timeout_s,
+            late_penalty_minor_per_unit_day=cmd.late_penalty_minor_per_unit_day,
+            penalty_cap_permille=cmd.penalty_cap_permille,
+        )
+        event = ev.EscrowFunded(
             at=clock.now(),
             order_id=order.id,
             amount_minor=cmd.amount_minor,
@@ -79,11 +92,40 @@ def fund_escrow(cmd: FundEscrow, *, uow: UnitOfWork, clock: Clock) -> dict[str, 
             units=order.quantity,
             inspection_window_s=cmd.inspection_window_s,
             arbiter_timeout_s=cmd.arbiter_timeout_s,
-            default_outcome=cmd.default_outcome,
+            default_outcome=policy.escrow.default_outcome(order.priority),
             late_penalty_minor_per_unit_day=cmd.late_penalty_minor_per_unit_day,
             penalty_cap_permille=cmd.penalty_cap_permille,
-        ),
-    )
+        )
+        escrow = record(uow, order, event)
+        uow.commit()
+    return escrow.balances()
+
+
+def escrow_view(uow: UnitOfWork, actor: Principal, order_id: str) -> dict[str, object]:
+    """The escrow as each party may read it: the consumer (and operators) all of it; a
+    producer with a job of the order the terms and its own part only."""
+    with uow.reading():
+        order = uow.orders.find(order_id)
+        if order is None:
+            raise NotFound("order", order_id)
+        escrow = escrow_of(uow, order_id)
+        if actor.owns_order(order.consumer_id):
+            return {
+                **escrow.balances(),
+                "terms": terms_of(escrow.terms),
+                "terms_digest": terms_digest(escrow.terms),
+            }
+        mine = actor.producer_id
+        if mine is None or not any(j.producer_id == mine for j in uow.jobs.all(order_id=order_id)):
+            raise NotFound("order", order_id)
+        return {
+            "state": escrow.state.value,
+            "terms": terms_of(escrow.terms),
+            "terms_digest": terms_digest(escrow.terms),
+            "delivered": escrow.delivered.get(mine, 0),
+            "rejected": escrow.rejected.get(mine, 0),
+            "paid": escrow.paid.get(mine, 0),
+        }
 
 
 def reject_units(cmd: RejectUnits, *, uow: UnitOfWork, clock: Clock) -> dict[str, object]:
@@ -199,6 +241,8 @@ def on_units_made(uow: UnitOfWork, event: ev.UnitsMade) -> None:
         return
     job = uow.jobs.get(event.job_id)
     days_late = max(0, math.ceil((event.at - job.due).total_seconds() / 86_400))
+    if not _accepted_under(uow, event.order_id, event.job_id, terms_digest(escrow.terms)):
+        days_late = 0  # penalties bind only a producer who accepted them with the job
     record(
         uow,
         uow.orders.get(event.order_id),
@@ -210,6 +254,13 @@ def on_units_made(uow: UnitOfWork, event: ev.UnitsMade) -> None:
             days_late=days_late,
             job_id=event.job_id,
         ),
+    )
+
+
+def _accepted_under(uow: UnitOfWork, order_id: str, job_id: str, digest: str) -> bool:
+    return any(
+        isinstance(e, ev.JobAccepted) and e.job_id == job_id and e.terms_digest == digest
+        for e in uow.order_events(order_id, (ev.JobAccepted,))
     )
 
 

@@ -11,11 +11,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fabnet.domain.access import Principal
-from fabnet.domain.errors import NotFound
+from fabnet.domain.errors import Conflict, NotFound
+from fabnet.domain.escrow_policy import terms_digest
 from fabnet.domain.ids import JobId
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
 from fabnet.domain.states import JobState, MachineStatus
+from fabnet.services import escrow
 from fabnet.services.commands import (
     AcceptJob,
     CancelJob,
@@ -57,8 +59,18 @@ def _step(
 # The moves, each inside the caller's transaction (handlers here, agent events too).
 
 
-def do_accept(uow: UnitOfWork, job: Job, order: Order, now: datetime) -> None:
-    job.accept(now)
+def do_accept(
+    uow: UnitOfWork, job: Job, order: Order, now: datetime, seen_digest: str = ""
+) -> None:
+    """Accepting a job accepts the order's escrow terms as they stand now (their digest
+    is logged with the acceptance); a producer that names the digest it saw with the
+    offer is refused if the terms changed since."""
+    current = terms_digest(escrow.escrow_of(uow, order.id).terms)
+    if seen_digest and seen_digest != current:
+        raise Conflict(
+            f"the escrow terms of order {order.id!r} changed since the offer; read the job again"
+        )
+    job.accept(now, current)
 
 
 def do_decline(uow: UnitOfWork, job: Job, order: Order, now: datetime, reason: str) -> None:
@@ -126,7 +138,12 @@ def _machine_done(uow: UnitOfWork, job: Job, at: datetime) -> None:
 
 
 def accept_job(cmd: AcceptJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
-    return _step(uow, cmd.actor, cmd.job_id, lambda j, o: do_accept(uow, j, o, clock.now()))
+    return _step(
+        uow,
+        cmd.actor,
+        cmd.job_id,
+        lambda j, o: do_accept(uow, j, o, clock.now(), cmd.terms_digest),
+    )
 
 
 def decline_job(cmd: DeclineJob, *, uow: UnitOfWork, clock: Clock) -> JobId:

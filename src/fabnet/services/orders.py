@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from fabnet.domain.errors import Conflict, DuplicateOrder, Forbidden, InvalidInput, NotFound
+from fabnet.domain.errors import (
+    Conflict,
+    DuplicateOrder,
+    Forbidden,
+    InvalidInput,
+    LimitExceeded,
+    NotFound,
+)
 from fabnet.domain.ids import PREFIXES, DesignId, LineId, OrderId
 from fabnet.domain.orders import Order, OrderLine
-from fabnet.domain.states import Role
+from fabnet.domain.states import OrderState, Role
 from fabnet.domain.units import Place
 from fabnet.services.commands import CancelOrder, PlaceOrder
 from fabnet.services.jobs import release_job_units
-from fabnet.services.ports import Clock, IdSource, UnitOfWork
+from fabnet.services.ports import Clock, IdSource, Policy, UnitOfWork
 
 MAX_LINES = 1000
 
 
-def place_order(cmd: PlaceOrder, *, uow: UnitOfWork, clock: Clock, ids: IdSource) -> OrderId:
+def place_order(
+    cmd: PlaceOrder, *, uow: UnitOfWork, clock: Clock, ids: IdSource, policy: Policy
+) -> OrderId:
     if cmd.actor.role not in (Role.CONSUMER, Role.OPERATOR):
         raise Forbidden("only consumers and operators place orders")
     if not 1 <= len(cmd.lines) <= MAX_LINES:
@@ -50,6 +59,8 @@ def place_order(cmd: PlaceOrder, *, uow: UnitOfWork, clock: Clock, ids: IdSource
                 )
             except InvalidInput as exc:
                 raise InvalidInput(f"lines[{i}].{exc.field}", exc.problem) from None
+        if cmd.actor.role is Role.CONSUMER:
+            _within_quota(uow, cmd.actor.id, sum(line.quantity for line in lines), policy)
         order = Order.place(
             id=OrderId(ids.new(PREFIXES["order"])),
             consumer_id=cmd.actor.id,
@@ -66,6 +77,24 @@ def place_order(cmd: PlaceOrder, *, uow: UnitOfWork, clock: Clock, ids: IdSource
                 raise DuplicateOrder(cmd.reference) from None
             raise
     return order.id
+
+
+OPEN = (OrderState.PLACED.value, OrderState.PLANNED.value, OrderState.IN_PRODUCTION.value)
+
+
+def _within_quota(uow: UnitOfWork, consumer_id: str, more: int, policy: Policy) -> None:
+    """A consumer may have at most ``max_open_units_per_consumer`` units ordered and not
+    yet made, so that one account cannot take a region's whole capacity."""
+    cap = policy.max_open_units_per_consumer
+    open_units = sum(
+        o.quantity - o.units_made for o in uow.orders.all(consumer_id=consumer_id, state=OPEN)
+    )
+    if open_units + more > cap:
+        raise LimitExceeded(
+            "max_open_units_per_consumer",
+            f"this order would bring your open units to {open_units + more}; "
+            f"the hub allows {cap} per consumer",
+        )
 
 
 def cancel_order(cmd: CancelOrder, *, uow: UnitOfWork, clock: Clock) -> OrderId:

@@ -18,6 +18,7 @@ from fabnet.domain.access import ApiKey
 from fabnet.domain.aggregate import Aggregate
 from fabnet.domain.designs import Design
 from fabnet.domain.errors import InvalidInput
+from fabnet.domain.escrow_policy import EscrowPolicy
 from fabnet.domain.events import Event
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
@@ -123,6 +124,8 @@ class Policy:
     max_triangles: int = 2_000_000
     # Placeholders, not market data: a hub sets its own (FABNET_PRICE_RULES); a producer's
     # own rule always wins over its class's default.
+    escrow: EscrowPolicy = field(default_factory=EscrowPolicy)
+    max_open_units_per_consumer: int = 1_000_000
     price_rules: dict[ProducerClass, PriceRule] = field(
         default_factory=lambda: {
             ProducerClass.MAKER: PriceRule(2500, 100, 0, 0.0),

@@ -10,10 +10,12 @@ from typing import Any
 from fabnet.domain.access import Principal
 from fabnet.domain.designs import Design
 from fabnet.domain.errors import Forbidden, NotFound
+from fabnet.domain.escrow_policy import terms_digest, terms_of
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
 from fabnet.domain.producers import Machine, Producer
 from fabnet.domain.states import Role
+from fabnet.services.escrow import escrow_of
 from fabnet.services.ports import Listing, Page, UnitOfWork
 
 
@@ -104,3 +106,10 @@ def get_job(uow: UnitOfWork, actor: Principal, job_id: str) -> Job:
         if job is None or not actor.owns_producer(job.producer_id):
             raise NotFound("job", job_id)
         return job
+
+
+def job_terms(uow: UnitOfWork, job: Job) -> tuple[dict[str, Any] | None, str]:
+    """The escrow terms a producer accepts with ``job``, and their digest."""
+    with uow.reading():
+        terms = escrow_of(uow, job.order_id).terms
+    return terms_of(terms), terms_digest(terms)

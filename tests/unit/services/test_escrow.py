@@ -113,3 +113,23 @@ def test_cancelling_refunds_and_others_cannot_touch_the_escrow(world: World):
             "refunded": 100,
             "state": "refunded",
         }
+
+
+def test_penalties_bind_only_producers_who_accepted_them(world: World, clock):
+    from fabnet.domain import events as ev
+
+    world.producer("a", 52.5, 13.4)
+    order_id = world.order(world.design(print_time_s=600), 4, days=1)
+    (job,) = jobs(world, order_id)
+    actor = producer_actor(job.producer_id)
+    world.bus.handle(cmd.AcceptJob(actor, job.id))  # accepted while nothing was funded
+    world.bus.handle(
+        cmd.FundEscrow(ALICE, order_id, amount_minor=4000, late_penalty_minor_per_unit_day=50)
+    )
+    for step in (cmd.QueueJob, cmd.StartJob):
+        world.bus.handle(step(actor, job.id))
+    clock.set(clock.now() + timedelta(days=3))  # two days late
+    world.bus.handle(cmd.FinishJob(actor, job.id))
+    with world.uow() as uow:
+        (delivered,) = uow.order_events(order_id, (ev.EscrowUnitsDelivered,))
+    assert delivered.days_late == 0  # it never agreed to a penalty

@@ -13,6 +13,7 @@ from fabnet.domain.states import JobState, OrderState
 from fabnet.entrypoints.api.deps import Bus, Caller, Heavy, Paging, Uow, get_app
 from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.orders import (
+    AcceptIn,
     DecisionIn,
     EscrowIn,
     FailIn,
@@ -26,7 +27,7 @@ from fabnet.entrypoints.api.schemas.orders import (
 )
 from fabnet.services import commands as cmd
 from fabnet.services import views
-from fabnet.services.escrow import escrow_of
+from fabnet.services.escrow import escrow_view
 
 router = APIRouter()
 
@@ -83,9 +84,9 @@ def fund_escrow(order_id: str, body: EscrowIn, bus: Bus, caller: Caller) -> dict
 
 @router.get("/orders/{order_id}/escrow", tags=["escrow"])
 def get_escrow(order_id: str, uow: Uow, caller: Caller) -> dict[str, Any]:
-    views.get_order(uow, caller, order_id)
-    with uow.reading():
-        return escrow_of(uow, order_id).balances()
+    """The consumer sees the whole escrow; a producer with a job of the order sees the
+    terms and its own part."""
+    return escrow_view(uow, caller, order_id)
 
 
 @router.post("/orders/{order_id}/escrow/accept", tags=["escrow"])
@@ -160,7 +161,10 @@ def list_jobs(
 
 @router.get("/jobs/{job_id}", response_model=JobOut, tags=["jobs"])
 def get_job(job_id: str, uow: Uow, caller: Caller) -> JobOut:
-    return JobOut.of(views.get_job(uow, caller, job_id))
+    """The job, with the escrow terms its producer accepts by accepting it."""
+    job = views.get_job(uow, caller, job_id)
+    terms, digest = views.job_terms(uow, job)
+    return JobOut.of(job).model_copy(update={"escrow_terms": terms, "terms_digest": digest})
 
 
 def _job_step(job_id: str, command: cmd.Command, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
@@ -169,8 +173,13 @@ def _job_step(job_id: str, command: cmd.Command, bus: Bus, uow: Uow, caller: Cal
 
 
 @router.post("/jobs/{job_id}/accept", response_model=JobOut, tags=["jobs"])
-def accept_job(job_id: str, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
-    return _job_step(job_id, cmd.AcceptJob(caller, job_id), bus, uow, caller)
+def accept_job(
+    job_id: str, bus: Bus, uow: Uow, caller: Caller, body: AcceptIn | None = None
+) -> JobOut:
+    """Accept the job and with it the order's escrow terms; give the ``terms_digest``
+    read with the offer and the hub refuses (409) if the terms changed since."""
+    digest = body.terms_digest if body else ""
+    return _job_step(job_id, cmd.AcceptJob(caller, job_id, digest), bus, uow, caller)
 
 
 @router.post("/jobs/{job_id}/decline", response_model=JobOut, tags=["jobs"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -140,6 +140,12 @@ class JobOut(BaseModel):
     finished_at: datetime | None
     units_made: int
     note: str
+    escrow_terms: dict[str, Any] | None = Field(
+        default=None, description="the order's funded escrow terms (one job only)"
+    )
+    terms_digest: str | None = Field(
+        default=None, description="accepting the job accepts the terms with this digest"
+    )
 
     @classmethod
     def of(cls, j: Job) -> JobOut:
@@ -181,12 +187,20 @@ class PlanOut(BaseModel):
     unmet: dict[str, str]
 
 
+class AcceptIn(Strict):
+    terms_digest: str = Field(
+        default="", max_length=64, description="the escrow terms seen with the offer"
+    )
+
+
 class EscrowIn(Strict):
+    """Terms within the hub's escrow policy (422 naming the term beyond it); what a
+    silent arbiter means is the policy's rule for the order's class."""
+
     amount_minor: int = Field(ge=1, le=10**13, description="the order's price, minor units")
     currency: str = Field(default="EUR", pattern="^[A-Z]{3}$")
     inspection_window_s: int = Field(default=72 * 3600, ge=0, le=90 * 86_400)
     arbiter_timeout_s: int = Field(default=14 * 86_400, ge=0, le=365 * 86_400)
-    default_outcome: Literal["release", "refund"] = "release"
     late_penalty_minor_per_unit_day: int = Field(default=0, ge=0, le=10**9)
     penalty_cap_permille: int = Field(default=100, ge=0, le=1000)
 
