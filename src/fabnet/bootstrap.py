@@ -116,6 +116,24 @@ class App:
             close()
 
 
+def private_dir(path: Path) -> None:
+    """The data directory holds the store, the designs and the log key: owner only."""
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        os.chmod(path, 0o700)
+    except OSError as exc:
+        log.warning("cannot make %s owner-only: %s", path, exc.strerror)
+
+
+def private_files(db: Path) -> None:
+    for name in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if name.exists():
+            try:
+                os.chmod(name, 0o600)
+            except OSError as exc:
+                log.warning("cannot make %s owner-only: %s", name, exc.strerror)
+
+
 def report_duplicates(ledger: TransparencyLog) -> None:
     """A log written before the sequencer was serialised may hold an event twice; it
     cannot be rewritten (it may be cosigned), so say so loudly, once, at start-up."""
@@ -232,9 +250,11 @@ def bootstrap(
     if new_uow is None:
         url = settings.resolved_database_url()
         if url.startswith("sqlite:///"):
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(settings.data_dir)
         engine = create_engine_for(url)
         migrate(engine)
+        if url.startswith("sqlite:///"):
+            private_files(Path(url.removeprefix("sqlite:///")))
         closers.append(engine.dispose)
         log_store = log_store or SqlLogStore(engine)
         telemetry = telemetry or SqlTelemetryStore(engine)

@@ -240,3 +240,34 @@ def test_ledger_check_reports_a_sound_log_and_one_with_an_event_twice(tmp_path):
     report = json.loads(broken.stdout)
     assert report["duplicate_events"] == [{"seq": 1, "leaves": [0, report["size"] - 1]}]
     assert "more than once" in report["problems"][0]
+
+
+def test_keys_list_and_revoke_from_the_cli():
+    made = json.loads(
+        fab("keys", "create", "--role", "consumer", "--name", "dora", "--json").stdout
+    )
+    listed = json.loads(fab("keys", "list", "--json").stdout)
+    assert [k["name"] for k in listed["items"]] == ["dora"]
+    assert "secret" not in listed["items"][0]
+    assert fab("keys", "revoke", made["id"]).exit_code == 0
+    (key,) = json.loads(fab("keys", "list", "--json").stdout)["items"]
+    assert key["revoked_at"]
+    assert fab("keys", "revoke", "key_nope").exit_code == 66
+
+
+def test_bad_files_are_messages_and_exit_codes_not_tracebacks(tmp_path):
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'{"name": "caf\xe9"}')
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 50_000 + "]" * 50_000)
+    for args in (
+        ("plan", str(latin)),
+        ("plan", str(deep)),
+        ("producers", "import", str(latin)),
+        ("verify", str(deep), "--log-key", "x"),
+    ):
+        result = fab(*args)
+        assert result.exit_code == 65, (args, result.output)
+        assert "Traceback" not in result.output
+    missing = fab("producers", "export", "--out", str(tmp_path / "no" / "such" / "dir" / "x.json"))
+    assert missing.exit_code == 73 and "does not exist" in missing.output

@@ -96,7 +96,9 @@ def test_a_producer_sees_the_terms_with_the_offer_and_accepts_them(api: Api, pla
     assert offer["escrow_terms"]["default_outcome"] == "release"
     stale = api.client.post(f"{job_url}/accept", headers=p1, json={"terms_digest": "unfunded"})
     assert stale.status_code == 409 and "changed" in stale.json()["error"]["message"]
-    ok = api.client.post(f"{job_url}/accept", headers=p1, json={"terms_digest": offer["terms_digest"]})
+    ok = api.client.post(
+        f"{job_url}/accept", headers=p1, json={"terms_digest": offer["terms_digest"]}
+    )
     assert ok.status_code == 200, ok.text
     mine = api.client.get(f"/orders/{placed['order']}/escrow", headers=p1)
     assert mine.status_code == 200
@@ -123,7 +125,6 @@ def test_a_consumer_cannot_take_the_whole_capacity(tmp_path):
     from fabnet.domain.states import Role
     from fabnet.entrypoints.api import create_app
     from fabnet.services import commands as cmd
-
     from fabnet.services.ports import FixedClock
 
     settings = Settings(data_dir=tmp_path, max_open_units_per_consumer=50)
@@ -139,3 +140,57 @@ def test_a_consumer_cannot_take_the_whole_capacity(tmp_path):
         assert over.status_code == 429
         assert over.json()["error"]["limit"] == "max_open_units_per_consumer"
     app.close()
+
+
+def test_keys_are_listed_without_secrets_revoked_and_expire(api: Api):
+    ops = api.as_("operator")
+    made = api.client.post(
+        "/keys",
+        headers=ops,
+        json={
+            "name": "carol",
+            "role": "consumer",
+            "expires_at": (START + timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert made.status_code == 201, made.text
+    carol = {"X-API-Key": made.json()["secret"]}
+    assert api.client.get("/designs", headers=carol).status_code == 200
+    listed = api.client.get("/keys", headers=ops).json()
+    assert listed["total"] == 6 and all("secret" not in k for k in listed["items"])
+    own = api.client.get("/keys", headers=carol).json()
+    assert [k["name"] for k in own["items"]] == ["carol"]
+    bob_key = next(k for k in listed["items"] if k["name"] == "bob")
+    assert api.client.post(f"/keys/{bob_key['id']}/revoke", headers=carol).status_code == 404
+    revoked = api.client.post(f"/keys/{bob_key['id']}/revoke", headers=ops)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    assert api.client.get("/designs", headers=api.as_("bob")).status_code == 401
+    api.app.clock.set(START + timedelta(hours=2))  # carol's key expired
+    api.app.settings.auth_cache_s = 0
+    api.client.app.state.keys.forget()
+    assert api.client.get("/designs", headers=carol).status_code == 401
+
+
+def test_a_read_only_key_may_only_read(api: Api):
+    made = api.client.post(
+        "/keys",
+        headers=api.as_("operator"),
+        json={"name": "auditor", "role": "operator", "scopes": ["read"]},
+    ).json()
+    auditor = {"X-API-Key": made["secret"]}
+    assert api.client.get("/orders", headers=auditor).status_code == 200
+    refused = api.client.post("/plan", headers=auditor)
+    assert refused.status_code == 403 and "only read" in refused.json()["error"]["message"]
+
+
+def test_the_data_directory_and_its_files_are_owner_only(api: Api):
+    import stat
+
+    data_dir = api.app.settings.data_dir
+    upload(api)
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data_dir / "fabnet.sqlite").stat().st_mode) == 0o600
+    blobs = [p for p in (data_dir / "designs").rglob("*")]
+    assert blobs and all(
+        stat.S_IMODE(p.stat().st_mode) == (0o700 if p.is_dir() else 0o600) for p in blobs
+    )

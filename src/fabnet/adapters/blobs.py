@@ -22,8 +22,9 @@ class FileBlobStore:
         path = self._path(key)
         if path.exists():
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        for folder in (self.root, path.parent.parent, path.parent):  # owner only
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # mode 600
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)

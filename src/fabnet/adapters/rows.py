@@ -297,6 +297,8 @@ def _key_row(k: ApiKey) -> Row:
         "key_hash": k.key_hash,
         "created_at": k.created_at,
         "revoked_at": k.revoked_at,
+        "expires_at": k.expires_at,
+        "scopes": list(k.scopes),
     }
 
 
@@ -310,6 +312,8 @@ def _key(r: Row) -> ApiKey:
         key_hash=r["key_hash"],
         created_at=_utc(r["created_at"]),
         revoked_at=utc(r["revoked_at"]),
+        expires_at=utc(r["expires_at"]),
+        scopes=tuple(r["scopes"] or ("read", "write")),
         version=r["version"],
     )
 

@@ -18,6 +18,7 @@ from fabnet.domain.ids import ApiKeyId, PrincipalId, ProducerId
 from fabnet.domain.states import Role
 
 KEY_PREFIX = "fab_"
+SCOPES = frozenset({"read", "write"})  # read: GET only; write: everything the role may do
 
 
 def hash_key(secret: str) -> str:
@@ -30,6 +31,12 @@ class Principal:
     id: PrincipalId
     role: Role
     producer_id: ProducerId | None = None
+    scopes: frozenset[str] = SCOPES
+    key_id: str = ""  # the key it authenticated with ("" for the CLI's own operator)
+
+    @property
+    def may_write(self) -> bool:
+        return "write" in self.scopes
 
     @property
     def is_operator(self) -> bool:
@@ -52,8 +59,13 @@ class ApiKey(Aggregate):
     key_hash: str
     created_at: datetime
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None
+    scopes: tuple[str, ...] = ("read", "write")
 
     def __post_init__(self) -> None:
+        unknown = set(self.scopes) - SCOPES
+        if unknown or not self.scopes:
+            raise InvalidInput("scopes", f"choose from {', '.join(sorted(SCOPES))}")
         if self.role is Role.PRODUCER and not self.producer_id:
             raise InvalidInput("producer_id", "a producer key must name its producer")
         if self.role is not Role.PRODUCER and self.producer_id:
@@ -61,10 +73,20 @@ class ApiKey(Aggregate):
 
     @property
     def principal(self) -> Principal:
-        return Principal(id=self.principal_id, role=self.role, producer_id=self.producer_id)
+        return Principal(
+            id=self.principal_id,
+            role=self.role,
+            producer_id=self.producer_id,
+            scopes=frozenset(self.scopes),
+            key_id=self.id,
+        )
 
-    def matches(self, secret: str) -> bool:
-        return self.revoked_at is None and hmac.compare_digest(self.key_hash, hash_key(secret))
+    def live(self, at: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or at < self.expires_at)
+
+    def matches(self, secret: str, at: datetime) -> bool:
+        return self.live(at) and hmac.compare_digest(self.key_hash, hash_key(secret))
 
     def revoke(self, at: datetime) -> None:
-        self.revoked_at = at
+        if self.revoked_at is None:
+            self.revoked_at = at

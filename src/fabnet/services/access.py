@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fabnet.domain.access import KEY_PREFIX, ApiKey, Principal, hash_key
-from fabnet.domain.errors import InvalidInput, Unauthorized
+from fabnet.domain.errors import InvalidInput, NotFound, Unauthorized
 from fabnet.domain.ids import PREFIXES, ApiKeyId, PrincipalId, ProducerId
 from fabnet.domain.states import Role
-from fabnet.services.commands import CreateApiKey
-from fabnet.services.ports import Clock, IdSource, UnitOfWork
+from fabnet.domain.times import to_utc
+from fabnet.services.commands import CreateApiKey, RevokeApiKey
+from fabnet.services.ports import Clock, IdSource, Listing, Page, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,9 @@ class NewKey:
 def create_api_key(cmd: CreateApiKey, *, uow: UnitOfWork, clock: Clock, ids: IdSource) -> NewKey:
     if not cmd.name.strip():
         raise InvalidInput("name", "must not be empty")
+    expires_at = None if cmd.expires_at is None else to_utc(cmd.expires_at, "expires_at")
+    if expires_at is not None and expires_at <= clock.now():
+        raise InvalidInput("expires_at", "must be in the future")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     with uow:
         if cmd.role is Role.PRODUCER:
@@ -38,17 +43,39 @@ def create_api_key(cmd: CreateApiKey, *, uow: UnitOfWork, clock: Clock, ids: IdS
             producer_id=ProducerId(cmd.producer_id) if cmd.producer_id else None,
             key_hash=hash_key(secret),
             created_at=clock.now(),
+            expires_at=expires_at,
+            scopes=tuple(sorted(set(cmd.scopes))),
         )
         uow.api_keys.add(key)
         uow.commit()
     return NewKey(key.id, key.principal_id, secret)
 
 
-def authenticate(secret: str | None, *, uow: UnitOfWork) -> Principal:
+def authenticate(secret: str | None, *, uow: UnitOfWork, now: datetime | None = None) -> Principal:
     if not secret:
         raise Unauthorized("an API key is required (header X-API-Key)")
+    at = now or datetime.now(UTC)
     with uow.reading():
         found = uow.api_keys.all(key_hash=hash_key(secret))
-        if not found or not found[0].matches(secret):
-            raise Unauthorized("unknown or revoked API key")
+        if not found or not found[0].matches(secret, at):
+            raise Unauthorized("unknown, revoked or expired API key")
         return found[0].principal
+
+
+def revoke_api_key(cmd: RevokeApiKey, *, uow: UnitOfWork, clock: Clock) -> ApiKeyId:
+    with uow:
+        key = uow.api_keys.find(cmd.key_id)
+        if key is None or not (cmd.actor.is_operator or key.principal_id == cmd.actor.id):
+            raise NotFound("key", cmd.key_id)
+        key.revoke(clock.now())
+        uow.commit()
+    return key.id
+
+
+def list_api_keys(uow: UnitOfWork, actor: Principal, page: Page) -> Listing[ApiKey]:
+    """Operators see every key; anyone else the keys of their own principal. Secrets
+    are never stored, so never listed."""
+    with uow.reading():
+        if actor.is_operator:
+            return uow.api_keys.list(page)
+        return uow.api_keys.list(page, principal_id=actor.id)

@@ -188,6 +188,16 @@ class CreateApiKey(Command):
     producer_id: str | None = None
     principal_id: str | None = None  # defaults to a new principal (a new consumer, say)
     extra: dict[str, str] = field(default_factory=dict)
+    expires_at: datetime | None = None
+    scopes: tuple[str, ...] = ("read", "write")
+
+
+@dataclass(frozen=True)
+class RevokeApiKey(Command):
+    """An operator revokes any key; a principal its own."""
+
+    actor: Principal
+    key_id: str
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ HANDLERS: dict[type[cmd.Command], Callable[..., Any]] = {
     cmd.CancelJob: jobs.cancel_job,
     cmd.ExpireOffers: jobs.expire_offers,
     cmd.CreateApiKey: access.create_api_key,
+    cmd.RevokeApiKey: access.revoke_api_key,
     cmd.FundEscrow: escrow.fund_escrow,
     cmd.RejectUnits: escrow.reject_units,
     cmd.AcceptDelivery: escrow.accept_delivery,

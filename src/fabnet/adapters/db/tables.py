@@ -148,6 +148,9 @@ api_keys = sa.Table(
     sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("revoked_at", Time, nullable=True),
+    sa.Column("expires_at", Time, nullable=True),
+    sa.Column("scopes", Json, nullable=True),
+    sa.Index("ix_api_keys_principal", "principal_id"),
 )
 
 events = sa.Table(

@@ -68,7 +68,7 @@ def create_app(
         per_key=wired.settings.heavy_per_key,
         timeout_s=wired.settings.heavy_timeout_s,
     )
-    api.state.keys = KeyCache(wired.new_uow, wired.settings.auth_cache_s)
+    api.state.keys = KeyCache(wired.new_uow, wired.settings.auth_cache_s, wired.clock)
     api.add_middleware(
         Guard,
         authenticate_key=api.state.keys,

@@ -42,7 +42,9 @@ async def get_principal(
     if secret is None and authorization and authorization.lower().startswith("bearer "):
         secret = authorization[7:].strip()
     app: App = request.app.state.fabnet
-    return await run_in_threadpool(authenticate, secret, uow=app.new_uow())
+    return await run_in_threadpool(
+        lambda: authenticate(secret, uow=app.new_uow(), now=app.clock.now())
+    )
 
 
 async def get_heavy(request: Request) -> HeavyWork:

@@ -5,6 +5,7 @@ A pure ASGI middleware, so that it runs before FastAPI parses anything:
 1. Every route but the public ones needs a known, unexpired, unrevoked key: 401 before
    the body is read. The principal is handed to the route (``scope["state"]``), so the
    key is looked up once per request.
+   A key without the ``write`` scope may only GET (403 otherwise).
 2. Each key has a token bucket (``rate_per_s``, ``rate_burst``): 429 with Retry-After.
 3. A body must declare its length (``Content-Length``; chunked bodies get 411), and the
    length must be within the route's limit (uploads: the design size cap; everything
@@ -113,6 +114,9 @@ class Guard:
                     headers=[(b"retry-after", retry.encode())],
                 )
                 return
+            if scope["method"] not in ("GET", "HEAD", "OPTIONS") and not principal.may_write:
+                await _answer(send, 403, "forbidden", "this key may only read (scope 'read')")
+                return
             scope.setdefault("state", {})["principal"] = principal
         problem = self._size(scope, headers, path)
         if problem is not None:
@@ -193,8 +197,11 @@ class KeyCache:
     """Looks keys up in the store, remembering a good key for ``ttl_s`` (a revoked or
     expired key is refused by every replica within that time; 0 turns it off)."""
 
-    def __init__(self, new_uow: Callable[[], Any], ttl_s: float, size: int = 10_000) -> None:
+    def __init__(
+        self, new_uow: Callable[[], Any], ttl_s: float, clock: Any, size: int = 10_000
+    ) -> None:
         self.new_uow = new_uow
+        self.clock = clock
         self.ttl_s = ttl_s
         self.size = size
         self._known: dict[str, tuple[Principal, float]] = {}
@@ -207,7 +214,7 @@ class KeyCache:
             hit = self._known.get(digest)
         if hit is not None and hit[1] > now:
             return hit[0]
-        principal = authenticate(secret, uow=self.new_uow())
+        principal = authenticate(secret, uow=self.new_uow(), now=self.clock.now())
         if self.ttl_s > 0:
             with self._lock:
                 if len(self._known) >= self.size:

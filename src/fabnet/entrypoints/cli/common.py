@@ -34,7 +34,7 @@ def wired() -> Iterator[App]:
         app = bootstrap(Settings())
         yield app
     except FabnetError as exc:
-        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        err.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(classify(exc)[1]) from None
     finally:
         if app is not None:
@@ -42,7 +42,7 @@ def wired() -> Iterator[App]:
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -429,11 +429,28 @@ def keys_create(
     role: Annotated[Role, typer.Option(help="operator, consumer or producer")],
     name: Annotated[str, typer.Option(help="who it is for")],
     producer_id: Annotated[str | None, typer.Option(help="for a producer key")] = None,
+    expires_in_days: Annotated[
+        float | None, typer.Option(min=0.001, max=3650, help="the key expires after this")
+    ] = None,
+    read_only: Annotated[bool, typer.Option("--read-only", help="scope 'read': GET only")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create an API key and print its secret (once)."""
+    from datetime import timedelta
+
     with wired() as wired_app:
-        key = wired_app.bus().handle(cmd.CreateApiKey(name, role, producer_id))
+        expires = (
+            wired_app.clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
+        )
+        key = wired_app.bus().handle(
+            cmd.CreateApiKey(
+                name,
+                role,
+                producer_id,
+                expires_at=expires,
+                scopes=("read",) if read_only else ("read", "write"),
+            )
+        )
     if as_json:
         emit_json({"id": key.key_id, "principal_id": key.principal_id, "secret": key.secret})
     else:
@@ -442,6 +459,33 @@ def keys_create(
             soft_wrap=True,
             highlight=False,
         )
+
+
+@keys.command("list")
+def keys_list(
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every key (never its secret): who, role, scopes, expiry, revoked."""
+    from fabnet.entrypoints.api.routers.keys import KeyInfo
+    from fabnet.entrypoints.cli.common import show_items
+    from fabnet.services.access import list_api_keys
+    from fabnet.services.ports import Page
+
+    with wired() as wired_app:
+        found = list_api_keys(wired_app.new_uow(), CLI_OPERATOR, Page(limit, offset))
+    columns = ["id", "name", "role", "scopes", "expires_at", "revoked_at"]
+    show_items([KeyInfo.of(k) for k in found.items], columns, as_json=as_json, total=found.total)
+
+
+@keys.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key: it stops working at once (on other replicas within
+    FABNET_AUTH_CACHE_S)."""
+    with wired() as wired_app:
+        wired_app.bus().handle(cmd.RevokeApiKey(CLI_OPERATOR, key_id))
+    out.print(f"key {key_id} revoked")
 
 
 def run() -> None:
