@@ -190,7 +190,7 @@ def test_the_data_directory_and_its_files_are_owner_only(api: Api):
     upload(api)
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE((data_dir / "fabnet.sqlite").stat().st_mode) == 0o600
-    blobs = [p for p in (data_dir / "designs").rglob("*")]
+    blobs = list((data_dir / "designs").rglob("*"))
     assert blobs and all(
         stat.S_IMODE(p.stat().st_mode) == (0o700 if p.is_dir() else 0o600) for p in blobs
     )
