@@ -6,6 +6,7 @@ A unit of work holds one transaction's state, so it is not shared between thread
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -34,6 +35,7 @@ from fabnet.domain.events import Event
 from fabnet.domain.pricing import PriceRule, ProducerClass, parse_producer_class
 from fabnet.ledger.notes import NoteError, Signer, Verifier
 from fabnet.planning.network import FlowSolver
+from fabnet.services.design_access import LinkSigner
 from fabnet.services.ledger import TransparencyLog
 from fabnet.services.messagebus import MessageBus
 from fabnet.services.ports import (
@@ -79,6 +81,16 @@ class App:
     listeners: list[Callable[[Event], None]] = field(default_factory=list)
     closers: list[Callable[[], Any]] = field(default_factory=list)
     leases: Leases = field(default_factory=InMemoryLeases)
+    _links: LinkSigner | None = None
+
+    def links(self) -> LinkSigner:
+        """Signs producers' download links (the key is made on first use, mode 600)."""
+        if self._links is None:
+            secret = self.settings.link_secret.encode()
+            if not secret:
+                secret = load_or_create_secret(self.settings.data_dir / "links.key")
+            self._links = LinkSigner(secret)
+        return self._links
 
     def bus(self) -> MessageBus:
         return MessageBus(
@@ -163,6 +175,20 @@ def load_or_create_key(path: Path, name: str) -> Signer:
     with os.fdopen(fd, "w") as handle:
         handle.write(str(signer) + "\n")
     return signer
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = base64.urlsafe_b64encode(os.urandom(32))
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(secret + b"\n")
+    return secret
 
 
 def witnesses_from(settings: Settings) -> tuple[list[WitnessClient], list[Verifier]]:

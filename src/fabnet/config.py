@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         '"default_outcomes": {"standard": "release", "urgent": "release"}, ...}; '
         "keys left out keep the placeholder defaults (domain/escrow_policy.py)",
     )
+    link_secret: str = Field(
+        default="",
+        description="signs producers' design links (>= 32 bytes); empty: data_dir/links.key",
+    )
     log_key_file: Path | None = Field(
         default=None, description="the hub's log signing key; default data_dir/log.key (made once)"
     )

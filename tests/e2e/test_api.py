@@ -168,13 +168,21 @@ def test_a_duplicate_reference_is_409(api: Api, placed):
     assert r.status_code == 409
 
 
-def test_design_upload_is_content_addressed(api: Api):
+def test_design_upload_stores_the_file_once_with_a_record_per_party(api: Api):
     first, second = upload(api).json(), upload(api, name="again").json()
-    assert first["id"] == second["id"]
+    assert first["id"] == second["id"]  # same owner, same bytes
     assert first["bbox_mm"] == [180, 160, 20] and first["triangles"] == 12
-    assert api.count("designs") == 1
-    got = api.client.get(f"/designs/{first['id']}/file", headers=api.as_("p1"))
+    bobs = upload(api, who="bob", materials="PETG").json()
+    assert bobs["id"] != first["id"] and bobs["content_hash"] == first["content_hash"]
+    assert bobs["materials"] == ["PETG"]
+    assert api.count("designs") == 2
+    got = api.client.get(f"/designs/{first['id']}/file", headers=api.as_("alice"))
     assert got.content == box_stl(180, 160, 20)
+    assert got.headers["content-disposition"] == 'attachment; filename="shield.stl"'
+    for who in ("bob", "p1"):  # another consumer; a producer without a job of it
+        assert api.client.get(f"/designs/{first['id']}", headers=api.as_(who)).status_code == 404
+        r = api.client.get(f"/designs/{first['id']}/file", headers=api.as_(who))
+        assert r.status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from fabnet.sim.parts import box_stl
 from tests.conftest import START
 from tests.e2e.conftest import Api, order_body, upload
 
@@ -194,3 +195,30 @@ def test_the_data_directory_and_its_files_are_owner_only(api: Api):
     assert blobs and all(
         stat.S_IMODE(p.stat().st_mode) == (0o700 if p.is_dir() else 0o600) for p in blobs
     )
+
+
+def test_a_producer_fetches_a_design_only_for_a_live_job_by_a_signed_link(api: Api, placed):
+    p1, p2 = api.as_("p1"), api.as_("p2")
+    job = placed["job"]
+    assert api.client.post(f"/jobs/{job}/design-link", headers=p2).status_code == 404
+    link = api.client.post(f"/jobs/{job}/design-link", headers=p1)
+    assert link.status_code == 200, link.text
+    url = link.json()["url"]
+    got = api.client.get(url)  # the link is the capability: no key
+    assert got.status_code == 200 and got.content == box_stl(180, 160, 20)
+    assert got.headers["content-disposition"].endswith('"shield.stl"')
+    forged = url[:-4] + ("AAAA" if not url.endswith("AAAA") else "BBBB")
+    assert api.client.get(forged).status_code == 404
+    with api.app.new_uow() as uow:
+        logged = uow.order_events(placed["order"])
+    downloads = [e for e in logged if type(e).__name__ == "DesignDownloaded"]
+    assert [(d.job_id, d.producer_id) for d in downloads] == [(job, placed["job_producer"])]
+    api.client.post(f"/jobs/{job}/decline", headers=p1, json={"reason": "busy"})
+    assert api.client.get(url).status_code == 403  # the job moved on: the design with it
+    assert api.client.post(f"/jobs/{job}/design-link", headers=p1).status_code == 403
+
+
+def test_a_design_link_expires(api: Api, placed):
+    url = api.client.post(f"/jobs/{placed['job']}/design-link", headers=api.as_("p1")).json()["url"]
+    api.app.clock.set(START + timedelta(minutes=11))
+    assert api.client.get(url).status_code == 404

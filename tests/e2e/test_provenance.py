@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -97,7 +98,8 @@ def test_the_consumer_gets_a_bundle_that_verifies_offline(hub):
         "PLA-2026-0042",
         "ab12",
     )
-    assert len(made["design_id"]) == 64
+    assert made["design_id"].startswith("dsg_")
+    assert re.fullmatch("[0-9a-f]{64}", made["design_hash"])  # the file the units came from
     path = tmp / "bundle.json"
     path.write_text(json.dumps(bundle))
     result = verify(path, log_key, witnesses, "--json")

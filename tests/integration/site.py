@@ -111,10 +111,10 @@ class Site:
         self.agents[producer] = agent.start()
         return agent
 
-    def fetch(self, design_id: str) -> tuple[str, bytes]:
+    def fetch(self, spec) -> tuple[str, bytes]:
         with self.app.new_uow() as uow:
-            design = uow.designs.get(design_id)
-        return design.filename, self.app.blobs.get(design_id)
+            design = uow.designs.get(spec.design_id)
+        return design.filename, self.app.blobs.get(design.blob_key)
 
     def design(self, size: tuple[float, float, float] = (20, 20, 5), label: str = "part") -> str:
         return str(

@@ -151,6 +151,8 @@ def _design_row(d: Design) -> Row:
         "owner_id": d.owner_id,
         "created_at": d.created_at,
         "extra": dict(d.extra),
+        "content_hash": d.content_hash or d.id,
+        "public": d.public,
     }
 
 
@@ -169,6 +171,8 @@ def _design(r: Row) -> Design:
         owner_id=PrincipalId(r["owner_id"]),
         created_at=_utc(r["created_at"]),
         extra=dict(r["extra"]),
+        content_hash=r["content_hash"] or r["id"],
+        public=bool(r["public"]),
         version=r["version"],
     )
 
@@ -260,6 +264,7 @@ def _job_row(j: Job) -> Row:
         "finished_at": j.finished_at,
         "units_made": j.units_made,
         "note": j.note,
+        "design_hash": j.design_hash,
     }
 
 
@@ -283,6 +288,7 @@ def _job(r: Row) -> Job:
         finished_at=utc(r["finished_at"]),
         units_made=r["units_made"],
         note=r["note"],
+        design_hash=r["design_hash"] or "",
         version=r["version"],
     )
 

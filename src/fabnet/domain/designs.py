@@ -1,4 +1,8 @@
-"""Designs: a mesh or manifest registered by its content hash."""
+"""Designs: a mesh or manifest, its file stored once by content hash.
+
+Each party that registers a file gets its own design record (its name, materials,
+owner); records of the same bytes share the one stored file.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,9 @@ from fabnet.domain.ids import DesignId, PrincipalId
 from fabnet.domain.units import Box
 
 
-def content_id(data: bytes) -> DesignId:
-    return DesignId(hashlib.sha256(data).hexdigest())
+def content_hash(data: bytes) -> str:
+    """The SHA-256 of a design's bytes: the key of the one stored copy of the file."""
+    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(kw_only=True)
@@ -32,7 +37,16 @@ class Design(Aggregate):
     print_time_s: float  # reference estimate for one unit on a reference machine
     owner_id: PrincipalId
     created_at: datetime
+    content_hash: str = ""  # SHA-256 of the file; "" only in records older than it (= id)
+    public: bool = False  # in everyone's catalogue (the operator's designs are)
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def blob_key(self) -> str:
+        return self.content_hash or self.id
+
+    def visible_to(self, principal_id: str, *, operator: bool) -> bool:
+        return operator or self.public or self.owner_id == principal_id
 
     def __post_init__(self) -> None:
         if not self.name.strip():

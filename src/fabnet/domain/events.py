@@ -48,6 +48,17 @@ class DesignRegistered(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class DesignDownloaded(Event):
+    """A producer fetched a design's file for a job (through a signed link)."""
+
+    design_id: str
+    content_hash: str
+    job_id: str
+    order_id: str
+    producer_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class OrderPlaced(Event):
     order_id: str
     consumer_id: str
@@ -113,7 +124,7 @@ class UnitsMade(Event):
     line_id: str
     job_id: str
     units: int
-    design_id: str  # the SHA-256 of the design file
+    design_id: str  # the design record
     producer_id: str
     machine_id: str
     material: str
@@ -121,6 +132,7 @@ class UnitsMade(Event):
     profile_hash: str = ""  # the slicer profile's hash, when the producer reports it
     qa: str = "not inspected"
     shipment: str = ""
+    design_hash: str = ""  # the SHA-256 of the file the units were made from
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +232,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MachineAdded,
         MachineStatusChanged,
         DesignRegistered,
+        DesignDownloaded,
         OrderPlaced,
         OrderStateChanged,
         JobOffered,

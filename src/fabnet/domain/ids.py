@@ -6,7 +6,7 @@ from typing import NewType
 
 ProducerId = NewType("ProducerId", str)
 MachineId = NewType("MachineId", str)
-DesignId = NewType("DesignId", str)  # the SHA-256 of the design's bytes, hex
+DesignId = NewType("DesignId", str)  # dsg_...; older records: the SHA-256 of the file
 OrderId = NewType("OrderId", str)
 LineId = NewType("LineId", str)
 JobId = NewType("JobId", str)
@@ -23,4 +23,5 @@ PREFIXES = {
     "principal": "usr",
     "key": "key",
     "event": "evt",
+    "design": "dsg",
 }

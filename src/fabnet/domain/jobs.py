@@ -52,6 +52,7 @@ class Job(Aggregate):
     finished_at: datetime | None = None
     units_made: int = 0
     note: str = ""  # decline reason, failure cause, cancel reason
+    design_hash: str = ""  # SHA-256 of the design's file, as planned (provenance)
 
     def __post_init__(self) -> None:
         if self.units < 1:
@@ -114,6 +115,7 @@ class Job(Aggregate):
                 material=self.material,
                 material_lot=material_lot[:100],
                 profile_hash=profile_hash[:100],
+                design_hash=self.design_hash,
             )
         )
 

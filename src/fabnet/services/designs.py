@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fabnet.domain.capabilities import parse_material, parse_process
-from fabnet.domain.designs import Design, content_id
+from fabnet.domain.designs import Design, content_hash
 from fabnet.domain.errors import InvalidInput, PayloadTooLarge
-from fabnet.domain.ids import DesignId
+from fabnet.domain.ids import PREFIXES, DesignId
 from fabnet.domain.units import Box
 from fabnet.services.commands import RegisterDesign
-from fabnet.services.ports import BlobStore, Clock, MeshAnalyzer, Policy, UnitOfWork
+from fabnet.services.ports import BlobStore, Clock, IdSource, MeshAnalyzer, Policy, UnitOfWork
 
 MAX_PRINT_TIME_S = 30 * 86_400.0
 
@@ -18,12 +18,15 @@ def register_design(
     *,
     uow: UnitOfWork,
     clock: Clock,
+    ids: IdSource,
     blobs: BlobStore,
     mesh: MeshAnalyzer,
     policy: Policy,
 ) -> DesignId:
-    """Validate, analyse and store a design. The same bytes twice give the same id and
-    store nothing new. Everything is checked before anything is written."""
+    """Validate, analyse and store a design. Everything is checked before anything is
+    written. The same bytes from the same owner give the same record; from another
+    party they give that party's own record (its name, materials) over the one stored
+    file. An operator's designs are public (everyone's catalogue)."""
     if len(cmd.data) > policy.max_design_bytes:
         raise PayloadTooLarge("file", policy.max_design_bytes)
     process = parse_process(cmd.process)
@@ -37,13 +40,15 @@ def register_design(
     name = cmd.name.strip() or cmd.filename
     if len(name) > 200:
         raise InvalidInput("name", "at most 200 characters")
-    design_id = content_id(cmd.data)
+    digest = content_hash(cmd.data)
     with uow:
-        if uow.designs.find(design_id) is not None:
-            return design_id
-        info = mesh.analyse(cmd.filename, cmd.data)
+        same_bytes = uow.designs.all(content_hash=digest)
+        for known in same_bytes:
+            if known.owner_id == cmd.actor.id:
+                return known.id  # a retry, or the same file twice: one record
+        info = mesh.analyse(cmd.filename, cmd.data)  # every upload is checked afresh
         design = Design(
-            id=design_id,
+            id=DesignId(ids.new(PREFIXES["design"])),
             name=name,
             filename=cmd.filename[-255:],
             media_type=info.media_type,
@@ -55,8 +60,11 @@ def register_design(
             print_time_s=cmd.print_time_s,
             owner_id=cmd.actor.id,
             created_at=clock.now(),
+            content_hash=digest,
+            public=cmd.actor.is_operator,
         )
-        blobs.put(design_id, cmd.data)  # content-addressed: a retry rewrites the same file
+        if not blobs.exists(digest):
+            blobs.put(digest, cmd.data)  # content-addressed: a retry rewrites the same file
         uow.designs.add(design.registered())
         uow.commit()
-    return design_id
+    return design.id

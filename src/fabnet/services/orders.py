@@ -35,7 +35,9 @@ def place_order(
         lines = []
         for i, req in enumerate(cmd.lines):
             design = uow.designs.find(req.design_id)
-            if design is None:
+            if design is None or not design.visible_to(
+                cmd.actor.id, operator=cmd.actor.is_operator
+            ):
                 raise InvalidInput(f"lines[{i}].design_id", f"no design {req.design_id!r}")
             material = req.material.strip().upper()
             if material not in design.materials:

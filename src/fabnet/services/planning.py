@@ -120,6 +120,7 @@ def apply(
             due=line.deadline,
             offered_at=now,
             expires_at=now + timedelta(seconds=policy.offer_ttl_s),
+            design_hash=proposal.designs[line.design_id].blob_key,
         )
         uow.jobs.add(job.offered())
         order.allocate(line.id, a.units, now)

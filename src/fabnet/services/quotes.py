@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from fabnet.domain.capabilities import Process, parse_material
-from fabnet.domain.errors import InvalidInput, PayloadTooLarge
+from fabnet.domain.errors import InvalidInput, NotFound, PayloadTooLarge
 from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.producers import Machine, Producer
 from fabnet.domain.states import JOB_LIVE, MachineStatus
@@ -148,8 +148,10 @@ def _mesh_file(
     if bool(cmd.design_id) == bool(cmd.data or cmd.filename):
         raise InvalidInput("file", "give either a file or a design_id, not both or neither")
     if cmd.design_id:
-        design = uow.designs.get(cmd.design_id)
-        return design.filename, blobs.get(design.id)
+        design = uow.designs.find(cmd.design_id)
+        if design is None or not design.visible_to(cmd.actor.id, operator=cmd.actor.is_operator):
+            raise NotFound("design", cmd.design_id)
+        return design.filename, blobs.get(design.blob_key)
     if len(cmd.data) > policy.max_design_bytes:
         raise PayloadTooLarge("file", policy.max_design_bytes)
     return cmd.filename, cmd.data

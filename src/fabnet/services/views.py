@@ -62,6 +62,7 @@ def get_machine(uow: UnitOfWork, actor: Principal, machine_id: str) -> Machine:
 
 
 def list_designs(uow: UnitOfWork, actor: Principal, page: Page, **filters: Any) -> Listing[Design]:
+    """An operator sees every design; anyone else their own."""
     with uow.reading():
         if not actor.is_operator:
             filters["owner_id"] = actor.id
@@ -69,9 +70,17 @@ def list_designs(uow: UnitOfWork, actor: Principal, page: Page, **filters: Any) 
 
 
 def get_design(uow: UnitOfWork, actor: Principal, design_id: str) -> Design:
-    """A design id is the SHA-256 of its file: knowing it is the capability to read it."""
+    """Its owner, an operator, anyone for a public design, and a producer with a job of
+    it may read a design's record; anyone else gets 404."""
     with uow.reading():
-        return uow.designs.get(design_id)
+        design = uow.designs.find(design_id)
+        if design is None:
+            raise NotFound("design", design_id)
+        if design.visible_to(actor.id, operator=actor.is_operator):
+            return design
+        if actor.producer_id and uow.jobs.count(design_id=design.id, producer_id=actor.producer_id):
+            return design
+        raise NotFound("design", design_id)
 
 
 def list_orders(uow: UnitOfWork, actor: Principal, page: Page, **filters: Any) -> Listing[Order]:

@@ -5,7 +5,7 @@ from fabnet.domain.states import Role
 from fabnet.services import commands as cmd
 from fabnet.services.access import authenticate
 from fabnet.sim.parts import box_stl
-from tests.conftest import ALICE, OPERATOR, World
+from tests.conftest import ALICE, BOB, OPERATOR, World
 
 
 def register(world: World, data: bytes, **kw):
@@ -19,17 +19,23 @@ def register(world: World, data: bytes, **kw):
     return world.bus.handle(cmd.RegisterDesign(actor=ALICE, data=data, **fields))
 
 
-def test_a_design_is_stored_by_content_hash_once(world: World):
+def test_a_design_is_stored_once_and_each_party_gets_its_own_record(world: World):
     data = box_stl(10, 20, 30)
     first = register(world, data)
     again = register(world, data, name="other name")
-    assert first == again and len(first) == 64
-    assert world.blobs.get(first) == data
+    assert first == again and first.startswith("dsg_")  # same owner, same bytes: one record
+    theirs = world.bus.handle(
+        cmd.RegisterDesign(BOB, "copy.stl", data, "bob's", "fdm", ("PETG",), 900.0)
+    )
+    assert theirs != first
     with world.uow() as uow:
-        design = uow.designs.get(first)
-        assert (design.bbox.x_mm, design.bbox.y_mm, design.bbox.z_mm) == (10, 20, 30)
-        assert design.triangles == 12 and design.name == "part"
-        assert uow.designs.count() == 1
+        mine, bobs = uow.designs.get(first), uow.designs.get(theirs)
+        assert (mine.bbox.x_mm, mine.bbox.y_mm, mine.bbox.z_mm) == (10, 20, 30)
+        assert mine.triangles == 12 and mine.name == "part" and mine.owner_id == ALICE.id
+        assert (bobs.name, bobs.materials, bobs.owner_id) == ("bob's", ("PETG",), BOB.id)
+        assert mine.content_hash == bobs.content_hash  # one stored file
+        assert uow.designs.count() == 2
+    assert world.blobs.get(mine.content_hash) == data and len(world.blobs.blobs) == 1
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,10 @@ designs = sa.Table(
     sa.Column("owner_id", sa.String(40), nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("extra", Json, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=True),
+    sa.Column("public", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_designs_owner", "owner_id"),
+    sa.Index("ix_designs_content", "content_hash"),
 )
 
 orders = sa.Table(
@@ -130,6 +133,7 @@ jobs = sa.Table(
     sa.Column("finished_at", Time, nullable=True),
     sa.Column("units_made", sa.Integer, nullable=False),
     sa.Column("note", sa.String(500), nullable=False),
+    sa.Column("design_hash", sa.String(64), nullable=True),
     sa.Index("ix_jobs_order", "order_id"),
     sa.Index("ix_jobs_machine_state", "machine_id", "state"),
     sa.Index("ix_jobs_producer_state", "producer_id", "state"),

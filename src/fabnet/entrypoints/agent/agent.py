@@ -39,21 +39,28 @@ from fabnet.services.machine_messages import (
 from fabnet.services.ports import LinkStatus, MachineLink, Slicer
 
 log = logging.getLogger(__name__)
-Fetch = Callable[[str], tuple[str, bytes]]  # design id -> (file name, bytes)
+Fetch = Callable[[JobSpec], tuple[str, bytes]]  # a job -> its design (file name, bytes)
 # the hub's open jobs for this producer: (machine id, job, state "offered" or "accepted")
 Outstanding = Callable[[], list[tuple[str, JobSpec, str]]]
 
 
 def http_fetch(hub_url: str, api_key: str) -> Fetch:
-    def fetch(design_id: str) -> tuple[str, bytes]:
+    """A job's design: a signed link from the hub (valid while the job is live), then the
+    file it points to."""
+
+    def fetch(spec: JobSpec) -> tuple[str, bytes]:
         try:
             with httpx.Client(base_url=hub_url, headers={"X-API-Key": api_key}, timeout=60) as c:
-                meta = c.get(f"/designs/{design_id}")
-                data = c.get(f"/designs/{design_id}/file")
+                meta = c.get(f"/designs/{spec.design_id}")
+                link = c.post(f"/jobs/{spec.job_id}/design-link")
+                if meta.status_code != 200 or link.status_code != 200:
+                    code = link.status_code if meta.status_code == 200 else meta.status_code
+                    raise MachineUnreachable("hub", f"design of job {spec.job_id}: HTTP {code}")
+                data = c.get(link.json()["url"])
         except httpx.HTTPError as exc:
             raise MachineUnreachable("hub", f"{hub_url}: {exc}") from None
-        if meta.status_code != 200 or data.status_code != 200:
-            raise MachineUnreachable("hub", f"design {design_id}: HTTP {data.status_code}")
+        if data.status_code != 200:
+            raise MachineUnreachable("hub", f"design of job {spec.job_id}: HTTP {data.status_code}")
         return str(meta.json().get("filename", "part.stl")), data.content
 
     return fetch
@@ -299,7 +306,7 @@ class Agent:
     def _print(self, mid: str, spec: JobSpec, units_done: int) -> None:
         machine = self.machines.get(mid)
         try:
-            filename, data = self.fetch(spec.design_id)
+            filename, data = self.fetch(spec)
             if filename.lower().endswith(".gcode"):
                 gcode = data
             else:

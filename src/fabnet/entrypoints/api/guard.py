@@ -38,6 +38,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PUBLIC = frozenset({"/health", "/ledger/key", "/openapi.json", "/docs", "/redoc"})
+PUBLIC_PREFIXES = ("/docs/", "/files/")  # a signed link is its own capability
 UPLOADS = frozenset({"/designs", "/quotes"})
 UPLOAD_SLACK = 64 * 1024  # multipart framing and form fields around the file
 
@@ -89,7 +90,7 @@ class Guard:
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         path: str = scope["path"]
-        if path not in PUBLIC and not path.startswith("/docs"):
+        if path not in PUBLIC and not path.startswith(PUBLIC_PREFIXES):
             secret = _secret(headers)
             if not secret:
                 message = "an API key is required (header X-API-Key)"

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from fabnet.bootstrap import App
-from fabnet.domain.errors import InvalidInput, PayloadTooLarge
+from fabnet.domain.designs import Design
+from fabnet.domain.errors import InvalidInput, NotFound, PayloadTooLarge
 from fabnet.entrypoints.api.deps import Bus, Caller, Heavy, Paging, Uow, get_app
 from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.orders import DesignOut
 from fabnet.services import commands as cmd
 from fabnet.services import views
+from fabnet.services.design_access import design_link, fetch_by_link
 
 router = APIRouter(tags=["designs"])
 CHUNK = 1 << 20
@@ -74,13 +79,46 @@ def get_design(design_id: str, uow: Uow, caller: Caller) -> DesignOut:
     return DesignOut.of(views.get_design(uow, caller, design_id))
 
 
+class LinkOut(BaseModel):
+    url: str
+    expires_at: datetime
+
+
 @router.get("/designs/{design_id}/file")
 def download_design(
     design_id: str, uow: Uow, caller: Caller, app: Annotated[App, Depends(get_app)]
 ) -> Response:
+    """The file, for its owner and operators; a producer fetches it for a live job
+    through POST /jobs/{job_id}/design-link."""
     design = views.get_design(uow, caller, design_id)
+    if not (caller.is_operator or design.owner_id == caller.id):
+        raise NotFound("design file", design_id)
+    return _file(design, app.blobs.get(design.blob_key))
+
+
+@router.post("/jobs/{job_id}/design-link", tags=["jobs"], response_model=LinkOut)
+def job_design_link(
+    job_id: str, uow: Uow, caller: Caller, app: Annotated[App, Depends(get_app)]
+) -> LinkOut:
+    """A link to the job's design file, valid for minutes and only while the job is
+    live; every download is logged with the order."""
+    link = design_link(uow, caller, job_id, signer=app.links(), clock=app.clock)
+    return LinkOut(url=link.path, expires_at=link.expires_at)
+
+
+@router.get("/files/{token}", tags=["jobs"])
+def fetch_file(token: str, uow: Uow, app: Annotated[App, Depends(get_app)]) -> Response:
+    """A signed link's file (no key needed: the link is the capability)."""
+    design, data = fetch_by_link(
+        token[:2048], uow=uow, signer=app.links(), blobs=app.blobs, clock=app.clock
+    )
+    return _file(design, data)
+
+
+def _file(design: Design, data: bytes) -> Response:
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", design.filename)[-120:] or "design"
     return Response(
-        app.blobs.get(design.id),
+        data,
         media_type=design.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{design.id[:16]}.stl"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -17,6 +17,8 @@ from fabnet.services.commands import LineRequest
 
 class DesignOut(BaseModel):
     id: str
+    content_hash: str
+    public: bool
     name: str
     filename: str
     media_type: str
@@ -32,6 +34,8 @@ class DesignOut(BaseModel):
     def of(cls, d: Design) -> DesignOut:
         return cls(
             id=d.id,
+            content_hash=d.blob_key,
+            public=d.public,
             name=d.name,
             filename=d.filename,
             media_type=d.media_type,
@@ -45,8 +49,11 @@ class DesignOut(BaseModel):
         )
 
 
+DESIGN_ID = "^(dsg_[0-9a-f]{20}|[0-9a-f]{64})$"  # new records, and those keyed by hash
+
+
 class LineIn(Strict):
-    design_id: str = Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")
+    design_id: str = Field(max_length=64, pattern=DESIGN_ID)
     material: str = Field(min_length=1, max_length=40)
     quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
     deadline: AwareDatetime = Field(strict=False, description="ISO 8601 with a timezone")
