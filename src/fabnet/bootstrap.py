@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fabnet.adapters.blobs import FileBlobStore
 from fabnet.adapters.db import SqlUnitOfWork, create_engine_for, migrate
@@ -33,6 +33,7 @@ from fabnet.domain.errors import ExternalSystemError, InvalidInput
 from fabnet.domain.escrow_policy import EscrowPolicy
 from fabnet.domain.events import Event
 from fabnet.domain.pricing import PriceRule, ProducerClass, parse_producer_class
+from fabnet.domain.producers import MachineEnvelope
 from fabnet.ledger.notes import NoteError, Signer, Verifier
 from fabnet.planning.network import FlowSolver
 from fabnet.services.design_access import LinkSigner
@@ -216,24 +217,29 @@ def policy_from(settings: Settings) -> Policy:
         max_design_bytes=settings.max_design_bytes,
         max_triangles=settings.max_triangles,
         price_rules=price_rules_from(settings.price_rules),
-        escrow=escrow_policy_from(settings.escrow_policy),
+        escrow=json_settings(settings.escrow_policy, "escrow_policy", EscrowPolicy),
+        machines=json_settings(settings.machine_envelope, "machine_envelope", MachineEnvelope),
         max_open_units_per_consumer=settings.max_open_units_per_consumer,
     )
 
 
-def escrow_policy_from(text: str) -> EscrowPolicy:
+T = TypeVar("T")
+
+
+def json_settings(text: str, name: str, kind: Callable[..., T]) -> T:
+    """A setting given as a JSON object of a dataclass's fields (empty: its defaults)."""
     if not text.strip():
-        return EscrowPolicy()
+        return kind()
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidInput("escrow_policy", f"not JSON: {exc}") from None
+        raise InvalidInput(name, f"not JSON: {exc}") from None
     if not isinstance(raw, dict):
-        raise InvalidInput("escrow_policy", "must be a JSON object")
+        raise InvalidInput(name, "must be a JSON object")
     try:
-        return EscrowPolicy.from_dict(raw)
+        return kind(**raw)
     except TypeError as exc:
-        raise InvalidInput("escrow_policy", str(exc)) from None
+        raise InvalidInput(name, str(exc)) from None
 
 
 def price_rules_from(text: str) -> dict[ProducerClass, PriceRule]:

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         '..., "setup_minor": ..., "margin_pct": ..., "currency": "EUR"}, ...}; '
         "classes left out keep the placeholder defaults",
     )
+    machine_envelope: str = Field(
+        default="",
+        description='JSON {"max_speed_factor": 4, "max_hours_per_day": 24, "max_build_mm": '
+        "2000}: what a machine may declare (placeholders; domain/producers.py)",
+    )
     escrow_policy: str = Field(
         default="",
         description='JSON {"max_penalty_cap_permille": 200, "min_arbiter_timeout_s": ..., '

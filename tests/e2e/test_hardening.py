@@ -222,3 +222,43 @@ def test_a_design_link_expires(api: Api, placed):
     url = api.client.post(f"/jobs/{placed['job']}/design-link", headers=api.as_("p1")).json()["url"]
     api.app.clock.set(START + timedelta(minutes=11))
     assert api.client.get(url).status_code == 404
+
+
+def test_machines_are_bounded_by_physics_and_the_hubs_envelope(api: Api):
+    url = f"/producers/{api.producers['p1']}/machines"
+    base = {"name": "m", "process": "fdm", "materials": ["PLA"], "build_volume_mm": [250, 210, 220]}
+    for bad, field in (
+        ({"speed_factor": 100}, "machine.speed_factor"),
+        ({"hours_per_day": 25}, "hours_per_day"),
+        ({"build_volume_mm": [1e308, 1e308, 1e308]}, "machine.build_volume_mm.x"),
+        ({"build_volume_mm": [0, 210, 220]}, "machine.build_volume_mm.x"),
+    ):
+        r = api.client.post(url, headers=api.as_("p1"), json={**base, **bad})
+        assert r.status_code == 422, (bad, r.text)
+        assert r.json()["error"]["field"] == field, r.json()
+    assert api.client.post(url, headers=api.as_("p1"), json=base).status_code == 201
+
+
+def test_a_machine_slower_than_it_claims_is_flagged_for_the_operator(world, clock):
+    from fabnet.domain import events as ev
+    from fabnet.services import commands as cmd
+    from tests.conftest import printer, producer_actor
+
+    pid = world.producer("boaster", 52.5, 13.4, printer(speed_factor=3.0))
+    design = world.design(print_time_s=3600)
+    for _ in range(3):
+        world.order(design, 2, days=20)
+        with world.uow() as uow:
+            (job,) = [j for j in uow.jobs.all(producer_id=pid) if j.is_live]
+        actor = producer_actor(pid)
+        for step in (cmd.AcceptJob, cmd.QueueJob, cmd.StartJob):
+            world.bus.handle(step(actor, job.id))
+        clock.set(clock.now() + timedelta(hours=2 * 1.0))  # 2 units at 1 h: 3x its claim
+        world.bus.handle(cmd.FinishJob(actor, job.id))
+    with world.uow() as uow:
+        (machine,) = uow.machines.all(producer_id=pid)
+        flagged = [
+            e for _, e in uow.events_after(0, 10_000) if isinstance(e, ev.MachineCapacityFlagged)
+        ]
+    assert "3 jobs in a row" in machine.capacity_flag
+    assert [e.machine_id for e in flagged] == [machine.id]

@@ -20,6 +20,9 @@ def matches(row: Row, filters: dict[str, Any]) -> bool:
         if op == "lte":
             if have is None or have > value:
                 return False
+        elif op == "ne":
+            if have == value:
+                return False
         elif isinstance(value, tuple | list | frozenset | set):
             if have not in value:
                 return False

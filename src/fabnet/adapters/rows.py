@@ -111,6 +111,8 @@ def _machine_row(m: Machine) -> Row:
         "status": m.status.value,
         "event_seq": m.event_seq,
         "unreachable": m.unreachable,
+        "slow_runs": m.slow_runs,
+        "capacity_flag": m.capacity_flag,
     }
 
 
@@ -130,6 +132,8 @@ def _machine(r: Row) -> Machine:
         status=MachineStatus(r["status"]),
         event_seq=r["event_seq"],
         unreachable=bool(r["unreachable"]),
+        slow_runs=r["slow_runs"] or 0,
+        capacity_flag=r["capacity_flag"] or "",
         version=r["version"],
     )
 

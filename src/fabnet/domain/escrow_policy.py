@@ -107,11 +107,3 @@ class EscrowPolicy:
                 f"the hub's policy allows at most {self.max_daily_penalty_permille} permille of "
                 f"the unit price ({most}) per unit and day late",
             )
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> EscrowPolicy:
-        known = set(cls.__dataclass_fields__)
-        unknown = set(raw) - known
-        if unknown:
-            raise InvalidInput("escrow_policy", f"unknown keys: {', '.join(sorted(unknown))}")
-        return cls(**raw)

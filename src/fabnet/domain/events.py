@@ -42,6 +42,15 @@ class MachineStatusChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class MachineCapacityFlagged(Event):
+    """Its results contradict its declared capacity: for the operator to look at."""
+
+    machine_id: str
+    producer_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class DesignRegistered(Event):
     design_id: str
     name: str
@@ -231,6 +240,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ProducerUpdated,
         MachineAdded,
         MachineStatusChanged,
+        MachineCapacityFlagged,
         DesignRegistered,
         DesignDownloaded,
         OrderPlaced,

@@ -9,7 +9,12 @@ from datetime import datetime
 from fabnet.domain.aggregate import Aggregate
 from fabnet.domain.capabilities import MATERIALS, Process
 from fabnet.domain.errors import InvalidInput
-from fabnet.domain.events import MachineAdded, MachineStatusChanged, ProducerRegistered
+from fabnet.domain.events import (
+    MachineAdded,
+    MachineCapacityFlagged,
+    MachineStatusChanged,
+    ProducerRegistered,
+)
 from fabnet.domain.ids import MachineId, ProducerId
 from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.states import FacilityStatus, MachineStatus
@@ -77,6 +82,8 @@ class Machine(Aggregate):
     status: MachineStatus = MachineStatus.IDLE
     event_seq: int = 0  # the last agent event applied (events come numbered per machine)
     unreachable: bool = False  # set offline by the hub for missed heartbeats
+    slow_runs: int = 0  # jobs in a row that took far longer than planned
+    capacity_flag: str = ""  # why its declared capacity is in doubt ("" = not flagged)
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -92,6 +99,9 @@ class Machine(Aggregate):
             raise InvalidInput("speed_factor", "must be in (0, 100]")
         if self.nozzle_mm is not None and not (0 < self.nozzle_mm <= 10):
             raise InvalidInput("nozzle_mm", "must be in (0, 10] mm")
+        for axis in ("x_mm", "y_mm", "z_mm"):
+            if not getattr(self.build_volume, axis) > 0:
+                raise InvalidInput(f"build_volume_mm.{axis[0]}", "a machine builds something: > 0")
 
     def added(self, at: datetime) -> Machine:
         self.events.append(
@@ -119,6 +129,32 @@ class Machine(Aggregate):
     def unit_time_s(self, print_time_s: float) -> float:
         return print_time_s / self.speed_factor
 
+    def record_run(
+        self, planned_s: float, actual_s: float, at: datetime, *, tolerance: float, strikes: int
+    ) -> None:
+        """A finished job's real duration against the plan's: ``strikes`` runs in a row
+        beyond ``tolerance`` times the plan flag the machine's declared capacity (speed
+        factor, hours) for the operator; a run within it clears the count."""
+        if planned_s <= 0 or actual_s <= 0:
+            return
+        if actual_s <= tolerance * planned_s:
+            self.slow_runs = 0
+            return
+        self.slow_runs += 1
+        if self.slow_runs >= strikes and not self.capacity_flag:
+            self.capacity_flag = (
+                f"{self.slow_runs} jobs in a row took over {tolerance:g}x their planned time "
+                f"(last {actual_s / 3600:.1f} h against {planned_s / 3600:.1f} h)"
+            )
+            self.events.append(
+                MachineCapacityFlagged(
+                    at=at,
+                    machine_id=self.id,
+                    producer_id=self.producer_id,
+                    reason=self.capacity_flag,
+                )
+            )
+
     def set_status(self, status: MachineStatus, at: datetime) -> None:
         if status is self.status:
             return
@@ -128,3 +164,32 @@ class Machine(Aggregate):
                 at=at, machine_id=self.id, producer_id=self.producer_id, status=status
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class MachineEnvelope:
+    """What the hub believes a machine can declare: physics (a day has 24 hours) and the
+    operator's policy (the fastest printer it expects, relative to the reference machine
+    of the estimates; the largest build volume). The defaults are placeholders for an
+    operator to set (FABNET_MACHINE_ENVELOPE)."""
+
+    max_speed_factor: float = 4.0
+    max_hours_per_day: float = 24.0
+    max_build_mm: float = 2000.0
+
+    def check(self, machine: Machine) -> None:
+        if machine.speed_factor > self.max_speed_factor:
+            raise InvalidInput(
+                "speed_factor", f"the hub allows at most {self.max_speed_factor:g} (reference = 1)"
+            )
+        if machine.hours_per_day > self.max_hours_per_day:
+            raise InvalidInput(
+                "hours_per_day", f"the hub allows at most {self.max_hours_per_day:g} hours a day"
+            )
+        volume = machine.build_volume
+        for axis, size in (("x", volume.x_mm), ("y", volume.y_mm), ("z", volume.z_mm)):
+            if size > self.max_build_mm:
+                raise InvalidInput(
+                    f"build_volume_mm.{axis}",
+                    f"the hub allows at most {self.max_build_mm:g} mm on an axis",
+                )

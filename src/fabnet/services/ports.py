@@ -23,7 +23,7 @@ from fabnet.domain.events import Event
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
 from fabnet.domain.pricing import PriceRule, ProducerClass
-from fabnet.domain.producers import Machine, Producer
+from fabnet.domain.producers import Machine, MachineEnvelope, Producer
 from fabnet.fabrication.meshes import MeshFacts
 from fabnet.fabrication.profiles import FdmProfile
 
@@ -125,6 +125,9 @@ class Policy:
     # Placeholders, not market data: a hub sets its own (FABNET_PRICE_RULES); a producer's
     # own rule always wins over its class's default.
     escrow: EscrowPolicy = field(default_factory=EscrowPolicy)
+    machines: MachineEnvelope = field(default_factory=MachineEnvelope)
+    slow_run_tolerance: float = 1.5  # a job this many times its planned time is slow
+    slow_runs_to_flag: int = 3  # slow jobs in a row before the machine is flagged
     max_open_units_per_consumer: int = 1_000_000
     price_rules: dict[ProducerClass, PriceRule] = field(
         default_factory=lambda: {

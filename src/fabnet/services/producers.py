@@ -11,7 +11,7 @@ from fabnet.domain.capabilities import parse_material, parse_process
 from fabnet.domain.errors import Forbidden, InvalidInput, NotFound
 from fabnet.domain.ids import PREFIXES, MachineId, ProducerId
 from fabnet.domain.pricing import PriceRule, parse_producer_class
-from fabnet.domain.producers import Machine, Producer
+from fabnet.domain.producers import Machine, MachineEnvelope, Producer
 from fabnet.domain.states import JOB_LIVE, JobState
 from fabnet.domain.units import Box, Place
 from fabnet.services.commands import (
@@ -24,7 +24,7 @@ from fabnet.services.commands import (
     UpdateProducer,
 )
 from fabnet.services.jobs import release_job_units
-from fabnet.services.ports import Clock, IdSource, UnitOfWork
+from fabnet.services.ports import Clock, IdSource, Policy, UnitOfWork
 
 LIVE = tuple(s.value for s in JOB_LIVE)
 
@@ -41,7 +41,15 @@ def _own_producer(uow: UnitOfWork, actor: Principal, producer_id: str) -> Produc
     return producer
 
 
-def build_machine(spec: MachineSpec, *, ident: str, producer_id: str, field: str) -> Machine:
+def build_machine(
+    spec: MachineSpec,
+    *,
+    ident: str,
+    producer_id: str,
+    field: str,
+    envelope: MachineEnvelope | None = None,
+) -> Machine:
+    """A machine as declared, within physics and the hub's envelope (``envelope``)."""
     process = parse_process(spec.process, f"{field}.process")
     materials = tuple(
         parse_material(m, process, f"{field}.materials[{i}]") for i, m in enumerate(spec.materials)
@@ -50,7 +58,7 @@ def build_machine(spec: MachineSpec, *, ident: str, producer_id: str, field: str
         raise InvalidInput(f"{field}.materials", "name at least one material it works")
     try:
         volume = Box(*spec.build_volume_mm)
-        return Machine(
+        machine = Machine(
             id=MachineId(ident),
             producer_id=ProducerId(producer_id),
             name=spec.name,
@@ -63,8 +71,10 @@ def build_machine(spec: MachineSpec, *, ident: str, producer_id: str, field: str
             hours_per_day=spec.hours_per_day,
             speed_factor=spec.speed_factor,
         )
+        (envelope or MachineEnvelope()).check(machine)
     except InvalidInput as exc:
         raise InvalidInput(f"{field}.{exc.field}", exc.problem) from None
+    return machine
 
 
 def build_producer(spec: FacilitySpec, *, ident: str, field: str = "") -> Producer:
@@ -87,16 +97,18 @@ def build_producer(spec: FacilitySpec, *, ident: str, field: str = "") -> Produc
 
 
 def register_producer(
-    cmd: RegisterProducer, *, uow: UnitOfWork, clock: Clock, ids: IdSource
+    cmd: RegisterProducer, *, uow: UnitOfWork, clock: Clock, ids: IdSource, policy: Policy
 ) -> ProducerId:
     _operator_only(cmd.actor, "register producers")
     with uow:
-        producer_id = _create(cmd.facility, uow=uow, clock=clock, ids=ids)
+        producer_id = _create(cmd.facility, uow=uow, clock=clock, ids=ids, policy=policy)
         uow.commit()
     return producer_id
 
 
-def _create(spec: FacilitySpec, *, uow: UnitOfWork, clock: Clock, ids: IdSource) -> ProducerId:
+def _create(
+    spec: FacilitySpec, *, uow: UnitOfWork, clock: Clock, ids: IdSource, policy: Policy
+) -> ProducerId:
     now = clock.now()
     producer = build_producer(spec, ident=ids.new(PREFIXES["producer"]))
     uow.producers.add(producer.registered(now))
@@ -106,6 +118,7 @@ def _create(spec: FacilitySpec, *, uow: UnitOfWork, clock: Clock, ids: IdSource)
             ident=ids.new(PREFIXES["machine"]),
             producer_id=producer.id,
             field=f"machines[{i}]",
+            envelope=policy.machines,
         )
         uow.machines.add(machine.added(now))
     return producer.id
@@ -119,7 +132,7 @@ class ImportReport:
 
 
 def import_facilities(
-    cmd: ImportFacilities, *, uow: UnitOfWork, clock: Clock, ids: IdSource
+    cmd: ImportFacilities, *, uow: UnitOfWork, clock: Clock, ids: IdSource, policy: Policy
 ) -> ImportReport:
     """Upsert by ``external_ref``: new records are created, changed ones updated (their
     machines replaced by name), identical ones left alone. All or nothing."""
@@ -131,8 +144,8 @@ def import_facilities(
                 raise InvalidInput("external_ref", "imported facilities need a stable id")
             found = uow.producers.all(external_ref=spec.external_ref)
             if not found:
-                report.created.append(_create(spec, uow=uow, clock=clock, ids=ids))
-            elif _update_from(found[0], spec, uow=uow, clock=clock, ids=ids):
+                report.created.append(_create(spec, uow=uow, clock=clock, ids=ids, policy=policy))
+            elif _update_from(found[0], spec, uow=uow, clock=clock, ids=ids, policy=policy):
                 report.updated.append(found[0].id)
             else:
                 report.unchanged.append(found[0].id)
@@ -141,7 +154,13 @@ def import_facilities(
 
 
 def _update_from(
-    producer: Producer, spec: FacilitySpec, *, uow: UnitOfWork, clock: Clock, ids: IdSource
+    producer: Producer,
+    spec: FacilitySpec,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    ids: IdSource,
+    policy: Policy,
 ) -> bool:
     wanted = build_producer(spec, ident=producer.id)
     changed = False
@@ -157,6 +176,7 @@ def _update_from(
             ident=current.id if current else ids.new(PREFIXES["machine"]),
             producer_id=producer.id,
             field=f"machines[{i}]",
+            envelope=policy.machines,
         )
         if current is None:
             uow.machines.add(new.added(clock.now()))
@@ -200,7 +220,9 @@ def update_producer(cmd: UpdateProducer, *, uow: UnitOfWork, clock: Clock) -> Pr
     return producer.id
 
 
-def add_machine(cmd: AddMachine, *, uow: UnitOfWork, clock: Clock, ids: IdSource) -> MachineId:
+def add_machine(
+    cmd: AddMachine, *, uow: UnitOfWork, clock: Clock, ids: IdSource, policy: Policy
+) -> MachineId:
     with uow:
         producer = _own_producer(uow, cmd.actor, cmd.producer_id)
         machine = build_machine(
@@ -208,6 +230,7 @@ def add_machine(cmd: AddMachine, *, uow: UnitOfWork, clock: Clock, ids: IdSource
             ident=ids.new(PREFIXES["machine"]),
             producer_id=producer.id,
             field="machine",
+            envelope=policy.machines,
         )
         uow.machines.add(machine.added(clock.now()))
         uow.commit()

@@ -124,6 +124,24 @@ def notify_agents(
             commands.send(producer_id, machine_id, encode(command))
 
 
+def check_capacity(batch: Batch, *, uow: UnitOfWork, policy: Any, **_unused: Any) -> None:
+    """A finished job's real duration against its plan: machines whose results
+    contradict their declared capacity are flagged for the operator."""
+    for _seq, event in batch:
+        assert isinstance(event, ev.JobDone)
+        job = uow.jobs.find(event.job_id)
+        machine = uow.machines.find(event.machine_id)
+        if job is None or machine is None or job.started_at is None or job.finished_at is None:
+            continue
+        machine.record_run(
+            job.units_made * job.unit_time_s,
+            (job.finished_at - job.started_at).total_seconds(),
+            event.at,
+            tolerance=policy.slow_run_tolerance,
+            strikes=policy.slow_runs_to_flag,
+        )
+
+
 REACTIONS: tuple[Reaction, ...] = (
     Reaction(
         "planning",
@@ -139,6 +157,7 @@ REACTIONS: tuple[Reaction, ...] = (
         prepare=propose_plan,
     ),
     Reaction("escrow", tuple(ESCROW_STEPS), escrow_steps),
+    Reaction("capacity", (ev.JobDone,), check_capacity),
     Reaction(
         "agents",
         (ev.JobOffered, ev.JobCancelled, ev.JobFailed),

@@ -43,8 +43,10 @@ def get_producer(uow: UnitOfWork, actor: Principal, producer_id: str) -> Produce
 
 
 def list_machines(
-    uow: UnitOfWork, actor: Principal, page: Page, **filters: Any
+    uow: UnitOfWork, actor: Principal, page: Page, flagged: bool | None = None, **filters: Any
 ) -> Listing[Machine]:
+    if flagged:
+        filters["capacity_flag__ne"] = ""
     with uow.reading():
         if actor.role is Role.PRODUCER:
             filters["producer_id"] = actor.producer_id

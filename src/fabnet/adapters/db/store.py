@@ -101,6 +101,8 @@ def _where(table: sa.Table, filters: dict[str, Any]) -> list[sa.ColumnElement[bo
         column = table.c[name]
         if op == "lte":
             clauses.append(column <= value)
+        elif op == "ne":
+            clauses.append(column != value)
         elif isinstance(value, tuple | list | frozenset | set):
             clauses.append(column.in_(list(value)))
         elif value is None:

@@ -51,6 +51,8 @@ machines = sa.Table(
     sa.Column("status", sa.String(30), nullable=False),
     sa.Column("event_seq", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("unreachable", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("slow_runs", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("capacity_flag", sa.String(300), nullable=False, server_default=""),
     sa.Index("ix_machines_producer", "producer_id"),
 )
 

@@ -84,6 +84,9 @@ def list_machines(
     producer_id: Annotated[str | None, Query(max_length=40)] = None,
     process: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[MachineStatus | None, Query()] = None,
+    flagged: Annotated[
+        bool | None, Query(description="only machines whose capacity is in doubt")
+    ] = None,
 ) -> PageOut[MachineOut]:
     found = views.list_machines(
         uow,
@@ -92,6 +95,7 @@ def list_machines(
         producer_id=producer_id,
         process=process,
         status=status and status.value,
+        flagged=flagged,
     )
     return paged(found, MachineOut.of)
 

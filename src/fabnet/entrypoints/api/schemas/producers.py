@@ -125,6 +125,7 @@ class MachineOut(BaseModel):
     hours_per_day: float
     speed_factor: float
     status: MachineStatus
+    capacity_flag: str = Field(description="why its declared capacity is in doubt; '' if not")
 
     @classmethod
     def of(cls, m: Machine) -> MachineOut:
@@ -142,6 +143,7 @@ class MachineOut(BaseModel):
             hours_per_day=m.hours_per_day,
             speed_factor=m.speed_factor,
             status=m.status,
+            capacity_flag=m.capacity_flag,
         )
 
 
