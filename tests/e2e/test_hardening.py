@@ -262,3 +262,9 @@ def test_a_machine_slower_than_it_claims_is_flagged_for_the_operator(world, cloc
         ]
     assert "3 jobs in a row" in machine.capacity_flag
     assert [e.machine_id for e in flagged] == [machine.id]
+
+
+def test_a_wrong_method_is_405_with_allow(api: Api):
+    r = api.client.put("/orders", headers=api.as_("alice"))
+    assert r.status_code == 405 and set(r.headers["allow"].split(", ")) == {"GET", "POST"}
+    assert r.json()["error"]["type"] == "method_not_allowed"

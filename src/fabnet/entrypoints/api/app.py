@@ -21,6 +21,7 @@ from fabnet.domain.errors import FabnetError
 from fabnet.entrypoints.api.guard import Guard, KeyCache
 from fabnet.entrypoints.api.heavy import HeavyWork
 from fabnet.entrypoints.api.routers import designs, keys, ledger, orders, producers, quotes
+from fabnet.entrypoints.api.schemas.common import ERRORS
 from fabnet.entrypoints.errors import body, classify
 from fabnet.entrypoints.hub import Hub
 
@@ -116,12 +117,8 @@ def create_app(
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    api.include_router(producers.router)
-    api.include_router(designs.router)
-    api.include_router(quotes.router)
-    api.include_router(orders.router)
-    api.include_router(keys.router)
-    api.include_router(ledger.router)
+    for router in (producers, designs, quotes, orders, keys, ledger):
+        api.include_router(router.router, responses=ERRORS)
     return api
 
 

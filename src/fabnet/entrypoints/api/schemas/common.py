@@ -40,10 +40,34 @@ def paged(listing: Any, convert: Callable[[Any], T]) -> PageOut[T]:
 
 
 class ErrorDetail(BaseModel):
+    """What went wrong: a machine-readable ``type``, a message for people, the field it
+    concerns (when one does), the limit that was reached (429/413), and more by type."""
+
+    model_config = ConfigDict(extra="allow")
+
     type: str
     message: str
     field: str | None = None
+    limit: str | None = None
 
 
 class ErrorOut(BaseModel):
     error: ErrorDetail
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": text}
+    for status, text in (
+        (400, "malformed request"),
+        (401, "no key, or an unknown, revoked or expired one"),
+        (403, "the key may not do this"),
+        (404, "no such thing, or not yours"),
+        (405, "method not allowed here"),
+        (409, "clashes with the current state (a move refused, a duplicate, a stale write)"),
+        (411, "a body must declare its length"),
+        (413, "the body is larger than its limit"),
+        (422, "invalid input: names the field and the problem"),
+        (429, "a rate or quota of the hub's policy: names the limit"),
+        (503, "an outside system (store, slicer, broker, worker) is unavailable"),
+    )
+}
