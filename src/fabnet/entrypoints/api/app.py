@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -34,6 +35,16 @@ def _field(loc: tuple[Any, ...]) -> str:
     for part in parts:
         out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
     return out or ".".join(str(p) for p in loc)
+
+
+def _allowed(request: Request) -> list[str]:
+    """The methods the schema documents for the request's path."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods.update(m.upper() for m in operations)
+    return sorted(methods)
 
 
 def create_app(
@@ -100,10 +111,13 @@ def create_app(
         return JSONResponse({"error": detail}, status_code=422)
 
     @api.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         kinds = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         detail = {"type": kinds.get(exc.status_code, "http_error"), "message": str(exc.detail)}
-        return JSONResponse({"error": detail}, status_code=exc.status_code, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            headers["Allow"] = ", ".join(_allowed(request))
+        return JSONResponse({"error": detail}, status_code=exc.status_code, headers=headers)
 
     @api.exception_handler(Exception)
     async def _unknown(_: Request, exc: Exception) -> JSONResponse:
