@@ -271,3 +271,42 @@ def test_bad_files_are_messages_and_exit_codes_not_tracebacks(tmp_path):
         assert "Traceback" not in result.output
     missing = fab("producers", "export", "--out", str(tmp_path / "no" / "such" / "dir" / "x.json"))
     assert missing.exit_code == 73 and "does not exist" in missing.output
+
+
+def test_backup_and_restore_give_a_store_that_matches_its_log(tmp_path, monkeypatch):
+    path = tmp_path / "okw.json"
+    path.write_text(json.dumps(RECORDS[:2]))
+    fab("producers", "import", str(path))
+    stl = tmp_path / "part.stl"
+    stl.write_bytes(box_stl(20, 20, 5))
+    assert fab("designs", "add", str(stl)).exit_code == 0
+    made = fab("backup", str(tmp_path / "bk"), "--json")
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.stdout)["store"] == "sqlite"
+    assert fab("backup", str(tmp_path / "bk")).exit_code == 73  # never over a backup
+    monkeypatch.setenv("FABNET_DATA_DIR", str(tmp_path / "restored"))
+    restored = fab("restore", str(tmp_path / "bk"), "--json")
+    assert restored.exit_code == 0, restored.output
+    report = json.loads(restored.stdout)
+    assert report["ok"] and report["events"] >= 4 and report["problems"] == []
+    listed = json.loads(fab("producers", "list", "--json").stdout)
+    assert sorted(p["name"] for p in listed["items"]) == ["FabLab One", "Shop Two"]
+    again = fab("restore", str(tmp_path / "bk"))
+    assert again.exit_code in (73, 75)  # not over a hub that holds data
+
+
+def test_a_tampered_backup_fails_the_restore_check(tmp_path, monkeypatch):
+    import sqlalchemy as sa
+
+    path = tmp_path / "okw.json"
+    path.write_text(json.dumps(RECORDS[:2]))
+    fab("producers", "import", str(path))
+    assert fab("backup", str(tmp_path / "bk")).exit_code == 0
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'bk' / 'fabnet.sqlite'}")
+    with engine.begin() as conn:  # history rewritten inside the backup
+        conn.execute(sa.text("update log_leaves set hash = :h where idx = 0"), {"h": b"\0" * 32})
+    engine.dispose()
+    monkeypatch.setenv("FABNET_DATA_DIR", str(tmp_path / "restored"))
+    result = fab("restore", str(tmp_path / "bk"), "--json")
+    assert result.exit_code == 1
+    assert "root" in json.loads(result.stdout)["problems"][0]

@@ -17,6 +17,7 @@ from fabnet.config import Settings
 from fabnet.domain.errors import FabnetError
 from fabnet.domain.states import Role
 from fabnet.entrypoints.agent.cli import agent as agent_cli
+from fabnet.entrypoints.cli import backup as backup_cli
 from fabnet.entrypoints.cli import files, nouns
 from fabnet.entrypoints.cli.common import CLI_OPERATOR, emit_json, err, fail, out, wired
 from fabnet.entrypoints.cli.ledger import ledger as ledger_cli
@@ -37,6 +38,8 @@ app.add_typer(nouns.orders, name="orders")
 app.add_typer(nouns.jobs, name="jobs")
 app.add_typer(agent_cli, name="agent")
 app.add_typer(ledger_cli, name="ledger")
+app.command("backup")(backup_cli.backup)
+app.command("restore")(backup_cli.restore)
 keys = typer.Typer(help="API keys (the secret is printed once; only its hash is stored).")
 app.add_typer(keys, name="keys")
 
