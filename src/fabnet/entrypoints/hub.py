@@ -46,6 +46,7 @@ class Hub:
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     )
     reaction_poll_s: float = 0.25
+    reaction_batch_s: float = 0.2
     min_lease_s: float = 10.0  # a lease outlives a missed round or two
     bridge: MqttBridge | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -107,6 +108,9 @@ class Hub:
             except Exception:  # keep going; the next round may succeed
                 log.exception("hub task %s failed", task.name)
             if task.name == "reactions":
+                # woken by this process's commits, but at most every reaction_batch_s, so
+                # that a burst of orders is planned in one solve, not one solve each
+                self._stop.wait(self.reaction_batch_s)
                 self._wake.wait(task.every_s)
                 self._wake.clear()
             else:
