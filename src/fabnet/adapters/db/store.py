@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from fabnet.adapters.db import locks
 from fabnet.adapters.db.tables import TABLES, events, reactions
@@ -22,6 +24,7 @@ from fabnet.domain.events import Event, event_from, event_name, event_payload
 from fabnet.services.ports import Page
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+T = TypeVar("T")
 READ_ONLY = "fabnet_read_only"
 WRITER = "fabnet_writer"  # this connection holds the process's write turn (SQLite)
 WRITER_WAIT_S = 60.0
@@ -112,6 +115,32 @@ def _where(table: sa.Table, filters: dict[str, Any]) -> list[sa.ColumnElement[bo
     return clauses
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _database_errors(fn: F) -> F:
+    """The server went away, restarts or refuses: an outside system failed (503), not an
+    unknown error (500)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
+            raise ExternalSystemError("database", reason or type(exc).__name__) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _translated(cls: type[T]) -> type[T]:
+    for name, member in list(vars(cls).items()):
+        if callable(member) and not name.startswith("__"):
+            setattr(cls, name, _database_errors(member))
+    return cls
+
+
+@_translated
 class _SqlTransaction(Transaction):
     def __init__(self, engine: Engine, read_only: bool = False) -> None:
         try:
@@ -221,8 +250,13 @@ class _SqlTransaction(Transaction):
             self.conn.close()
 
     def rollback(self) -> None:
-        if not self.conn.closed:
+        if self.conn.closed:
+            return
+        try:
             self.conn.rollback()
+        except (OperationalError, InterfaceError):  # the connection is gone: nothing to undo
+            self.conn.invalidate()
+        finally:
             self.conn.close()
 
 
