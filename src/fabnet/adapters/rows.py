@@ -157,6 +157,8 @@ def _design_row(d: Design) -> Row:
         "extra": dict(d.extra),
         "content_hash": d.content_hash or d.id,
         "public": d.public,
+        "filament_mm3": d.filament_mm3,
+        "estimated_print_time_s": d.estimated_print_time_s,
     }
 
 
@@ -177,6 +179,8 @@ def _design(r: Row) -> Design:
         extra=dict(r["extra"]),
         content_hash=r["content_hash"] or r["id"],
         public=bool(r["public"]),
+        filament_mm3=r["filament_mm3"] or 0.0,
+        estimated_print_time_s=r["estimated_print_time_s"] or 0.0,
         version=r["version"],
     )
 

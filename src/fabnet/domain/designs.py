@@ -34,12 +34,17 @@ class Design(Aggregate):
     materials: tuple[str, ...]  # materials the design may be made in
     bbox: Box
     triangles: int
-    print_time_s: float  # reference estimate for one unit on a reference machine
+    print_time_s: float  # one unit on the reference machine: the estimate, or an override
     owner_id: PrincipalId
     created_at: datetime
     content_hash: str = ""  # SHA-256 of the file; "" only in records older than it (= id)
     public: bool = False  # in everyone's catalogue (the operator's designs are)
+    filament_mm3: float = 0.0  # filament of one unit by the fast estimate (0: not estimated)
+    estimated_print_time_s: float = 0.0  # the fast estimate's time on the reference machine
     extra: dict[str, str] = field(default_factory=dict)
+
+    def unit_mass_g(self, density_g_cm3: float) -> float:
+        return self.filament_mm3 / 1000 * density_g_cm3
 
     @property
     def blob_key(self) -> str:

@@ -18,7 +18,7 @@ def objective(problem: Problem, plan: Plan) -> float:
         d, s = demands[a.line_id], supplies[a.machine_id]
         transport, co2 = costs.per_km(d.unit_mass_g)
         km = d.destination.distance_km(s.place)
-        per_unit = s.price_per_unit + (1 - s.reliability) * costs.risk_per_unit
+        per_unit = s.unit_price(d) + (1 - s.reliability) * costs.risk_per_unit
         total += a.units * (per_unit + km * (transport + co2))
         if a.lateness:
             total += a.lateness

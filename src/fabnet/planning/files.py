@@ -39,6 +39,8 @@ def to_dict(problem: Problem) -> dict[str, Any]:
                 "busy_s": s.busy_s,
                 "reliability": s.reliability,
                 "price_per_unit": s.price_per_unit,
+                "material_per_g": s.material_per_g,
+                "machine_per_s": s.machine_per_s,
             }
             for s in problem.supplies
         ],
@@ -123,6 +125,8 @@ def _machine(rec: Any, i: int) -> Supply:
         busy_s=_num(rec, "busy_s", where, lo=0, default=0.0),
         reliability=_num(rec, "reliability", where, lo=0, hi=1, default=1.0),
         price_per_unit=_num(rec, "price_per_unit", where, lo=0, default=0.0),
+        material_per_g=_num(rec, "material_per_g", where, lo=0, hi=1e9, default=0.0),
+        machine_per_s=_num(rec, "machine_per_s", where, lo=0, hi=1e9, default=0.0),
     )
 
 

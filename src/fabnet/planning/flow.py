@@ -59,6 +59,7 @@ class _Demands:
     late_days: Ints  # days late charged on the late arc
     priority: Ints
     per_km: Floats  # transport + CO2 cost per unit and km
+    mass_g: Floats  # a unit's mass (the material part of its price)
     group: Ints  # capability group
     members: list[list[tuple[Demand, int]]]
 
@@ -112,7 +113,11 @@ class ClassModel:
         self.day_caps = np.diff(cum, axis=1).astype(np.int64)  # (machines, horizon)
         rel = np.array([s.reliability for s in supplies], dtype=np.float64)
         price = np.array([s.price_per_unit for s in supplies], dtype=np.float64)
-        self.production = price
+        per_s = np.array([s.machine_per_s for s in supplies], dtype=np.float64)
+        # the machine-time part of the price is fixed per machine within a unit-time class;
+        # the material part depends on the line's mass (pair_parts)
+        self.production = price + per_s * self.machine_s_per_unit
+        self.material_per_g = np.array([s.material_per_g for s in supplies], dtype=np.float64)
         self.risk = (1.0 - rel) * self.costs.risk_per_unit
         self._groups(demands)
         self.d = self._merge(demands)
@@ -182,6 +187,7 @@ class ClassModel:
             late_days=np.maximum(late_day - on_day, 0),
             priority=np.array([f.priority for f in first], dtype=np.int64).reshape(n),
             per_km=per_km,
+            mass_g=np.array([f.unit_mass_g for f in first], dtype=np.float64).reshape(n),
             group=np.array([self.group_of[f.line_id] for f in first], dtype=np.int64).reshape(n),
             members=members,
         )
@@ -193,7 +199,7 @@ class ClassModel:
         transport = km * transport_km
         return {
             "km": km,
-            "production": self.production[m],
+            "production": self.production[m] + self.material_per_g[m] * self.d.mass_g[a],
             "transport": transport,
             "co2": km * co2_km - transport,
             "risk": self.risk[m],

@@ -54,14 +54,19 @@ class Supply:
     busy_s: float = 0.0  # machine time already promised to live jobs
     reliability: float = 1.0
     price_per_unit: float = 0.0  # production price of one unit, minor units
+    # the producer's pricing rule, margin included (the same rule a quote prices with):
+    material_per_g: float = 0.0  # minor units per gram of a unit's material
+    machine_per_s: float = 0.0  # minor units per second of this machine's time
 
     def __post_init__(self) -> None:
         if not 0 < self.seconds_per_day <= SECONDS_PER_DAY:
             raise InvalidInput("seconds_per_day", f"must be in (0, {SECONDS_PER_DAY:.0f}]")
         if not 0 <= self.reliability <= 1:
             raise InvalidInput("reliability", "must be in [0, 1]")
-        if not (math.isfinite(self.price_per_unit) and self.price_per_unit >= 0):
-            raise InvalidInput("price_per_unit", "must be >= 0")
+        for name in ("price_per_unit", "material_per_g", "machine_per_s"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise InvalidInput(name, "must be a finite number >= 0")
 
     def can_make(self, demand: Demand) -> bool:
         return (
@@ -69,6 +74,14 @@ class Supply:
             and demand.material in self.materials
             and demand.size.fits_in(self.build_volume)
             and self.machine_id not in demand.excluded_machines
+        )
+
+    def unit_price(self, demand: Demand) -> float:
+        """Production price of one unit of ``demand`` on this machine, minor units."""
+        return (
+            self.price_per_unit
+            + self.machine_per_s * demand.unit_time_s / self.speed_factor
+            + self.material_per_g * demand.unit_mass_g
         )
 
     def capacity_s(self, until_s: float) -> float:

@@ -90,7 +90,7 @@ class RegisterDesign(Command):
     name: str
     process: str
     materials: tuple[str, ...]
-    print_time_s: float
+    print_time_s: float | None = None  # None: the fast estimate's time
 
 
 @dataclass(frozen=True)

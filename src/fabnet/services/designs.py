@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from fabnet.domain.capabilities import parse_material, parse_process
+import math
+
+from fabnet.domain.capabilities import Process, parse_material, parse_process
 from fabnet.domain.designs import Design, content_hash
 from fabnet.domain.errors import InvalidInput, PayloadTooLarge
 from fabnet.domain.ids import PREFIXES, DesignId
 from fabnet.domain.units import Box
+from fabnet.fabrication.estimate import estimate
+from fabnet.fabrication.profiles import REFERENCE
 from fabnet.services.commands import RegisterDesign
 from fabnet.services.ports import BlobStore, Clock, IdSource, MeshAnalyzer, Policy, UnitOfWork
+from fabnet.services.quotes import reference_profile
 
 MAX_PRINT_TIME_S = 30 * 86_400.0
+
+
+def _section_mm2() -> float:
+    return math.pi * (REFERENCE.filament_diameter_mm / 2) ** 2
 
 
 def register_design(
@@ -35,7 +44,7 @@ def register_design(
     )
     if not materials:
         raise InvalidInput("materials", "name at least one material")
-    if not 0 < cmd.print_time_s <= MAX_PRINT_TIME_S:
+    if cmd.print_time_s is not None and not 0 < cmd.print_time_s <= MAX_PRINT_TIME_S:
         raise InvalidInput("print_time_s", f"must be in (0, {MAX_PRINT_TIME_S:.0f}] seconds")
     name = cmd.name.strip() or cmd.filename
     if len(name) > 200:
@@ -47,6 +56,11 @@ def register_design(
             if known.owner_id == cmd.actor.id:
                 return known.id  # a retry, or the same file twice: one record
         info = mesh.analyse(cmd.filename, cmd.data)  # every upload is checked afresh
+        est = (
+            estimate(info, reference_profile(info, materials[0]))
+            if process is Process.FDM
+            else None
+        )
         design = Design(
             id=DesignId(ids.new(PREFIXES["design"])),
             name=name,
@@ -57,11 +71,13 @@ def register_design(
             materials=materials,
             bbox=Box(*info.bbox_mm),
             triangles=info.triangles,
-            print_time_s=cmd.print_time_s,
+            print_time_s=cmd.print_time_s or (est.print_time_s if est else 3600.0),
             owner_id=cmd.actor.id,
             created_at=clock.now(),
             content_hash=digest,
             public=cmd.actor.is_operator,
+            filament_mm3=est.filament_mm * _section_mm2() if est else 0.0,
+            estimated_print_time_s=est.print_time_s if est else 0.0,
         )
         if not blobs.exists(digest):
             blobs.put(digest, cmd.data)  # content-addressed: a retry rewrites the same file

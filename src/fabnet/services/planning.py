@@ -13,6 +13,7 @@ from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.producers import Machine, Producer
 from fabnet.domain.states import JOB_LIVE, FacilityStatus, JobState, MachineStatus, OrderState
+from fabnet.fabrication.profiles import FILAMENT_DENSITY_G_CM3, REFERENCE
 from fabnet.planning import Demand, Plan, Problem, Supply, solve
 from fabnet.planning.network import FlowSolver
 from fabnet.services.commands import PlanOrders
@@ -152,6 +153,22 @@ def plan_within(
     return report
 
 
+def _price_terms(producer: Producer, policy: Policy) -> dict[str, float]:
+    """The producer's pricing rule (its own, else its class's) as the planner's linear
+    terms: what ``PriceRule.price`` charges per gram and per machine second, margin
+    included. The setup charge is per job, a fixed charge the flow model leaves out."""
+    rule = producer.pricing or policy.price_rules[producer.producer_class]
+    markup = 1 + rule.margin_pct / 100
+    return {
+        "material_per_g": rule.material_per_kg_minor / 1000 * markup,
+        "machine_per_s": rule.machine_per_hour_minor / 3600 * markup,
+    }
+
+
+def density(material: str) -> float:
+    return FILAMENT_DENSITY_G_CM3.get(material, REFERENCE.filament_density_g_cm3)
+
+
 def _problem(
     uow: UnitOfWork, orders: list[Order], now: datetime, policy: Policy
 ) -> tuple[Problem, dict[DesignId, Design]]:
@@ -191,6 +208,7 @@ def _problem(
                     size=design.bbox,
                     units=line.unallocated,
                     unit_time_s=design.print_time_s,
+                    unit_mass_g=design.unit_mass_g(density(line.material)),
                     due_s=(line.deadline - now).total_seconds(),
                     destination=line.destination,
                     priority=order.priority,
@@ -209,6 +227,7 @@ def _problem(
             speed_factor=m.speed_factor,
             busy_s=busy[m.id],
             reliability=producers[m.producer_id].reliability,
+            **_price_terms(producers[m.producer_id], policy),
         )
         for m in machines
     )

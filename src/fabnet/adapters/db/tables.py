@@ -92,6 +92,8 @@ designs = sa.Table(
     sa.Column("extra", Json, nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=True),
     sa.Column("public", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("filament_mm3", sa.Double, nullable=True),
+    sa.Column("estimated_print_time_s", sa.Double, nullable=True),
     sa.Index("ix_designs_owner", "owner_id"),
     sa.Index("ix_designs_content", "content_hash"),
 )

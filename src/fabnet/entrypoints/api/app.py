@@ -133,7 +133,31 @@ def create_app(
 
     for router in (producers, designs, quotes, orders, keys, ledger):
         api.include_router(router.router, responses=ERRORS)
+    _errors_are_json(api)
     return api
+
+
+def _errors_are_json(api: FastAPI) -> None:
+    """Errors are JSON on every route, also where the success is plain text (FastAPI
+    would document them in the route's own media type)."""
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is not None:
+            return api.openapi_schema
+        schema = generate()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    if status.isdigit() and int(status) >= 400 and "content" in response:
+                        content = response["content"]
+                        if "application/json" not in content:
+                            response["content"] = {
+                                "application/json": next(iter(content.values()))
+                            }
+        return schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
 
 
 def from_environment() -> FastAPI:

@@ -149,7 +149,9 @@ def designs_add(
     file: Path,
     material: Annotated[list[str], typer.Option(help="repeat for several")] = ["PLA"],  # noqa: B006
     process: Annotated[str, typer.Option()] = "fdm",
-    print_time_s: Annotated[float, typer.Option(min=1, help="one unit, reference machine")] = 4800,
+    print_time_s: Annotated[
+        float | None, typer.Option(min=1, help="one unit, reference machine; default: estimate")
+    ] = None,
     name: Annotated[str, typer.Option()] = "",
     as_json: Json = False,
 ) -> None:

@@ -45,7 +45,10 @@ async def upload_design(
     file: Annotated[UploadFile, File(description="the mesh (binary or ASCII STL)")],
     process: Annotated[str, Form(max_length=40)] = "fdm",
     materials: Annotated[str, Form(max_length=400, description="comma-separated")] = "PLA",
-    print_time_s: Annotated[float, Form(gt=0, description="one unit, reference machine")] = 4800,
+    print_time_s: Annotated[
+        float | None,
+        Form(gt=0, description="one unit on the reference machine; default: the estimate"),
+    ] = None,
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> DesignOut:
     limit = app.policy.max_design_bytes

@@ -28,6 +28,8 @@ class DesignOut(BaseModel):
     bbox_mm: tuple[float, float, float]
     triangles: int
     print_time_s: float
+    estimated_print_time_s: float
+    filament_mm3: float
     created_at: datetime
 
     @classmethod
@@ -45,6 +47,8 @@ class DesignOut(BaseModel):
             bbox_mm=(d.bbox.x_mm, d.bbox.y_mm, d.bbox.z_mm),
             triangles=d.triangles,
             print_time_s=d.print_time_s,
+            estimated_print_time_s=d.estimated_print_time_s,
+            filament_mm3=d.filament_mm3,
             created_at=d.created_at,
         )
 
