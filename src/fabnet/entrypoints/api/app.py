@@ -152,9 +152,7 @@ def _errors_are_json(api: FastAPI) -> None:
                     if status.isdigit() and int(status) >= 400 and "content" in response:
                         content = response["content"]
                         if "application/json" not in content:
-                            response["content"] = {
-                                "application/json": next(iter(content.values()))
-                            }
+                            response["content"] = {"application/json": next(iter(content.values()))}
         return schema
 
     api.openapi = openapi  # type: ignore[method-assign]
