@@ -10,32 +10,27 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Generic, Protocol, Self, TypeVar
 
-from fabnet.adapters.rows import (
-    API_KEYS,
-    DESIGNS,
-    JOBS,
-    MACHINES,
-    ORDERS,
-    PRODUCERS,
-    Mapper,
-    Row,
-)
-from fabnet.domain.access import ApiKey
+from fabnet.adapters.rows import Mapper, Row
 from fabnet.domain.aggregate import Aggregate
-from fabnet.domain.designs import Design
 from fabnet.domain.errors import Conflict, NotFound, StaleUpdate
 from fabnet.domain.events import Event
-from fabnet.domain.jobs import Job
-from fabnet.domain.orders import Order
-from fabnet.domain.producers import Machine, Producer
 from fabnet.services.ports import Listing, Page
 
 A = TypeVar("A", bound=Aggregate)
 
-# parents before children, so that foreign keys hold at every insert
-WRITE_ORDER = {"producers": 0, "machines": 1, "designs": 2, "orders": 3, "jobs": 4, "api_keys": 5}
+
+@dataclass(frozen=True)
+class Kind:
+    """One aggregate in the stores: its unit-of-work attribute, its row mapping, its
+    repository of named queries, and the unique keys the in-memory store must check."""
+
+    attr: str
+    mapper: Mapper[Any]
+    repository: type[TrackingRepository[Any]]
+    unique: tuple[tuple[str, ...], ...] = ()
 
 
 class Transaction(Protocol):
@@ -78,6 +73,10 @@ class _Tracked:
 
 
 class TrackingRepository(Generic[A]):
+    """Generic access by stored fields (``all``, ``list``, ``count`` take filters: a
+    tuple means "one of", ``__lte`` "at most", ``__ne`` "not"); the services use the
+    named queries of adapters/repositories.py instead, which build on these."""
+
     def __init__(self, uow: TrackingUnitOfWork, mapper: Mapper[A]) -> None:
         self._uow = uow
         self._mapper = mapper
@@ -111,6 +110,16 @@ class TrackingRepository(Generic[A]):
 
     def count(self, **filters: Any) -> int:
         return self._uow.tx.count(self._mapper.kind, filters)
+
+    # for the named queries of adapters/repositories.py (the services see only those)
+    def _where(self, **filters: Any) -> builtins.list[A]:
+        return self.all(**filters)
+
+    def _page(self, page: Page, filters: dict[str, Any]) -> Listing[A]:
+        return self.list(page, **filters)
+
+    def _count(self, **filters: Any) -> int:
+        return self.count(**filters)
 
     def _load(self, row: Row) -> A:
         key = (self._mapper.kind, row["id"])
@@ -149,14 +158,17 @@ class TrackingUnitOfWork:
     lock is held for the writes alone, not for the reads and the thinking before them.
     """
 
-    producers: TrackingRepository[Producer]
-    machines: TrackingRepository[Machine]
-    designs: TrackingRepository[Design]
-    orders: TrackingRepository[Order]
-    jobs: TrackingRepository[Job]
-    api_keys: TrackingRepository[ApiKey]
+    producers: Any
+    machines: Any
+    designs: Any
+    orders: Any
+    jobs: Any
+    api_keys: Any
 
-    def __init__(self) -> None:
+    def __init__(self, kinds: tuple[Kind, ...]) -> None:
+        """``kinds`` in write order: parents before children (foreign keys hold)."""
+        self.kinds = kinds
+        self.write_order = {k.mapper.kind: i for i, k in enumerate(kinds)}
         self.tracked: dict[tuple[str, str], _Tracked] = {}
         self._tx: Transaction | None = None
         self._open = False
@@ -182,12 +194,8 @@ class TrackingUnitOfWork:
         self.tracked = {}
         self._moves = {}
         self._open = True
-        self.producers = TrackingRepository(self, PRODUCERS)
-        self.machines = TrackingRepository(self, MACHINES)
-        self.designs = TrackingRepository(self, DESIGNS)
-        self.orders = TrackingRepository(self, ORDERS)
-        self.jobs = TrackingRepository(self, JOBS)
-        self.api_keys = TrackingRepository(self, API_KEYS)
+        for kind in self.kinds:
+            setattr(self, kind.attr, kind.repository(self, kind.mapper))
         return self
 
     def reading(self) -> _Reading[Self]:
@@ -217,7 +225,7 @@ class TrackingUnitOfWork:
         events: list[Event] = []
         bumped: list[Aggregate] = []
         writes: list[tuple[str, str, Row, int | None]] = []
-        entries = sorted(self.tracked.items(), key=lambda kv: WRITE_ORDER[kv[0][0]])
+        entries = sorted(self.tracked.items(), key=lambda kv: self.write_order[kv[0][0]])
         for (kind, ident), entry in entries:
             row = entry.mapper.to_row(entry.item)
             if entry.snapshot is None:

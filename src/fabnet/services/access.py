@@ -56,10 +56,10 @@ def authenticate(secret: str | None, *, uow: UnitOfWork, now: datetime | None = 
         raise Unauthorized("an API key is required (header X-API-Key)")
     at = now or datetime.now(UTC)
     with uow.reading():
-        found = uow.api_keys.all(key_hash=hash_key(secret))
-        if not found or not found[0].matches(secret, at):
+        key = uow.api_keys.by_hash(hash_key(secret))
+        if key is None or not key.matches(secret, at):
             raise Unauthorized("unknown, revoked or expired API key")
-        return found[0].principal
+        return key.principal
 
 
 def revoke_api_key(cmd: RevokeApiKey, *, uow: UnitOfWork, clock: Clock) -> ApiKeyId:
@@ -76,6 +76,4 @@ def list_api_keys(uow: UnitOfWork, actor: Principal, page: Page) -> Listing[ApiK
     """Operators see every key; anyone else the keys of their own principal. Secrets
     are never stored, so never listed."""
     with uow.reading():
-        if actor.is_operator:
-            return uow.api_keys.list(page)
-        return uow.api_keys.list(page, principal_id=actor.id)
+        return uow.api_keys.page(page, principal_id=None if actor.is_operator else actor.id)

@@ -51,7 +51,7 @@ def register_design(
         raise InvalidInput("name", "at most 200 characters")
     digest = content_hash(cmd.data)
     with uow:
-        same_bytes = uow.designs.all(content_hash=digest)
+        same_bytes = uow.designs.with_content(digest)
         for known in same_bytes:
             if known.owner_id == cmd.actor.id:
                 return known.id  # a retry, or the same file twice: one record

@@ -74,7 +74,7 @@ def fund_escrow(
     units is made or started: producers see the terms with their offers."""
     with uow:
         order = _order(uow, cmd.actor, cmd.order_id)
-        if order.units_made or any(j.started_at for j in uow.jobs.all(order_id=order.id)):
+        if order.units_made or any(j.started_at for j in uow.jobs.of_order(order.id)):
             raise InvalidTransition("escrow", order.id, "in production", "funded")
         policy.escrow.check(
             amount_minor=cmd.amount_minor,
@@ -116,7 +116,7 @@ def escrow_view(uow: UnitOfWork, actor: Principal, order_id: str) -> dict[str, o
                 "terms_digest": terms_digest(escrow.terms),
             }
         mine = actor.producer_id
-        if mine is None or not any(j.producer_id == mine for j in uow.jobs.all(order_id=order_id)):
+        if mine is None or not any(j.producer_id == mine for j in uow.jobs.of_order(order_id)):
             raise NotFound("order", order_id)
         return {
             "state": escrow.state.value,
@@ -144,7 +144,7 @@ def reject_units(cmd: RejectUnits, *, uow: UnitOfWork, clock: Clock) -> dict[str
             raise InvalidInput("line_id", f"no line {line_id!r} in this order")
         made = sum(
             j.units_made
-            for j in uow.jobs.all(order_id=order.id)
+            for j in uow.jobs.of_order(order.id)
             if j.line_id == line.id and j.producer_id == cmd.producer_id
         )
         rejected = sum(
@@ -203,9 +203,7 @@ def sweep_escrows(cmd: SweepEscrows, *, uow: UnitOfWork, clock: Clock) -> list[s
     now = clock.now()
     settled: list[str] = []
     with uow:
-        for order in uow.orders.all(
-            state=(OrderState.FULFILLED.value, OrderState.IN_PRODUCTION.value)
-        ):
+        for order in uow.orders.settling():
             escrow = escrow_of(uow, order.id)
             event: ev.EscrowEvent | None = None
             if escrow.state is EscrowState.DELIVERED and escrow.terms is not None:

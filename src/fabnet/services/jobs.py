@@ -129,10 +129,7 @@ def do_cancel(uow: UnitOfWork, job: Job, order: Order, now: datetime, reason: st
 def _machine_done(uow: UnitOfWork, job: Job, at: datetime) -> None:
     machine = uow.machines.get(job.machine_id)
     # the store filters on committed state; the identity map holds this transaction's
-    still_running = any(
-        j.state is JobState.RUNNING
-        for j in uow.jobs.all(machine_id=machine.id, state=JobState.RUNNING.value)
-    )
+    still_running = any(j.state is JobState.RUNNING for j in uow.jobs.running_on(machine.id))
     if machine.status in (MachineStatus.BUSY, MachineStatus.PAUSED) and not still_running:
         machine.set_status(MachineStatus.IDLE, at)
 
@@ -188,7 +185,7 @@ def expire_offers(cmd: ExpireOffers, *, uow: UnitOfWork, clock: Clock) -> list[J
     now = clock.now()
     expired = []
     with uow:
-        for job in uow.jobs.all(state=JobState.OFFERED.value, expires_at__lte=now):
+        for job in uow.jobs.offers_expiring_by(now):
             order = uow.orders.get(job.order_id)
             units = job.units_open
             job.expire(now)

@@ -169,7 +169,7 @@ def sweep_heartbeats(
     if not silent:
         return marked
     with uow:
-        for machine in uow.machines.all(id=tuple(silent)):
+        for machine in uow.machines.with_ids(silent):
             if not machine.available:
                 continue
             machine.unreachable = True

@@ -12,7 +12,7 @@ from fabnet.domain.errors import (
 )
 from fabnet.domain.ids import PREFIXES, DesignId, LineId, OrderId
 from fabnet.domain.orders import Order, OrderLine
-from fabnet.domain.states import OrderState, Role
+from fabnet.domain.states import Role
 from fabnet.domain.units import Place
 from fabnet.services.commands import CancelOrder, PlaceOrder
 from fabnet.services.jobs import release_job_units
@@ -81,16 +81,11 @@ def place_order(
     return order.id
 
 
-OPEN = (OrderState.PLACED.value, OrderState.PLANNED.value, OrderState.IN_PRODUCTION.value)
-
-
 def _within_quota(uow: UnitOfWork, consumer_id: str, more: int, policy: Policy) -> None:
     """A consumer may have at most ``max_open_units_per_consumer`` units ordered and not
     yet made, so that one account cannot take a region's whole capacity."""
     cap = policy.max_open_units_per_consumer
-    open_units = sum(
-        o.quantity - o.units_made for o in uow.orders.all(consumer_id=consumer_id, state=OPEN)
-    )
+    open_units = sum(o.quantity - o.units_made for o in uow.orders.open_of(consumer_id))
     if open_units + more > cap:
         raise LimitExceeded(
             "max_open_units_per_consumer",
@@ -105,7 +100,7 @@ def cancel_order(cmd: CancelOrder, *, uow: UnitOfWork, clock: Clock) -> OrderId:
         order = uow.orders.find(cmd.order_id)
         if order is None or not cmd.actor.owns_order(order.consumer_id):
             raise NotFound("order", cmd.order_id)
-        for job in uow.jobs.all(order_id=order.id):
+        for job in uow.jobs.of_order(order.id):
             if job.is_live:
                 units = job.units_open
                 job.cancel(now, cmd.reason or "order cancelled")

@@ -12,16 +12,11 @@ from fabnet.domain.ids import PREFIXES, DesignId, JobId, MachineId, ProducerId
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.producers import Machine, Producer
-from fabnet.domain.states import JOB_LIVE, FacilityStatus, JobState, MachineStatus, OrderState
 from fabnet.fabrication.profiles import FILAMENT_DENSITY_G_CM3, REFERENCE
 from fabnet.planning import Demand, Plan, Problem, Supply, solve
 from fabnet.planning.network import FlowSolver
 from fabnet.services.commands import PlanOrders
 from fabnet.services.ports import Clock, IdSource, Policy, UnitOfWork
-
-OPEN_STATES = (OrderState.PLACED.value, OrderState.PLANNED.value, OrderState.IN_PRODUCTION.value)
-AVAILABLE = (MachineStatus.IDLE.value, MachineStatus.BUSY.value)
-REFUSED = (JobState.DECLINED.value, JobState.EXPIRED.value, JobState.FAILED.value)
 
 
 @dataclass
@@ -81,7 +76,7 @@ def propose(
     if order_ids:
         orders = [o for o in (uow.orders.find(i) for i in order_ids) if o is not None]
     else:
-        orders = uow.orders.all(state=OPEN_STATES)
+        orders = uow.orders.open()
     orders = [o for o in orders if o.is_open and any(ln.unallocated for ln in o.lines)]
     proposal = Proposal(versions={o.id: o.version for o in orders})
     if orders:
@@ -172,17 +167,13 @@ def density(material: str) -> float:
 def _problem(
     uow: UnitOfWork, orders: list[Order], now: datetime, policy: Policy
 ) -> tuple[Problem, dict[DesignId, Design]]:
-    producers: dict[str, Producer] = {
-        p.id: p for p in uow.producers.all(status=FacilityStatus.ACTIVE.value)
-    }
-    machines: list[Machine] = [
-        m for m in uow.machines.all(status=AVAILABLE) if m.producer_id in producers
-    ]
+    producers: dict[str, Producer] = {p.id: p for p in uow.producers.active()}
+    machines: list[Machine] = [m for m in uow.machines.available() if m.producer_id in producers]
     busy: dict[str, float] = defaultdict(float)
-    for job in uow.jobs.all(state=tuple(s.value for s in JOB_LIVE)):
+    for job in uow.jobs.live():
         busy[job.machine_id] += job.units_open * job.unit_time_s
     refused: dict[str, set[str]] = defaultdict(set)
-    for job in uow.jobs.all(order_id=tuple(o.id for o in orders), state=REFUSED):
+    for job in uow.jobs.refused_in(o.id for o in orders):
         refused[job.line_id].add(job.machine_id)
     for order in orders:  # units that failed inspection are made by someone else
         if any(line.units_rejected for line in order.lines):

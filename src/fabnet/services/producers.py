@@ -12,7 +12,7 @@ from fabnet.domain.errors import Forbidden, InvalidInput, NotFound
 from fabnet.domain.ids import PREFIXES, MachineId, ProducerId
 from fabnet.domain.pricing import PriceRule, parse_producer_class
 from fabnet.domain.producers import Machine, MachineEnvelope, Producer
-from fabnet.domain.states import JOB_LIVE, JobState
+from fabnet.domain.states import JobState
 from fabnet.domain.units import Box, Place
 from fabnet.services.commands import (
     AddMachine,
@@ -25,8 +25,6 @@ from fabnet.services.commands import (
 )
 from fabnet.services.jobs import release_job_units
 from fabnet.services.ports import Clock, IdSource, Policy, UnitOfWork
-
-LIVE = tuple(s.value for s in JOB_LIVE)
 
 
 def _operator_only(actor: Principal, what: str) -> None:
@@ -142,13 +140,13 @@ def import_facilities(
         for spec in cmd.facilities:
             if not spec.external_ref:
                 raise InvalidInput("external_ref", "imported facilities need a stable id")
-            found = uow.producers.all(external_ref=spec.external_ref)
-            if not found:
+            found = uow.producers.by_external_ref(spec.external_ref)
+            if found is None:
                 report.created.append(_create(spec, uow=uow, clock=clock, ids=ids, policy=policy))
-            elif _update_from(found[0], spec, uow=uow, clock=clock, ids=ids, policy=policy):
-                report.updated.append(found[0].id)
+            elif _update_from(found, spec, uow=uow, clock=clock, ids=ids, policy=policy):
+                report.updated.append(found.id)
             else:
-                report.unchanged.append(found[0].id)
+                report.unchanged.append(found.id)
         uow.commit()
     return report
 
@@ -168,7 +166,7 @@ def _update_from(
         if getattr(producer, attr) != getattr(wanted, attr):
             setattr(producer, attr, getattr(wanted, attr))
             changed = True
-    machines = {m.name: m for m in uow.machines.all(producer_id=producer.id)}
+    machines = {m.name: m for m in uow.machines.of_producer(producer.id)}
     for i, mspec in enumerate(spec.machines):
         current = machines.get(mspec.name)
         new = build_machine(
@@ -208,7 +206,7 @@ def update_producer(cmd: UpdateProducer, *, uow: UnitOfWork, clock: Clock) -> Pr
         if cmd.status is not None:
             producer.status = cmd.status
             if not producer.accepts_work:
-                machines = [m.id for m in uow.machines.all(producer_id=producer.id)]
+                machines = [m.id for m in uow.machines.of_producer(producer.id)]
                 strand_jobs(uow, machines, clock.now(), f"producer {cmd.status.value}")
         if cmd.certifications is not None:
             producer.certifications = tuple(cmd.certifications)
@@ -255,7 +253,7 @@ def set_machine_status(cmd: SetMachineStatus, *, uow: UnitOfWork, clock: Clock) 
 def strand_jobs(uow: UnitOfWork, machine_ids: Sequence[str], at: datetime, reason: str) -> int:
     """Give back the units of every live job on ``machine_ids``; returns jobs touched."""
     touched = 0
-    for job in uow.jobs.all(machine_id=tuple(machine_ids), state=LIVE):
+    for job in uow.jobs.live_on(machine_ids):
         if not job.is_live:
             continue
         order = uow.orders.get(job.order_id)

@@ -15,7 +15,6 @@ from fabnet.domain.capabilities import Process, parse_material
 from fabnet.domain.errors import InvalidInput, NotFound, PayloadTooLarge
 from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.producers import Machine, Producer
-from fabnet.domain.states import JOB_LIVE, MachineStatus
 from fabnet.domain.units import Money
 from fabnet.fabrication.estimate import PrintEstimate, estimate
 from fabnet.fabrication.meshes import MeshFacts
@@ -25,7 +24,6 @@ from fabnet.services.commands import RequestQuote
 from fabnet.services.ports import BlobStore, MeshAnalyzer, Policy, Slicer, UnitOfWork
 
 MAX_QUANTITY = 1_000_000
-AVAILABLE = (MachineStatus.IDLE.value, MachineStatus.BUSY.value)
 
 
 @dataclass(frozen=True)
@@ -86,14 +84,12 @@ def request_quote(
         facts = mesh.analyse(filename, data)
         profile = reference_profile(facts, material)
         est = estimate(facts, profile)
-        producers: dict[str, Producer] = {p.id: p for p in uow.producers.all() if p.accepts_work}
+        producers: dict[str, Producer] = {p.id: p for p in uow.producers.active()}
         machines = [
-            m
-            for m in uow.machines.all(process=Process.FDM.value, status=AVAILABLE)
-            if m.producer_id in producers
+            m for m in uow.machines.available(Process.FDM.value) if m.producer_id in producers
         ]
         busy: dict[str, float] = defaultdict(float)
-        for job in uow.jobs.all(state=tuple(s.value for s in JOB_LIVE)):
+        for job in uow.jobs.live():
             busy[job.machine_id] += job.units_open * job.unit_time_s
     verdicts: dict[str, Printability] = {
         m.id: assess(

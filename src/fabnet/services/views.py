@@ -14,24 +14,19 @@ from fabnet.domain.escrow_policy import terms_digest, terms_of
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
 from fabnet.domain.producers import Machine, Producer
-from fabnet.domain.states import Role
+from fabnet.domain.states import FacilityStatus, JobState, MachineStatus, OrderState, Role
 from fabnet.services.escrow import escrow_of
 from fabnet.services.ports import Listing, Page, UnitOfWork
 
 
-def _clean(filters: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in filters.items() if v is not None}
-
-
 def list_producers(
-    uow: UnitOfWork, actor: Principal, page: Page, **filters: Any
+    uow: UnitOfWork, actor: Principal, page: Page, *, status: FacilityStatus | None = None
 ) -> Listing[Producer]:
     with uow.reading():
-        if actor.role is Role.PRODUCER:
-            filters["id"] = actor.producer_id
-        elif actor.role is Role.CONSUMER:
+        if actor.role is Role.CONSUMER:
             raise Forbidden("consumers do not list producers")
-        return uow.producers.list(page, **_clean(filters))
+        only = actor.producer_id if actor.role is Role.PRODUCER else None
+        return uow.producers.page(page, only=only, status=status)
 
 
 def get_producer(uow: UnitOfWork, actor: Principal, producer_id: str) -> Producer:
@@ -43,16 +38,23 @@ def get_producer(uow: UnitOfWork, actor: Principal, producer_id: str) -> Produce
 
 
 def list_machines(
-    uow: UnitOfWork, actor: Principal, page: Page, flagged: bool | None = None, **filters: Any
+    uow: UnitOfWork,
+    actor: Principal,
+    page: Page,
+    *,
+    producer_id: str | None = None,
+    process: str | None = None,
+    status: MachineStatus | None = None,
+    flagged: bool | None = None,
 ) -> Listing[Machine]:
-    if flagged:
-        filters["capacity_flag__ne"] = ""
     with uow.reading():
         if actor.role is Role.PRODUCER:
-            filters["producer_id"] = actor.producer_id
+            producer_id = actor.producer_id
         elif actor.role is Role.CONSUMER:
             raise Forbidden("consumers do not list machines")
-        return uow.machines.list(page, **_clean(filters))
+        return uow.machines.page(
+            page, producer_id=producer_id, process=process, status=status, flagged=flagged
+        )
 
 
 def get_machine(uow: UnitOfWork, actor: Principal, machine_id: str) -> Machine:
@@ -63,12 +65,10 @@ def get_machine(uow: UnitOfWork, actor: Principal, machine_id: str) -> Machine:
         return machine
 
 
-def list_designs(uow: UnitOfWork, actor: Principal, page: Page, **filters: Any) -> Listing[Design]:
+def list_designs(uow: UnitOfWork, actor: Principal, page: Page) -> Listing[Design]:
     """An operator sees every design; anyone else their own."""
     with uow.reading():
-        if not actor.is_operator:
-            filters["owner_id"] = actor.id
-        return uow.designs.list(page, **_clean(filters))
+        return uow.designs.page(page, owner_id=None if actor.is_operator else actor.id)
 
 
 def get_design(uow: UnitOfWork, actor: Principal, design_id: str) -> Design:
@@ -80,18 +80,25 @@ def get_design(uow: UnitOfWork, actor: Principal, design_id: str) -> Design:
             raise NotFound("design", design_id)
         if design.visible_to(actor.id, operator=actor.is_operator):
             return design
-        if actor.producer_id and uow.jobs.count(design_id=design.id, producer_id=actor.producer_id):
+        if actor.producer_id and uow.jobs.any_of_design_for(design.id, actor.producer_id):
             return design
         raise NotFound("design", design_id)
 
 
-def list_orders(uow: UnitOfWork, actor: Principal, page: Page, **filters: Any) -> Listing[Order]:
+def list_orders(
+    uow: UnitOfWork,
+    actor: Principal,
+    page: Page,
+    *,
+    state: OrderState | None = None,
+    consumer_id: str | None = None,
+) -> Listing[Order]:
     with uow.reading():
         if actor.role is Role.CONSUMER:
-            filters["consumer_id"] = actor.id
+            consumer_id = actor.id
         elif not actor.is_operator:
             raise Forbidden("producers see jobs, not orders")
-        return uow.orders.list(page, **_clean(filters))
+        return uow.orders.page(page, consumer_id=consumer_id, state=state)
 
 
 def get_order(uow: UnitOfWork, actor: Principal, order_id: str) -> Order:
@@ -102,13 +109,24 @@ def get_order(uow: UnitOfWork, actor: Principal, order_id: str) -> Order:
         return order
 
 
-def list_jobs(uow: UnitOfWork, actor: Principal, page: Page, **filters: Any) -> Listing[Job]:
+def list_jobs(
+    uow: UnitOfWork,
+    actor: Principal,
+    page: Page,
+    *,
+    state: JobState | None = None,
+    machine_id: str | None = None,
+    order_id: str | None = None,
+    producer_id: str | None = None,
+) -> Listing[Job]:
     with uow.reading():
         if actor.role is Role.PRODUCER:
-            filters["producer_id"] = actor.producer_id
+            producer_id = actor.producer_id
         elif not actor.is_operator:
             raise Forbidden("consumers follow their orders, not jobs")
-        return uow.jobs.list(page, **_clean(filters))
+        return uow.jobs.page(
+            page, state=state, machine_id=machine_id, order_id=order_id, producer_id=producer_id
+        )
 
 
 def get_job(uow: UnitOfWork, actor: Principal, job_id: str) -> Job:

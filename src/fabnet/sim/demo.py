@@ -101,7 +101,7 @@ def run_demo(
     def tick(_: object) -> None:
         if progress:
             with report_uow:
-                made = sum(o.units_made for o in report_uow.orders.all())
+                made = sum(o.units_made for o in report_uow.orders.everyone())
             progress(made, ordered)
 
     engine.run(progress=tick)

@@ -63,7 +63,7 @@ class Engine:
 
     def load_machines(self) -> None:
         with self.uow:
-            for m in self.uow.machines.all():
+            for m in self.uow.machines.everyone():
                 self.machines[m.id] = SimulatedMachine(m.id, m.producer_id, m.hours_per_day)
 
     def _producer(self, producer_id: str) -> Principal:

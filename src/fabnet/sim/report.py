@@ -44,9 +44,9 @@ def _percentile(sorted_pairs: list[tuple[float, int]], q: float) -> float:
 
 def summarize(uow: UnitOfWork, *, sim_days: float = 0.0, wall_s: float = 0.0) -> Summary:
     with uow:
-        orders = uow.orders.all()
-        producers = {p.id: p for p in uow.producers.all()}
-        jobs = uow.jobs.all()
+        orders = uow.orders.everyone()
+        producers = {p.id: p for p in uow.producers.everyone()}
+        jobs = uow.jobs.everyone()
     lines = {ln.id: ln for o in orders for ln in o.lines}
     made = on_time = 0
     engaged: set[str] = set()

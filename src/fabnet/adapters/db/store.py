@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from fabnet.adapters.db import locks
 from fabnet.adapters.db.tables import TABLES, events, reactions
 from fabnet.adapters.filters import split
+from fabnet.adapters.registry import KINDS
 from fabnet.adapters.rows import Row
 from fabnet.adapters.tracking import TrackingUnitOfWork, Transaction
 from fabnet.domain.errors import Conflict, ExternalSystemError
@@ -262,7 +263,7 @@ class _SqlTransaction(Transaction):
 
 class SqlUnitOfWork(TrackingUnitOfWork):
     def __init__(self, engine: Engine) -> None:
-        super().__init__()
+        super().__init__(KINDS)
         self.engine = engine
 
     def _begin(self, read_only: bool) -> Transaction:

@@ -8,24 +8,20 @@ import threading
 from typing import Any
 
 from fabnet.adapters.filters import matches
+from fabnet.adapters.registry import KINDS
 from fabnet.adapters.rows import Row
 from fabnet.adapters.tracking import TrackingUnitOfWork, Transaction
 from fabnet.domain.errors import Conflict, NotFound, StaleUpdate
 from fabnet.domain.events import Event, event_from, event_name, event_payload
 from fabnet.services.ports import Page
 
-UNIQUE = {
-    "producers": ("external_ref",),
-    "orders": (),
-    "api_keys": ("key_hash",),
-}
-KINDS = ("producers", "machines", "designs", "orders", "jobs", "api_keys")
+UNIQUE = {k.mapper.kind: k.unique for k in KINDS}
 
 
 class InMemoryDatabase:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.tables: dict[str, dict[str, Row]] = {kind: {} for kind in KINDS}
+        self.tables: dict[str, dict[str, Row]] = {k.mapper.kind: {} for k in KINDS}
         self.events: list[dict[str, Any]] = []
         self.reactions: dict[str, int] = {}
 
@@ -135,16 +131,13 @@ class _MemoryTransaction(Transaction):
         self.moves = {}
 
     def _check_unique(self, kind: str, row: Row) -> None:
-        for column in UNIQUE.get(kind, ()):
-            value = row.get(column)
-            if value is None:
-                continue
-            if any(r.get(column) == value for r in self.db.tables[kind].values()):
-                raise Conflict(f"{kind}.{column} {value!r} is already taken")
-        if kind == "orders" and row.get("reference"):
-            for r in self.db.tables[kind].values():
-                if r["consumer_id"] == row["consumer_id"] and r["reference"] == row["reference"]:
-                    raise Conflict(f"order reference {row['reference']!r} is already used")
+        for columns in UNIQUE.get(kind, ()):
+            values = tuple(row.get(c) for c in columns)
+            if any(v is None for v in values):
+                continue  # as in SQL: a key with a NULL in it is unique by definition
+            for other in self.db.tables[kind].values():
+                if tuple(other.get(c) for c in columns) == values:
+                    raise Conflict(f"{kind}.{'+'.join(columns)} {values!r} is already taken")
 
     def rollback(self) -> None:
         self.writes = []
@@ -154,7 +147,7 @@ class _MemoryTransaction(Transaction):
 
 class InMemoryUnitOfWork(TrackingUnitOfWork):
     def __init__(self, db: InMemoryDatabase | None = None) -> None:
-        super().__init__()
+        super().__init__(KINDS)
         self.db = db or InMemoryDatabase()
 
     def _begin(self, read_only: bool) -> Transaction:

@@ -197,7 +197,7 @@ class MqttBridge:
 
     def _load_owners(self) -> None:
         with self.new_uow() as uow:
-            self._owners.update({m.id: m.producer_id for m in uow.machines.all()})
+            self._owners.update({m.id: m.producer_id for m in uow.machines.everyone()})
 
     # -- workers -----------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ def producers_list(
 ) -> None:
     with wired() as app:
         found = views.list_producers(
-            app.new_uow(), CLI_OPERATOR, Page(limit, offset), status=status and status.value
+            app.new_uow(), CLI_OPERATOR, Page(limit, offset), status=status
         )
         items = [ProducerOut.of(p) for p in found.items]
         show_items(
@@ -114,7 +114,7 @@ def producers_export(
     if fmt not in ("json", "yaml"):
         raise fail("--format must be json or yaml", 2)
     with wired() as app, app.new_uow() as uow:
-        records = export_records(uow.producers.all(), uow.machines.all())
+        records = export_records(uow.producers.everyone(), uow.machines.everyone())
     import json
 
     text = json.dumps(records, indent=2) if fmt == "json" else yaml.safe_dump(records)
@@ -193,9 +193,7 @@ def orders_list(
     as_json: Json = False,
 ) -> None:
     with wired() as app:
-        found = views.list_orders(
-            app.new_uow(), CLI_OPERATOR, Page(limit, offset), state=state and state.value
-        )
+        found = views.list_orders(app.new_uow(), CLI_OPERATOR, Page(limit, offset), state=state)
         show_items(
             [OrderOut.of(o) for o in found.items],
             ["id", "state", "reference", "quantity", "units_made", "priority"],
@@ -258,7 +256,7 @@ def jobs_list(
             app.new_uow(),
             CLI_OPERATOR,
             Page(limit, offset),
-            state=state and state.value,
+            state=state,
             producer_id=producer_id,
             order_id=order_id,
         )

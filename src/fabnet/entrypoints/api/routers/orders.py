@@ -53,9 +53,7 @@ def list_orders(
     state: Annotated[OrderState | None, Query()] = None,
     consumer_id: Annotated[str | None, Query(max_length=40)] = None,
 ) -> PageOut[OrderOut]:
-    found = views.list_orders(
-        uow, caller, page, state=state and state.value, consumer_id=consumer_id
-    )
+    found = views.list_orders(uow, caller, page, state=state, consumer_id=consumer_id)
     return paged(found, OrderOut.of)
 
 
@@ -151,7 +149,7 @@ def list_jobs(
         uow,
         caller,
         page,
-        state=state and state.value,
+        state=state,
         machine_id=machine_id,
         order_id=order_id,
         producer_id=producer_id,

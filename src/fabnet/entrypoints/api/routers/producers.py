@@ -41,7 +41,7 @@ def list_producers(
     page: Paging,
     status: Annotated[FacilityStatus | None, Query()] = None,
 ) -> PageOut[ProducerOut]:
-    found = views.list_producers(uow, caller, page, status=status and status.value)
+    found = views.list_producers(uow, caller, page, status=status)
     return paged(found, ProducerOut.of)
 
 
@@ -94,7 +94,7 @@ def list_machines(
         page,
         producer_id=producer_id,
         process=process,
-        status=status and status.value,
+        status=status,
         flagged=flagged,
     )
     return paged(found, MachineOut.of)
