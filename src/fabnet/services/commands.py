@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from fabnet.domain.access import Principal
+from fabnet.domain.ids import ApiKeyId, DesignId, JobId, LineId, MachineId, OrderId, ProducerId
 from fabnet.domain.states import FacilityStatus, MachineStatus, Role
 from fabnet.services.machine_messages import AgentEvent
 
@@ -60,7 +61,7 @@ class ImportFacilities(Command):
 @dataclass(frozen=True)
 class UpdateProducer(Command):
     actor: Principal
-    producer_id: str
+    producer_id: ProducerId
     name: str | None = None
     status: FacilityStatus | None = None
     certifications: tuple[str, ...] | None = None
@@ -71,14 +72,14 @@ class UpdateProducer(Command):
 @dataclass(frozen=True)
 class AddMachine(Command):
     actor: Principal
-    producer_id: str
+    producer_id: ProducerId
     machine: MachineSpec
 
 
 @dataclass(frozen=True)
 class SetMachineStatus(Command):
     actor: Principal
-    machine_id: str
+    machine_id: MachineId
     status: MachineStatus
 
 
@@ -95,7 +96,7 @@ class RegisterDesign(Command):
 
 @dataclass(frozen=True)
 class LineRequest:
-    design_id: str
+    design_id: DesignId
     material: str
     quantity: int
     deadline: datetime
@@ -115,7 +116,7 @@ class PlaceOrder(Command):
 @dataclass(frozen=True)
 class CancelOrder(Command):
     actor: Principal
-    order_id: str
+    order_id: OrderId
     reason: str = ""
 
 
@@ -130,33 +131,33 @@ class PlanOrders(Command):
 @dataclass(frozen=True)
 class AcceptJob(Command):
     actor: Principal
-    job_id: str
+    job_id: JobId
     terms_digest: str = ""  # the escrow terms seen with the offer; refused if they changed
 
 
 @dataclass(frozen=True)
 class DeclineJob(Command):
     actor: Principal
-    job_id: str
+    job_id: JobId
     reason: str = ""
 
 
 @dataclass(frozen=True)
 class QueueJob(Command):
     actor: Principal
-    job_id: str
+    job_id: JobId
 
 
 @dataclass(frozen=True)
 class StartJob(Command):
     actor: Principal
-    job_id: str
+    job_id: JobId
 
 
 @dataclass(frozen=True)
 class FinishJob(Command):
     actor: Principal
-    job_id: str
+    job_id: JobId
     material_lot: str = ""  # recorded in the provenance log
     profile_hash: str = ""
 
@@ -164,7 +165,7 @@ class FinishJob(Command):
 @dataclass(frozen=True)
 class FailJob(Command):
     actor: Principal
-    job_id: str
+    job_id: JobId
     cause: str
     units_made: int = 0
 
@@ -172,7 +173,7 @@ class FailJob(Command):
 @dataclass(frozen=True)
 class CancelJob(Command):
     actor: Principal
-    job_id: str
+    job_id: JobId
     reason: str = ""
 
 
@@ -197,7 +198,7 @@ class RevokeApiKey(Command):
     """An operator revokes any key; a principal its own."""
 
     actor: Principal
-    key_id: str
+    key_id: ApiKeyId
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,7 @@ class FundEscrow(Command):
     escrow policy; what a silent arbiter means is the policy's, not the consumer's."""
 
     actor: Principal
-    order_id: str
+    order_id: OrderId
     amount_minor: int
     currency: str = "EUR"
     inspection_window_s: int = 72 * 3600
@@ -220,30 +221,30 @@ class RejectUnits(Command):
     """An inspector records units of one producer that failed QA: they are made again."""
 
     actor: Principal
-    order_id: str
-    producer_id: str
+    order_id: OrderId
+    producer_id: ProducerId
     units: int
-    line_id: str = ""  # may be left out when the order has one line
+    line_id: LineId | None = None  # may be left out when the order has one line
     reason: str = ""
 
 
 @dataclass(frozen=True)
 class AcceptDelivery(Command):
     actor: Principal
-    order_id: str
+    order_id: OrderId
 
 
 @dataclass(frozen=True)
 class OpenDispute(Command):
     actor: Principal
-    order_id: str
+    order_id: OrderId
     reason: str = ""
 
 
 @dataclass(frozen=True)
 class DecideDispute(Command):
     actor: Principal
-    order_id: str
+    order_id: OrderId
     producer_share_permille: int
 
 
@@ -262,7 +263,7 @@ class RequestQuote(Command):
     quantity: int = 1
     filename: str = ""
     data: bytes = b""
-    design_id: str = ""
+    design_id: DesignId | None = None
     exact: bool = False  # also slice with the real slicer
 
 
@@ -270,13 +271,13 @@ class RequestQuote(Command):
 class ApplyAgentEvent(Command):
     """A job event reported by a producer's agent, from a topic under ``producer_id``."""
 
-    producer_id: str
+    producer_id: ProducerId
     event: AgentEvent
 
 
 @dataclass(frozen=True)
 class HearMachine(Command):
-    machine_id: str
+    machine_id: MachineId
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,7 @@ class SweepHeartbeats(Command):
 @dataclass(frozen=True)
 class SendMachineCommand(Command):
     actor: Principal
-    machine_id: str
+    machine_id: MachineId
     type: str  # cancel, pause, resume, bed_clear
-    job_id: str = ""
+    job_id: JobId | None = None
     reason: str = ""

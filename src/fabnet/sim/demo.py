@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from fabnet.adapters.gazetteer import Gazetteer
 from fabnet.domain.access import Principal
-from fabnet.domain.ids import PrincipalId
+from fabnet.domain.ids import DesignId, PrincipalId
 from fabnet.domain.states import Role
 from fabnet.services import commands as cmd
 from fabnet.services.messagebus import MessageBus
@@ -80,7 +80,7 @@ def run_demo(
                 actor=consumer,
                 lines=(
                     cmd.LineRequest(
-                        design_id=designs[plan.part.name],
+                        design_id=DesignId(designs[plan.part.name]),
                         material=plan.material,
                         quantity=plan.units,
                         deadline=plan.deadline,

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from fabnet.domain import events as ev
 from fabnet.domain.access import Principal
 from fabnet.domain.errors import Conflict, NotFound
-from fabnet.domain.ids import PrincipalId, ProducerId
+from fabnet.domain.ids import JobId, PrincipalId, ProducerId
 from fabnet.domain.states import JobState, Role
 from fabnet.services import commands as cmd
 from fabnet.services import views
@@ -94,9 +94,9 @@ class Engine:
                 self._work -= 1
             self.clock.set(max(step.at, self.clock.now()))
             if step.kind == "respond":
-                self._respond(step.ref)
+                self._respond(JobId(step.ref))
             elif step.kind == "finish":
-                self._finish(step.ref)
+                self._finish(JobId(step.ref))
             else:
                 self.bus.handle(cmd.ExpireOffers())
                 if progress:
@@ -111,7 +111,7 @@ class Engine:
     def _busy(self) -> bool:
         return any(m.running or m.queue for m in self.machines.values())
 
-    def _respond(self, job_id: str) -> None:
+    def _respond(self, job_id: JobId) -> None:
         job = views.get_job(self.uow, OPERATOR, job_id)
         if job.state is not JobState.OFFERED:
             return  # expired or cancelled before the producer looked
@@ -130,7 +130,7 @@ class Engine:
 
     def _start_next(self, machine: SimulatedMachine) -> None:
         while machine.running is None and machine.queue:
-            job_id = machine.queue.popleft()
+            job_id = JobId(machine.queue.popleft())
             actor = self._producer(machine.producer_id)
             try:
                 self.bus.handle(cmd.StartJob(actor, job_id))
@@ -143,7 +143,7 @@ class Engine:
             machine.running = job_id
             self._at(self.clock.now() + timedelta(seconds=duration), "finish", job_id)
 
-    def _finish(self, job_id: str) -> None:
+    def _finish(self, job_id: JobId) -> None:
         job = views.get_job(self.uow, OPERATOR, job_id)
         machine = self.machines[job.machine_id]
         machine.running = None

@@ -22,6 +22,7 @@ from typing import Any
 from fabnet.adapters.mqtt.client import Message, MqttClient
 from fabnet.domain import events as ev
 from fabnet.domain.errors import Conflict, ExternalSystemError, FabnetError
+from fabnet.domain.ids import MachineId, ProducerId
 from fabnet.domain.topics import HUB_SUBSCRIPTIONS, QOS, Kind, Topic, machine_topic, parse
 from fabnet.services import commands as cmd
 from fabnet.services.machine_messages import parse_event, parse_telemetry
@@ -225,7 +226,7 @@ class MqttBridge:
             if msg is None:
                 return
             if msg.topic.startswith("hear/"):
-                self._safely(cmd.HearMachine(msg.topic[5:]))
+                self._safely(cmd.HearMachine(MachineId(msg.topic[5:])))
                 continue
             topic = parse(msg.topic)
             assert topic is not None
@@ -239,7 +240,7 @@ class MqttBridge:
                 self.counters.drop("machine id differs from the topic", msg.topic)
                 self.client.ack(msg.mid, msg.qos)
                 continue
-            outcome = self._safely(cmd.ApplyAgentEvent(topic.producer_id, event))
+            outcome = self._safely(cmd.ApplyAgentEvent(ProducerId(topic.producer_id), event))
             if outcome is None:
                 continue  # not acknowledged: the broker delivers it again
             if outcome is Outcome.APPLIED:

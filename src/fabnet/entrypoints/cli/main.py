@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from fabnet.bootstrap import bootstrap
 from fabnet.config import Settings
 from fabnet.domain.errors import FabnetError
+from fabnet.domain.ids import ApiKeyId
 from fabnet.domain.states import Role
 from fabnet.entrypoints.agent.cli import agent as agent_cli
 from fabnet.entrypoints.cli import backup as backup_cli
@@ -487,7 +488,7 @@ def keys_revoke(key_id: str) -> None:
     """Revoke a key: it stops working at once (on other replicas within
     FABNET_AUTH_CACHE_S)."""
     with wired() as wired_app:
-        wired_app.bus().handle(cmd.RevokeApiKey(CLI_OPERATOR, key_id))
+        wired_app.bus().handle(cmd.RevokeApiKey(CLI_OPERATOR, ApiKeyId(key_id)))
     out.print(f"key {key_id} revoked")
 
 

@@ -11,6 +11,7 @@ import yaml
 from fabnet.adapters.gazetteer import Gazetteer
 from fabnet.adapters.okw import OkwReader, export_records, load_records
 from fabnet.config import Settings
+from fabnet.domain.ids import OrderId
 from fabnet.domain.states import FacilityStatus, JobState, OrderState
 from fabnet.entrypoints.api.schemas.orders import DesignOut, JobOut, OrderOut
 from fabnet.entrypoints.api.schemas.producers import MachineOut, ProducerOut
@@ -213,7 +214,7 @@ def orders_show(order_id: str, as_json: Json = False) -> None:
 @orders.command("cancel")
 def orders_cancel(order_id: str, reason: str = "", as_json: Json = False) -> None:
     with wired() as app:
-        app.bus().handle(cmd.CancelOrder(CLI_OPERATOR, order_id, reason))
+        app.bus().handle(cmd.CancelOrder(CLI_OPERATOR, OrderId(order_id), reason))
         show_one(
             OrderOut.of(views.get_order(app.new_uow(), CLI_OPERATOR, order_id)), as_json=as_json
         )

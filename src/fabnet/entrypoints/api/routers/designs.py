@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from fabnet.bootstrap import App
 from fabnet.domain.designs import Design
 from fabnet.domain.errors import InvalidInput, NotFound, PayloadTooLarge
+from fabnet.domain.ids import JobId
 from fabnet.entrypoints.api.deps import Bus, Caller, Heavy, Paging, Uow, get_app
 from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.orders import DesignOut
@@ -101,7 +102,7 @@ def download_design(
 
 @router.post("/jobs/{job_id}/design-link", tags=["jobs"], response_model=LinkOut)
 def job_design_link(
-    job_id: str, uow: Uow, caller: Caller, app: Annotated[App, Depends(get_app)]
+    job_id: JobId, uow: Uow, caller: Caller, app: Annotated[App, Depends(get_app)]
 ) -> LinkOut:
     """A link to the job's design file, valid for minutes and only while the job is
     live; every download is logged with the order."""

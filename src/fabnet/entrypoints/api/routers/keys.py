@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from fabnet.domain.access import ApiKey
 from fabnet.domain.errors import Forbidden
+from fabnet.domain.ids import ApiKeyId
 from fabnet.domain.states import Role
 from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow
 from fabnet.entrypoints.api.schemas.common import PageOut, Strict, paged
@@ -90,7 +91,7 @@ def list_keys(uow: Uow, caller: Caller, page: Paging) -> PageOut[KeyInfo]:
 
 
 @router.post("/keys/{key_id}/revoke", response_model=KeyInfo)
-def revoke_key(key_id: str, request: Request, bus: Bus, uow: Uow, caller: Caller) -> KeyInfo:
+def revoke_key(key_id: ApiKeyId, request: Request, bus: Bus, uow: Uow, caller: Caller) -> KeyInfo:
     """Revoke a key at once (other replicas within FABNET_AUTH_CACHE_S)."""
     bus.handle(cmd.RevokeApiKey(caller, key_id))
     request.app.state.keys.forget()

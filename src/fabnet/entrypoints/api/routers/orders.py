@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from fabnet.bootstrap import App
 from fabnet.domain.errors import Forbidden
+from fabnet.domain.ids import JobId, OrderId, ProducerId
 from fabnet.domain.states import JobState, OrderState
 from fabnet.entrypoints.api.deps import Bus, Caller, Heavy, Paging, Uow, get_app
 from fabnet.entrypoints.api.schemas.common import PageOut, paged
@@ -58,13 +59,13 @@ def list_orders(
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, tags=["orders"])
-def get_order(order_id: str, uow: Uow, caller: Caller) -> OrderOut:
+def get_order(order_id: OrderId, uow: Uow, caller: Caller) -> OrderOut:
     return OrderOut.of(views.get_order(uow, caller, order_id))
 
 
 @router.get("/orders/{order_id}/provenance", tags=["orders"])
 async def order_provenance(
-    order_id: str, uow: Uow, caller: Caller, heavy: Heavy, app: Annotated[App, Depends(get_app)]
+    order_id: OrderId, uow: Uow, caller: Caller, heavy: Heavy, app: Annotated[App, Depends(get_app)]
 ) -> dict[str, Any]:
     """Every logged entry about the order, each with its tlog-proof against one
     cosigned checkpoint: verify offline with `fabnet verify`."""
@@ -74,33 +75,33 @@ async def order_provenance(
 
 
 @router.post("/orders/{order_id}/escrow", status_code=201, tags=["escrow"])
-def fund_escrow(order_id: str, body: EscrowIn, bus: Bus, caller: Caller) -> dict[str, Any]:
+def fund_escrow(order_id: OrderId, body: EscrowIn, bus: Bus, caller: Caller) -> dict[str, Any]:
     """Fund the order's escrow (the consumer, or an operator for them)."""
     result: dict[str, Any] = bus.handle(cmd.FundEscrow(caller, order_id, **body.model_dump()))
     return result
 
 
 @router.get("/orders/{order_id}/escrow", tags=["escrow"])
-def get_escrow(order_id: str, uow: Uow, caller: Caller) -> dict[str, Any]:
+def get_escrow(order_id: OrderId, uow: Uow, caller: Caller) -> dict[str, Any]:
     """The consumer sees the whole escrow; a producer with a job of the order sees the
     terms and its own part."""
     return escrow_view(uow, caller, order_id)
 
 
 @router.post("/orders/{order_id}/escrow/accept", tags=["escrow"])
-def accept_delivery(order_id: str, bus: Bus, caller: Caller) -> dict[str, Any]:
+def accept_delivery(order_id: OrderId, bus: Bus, caller: Caller) -> dict[str, Any]:
     result: dict[str, Any] = bus.handle(cmd.AcceptDelivery(caller, order_id))
     return result
 
 
 @router.post("/orders/{order_id}/escrow/dispute", tags=["escrow"])
-def open_dispute(order_id: str, body: ReasonIn, bus: Bus, caller: Caller) -> dict[str, Any]:
+def open_dispute(order_id: OrderId, body: ReasonIn, bus: Bus, caller: Caller) -> dict[str, Any]:
     result: dict[str, Any] = bus.handle(cmd.OpenDispute(caller, order_id, body.reason))
     return result
 
 
 @router.post("/orders/{order_id}/escrow/decide", tags=["escrow"])
-def decide_dispute(order_id: str, body: DecisionIn, bus: Bus, caller: Caller) -> dict[str, Any]:
+def decide_dispute(order_id: OrderId, body: DecisionIn, bus: Bus, caller: Caller) -> dict[str, Any]:
     result: dict[str, Any] = bus.handle(
         cmd.DecideDispute(caller, order_id, body.producer_share_permille)
     )
@@ -108,15 +109,15 @@ def decide_dispute(order_id: str, body: DecisionIn, bus: Bus, caller: Caller) ->
 
 
 @router.post("/orders/{order_id}/escrow/reject-units", tags=["escrow"])
-def reject_units(order_id: str, body: RejectIn, bus: Bus, caller: Caller) -> dict[str, Any]:
+def reject_units(order_id: OrderId, body: RejectIn, bus: Bus, caller: Caller) -> dict[str, Any]:
     result: dict[str, Any] = bus.handle(
-        cmd.RejectUnits(caller, order_id, body.producer_id, body.units)
+        cmd.RejectUnits(caller, order_id, ProducerId(body.producer_id), body.units)
     )
     return result
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut, tags=["orders"])
-def cancel_order(order_id: str, body: ReasonIn, bus: Bus, uow: Uow, caller: Caller) -> OrderOut:
+def cancel_order(order_id: OrderId, body: ReasonIn, bus: Bus, uow: Uow, caller: Caller) -> OrderOut:
     bus.handle(cmd.CancelOrder(caller, order_id, body.reason))
     return OrderOut.of(views.get_order(uow, caller, order_id))
 
@@ -158,21 +159,21 @@ def list_jobs(
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, tags=["jobs"])
-def get_job(job_id: str, uow: Uow, caller: Caller) -> JobOut:
+def get_job(job_id: JobId, uow: Uow, caller: Caller) -> JobOut:
     """The job, with the escrow terms its producer accepts by accepting it."""
     job = views.get_job(uow, caller, job_id)
     terms, digest = views.job_terms(uow, job)
     return JobOut.of(job).model_copy(update={"escrow_terms": terms, "terms_digest": digest})
 
 
-def _job_step(job_id: str, command: cmd.Command, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+def _job_step(job_id: JobId, command: cmd.Command, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
     bus.handle(command)
     return JobOut.of(views.get_job(uow, caller, job_id))
 
 
 @router.post("/jobs/{job_id}/accept", response_model=JobOut, tags=["jobs"])
 def accept_job(
-    job_id: str, bus: Bus, uow: Uow, caller: Caller, body: AcceptIn | None = None
+    job_id: JobId, bus: Bus, uow: Uow, caller: Caller, body: AcceptIn | None = None
 ) -> JobOut:
     """Accept the job and with it the order's escrow terms; give the ``terms_digest``
     read with the offer and the hub refuses (409) if the terms changed since."""
@@ -181,23 +182,23 @@ def accept_job(
 
 
 @router.post("/jobs/{job_id}/decline", response_model=JobOut, tags=["jobs"])
-def decline_job(job_id: str, body: ReasonIn, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+def decline_job(job_id: JobId, body: ReasonIn, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
     return _job_step(job_id, cmd.DeclineJob(caller, job_id, body.reason), bus, uow, caller)
 
 
 @router.post("/jobs/{job_id}/queue", response_model=JobOut, tags=["jobs"])
-def queue_job(job_id: str, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+def queue_job(job_id: JobId, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
     return _job_step(job_id, cmd.QueueJob(caller, job_id), bus, uow, caller)
 
 
 @router.post("/jobs/{job_id}/start", response_model=JobOut, tags=["jobs"])
-def start_job(job_id: str, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+def start_job(job_id: JobId, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
     return _job_step(job_id, cmd.StartJob(caller, job_id), bus, uow, caller)
 
 
 @router.post("/jobs/{job_id}/finish", response_model=JobOut, tags=["jobs"])
 def finish_job(
-    job_id: str, bus: Bus, uow: Uow, caller: Caller, body: FinishIn | None = None
+    job_id: JobId, bus: Bus, uow: Uow, caller: Caller, body: FinishIn | None = None
 ) -> JobOut:
     body = body or FinishIn()
     command = cmd.FinishJob(caller, job_id, body.material_lot, body.profile_hash)
@@ -205,11 +206,11 @@ def finish_job(
 
 
 @router.post("/jobs/{job_id}/fail", response_model=JobOut, tags=["jobs"])
-def fail_job(job_id: str, body: FailIn, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+def fail_job(job_id: JobId, body: FailIn, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
     command = cmd.FailJob(caller, job_id, body.cause, body.units_made)
     return _job_step(job_id, command, bus, uow, caller)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut, tags=["jobs"])
-def cancel_job(job_id: str, body: ReasonIn, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+def cancel_job(job_id: JobId, body: ReasonIn, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
     return _job_step(job_id, cmd.CancelJob(caller, job_id, body.reason), bus, uow, caller)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from fabnet.bootstrap import App
 from fabnet.domain.errors import NotFound
+from fabnet.domain.ids import JobId, MachineId, ProducerId
 from fabnet.domain.states import FacilityStatus, MachineStatus
 from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow, get_app
 from fabnet.entrypoints.api.schemas.common import PageOut, paged
@@ -46,13 +47,13 @@ def list_producers(
 
 
 @router.get("/producers/{producer_id}", response_model=ProducerOut)
-def get_producer(producer_id: str, uow: Uow, caller: Caller) -> ProducerOut:
+def get_producer(producer_id: ProducerId, uow: Uow, caller: Caller) -> ProducerOut:
     return ProducerOut.of(views.get_producer(uow, caller, producer_id))
 
 
 @router.patch("/producers/{producer_id}", response_model=ProducerOut)
 def update_producer(
-    producer_id: str, body: ProducerPatch, bus: Bus, uow: Uow, caller: Caller
+    producer_id: ProducerId, body: ProducerPatch, bus: Bus, uow: Uow, caller: Caller
 ) -> ProducerOut:
     bus.handle(
         cmd.UpdateProducer(
@@ -70,7 +71,7 @@ def update_producer(
 
 @router.post("/producers/{producer_id}/machines", status_code=201, response_model=MachineOut)
 def add_machine(
-    producer_id: str, body: MachineIn, bus: Bus, uow: Uow, caller: Caller
+    producer_id: ProducerId, body: MachineIn, bus: Bus, uow: Uow, caller: Caller
 ) -> MachineOut:
     machine_id = bus.handle(cmd.AddMachine(caller, producer_id, body.spec()))
     return MachineOut.of(views.get_machine(uow, caller, machine_id))
@@ -101,13 +102,13 @@ def list_machines(
 
 
 @router.get("/machines/{machine_id}", response_model=MachineOut, tags=["machines"])
-def get_machine(machine_id: str, uow: Uow, caller: Caller) -> MachineOut:
+def get_machine(machine_id: MachineId, uow: Uow, caller: Caller) -> MachineOut:
     return MachineOut.of(views.get_machine(uow, caller, machine_id))
 
 
 @router.post("/machines/{machine_id}/status", response_model=MachineOut, tags=["machines"])
 def set_machine_status(
-    machine_id: str, body: MachineStatusIn, bus: Bus, uow: Uow, caller: Caller
+    machine_id: MachineId, body: MachineStatusIn, bus: Bus, uow: Uow, caller: Caller
 ) -> MachineOut:
     bus.handle(cmd.SetMachineStatus(caller, machine_id, body.status))
     return MachineOut.of(views.get_machine(uow, caller, machine_id))
@@ -120,19 +121,21 @@ def set_machine_status(
     tags=["machines"],
 )
 def command_machine(
-    machine_id: str, body: MachineCommandIn, bus: Bus, caller: Caller
+    machine_id: MachineId, body: MachineCommandIn, bus: Bus, caller: Caller
 ) -> MachineCommandOut:
     """Pause, resume or cancel at the machine, or say its bed is clear: sent to the
     producer's agent; the job's state follows when the agent reports."""
     command_id = bus.handle(
-        cmd.SendMachineCommand(caller, machine_id, body.type, body.job_id, body.reason)
+        cmd.SendMachineCommand(
+            caller, machine_id, body.type, JobId(body.job_id) if body.job_id else None, body.reason
+        )
     )
     return MachineCommandOut(command_id=command_id)
 
 
 @router.get("/machines/{machine_id}/live", response_model=MachineLiveOut, tags=["machines"])
 def machine_live(
-    machine_id: str, uow: Uow, caller: Caller, app: Annotated[App, Depends(get_app)]
+    machine_id: MachineId, uow: Uow, caller: Caller, app: Annotated[App, Depends(get_app)]
 ) -> MachineLiveOut:
     """The machine's latest telemetry, as the hub last heard it."""
     views.get_machine(uow, caller, machine_id)  # 404 unless the caller may see it

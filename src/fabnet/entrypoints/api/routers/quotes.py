@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from fabnet.bootstrap import App
 from fabnet.domain.errors import InvalidInput, PayloadTooLarge
+from fabnet.domain.ids import DesignId
 from fabnet.entrypoints.api.deps import Bus, Caller, Heavy, get_app
 from fabnet.entrypoints.api.routers.designs import read_capped
 from fabnet.entrypoints.api.schemas.quotes import QuoteOut
@@ -44,7 +45,7 @@ async def request_quote(
         actor=caller,
         filename=filename,
         data=data,
-        design_id=design_id.strip(),
+        design_id=DesignId(design_id.strip()) if design_id.strip() else None,
         material=material,
         quantity=quantity,
         exact=exact,

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, Field
 
 from fabnet.domain.designs import Design
+from fabnet.domain.ids import DesignId
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import MAX_LINE_QUANTITY, Order
 from fabnet.domain.states import JobState, OrderState
@@ -65,7 +66,7 @@ class LineIn(Strict):
 
     def request(self) -> LineRequest:
         return LineRequest(
-            design_id=self.design_id,
+            design_id=DesignId(self.design_id),
             material=self.material,
             quantity=self.quantity,
             deadline=self.deadline,
