@@ -49,11 +49,15 @@ def test_a_producer_cannot_write_or_read_another_producers_topics(site):
             code = intruder.publish(machine_topic(ben, ben_machine, kind), b"{}", qos=1, wait_s=3)
             assert code == 135, kind  # not authorised
         # a subscription is granted, but nothing of ben's is ever delivered to anna
-        intruder.subscribe([(f"fabnet/v1/{ben}/#", 1)])
+        anna_machine = site.machines["anna-mk4"]
+        intruder.subscribe([(f"fabnet/v1/{ben}/#", 1), (f"fabnet/v1/{anna}/#", 1)])
         command = AgentCommand(new_id(), CommandType.BED_CLEAR, ben_machine)
         site.bridge.commands.send(ben, ben_machine, encode(command))
-        time.sleep(0.5)
-        assert got == []
+        sentinel = AgentCommand(new_id(), CommandType.BED_CLEAR, anna_machine)
+        site.bridge.commands.send(anna, anna_machine, encode(sentinel))  # sent after ben's
+        anna_commands = machine_topic(anna, anna_machine, Kind.COMMANDS)
+        wait_for(lambda: anna_commands in got, what="the sentinel on anna's own topic")
+        assert [t for t in got if f"/{ben}/" in t] == []
     finally:
         intruder.stop()
 
@@ -85,7 +89,13 @@ def test_the_next_job_waits_until_the_bed_is_clear(site):
     second_order = site.order(design)
     second = only_job(site, second_order)
     wait_for(lambda: site.job_state(second.id) is JobState.ACCEPTED, what="second accepted")
-    time.sleep(0.6)
+    heard = site.app.telemetry.get(second.machine_id)
+    seen = heard.messages if heard else 0
+    # a barrier, not a guess: the agent has reported three more times, so it had its turns
+    wait_for(
+        lambda: (live := site.app.telemetry.get(second.machine_id)) and live.messages >= seen + 3,
+        what="three more reports from the machine",
+    )
     assert site.job_state(second.id) is JobState.ACCEPTED  # the bed holds the first part
     assert len(printer.printed) == 1
     site.app.bus().handle(cmd.SendMachineCommand(OPERATOR, second.machine_id, "bed_clear"))

@@ -5,13 +5,24 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from fabnet.domain.errors import MachineUnreachable
 from fabnet.services.ports import LinkStatus
 
 
 class FakeMachineLink:
-    def __init__(self, *, print_s: float = 1.0, fail_at: float | None = None) -> None:
+    """``clock`` gives seconds (monotonic by default): a test moves it to finish a print
+    at once, instead of sleeping until it does."""
+
+    def __init__(
+        self,
+        *,
+        print_s: float = 1.0,
+        fail_at: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock = clock
         self.print_s = print_s
         self.fail_at = fail_at  # fraction of the print at which it fails (a spaghetti)
         self.reachable = True
@@ -34,7 +45,7 @@ class FakeMachineLink:
         with self._lock:
             progress = None
             if self._state in ("printing", "paused") and self._file is not None:
-                now = self._paused_at or time.monotonic()
+                now = self._paused_at or self.clock()
                 progress = min(1.0, (now - self._started - self._paused_total) / self.print_s)
                 if self.fail_at is not None and progress >= self.fail_at:
                     self._state, self._error = "error", "thermal runaway (fake)"
@@ -54,7 +65,7 @@ class FakeMachineLink:
             if name not in self.files:
                 raise MachineUnreachable("fake printer", f"no file {name!r}")
             self._file, self._state, self._error = name, "printing", ""
-            self._started, self._paused_total, self._paused_at = time.monotonic(), 0.0, None
+            self._started, self._paused_total, self._paused_at = self.clock(), 0.0, None
 
     def cancel(self) -> None:
         self._check()
@@ -65,13 +76,13 @@ class FakeMachineLink:
         self._check()
         with self._lock:
             if self._state == "printing":
-                self._state, self._paused_at = "paused", time.monotonic()
+                self._state, self._paused_at = "paused", self.clock()
 
     def resume(self) -> None:
         self._check()
         with self._lock:
             if self._state == "paused" and self._paused_at is not None:
-                self._paused_total += time.monotonic() - self._paused_at
+                self._paused_total += self.clock() - self._paused_at
                 self._state, self._paused_at = "printing", None
 
     def clear_error(self) -> None:
