@@ -176,13 +176,47 @@ def test_plan_solves_a_problem_file(tmp_path):
     summary = json.loads(result.stdout)
     assert summary["certified"] is True
     assert summary["lp_bound"] <= summary["objective"]
-    assert summary["units_assigned"] + summary["unmet_units"] == sum(
+    assert summary["units_assigned"] + summary["units_unmet"] == sum(
         line["units"] for line in json.loads(path.read_text())["lines"]
     )
+    assert sum(a["units"] for a in summary["assignments"]) == summary["units_assigned"]
+    assert all(set(a["costs"]) == {"production", "transport", "co2", "lateness", "risk"}
+               for a in summary["assignments"])  # fmt: skip
     greedy = json.loads(fab("plan", str(path), "--json", "--solver", "greedy").stdout)
     assert greedy["objective"] >= summary["objective"] - 1e-6
     charged = json.loads(fab("plan", str(path), "--json", "--fixed-charge").stdout)
     assert charged["solver"] == "fixed_charge"
+
+
+def test_plan_check_accepts_the_planners_plan_and_names_each_violation(tmp_path):
+    from fabnet.planning.files import to_dict
+    from tests.unit.planning.test_flow import random_problem
+
+    problem = tmp_path / "problem.json"
+    problem.write_text(json.dumps(to_dict(random_problem(3, 20, 10))))
+    plan = tmp_path / "plan.json"
+    made = fab("plan", str(problem), "--out", str(plan))
+    assert made.exit_code == 0, made.output
+    checked = fab("plan", "check", str(problem), str(plan), "--json")
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(checked.stdout) == {"valid": True, "violations": []}
+    document = json.loads(plan.read_text())
+    first = document["assignments"][0]
+    broken = {
+        **document,
+        "objective": document["objective"] - 100,
+        "assignments": [
+            {**first, "units": first["units"] + 1, "machine": "nope"},
+            *document["assignments"][1:],
+        ],
+    }
+    plan.write_text(json.dumps(broken))
+    result = fab("plan", "check", str(problem), str(plan), "--json")
+    assert result.exit_code == 1
+    violations = json.loads(result.stdout)["violations"]
+    assert any("'nope' is not in the problem" in v for v in violations)
+    assert any("units assigned or unmet" in v for v in violations)
+    assert any(v.startswith("objective:") for v in violations)
 
 
 def test_plan_refuses_a_bad_problem_file(tmp_path):

@@ -502,7 +502,7 @@ def extract(sol: ClassSolution) -> tuple[list[Assignment], Floats]:
     units_on_machine = np.zeros(len(model.supplies), dtype=np.float64)
     np.add.at(units_on_machine, sol.pm[used], total[used])
     parts = model.pair_parts(sol.pa[used], sol.pm[used])
-    finish = _finish_days(model, sol.pa[used], sol.pm[used], total[used])
+    finish = _finish_days(model, sol.pa[used], sol.pm[used], on_flow[used], late_flow[used])
     remaining = [list(members) for members in model.d.members]
     out: list[Assignment] = []
     for j, idx in enumerate(used.tolist()):
@@ -546,17 +546,25 @@ def _split(members: list[tuple[Demand, int]], units: int) -> list[tuple[Demand, 
     return taken
 
 
-def _finish_days(model: ClassModel, pa: Ints, pm: Ints, units: Ints) -> Floats:
-    """Earliest-deadline-first on each machine: the (fractional) day its last unit ends."""
+def _finish_days(model: ClassModel, pa: Ints, pm: Ints, on: Ints, late: Ints) -> Floats:
+    """Earliest-deadline-first on each machine, with each pair's units due where the flow
+    put them (on-time units by the line's deadline day, late ones by the end of its late
+    window): the (fractional) day the pair's last unit ends. The flow's cumulative day
+    capacities make this schedule meet every one of those due days."""
     finish = np.zeros(pa.size, dtype=np.float64)
-    order = np.lexsort((model.d.on_day[pa], pm))
+    parts: list[tuple[int, int, int, float]] = []  # machine, due day, pair, units
+    for i in range(pa.size):
+        if on[i] > 0:
+            parts.append((int(pm[i]), int(model.d.on_day[pa[i]]), i, float(on[i])))
+        if late[i] > 0:
+            parts.append((int(pm[i]), int(model.d.late_day[pa[i]]), i, float(late[i])))
+    parts.sort(key=lambda p: (p[0], p[1], p[2]))
     caps = model.day_caps
     current_m, day, used = -1, 0, 0.0
-    for i in order.tolist():
-        m = int(pm[i])
+    for m, _due, i, units in parts:
         if m != current_m:
             current_m, day, used = m, 0, 0.0
-        left = float(units[i])
+        left = units
         while left > 0 and day < model.horizon:
             room = caps[m, day] - used
             if room <= 0:
@@ -566,7 +574,7 @@ def _finish_days(model: ClassModel, pa: Ints, pm: Ints, units: Ints) -> Floats:
             used += step
             left -= step
         cap_day = max(float(caps[m, min(day, model.horizon - 1)]), 1.0)
-        finish[i] = min(day, model.horizon - 1) + used / cap_day
+        finish[i] = max(finish[i], min(day, model.horizon - 1) + used / cap_day)
     return finish
 
 

@@ -22,6 +22,7 @@ from fabnet.entrypoints.cli import backup as backup_cli
 from fabnet.entrypoints.cli import files, nouns
 from fabnet.entrypoints.cli.common import CLI_OPERATOR, emit_json, err, fail, out, wired
 from fabnet.entrypoints.cli.ledger import ledger as ledger_cli
+from fabnet.entrypoints.cli.plan import plan as plan_cli
 from fabnet.entrypoints.errors import classify
 from fabnet.services import commands as cmd
 from fabnet.services.ports import FixedClock, SeededIds
@@ -39,6 +40,7 @@ app.add_typer(nouns.orders, name="orders")
 app.add_typer(nouns.jobs, name="jobs")
 app.add_typer(agent_cli, name="agent")
 app.add_typer(ledger_cli, name="ledger")
+app.add_typer(plan_cli, name="plan")
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)
 keys = typer.Typer(help="API keys (the secret is printed once; only its hash is stored).")
@@ -193,59 +195,6 @@ def demo(
             highlight=False,
         )
         _serve(settings, "127.0.0.1", port)
-
-
-class PlanSolver(StrEnum):
-    flow = "flow"
-    greedy = "greedy"
-
-
-@app.command()
-def plan(
-    problem_file: Annotated[Path, typer.Argument(help="a fabnet-problem/1 JSON file")],
-    solver: Annotated[PlanSolver, typer.Option(help="flow (optimal) or greedy")] = PlanSolver.flow,
-    fixed_charge: Annotated[
-        bool, typer.Option("--fixed-charge", help="charge costs.fixed_per_pair per parcel")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Solve a problem file and print objective, lp_bound, gap, certified, unmet_units."""
-    import time
-
-    from fabnet.adapters.solvers import OrToolsFlow
-    from fabnet.planning import solve
-    from fabnet.planning.evaluate import objective
-    from fabnet.planning.files import from_dict
-    from fabnet.planning.fixed_charge import solve_fixed_charge
-
-    raw = files.read_json(problem_file)
-    started = time.perf_counter()
-    try:
-        problem = from_dict(raw)
-        if fixed_charge:
-            result = solve_fixed_charge(problem, OrToolsFlow())
-        else:
-            result = solve(problem, solver=solver.value, flow_solver=OrToolsFlow())
-    except FabnetError as exc:
-        raise fail(exc.message, classify(exc)[1]) from None
-    stats = result.stats
-    summary = {
-        "solver": result.solver,
-        "lines": len(problem.demands),
-        "machines": len(problem.supplies),
-        "objective": round(stats.get("objective", objective(problem, result)), 4),
-        "lp_bound": stats.get("lp_bound"),
-        "gap": stats.get("gap"),
-        "certified": bool(stats.get("certified", 0.0)),
-        "units_assigned": result.units_assigned,
-        "unmet_units": result.units_unmet,
-        "plan_s": round(time.perf_counter() - started, 3),
-    }
-    if as_json:
-        emit_json({k: (None if isinstance(v, float) and v != v else v) for k, v in summary.items()})
-    else:
-        for key, value in summary.items():
-            out.print(f"{key:<15} {value}", highlight=False)
 
 
 @app.command()

@@ -1,0 +1,226 @@
+"""Plans as JSON files (format ``fabnet-plan/1``) and a checker that verifies a plan
+against its problem with nothing but the problem's own rules, so that a plan from any
+solver (ours, another one, a person's) can be used and checked. docs/planning.md
+documents the format.
+
+The checker looks at: every assignment names a line and a machine of the problem, the
+machine can make the line (process, material, size in some rotation, not excluded); units
+are whole and positive; each line's assigned plus unmet units are its demand; in machine
+time, no machine is promised more by the end of any day than it has by then (its seconds
+per day times the load factor, less the time already busy); each assignment's day is
+within the horizon, and one that ends after its line's deadline day (the last day bucket
+that ends by the deadline) is flagged late;
+and the stated objective is the problem's cost of the plan (planning/evaluate.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from fabnet.domain.errors import InvalidInput
+from fabnet.planning.evaluate import objective
+from fabnet.planning.plan import Assignment, Plan, Unmet
+from fabnet.planning.problem import SECONDS_PER_DAY, Problem
+
+FORMAT = "fabnet-plan/1"
+COST_PARTS = ("production", "transport", "co2", "lateness", "risk")
+
+
+def plan_to_dict(problem: Problem, plan: Plan) -> dict[str, Any]:
+    stats = plan.stats
+
+    def number(key: str) -> float | None:
+        value = stats.get(key)
+        return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+    return {
+        "format": FORMAT,
+        "solver": plan.solver,
+        "objective": round(objective(problem, plan), 4),
+        "lp_bound": number("lp_bound"),
+        "gap": number("gap"),
+        "certified": bool(stats.get("certified", 0.0)),
+        "units_assigned": plan.units_assigned,
+        "units_unmet": plan.units_unmet,
+        "assignments": [
+            {
+                "line": a.line_id,
+                "machine": a.machine_id,
+                "producer": a.producer_id,
+                "units": a.units,
+                "day": _day(a),
+                "finish_s": round(a.finish_s, 3),
+                "late": a.late,
+                "distance_km": round(a.distance_km, 4),
+                "costs": {part: round(getattr(a, part), 4) for part in COST_PARTS},
+            }
+            for a in plan.assignments
+        ],
+        "unmet": [{"line": u.line_id, "units": u.units, "reason": u.reason} for u in plan.unmet],
+    }
+
+
+def deadline_day(due_s: float) -> int:
+    """The last day bucket whose end is within the deadline (0: none is)."""
+    return max(0, math.floor(due_s / SECONDS_PER_DAY + 1e-9))
+
+
+def _day(a: Assignment) -> int:
+    """The day bucket (1 = the first day) in which the assignment's last unit ends."""
+    return a.day or max(1, math.ceil(a.finish_s / SECONDS_PER_DAY - 1e-9))
+
+
+def plan_from_dict(data: Any) -> Plan:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InvalidInput("format", f"a plan file is an object with format {FORMAT!r}")
+    rows, unmet_rows = data.get("assignments"), data.get("unmet", [])
+    if not isinstance(rows, list) or not isinstance(unmet_rows, list):
+        raise InvalidInput("assignments", "assignments and unmet must be lists")
+    assignments = []
+    for i, row in enumerate(rows):
+        where = f"assignments[{i}]"
+        if not isinstance(row, dict):
+            raise InvalidInput(where, "must be an object")
+        costs = row.get("costs", {})
+        if not isinstance(costs, dict):
+            raise InvalidInput(f"{where}.costs", "must be an object")
+        day = _int(row, "day", where, lo=1)
+        assignments.append(
+            Assignment(
+                line_id=_text(row, "line", where),
+                machine_id=_text(row, "machine", where),
+                producer_id=str(row.get("producer", "")),
+                units=_int(row, "units", where, lo=1),
+                distance_km=_float(row, "distance_km", where, default=0.0),
+                finish_s=_float(row, "finish_s", where, default=day * SECONDS_PER_DAY),
+                late=bool(row.get("late", False)),
+                day=day,
+                **{part: _float(costs, part, f"{where}.costs", default=0.0) for part in COST_PARTS},
+            )
+        )
+    unmet = [
+        Unmet(
+            _text(row, "line", f"unmet[{i}]"),
+            _int(row, "units", f"unmet[{i}]", lo=1),
+            str(row.get("reason", "")),
+        )
+        for i, row in enumerate(unmet_rows)
+        if isinstance(row, dict) or _bad(f"unmet[{i}]")
+    ]
+    stated = data.get("objective")
+    stats: dict[str, float] = {}
+    if isinstance(stated, int | float) and not isinstance(stated, bool):
+        stats["objective"] = float(stated)
+    return Plan(tuple(assignments), tuple(unmet), str(data.get("solver", "")), stats)
+
+
+def _bad(where: str) -> bool:
+    raise InvalidInput(where, "must be an object")
+
+
+def _text(row: dict[str, Any], key: str, where: str) -> str:
+    value = row.get(key)
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{where}.{key}", "must be a non-empty string")
+    return value
+
+
+def _int(row: dict[str, Any], key: str, where: str, *, lo: int) -> int:
+    value = row.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < lo:
+        raise InvalidInput(f"{where}.{key}", f"must be a whole number >= {lo}")
+    return value
+
+
+def _float(row: dict[str, Any], key: str, where: str, *, default: float) -> float:
+    value = row.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput(f"{where}.{key}", "must be a finite number")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Violation:
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
+
+
+def check_plan(problem: Problem, plan: Plan, *, tolerance: float = 1e-6) -> list[Violation]:
+    """Every way ``plan`` breaks ``problem``'s rules (empty: the plan is valid)."""
+    found: list[Violation] = []
+    demands = {d.line_id: d for d in problem.demands}
+    supplies = {s.machine_id: s for s in problem.supplies}
+    horizon_days = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
+    placed: dict[str, int] = defaultdict(int)
+    booked: dict[str, list[tuple[int, float]]] = defaultdict(list)  # machine -> (day, s)
+    for i, a in enumerate(plan.assignments):
+        where = f"assignments[{i}]"
+        d, s = demands.get(a.line_id), supplies.get(a.machine_id)
+        if d is None:
+            found.append(Violation(where, f"line {a.line_id!r} is not in the problem"))
+            continue
+        if s is None:
+            found.append(Violation(where, f"machine {a.machine_id!r} is not in the problem"))
+            continue
+        if not s.can_make(d):
+            found.append(Violation(where, f"machine {s.machine_id} cannot make line {d.line_id}"))
+        if a.units < 1:
+            found.append(Violation(where, "units must be at least 1"))
+        day = _day(a)
+        if day > horizon_days:
+            found.append(Violation(where, f"day {day} is beyond the horizon ({horizon_days})"))
+        due_day = deadline_day(d.due_s)
+        if day > due_day and not a.late:
+            found.append(
+                Violation(where, f"ends on day {day}, after its deadline day {due_day}, not late")
+            )
+        placed[d.line_id] += a.units
+        booked[s.machine_id].append((day, a.units * d.unit_time_s / s.speed_factor))
+    for u in plan.unmet:
+        if u.line_id not in demands:
+            found.append(Violation("unmet", f"line {u.line_id!r} is not in the problem"))
+        placed[u.line_id] += u.units
+    for d in problem.demands:
+        if placed[d.line_id] != d.units:
+            found.append(
+                Violation(
+                    f"line {d.line_id}",
+                    f"{placed[d.line_id]} units assigned or unmet, the line has {d.units}",
+                )
+            )
+    for machine_id, bookings in booked.items():
+        s = supplies[machine_id]
+        per_day = s.seconds_per_day * problem.load_factor
+        used = 0.0
+        for day in sorted({d for d, _ in bookings}):
+            used += sum(sec for d, sec in bookings if d == day)
+            have = day * per_day - s.busy_s
+            if used > have * (1 + tolerance) + 1e-6:
+                found.append(
+                    Violation(
+                        f"machine {machine_id}",
+                        f"{used:.0f} s of machine time promised by day {day}, it has {have:.0f} s",
+                    )
+                )
+                break
+    stated = plan.stats.get("objective")
+    known = all(
+        a.line_id in demands and a.machine_id in supplies for a in plan.assignments
+    ) and all(u.line_id in demands for u in plan.unmet)
+    if stated is not None and not known:
+        found.append(
+            Violation("objective", "not checked: the plan names unknown lines or machines")
+        )
+    elif stated is not None:
+        cost = objective(problem, plan)
+        # a flow solver works in integer costs (1/scale of a minor unit per unit and arc)
+        rounding = (plan.units_assigned + plan.units_unmet) / problem.costs.scale
+        if abs(cost - stated) > rounding + tolerance * max(1.0, abs(cost)):
+            found.append(Violation("objective", f"stated {stated:.4f}, the plan costs {cost:.4f}"))
+    return found

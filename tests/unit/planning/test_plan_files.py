@@ -1,0 +1,64 @@
+"""Plan files and the plan checker: the flow planner's plans pass it on random problems
+(load factors, busy machines, deadlines in the past and far ahead, several unit times),
+survive a round trip through the file format, and every kind of breach is named."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fabnet.adapters.solvers import OrToolsFlow
+from fabnet.domain.errors import InvalidInput
+from fabnet.planning import solve
+from fabnet.planning.plan_files import check_plan, plan_from_dict, plan_to_dict
+from tests.unit.planning.test_flow import random_problem
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    lines=st.integers(1, 25),
+    machines=st.integers(1, 12),
+    load=st.sampled_from([1.0, 0.85, 0.5]),
+)
+def test_the_flow_planners_plans_pass_the_checker_and_round_trip(seed, lines, machines, load):
+    problem = replace(random_problem(seed, lines, machines), load_factor=load)
+    plan = solve(problem, solver="flow", flow_solver=OrToolsFlow())
+    document = plan_to_dict(problem, plan)
+    assert check_plan(problem, plan) == []
+    again = plan_from_dict(json.loads(json.dumps(document)))
+    assert check_plan(problem, again) == []
+    assert again.units_assigned == plan.units_assigned
+
+
+def test_each_breach_is_named():
+    problem = random_problem(3, 10, 4)
+    plan = solve(problem, solver="flow", flow_solver=OrToolsFlow())
+    document = plan_to_dict(problem, plan)
+    first = document["assignments"][0]
+    line = next(d for d in problem.demands if d.line_id == first["line"])
+    overbooked = {**first, "units": first["units"] + 10_000}
+    unflagged = {**first, "day": 8, "late": False} if line.due_s < 7 * 86_400 else first
+    for breach, expected in (
+        (overbooked, "machine time promised"),
+        ({**first, "machine": "m-none"}, "not in the problem"),
+        ({**first, "day": 99}, "beyond the horizon"),
+        (unflagged, "not late"),
+    ):
+        broken = {**document, "assignments": [breach, *document["assignments"][1:]]}
+        found = [str(v) for v in check_plan(problem, plan_from_dict(broken))]
+        assert any(expected in v for v in found), (expected, found)
+
+
+def test_a_malformed_plan_file_names_the_field():
+    with pytest.raises(InvalidInput, match=r"assignments\[0\]\.units"):
+        plan_from_dict(
+            {
+                "format": "fabnet-plan/1",
+                "assignments": [{"line": "l", "machine": "m", "units": 0, "day": 1}],
+            }
+        )
