@@ -7,17 +7,15 @@ import signal
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fabnet.adapters.slicer import PrusaSlicer
 from fabnet.domain.errors import FabnetError
-from fabnet.entrypoints.agent.agent import Agent
-from fabnet.entrypoints.agent.config import load_config
-from fabnet.entrypoints.agent.outbox import AgentStore
 from fabnet.entrypoints.errors import classify
-from fabnet.services.machine_messages import EventType
+
+if TYPE_CHECKING:  # loaded when a command runs, not for --help
+    from fabnet.entrypoints.agent.outbox import AgentStore
 
 agent = typer.Typer(
     help="The producer agent: `fabnet agent --config agent.toml` runs it.",
@@ -36,6 +34,10 @@ def run(ctx: typer.Context, config: ConfigOpt = Path("agent.toml")) -> None:
     """Run the agent until interrupted (SIGINT/SIGTERM)."""
     if ctx.invoked_subcommand is not None:
         return
+    from fabnet.adapters.slicer import PrusaSlicer
+    from fabnet.entrypoints.agent.agent import Agent
+    from fabnet.entrypoints.agent.config import load_config
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         settings = load_config(config)
@@ -55,6 +57,9 @@ def run(ctx: typer.Context, config: ConfigOpt = Path("agent.toml")) -> None:
 
 
 def _store(config: Path) -> AgentStore:
+    from fabnet.entrypoints.agent.config import load_config
+    from fabnet.entrypoints.agent.outbox import AgentStore
+
     try:
         settings = load_config(config)
     except FabnetError as exc:
@@ -82,6 +87,10 @@ def jobs(machine_id: str, config: ConfigOpt = Path("agent.toml")) -> None:
 
 
 def _decide(job_id: str, config: Path, *, accept: bool, reason: str = "") -> None:
+    from fabnet.entrypoints.agent.config import load_config
+    from fabnet.entrypoints.agent.outbox import AgentStore
+    from fabnet.services.machine_messages import EventType
+
     try:
         settings = load_config(config)
     except FabnetError as exc:

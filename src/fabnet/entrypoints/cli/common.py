@@ -6,20 +6,21 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
-from rich.table import Table
 
-from fabnet.bootstrap import App, bootstrap
-from fabnet.config import Settings
 from fabnet.domain.access import Principal
 from fabnet.domain.errors import FabnetError
 from fabnet.domain.ids import PrincipalId
 from fabnet.domain.states import Role
 from fabnet.entrypoints.errors import classify
+
+if TYPE_CHECKING:  # the heavy modules load when a command runs, not for --help
+    from pydantic import BaseModel
+
+    from fabnet.bootstrap import App
 
 CLI_OPERATOR = Principal(PrincipalId("usr_cli_operator"), Role.OPERATOR)
 err = Console(stderr=True)
@@ -29,6 +30,9 @@ out = Console()
 @contextmanager
 def wired() -> Iterator[App]:
     """The app for one command; FabnetErrors become a message and an exit code."""
+    from fabnet.bootstrap import bootstrap
+    from fabnet.config import Settings
+
     app: App | None = None
     try:
         app = bootstrap(Settings())
@@ -58,6 +62,8 @@ def show_items(
             {"items": [i.model_dump(mode="json") for i in items], "total": total or len(items)}
         )
         return
+    from rich.table import Table
+
     table = Table(*columns)
     for item in items:
         data = item.model_dump(mode="json")

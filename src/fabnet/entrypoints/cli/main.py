@@ -7,13 +7,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fabnet.bootstrap import bootstrap
-from fabnet.config import Settings
 from fabnet.domain.errors import FabnetError
 from fabnet.domain.ids import ApiKeyId
 from fabnet.domain.states import Role
@@ -26,6 +23,9 @@ from fabnet.entrypoints.cli.plan import plan as plan_cli
 from fabnet.entrypoints.errors import classify
 from fabnet.services import commands as cmd
 from fabnet.services.ports import FixedClock, SeededIds
+
+if TYPE_CHECKING:
+    from fabnet.config import Settings
 
 app = typer.Typer(
     name="fabnet",
@@ -58,6 +58,7 @@ def _serve(settings: Settings, host: str, port: int, *, hub: bool = True, worker
 
     import uvicorn
 
+    from fabnet.bootstrap import bootstrap
     from fabnet.entrypoints.api import create_app
 
     if workers > 1:  # each worker process wires its own app (app.from_environment)
@@ -93,6 +94,8 @@ def serve(
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs and /openapi.json), with the hub's background
     work (reactions, sweeps, checkpoints, the machines' broker) unless --no-hub."""
+    from fabnet.config import Settings
+
     settings = Settings()
     try:
         _serve(
@@ -113,6 +116,8 @@ def hub() -> None:
     machines' broker. Several may run on one PostgreSQL: each task runs in one at a time."""
     import signal
 
+    from fabnet.bootstrap import bootstrap
+    from fabnet.config import Settings
     from fabnet.entrypoints.hub import Hub
 
     try:
@@ -141,6 +146,10 @@ def demo(
     port: Annotated[int, typer.Option(min=0, max=65535)] = 8000,
 ) -> None:
     """Coordinate a surge order across a simulated producer network, on SQLite."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from fabnet.bootstrap import bootstrap
+    from fabnet.config import Settings
     from fabnet.sim.demo import run_demo
     from fabnet.sim.scenarios import SIZES
 

@@ -1,4 +1,7 @@
-"""``fabnet producers|machines|designs|orders|jobs ...``: the nouns, as the operator."""
+"""``fabnet producers|machines|designs|orders|jobs ...``: the nouns, as the operator.
+
+Heavy modules (the API's schemas, the store, YAML, the gazetteer) load inside the
+command that needs them: ``fabnet --help`` must not wait for them."""
 
 from __future__ import annotations
 
@@ -6,16 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 
-from fabnet.adapters.gazetteer import Gazetteer
-from fabnet.adapters.okw import OkwReader, export_records, load_records
-from fabnet.config import Settings
 from fabnet.domain.ids import OrderId
 from fabnet.domain.states import FacilityStatus, JobState, OrderState
-from fabnet.entrypoints.api.schemas.orders import DesignOut, JobOut, OrderOut
-from fabnet.entrypoints.api.schemas.producers import MachineOut, ProducerOut
-from fabnet.entrypoints.cli import files
 from fabnet.entrypoints.cli.common import (
     CLI_OPERATOR,
     emit_json,
@@ -27,7 +23,6 @@ from fabnet.entrypoints.cli.common import (
     wired,
 )
 from fabnet.services import commands as cmd
-from fabnet.services import views
 from fabnet.services.ports import MAX_OFFSET, Page
 
 producers = typer.Typer(help="Producers (facilities): list, show, import and export OKW.")
@@ -49,6 +44,9 @@ def producers_list(
     offset: Offset = 0,
     as_json: Json = False,
 ) -> None:
+    from fabnet.entrypoints.api.schemas.producers import ProducerOut
+    from fabnet.services import views
+
     with wired() as app:
         found = views.list_producers(
             app.new_uow(), CLI_OPERATOR, Page(limit, offset), status=status
@@ -61,6 +59,9 @@ def producers_list(
 
 @producers.command("show")
 def producers_show(producer_id: str, as_json: Json = False) -> None:
+    from fabnet.entrypoints.api.schemas.producers import ProducerOut
+    from fabnet.services import views
+
     with wired() as app:
         show_one(
             ProducerOut.of(views.get_producer(app.new_uow(), CLI_OPERATOR, producer_id)),
@@ -76,6 +77,11 @@ def producers_import(
     """Import OKW facility records. Invalid records are reported one by one (exit code 65
     when any was invalid) while the valid ones are imported; importing the same file
     again changes nothing."""
+
+    from fabnet.adapters.gazetteer import Gazetteer
+    from fabnet.adapters.okw import OkwReader, load_records
+    from fabnet.entrypoints.cli import files
+
     fmt = "json" if file.suffix.lower() == ".json" else "yaml"
     if file.suffix.lower() not in (".json", ".yaml", ".yml"):
         raise fail(f"{file}: expected a .json, .yaml or .yml file", 65)
@@ -112,6 +118,11 @@ def producers_export(
     fmt: Annotated[str, typer.Option("--format", help="json or yaml")] = "json",
 ) -> None:
     """Write every producer and its machines as OKW records."""
+    import yaml
+
+    from fabnet.adapters.okw import export_records
+    from fabnet.entrypoints.cli import files
+
     if fmt not in ("json", "yaml"):
         raise fail("--format must be json or yaml", 2)
     with wired() as app, app.new_uow() as uow:
@@ -133,6 +144,9 @@ def machines_list(
     offset: Offset = 0,
     as_json: Json = False,
 ) -> None:
+    from fabnet.entrypoints.api.schemas.producers import MachineOut
+    from fabnet.services import views
+
     with wired() as app:
         found = views.list_machines(
             app.new_uow(), CLI_OPERATOR, Page(limit, offset), producer_id=producer_id
@@ -156,6 +170,11 @@ def designs_add(
     name: Annotated[str, typer.Option()] = "",
     as_json: Json = False,
 ) -> None:
+    from fabnet.config import Settings
+    from fabnet.entrypoints.api.schemas.orders import DesignOut
+    from fabnet.entrypoints.cli import files
+    from fabnet.services import views
+
     data = files.read_bytes(file, Settings().max_design_bytes)
     with wired() as app:
         design_id = app.bus().handle(
@@ -176,6 +195,9 @@ def designs_add(
 
 @designs.command("list")
 def designs_list(limit: Limit = 50, offset: Offset = 0, as_json: Json = False) -> None:
+    from fabnet.entrypoints.api.schemas.orders import DesignOut
+    from fabnet.services import views
+
     with wired() as app:
         found = views.list_designs(app.new_uow(), CLI_OPERATOR, Page(limit, offset))
         show_items(
@@ -193,6 +215,9 @@ def orders_list(
     offset: Offset = 0,
     as_json: Json = False,
 ) -> None:
+    from fabnet.entrypoints.api.schemas.orders import OrderOut
+    from fabnet.services import views
+
     with wired() as app:
         found = views.list_orders(app.new_uow(), CLI_OPERATOR, Page(limit, offset), state=state)
         show_items(
@@ -205,6 +230,9 @@ def orders_list(
 
 @orders.command("show")
 def orders_show(order_id: str, as_json: Json = False) -> None:
+    from fabnet.entrypoints.api.schemas.orders import OrderOut
+    from fabnet.services import views
+
     with wired() as app:
         show_one(
             OrderOut.of(views.get_order(app.new_uow(), CLI_OPERATOR, order_id)), as_json=as_json
@@ -213,6 +241,9 @@ def orders_show(order_id: str, as_json: Json = False) -> None:
 
 @orders.command("cancel")
 def orders_cancel(order_id: str, reason: str = "", as_json: Json = False) -> None:
+    from fabnet.entrypoints.api.schemas.orders import OrderOut
+    from fabnet.services import views
+
     with wired() as app:
         app.bus().handle(cmd.CancelOrder(CLI_OPERATOR, OrderId(order_id), reason))
         show_one(
@@ -252,6 +283,9 @@ def jobs_list(
     offset: Offset = 0,
     as_json: Json = False,
 ) -> None:
+    from fabnet.entrypoints.api.schemas.orders import JobOut
+    from fabnet.services import views
+
     with wired() as app:
         found = views.list_jobs(
             app.new_uow(),
@@ -271,5 +305,8 @@ def jobs_list(
 
 @jobs.command("show")
 def jobs_show(job_id: str, as_json: Json = False) -> None:
+    from fabnet.entrypoints.api.schemas.orders import JobOut
+    from fabnet.services import views
+
     with wired() as app:
         show_one(JobOut.of(views.get_job(app.new_uow(), CLI_OPERATOR, job_id)), as_json=as_json)
