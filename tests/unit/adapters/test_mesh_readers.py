@@ -150,3 +150,11 @@ def test_a_tiny_3mf_whose_components_explode_is_refused_before_it_is_built():
 
     shared = nested_3mf(3, 4)  # 64 copies of one triangle: fine, and parsed once
     assert len(read_3mf(shared, Limits())) == 64
+
+
+def test_a_3mf_with_a_corrupt_relationships_part_is_a_bad_mesh():
+    data = bytearray(three_mf(3, 4, 5))
+    start = data.index(b"_rels/.rels") + len(b"_rels/.rels")  # the first local entry's data
+    data[start + 5] ^= 0xFF  # its compressed bytes no longer match their CRC
+    with pytest.raises(BadMesh, match="broken archive|not a 3MF|no 3D model"):
+        analyzer.analyse("corrupt.3mf", bytes(data))

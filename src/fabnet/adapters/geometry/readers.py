@@ -12,6 +12,7 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
@@ -216,7 +217,11 @@ def read_3mf(data: bytes, limits: Limits) -> Triangles:
 def _model_name(archive: zipfile.ZipFile) -> str:
     names = set(archive.namelist())
     if "_rels/.rels" in names:
-        rels = archive.read("_rels/.rels")[:65536]
+        try:
+            with archive.open("_rels/.rels") as stream:
+                rels = stream.read(65536)  # a relationships part is small: read no more
+        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, zlib.error) as exc:
+            raise BadMesh("file", f"_rels/.rels: broken archive ({exc})") from None
         target = re.search(rb'Target="/?([^"]+\.model)"', rels)
         if target and target.group(1).decode() in names:
             return target.group(1).decode()
@@ -237,7 +242,7 @@ def _bounded_read(archive: zipfile.ZipFile, name: str, limits: Limits, packed: i
                 out += chunk
                 if len(out) > cap:
                     raise BadMesh("file", f"{name} unpacks to more than {cap} bytes (zip bomb?)")
-    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, zlib.error) as exc:
         raise BadMesh("file", f"{name}: broken archive ({exc})") from None
     return bytes(out)
 
