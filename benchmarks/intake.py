@@ -17,17 +17,14 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import sqlalchemy as sa
+from serving import start_serve  # benchmarks/serving.py
 
 from fabnet.bootstrap import bootstrap
 from fabnet.config import Settings
@@ -39,12 +36,6 @@ HUB: list[str] = []  # e.g. --workers 2; --no-hub measures intake with nothing p
 POSTGRES = os.environ.get(
     "FABNET_TEST_POSTGRES_URL", "postgresql+psycopg://fabnet:fabnet@127.0.0.1:5432/postgres"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def seed(settings: Settings, consumers: int = 20) -> tuple[list[str], str]:
@@ -174,27 +165,15 @@ def run_store(store: str, seconds: float, conns: int) -> dict:
         url = admin.url.set(database=name).render_as_string(hide_password=False)
     settings = Settings(data_dir=tmp, database_url=url)
     keys, design = seed(settings, conns)
-    port = free_port()
     env = os.environ | {
         "FABNET_DATA_DIR": str(tmp),
         "FABNET_DATABASE_URL": url,
         "FABNET_RATE_PER_S": "1e6",
     }
     log = (tmp / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fabnet", "serve", "--port", str(port), *HUB],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_serve(env, *HUB, log=log)
+    port = int(base.rsplit(":", 1)[1])
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
         health = asyncio.run(load(port, "/health", keys, design, seconds / 2, conns))
         orders = asyncio.run(load(port, "/orders", keys, design, seconds, conns))
         time.sleep(3)  # the hub drains reactions and sequences the log

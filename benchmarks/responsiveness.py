@@ -14,16 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import httpx
+from serving import start_serve  # benchmarks/serving.py
 
 from fabnet.bootstrap import bootstrap
 from fabnet.config import Settings
@@ -36,12 +34,6 @@ PART = (
     Path(__file__).resolve().parents[1]
     / "../shared/testdata/real-parts/nevermore_max_frame_interconnect_1.stl"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def probe(base: str, seconds: float) -> list[float]:
@@ -89,23 +81,10 @@ def main() -> None:
     )
     keys = [bus.handle(cmd.CreateApiKey(f"k{n}", Role.OPERATOR)).secret for n in range(2)]
     app.close()
-    port = free_port()
     env = os.environ | {"FABNET_DATA_DIR": str(tmp), "FABNET_RATE_PER_S": "1e6"}
     env.pop("FABNET_DATABASE_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fabnet", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_serve(env)
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
         idle = probe(base, args.seconds / 4)
         part = PART.read_bytes()
         stop = threading.Event()
