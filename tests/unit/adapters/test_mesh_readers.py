@@ -156,5 +156,5 @@ def test_a_3mf_with_a_corrupt_relationships_part_is_a_bad_mesh():
     data = bytearray(three_mf(3, 4, 5))
     start = data.index(b"_rels/.rels") + len(b"_rels/.rels")  # the first local entry's data
     data[start + 5] ^= 0xFF  # its compressed bytes no longer match their CRC
-    with pytest.raises(BadMesh, match="broken archive|not a 3MF|no 3D model"):
+    with pytest.raises(BadMesh, match=r"broken archive|not a 3MF|no 3D model"):
         analyzer.analyse("corrupt.3mf", bytes(data))
