@@ -13,21 +13,16 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from fabnet.adapters.blobs import FileBlobStore
 from fabnet.adapters.db import SqlUnitOfWork, create_engine_for, migrate
 from fabnet.adapters.db.leases import SqlLeases
 from fabnet.adapters.db.log import SqlLogStore
 from fabnet.adapters.db.telemetry import SqlTelemetryStore
-from fabnet.adapters.geometry import TrimeshAnalyzer
+from fabnet.adapters.lazy import Lazy
 from fabnet.adapters.memory.leases import InMemoryLeases
 from fabnet.adapters.memory.telemetry import InMemoryTelemetryStore
-from fabnet.adapters.mqtt.bridge import MqttBridge
-from fabnet.adapters.mqtt.client import MqttClient
-from fabnet.adapters.slicer import PrusaSlicer
-from fabnet.adapters.solvers import OrToolsFlow
-from fabnet.adapters.witness_http import HttpWitnessClient
 from fabnet.config import Settings
 from fabnet.domain.errors import ExternalSystemError, InvalidInput
 from fabnet.domain.escrow_policy import EscrowPolicy
@@ -35,7 +30,6 @@ from fabnet.domain.events import Event
 from fabnet.domain.pricing import PriceRule, ProducerClass, parse_producer_class
 from fabnet.domain.producers import MachineEnvelope
 from fabnet.ledger.notes import NoteError, Signer, Verifier
-from fabnet.planning.network import FlowSolver
 from fabnet.services.design_access import LinkSigner
 from fabnet.services.ledger import TransparencyLog
 from fabnet.services.messagebus import MessageBus
@@ -56,7 +50,38 @@ from fabnet.services.ports import (
     WitnessClient,
 )
 
+if TYPE_CHECKING:
+    from fabnet.adapters.mqtt.bridge import MqttBridge
+    from fabnet.planning.network import FlowSolver
+
 log = logging.getLogger(__name__)
+
+
+def _flow_solver() -> FlowSolver:
+    def build() -> FlowSolver:
+        from fabnet.adapters.solvers import OrToolsFlow
+
+        return OrToolsFlow()
+
+    return cast("FlowSolver", Lazy(build))
+
+
+def _slicer(executable: str = "prusa-slicer", timeout_s: float = 600.0) -> Slicer:
+    def build() -> Slicer:
+        from fabnet.adapters.slicer import PrusaSlicer
+
+        return PrusaSlicer(executable=executable, timeout_s=timeout_s)
+
+    return cast(Slicer, Lazy(build))
+
+
+def _mesh(max_triangles: int) -> MeshAnalyzer:
+    def build() -> MeshAnalyzer:
+        from fabnet.adapters.geometry import TrimeshAnalyzer
+
+        return TrimeshAnalyzer(max_triangles=max_triangles)
+
+    return cast(MeshAnalyzer, Lazy(build))
 
 
 @dataclass
@@ -70,8 +95,8 @@ class App:
     mesh: MeshAnalyzer
     policy: Policy
     settings: Settings
-    flow_solver: FlowSolver = field(default_factory=OrToolsFlow)
-    slicer: Slicer | None = field(default_factory=PrusaSlicer)
+    flow_solver: FlowSolver = field(default_factory=_flow_solver)
+    slicer: Slicer | None = field(default_factory=_slicer)
     telemetry: TelemetryStore = field(default_factory=InMemoryTelemetryStore)
     machine_commands: MachineCommands | None = None  # set when a broker is configured
     log_store: LogStore | None = None
@@ -194,6 +219,10 @@ def load_or_create_secret(path: Path) -> bytes:
 
 def witnesses_from(settings: Settings) -> tuple[list[WitnessClient], list[Verifier]]:
     clients: list[WitnessClient] = []
+    if not settings.witnesses.strip():
+        return clients, []
+    from fabnet.adapters.witness_http import HttpWitnessClient
+
     keys: list[Verifier] = []
     for item in filter(None, (p.strip() for p in settings.witnesses.split(","))):
         url, sep, vkey = item.partition("|")
@@ -300,11 +329,10 @@ def bootstrap(
         clock=clock or SystemClock(),
         ids=ids or RandomIds(),
         blobs=blobs or FileBlobStore(settings.data_dir / "designs"),
-        mesh=mesh or TrimeshAnalyzer(max_triangles=settings.max_triangles),
+        mesh=mesh or _mesh(settings.max_triangles),
         policy=policy_from(settings),
         settings=settings,
-        slicer=slicer
-        or PrusaSlicer(executable=settings.slicer, timeout_s=settings.slicer_timeout_s),
+        slicer=slicer or _slicer(settings.slicer, settings.slicer_timeout_s),
         telemetry=telemetry or InMemoryTelemetryStore(),
         react=react,
         closers=closers,
@@ -321,6 +349,9 @@ def connect_machines(app: App) -> MqttBridge | None:
     settings = app.settings
     if not settings.mqtt_url:
         return None
+    from fabnet.adapters.mqtt.bridge import MqttBridge
+    from fabnet.adapters.mqtt.client import MqttClient
+
     client = MqttClient(
         settings.mqtt_url,
         client_id=f"fabnet-hub-{settings.log_origin}",

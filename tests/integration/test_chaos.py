@@ -67,7 +67,12 @@ class Hub:
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(20)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+                raise
 
 
 class Client(threading.Thread):
@@ -167,6 +172,7 @@ def test_the_hub_loses_and_doubles_nothing_through_kills_and_restarts(tmp_path):
     broker = MosquittoBroker(tmp_path / "broker", {"hub": "hub-secret"}).start()
     data_dir = tmp_path / "hub"
     url = pg.url
+    hub: Hub | None = None
     try:
         seed = bootstrap(Settings(database_url=url, data_dir=data_dir))
         bus = seed.bus()
@@ -222,15 +228,26 @@ def test_the_hub_loses_and_doubles_nothing_through_kills_and_restarts(tmp_path):
         wait_for_orders(10)
         client.stop_event.set()
         client.join(30)
-        time.sleep(3)  # the hub drains its reactions
-        blows.append(check_store(url, data_dir, client.acknowledged, drained=True))
+        # the hub drains its reactions: every order planned, within a bounded wait
+        end = time.monotonic() + 60
+        while True:
+            try:
+                blows.append(check_store(url, data_dir, client.acknowledged, drained=True))
+                break
+            except AssertionError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(1)
         log = (tmp_path / "serve.log").read_text()
         assert hub.proc is not None and hub.proc.poll() is None, log[-3000:]
         assert '" 500 ' not in log, "an outage must be a 503, not an unknown error"
         assert "Exception in ASGI application" not in log
         assert client.retries > 0  # the blows were felt
         assert [b["orders"] for b in blows] == sorted(b["orders"] for b in blows)
-        hub.stop()
+        hub.stop()  # and it shuts down cleanly
     finally:
+        if hub is not None and hub.proc is not None and hub.proc.poll() is None:
+            hub.proc.kill()  # never leave a hub behind, whatever failed
+            hub.proc.wait(10)
         broker.stop()
         pg.stop()

@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
@@ -89,8 +87,28 @@ def create_engine_for(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def head_revision() -> str:
+    """The newest migration: revisions are numbered, the file names start with them."""
+    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def at_head(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            version = conn.execute(sa.text("select version_num from alembic_version")).scalar()
+    except (OperationalError, sa.exc.ProgrammingError):
+        return False  # a new store: no version table yet
+    return version == head_revision()
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+    """Bring the schema to the newest migration (idempotent; a store already there is
+    recognised without loading Alembic)."""
+    if at_head(engine):
+        return
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
