@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import math
 
-from fabnet.planning.plan import Plan
-from fabnet.planning.problem import SECONDS_PER_DAY, Problem
+from fabnet.planning.plan import Assignment, Plan
+from fabnet.planning.problem import SECONDS_PER_DAY, Problem, deadline_day
+
+
+def day_of(a: Assignment) -> int:
+    """The day bucket (1 = the first day) by whose end the assignment's units are made."""
+    return a.day or max(1, math.ceil(a.finish_s / SECONDS_PER_DAY - 1e-9))
 
 
 def objective(problem: Problem, plan: Plan) -> float:
+    """Computed from the problem and the plan's units and days alone (stated cost parts
+    are not trusted): lateness is per unit and day bucket after the deadline day."""
     costs = problem.costs
     demands = {d.line_id: d for d in problem.demands}
     supplies = {s.machine_id: s for s in problem.supplies}
@@ -20,11 +27,8 @@ def objective(problem: Problem, plan: Plan) -> float:
         km = d.destination.distance_km(s.place)
         per_unit = s.unit_price(d) + (1 - s.reliability) * costs.risk_per_unit
         total += a.units * (per_unit + km * (transport + co2))
-        if a.lateness:
-            total += a.lateness
-        elif a.late:
-            days = max(1, math.ceil((a.finish_s - d.due_s) / SECONDS_PER_DAY))
-            total += a.units * costs.late_per_unit_day * days * (1 + d.priority)
+        days = max(0, day_of(a) - deadline_day(d.due_s))
+        total += a.units * costs.late_per_unit_day * days * (1 + d.priority)
     for u in plan.unmet:
         total += u.units * costs.unmet_per_unit * (1 + demands[u.line_id].priority)
     if costs.fixed_per_pair:

@@ -2,82 +2,66 @@
 
 This is what keeps 50,000 units from being spread over 2,000 makers when 200 suffice.
 It is NP-hard, so: the LP relaxation (with ``x_pair <= u_pair * y_pair`` and
-``u_pair = min(line units, machine capacity)`` its optimum charges ``f / u_pair`` per unit)
-is solved exactly with pricing over every capable machine and gives ``lp_bound``; dynamic
-slope scaling (Kim and Pardalos, 1999) then re-solves with the parcel cost spread over the
-units each pair carried last time, keeping the best true cost.
+``u_pair = min(line units, units the machine can make in the horizon)`` its optimum
+charges ``f / u_pair`` per unit) is solved in machine time with pricing over every capable
+machine and gives ``lp_bound``; dynamic slope scaling (Kim and Pardalos, 1999) then
+re-solves with the parcel cost spread over the units each pair carried last time, and a
+local search closes the pairs that carry the fewest units, keeping the best true cost.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 
 from fabnet.planning.flow import (
-    ClassModel,
-    ClassSolution,
+    Arcs,
     Floats,
     FlowOptions,
+    Solution,
     Stop,
-    extract,
-    solve_class,
-    unmet_of,
+    TimeModel,
+    finish_plan,
+    solve_model,
 )
 from fabnet.planning.network import FlowSolver, Ints
 from fabnet.planning.plan import Plan
 from fabnet.planning.problem import Problem
 
 
-def _true_cost(model: ClassModel, sol: ClassSolution, fixed: float) -> float:
-    on_flow, late_flow = sol.net.pair_flows(sol.flows)
-    total = on_flow + late_flow
-    saved = model.extra
-    model.extra = None
-    on, late = model.pair_costs(sol.pa, sol.pm)
-    model.extra = saved
-    scale = model.costs.scale
-    unmet = sol.flows[-model.layout.n_demands :] if model.layout.n_demands else np.zeros(0)
-    cost = float((on * on_flow).sum() + (late * late_flow).sum())
-    cost += float((model.unmet_costs() * unmet).sum())
-    return float(cost / scale + fixed * int((total > 0).sum()))
+def _with_parcels(plan: Plan, fixed: float) -> float:
+    pairs = {(a.line_id, a.machine_id) for a in plan.assignments}
+    return plan.stats["objective"] + fixed * len(pairs)
 
 
-def _close_small_pairs(
-    model: ClassModel,
-    solver: FlowSolver,
-    best: ClassSolution,
-    best_cost: float,
-    fixed: float,
-    stop: Stop,
-    rounds: int = 8,
-) -> tuple[ClassSolution, float]:
-    """Local search: forbid the pairs that carry the fewest units (a parcel for a handful
-    of units rarely pays) and re-solve; keep the result when the true cost falls."""
-    share = 0.5
-    model.extra = None
-    for _ in range(rounds):
-        if stop() or share < 0.01:
-            break
-        carried = np.add(*best.net.pair_flows(best.flows))
-        used = np.flatnonzero(carried > 0)
-        if used.size == 0:
-            break
-        cut = np.quantile(carried[used], share)
-        keep = ~((carried > 0) & (carried <= cut))
-        pa, pm = best.pa[keep], best.pm[keep]
-        net = model.network(pa, pm)
-        result = net.solve(solver)
-        trial = ClassSolution(
-            model, pa, pm, result.flows, net, result.cost / model.costs.scale, float("nan"), False
-        )
-        cost = _true_cost(model, trial, fixed)
-        if cost < best_cost - 1e-9:
-            best, best_cost = trial, cost
-        else:
-            share /= 2
-    return best, best_cost
+def _pair_units(model: TimeModel, sol: Solution) -> tuple[Ints, Floats]:
+    """Sorted pair keys and the (fractional) units each carried."""
+    n_m = max(1, model.layout.n_machines)
+    keys = sol.arcs.a * n_m + sol.arcs.m
+    units = sol.net.arc_flows(sol.flows) / model.d.ticks[sol.arcs.a]
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    carried = np.zeros(uniq.size)
+    np.add.at(carried, inverse, units)
+    return uniq, carried
+
+
+Extra = Callable[[Ints, Ints], Floats]
+
+
+def _lookup(model: TimeModel, keys: Ints, values: Floats, default: Extra) -> Extra:
+    n_m = max(1, model.layout.n_machines)
+
+    def extra(a: Ints, m: Ints) -> Floats:
+        k = a * n_m + m
+        pos = np.minimum(np.searchsorted(keys, k), max(keys.size - 1, 0))
+        hit = keys[pos] == k if keys.size else np.zeros(k.size, dtype=bool)
+        return np.where(hit, values[pos] if keys.size else 0.0, default(a, m))
+
+    return extra
 
 
 def solve_fixed_charge(
@@ -91,59 +75,90 @@ def solve_fixed_charge(
     started = time.perf_counter()
     fixed = problem.costs.fixed_per_pair
     options = replace(options or FlowOptions(), aggregate=False)
-    classes = {d.unit_time_s for d in problem.demands if d.units > 0}
-    if len(classes) > 1:
-        raise ValueError("the fixed-charge model takes one unit-time class at a time")
     demands = [d for d in problem.demands if d.units > 0]
-    unit_s = demands[0].unit_time_s if demands else 1.0
-    model = ClassModel(problem, demands, unit_s, np.zeros(len(problem.supplies)), options)
+    model = TimeModel(problem, demands, options)
 
     def lp_extra(a: Ints, m: Ints) -> Floats:
-        room = np.minimum(model.d.quantity[a], model.capacity_by_horizon(m))
+        can = model.cum_ticks[m, -1] // model.d.ticks[a]
+        room = np.minimum(model.d.quantity[a], can)
         return np.asarray(fixed / np.maximum(room, 1), dtype=np.float64)
 
     model.extra = lp_extra
-    relaxed = solve_class(model, solver, stop)
-    lp_bound = relaxed.bound if relaxed.certified else float("nan")
-    best, best_cost = relaxed, _true_cost(model, relaxed, fixed)
-    pa, pm = relaxed.pa, relaxed.pm
-    carried = np.add(*relaxed.net.pair_flows(relaxed.flows)).astype(np.float64)
+    relaxed = solve_model(model, solver, stop)
+    lp_bound = relaxed.bound
+    best = finish_plan(model, relaxed, "fixed_charge", started, demands)
+    best_cost = _with_parcels(best, fixed)
+    arcs = relaxed.arcs
+    keys, carried = _pair_units(model, relaxed)
     restricted = replace(options, pricing=False, widen=False)
     model.options = restricted
     for _ in range(iterations):
         if stop():
             break
-        slope = np.where(carried > 0, fixed / np.maximum(carried, 1.0), lp_extra(pa, pm))
-        lookup = {(int(a), int(m)): float(v) for a, m, v in zip(pa, pm, slope, strict=True)}
-
-        def scaled(a: Ints, m: Ints, lookup: dict[tuple[int, int], float] = lookup) -> Floats:
-            return np.array([lookup[(int(x), int(y))] for x, y in zip(a, m, strict=True)])
-
-        model.extra = scaled
-        net = model.network(pa, pm)
-        result = net.solve(solver)
-        sol = ClassSolution(
-            model, pa, pm, result.flows, net, result.cost / model.costs.scale, float("nan"), False
+        n_m = max(1, model.layout.n_machines)
+        slope = np.where(
+            carried > 1e-9,
+            fixed / np.maximum(carried, 1e-9),
+            lp_extra(keys // n_m, keys % n_m),
         )
-        cost = _true_cost(model, sol, fixed)
-        carried = np.add(*net.pair_flows(result.flows)).astype(np.float64)
+        model.extra = _lookup(model, keys, slope, lp_extra)
+        sol = solve_model(model, solver, stop, start=arcs)
+        plan = finish_plan(model, sol, "fixed_charge", started, demands)
+        cost = _with_parcels(plan, fixed)
+        keys, carried = _pair_units(model, sol)
         if cost < best_cost - 1e-9:
-            best, best_cost = sol, cost
-    best, best_cost = _close_small_pairs(model, solver, best, best_cost, fixed, stop)
+            best, best_cost = plan, cost
+    best, best_cost = _close_small_pairs(model, solver, best, best_cost, fixed, stop, started)
     model.extra = None
-    assignments, _ = extract(best)
-
-    gap = (best_cost - lp_bound) / best_cost if best_cost and lp_bound == lp_bound else float("nan")
+    gap = (best_cost - lp_bound) / best_cost if best_cost and math.isfinite(lp_bound) else math.nan
+    gap = max(0.0, gap) if gap == gap else gap
     return Plan(
-        assignments=tuple(assignments),
-        unmet=tuple(unmet_of(problem, demands, assignments)),
+        assignments=best.assignments,
+        unmet=best.unmet,
         solver="fixed_charge",
         stats={
             "solve_s": time.perf_counter() - started,
             "objective": best_cost,
             "lp_bound": lp_bound,
-            "gap": max(0.0, gap) if gap == gap else gap,
-            "certified": float(relaxed.certified),
-            "pairs": float(len({(a.line_id, a.machine_id) for a in assignments})),
+            "gap": gap,
+            "certified": float(gap == gap and gap <= options.gap_tolerance),
+            "pairs": float(len({(a.line_id, a.machine_id) for a in best.assignments})),
         },
     )
+
+
+def _close_small_pairs(
+    model: TimeModel,
+    solver: FlowSolver,
+    best: Plan,
+    best_cost: float,
+    fixed: float,
+    stop: Stop,
+    started: float,
+    rounds: int = 8,
+) -> tuple[Plan, float]:
+    """Local search: forbid the pairs that carry the fewest units (a parcel for a handful
+    of units rarely pays) and re-solve on the rest; keep the result when the cost falls."""
+    share = 0.5
+    model.extra = None
+    line_index = {dem.line_id: a for a, g in enumerate(model.d.members) for dem, _ in g}
+    machine_index = {s.machine_id: i for i, s in enumerate(model.supplies)}
+    demands = [dem for g in model.d.members for dem, _ in g]
+    for _ in range(rounds):
+        if stop() or share < 0.01 or not best.assignments:
+            break
+        carried: dict[tuple[int, int], int] = {}
+        for x in best.assignments:
+            pair = (line_index[x.line_id], machine_index[x.machine_id])
+            carried[pair] = carried.get(pair, 0) + x.units
+        cut = float(np.quantile(np.array(list(carried.values())), share))
+        kept = np.array([p for p, u in carried.items() if u > cut], dtype=np.int64).reshape(-1, 2)
+        arcs = model.arcs_of_pairs(kept[:, 0], kept[:, 1], every_day=True)
+        sol = solve_model(model, solver, stop, start=arcs if len(arcs) else Arcs.empty())
+        plan = finish_plan(model, sol, "fixed_charge", started, demands)
+        cost = _with_parcels(plan, fixed)
+        if cost < best_cost - 1e-9:
+            best, best_cost = plan, cost
+        else:
+            share /= 2
+    return best, best_cost

@@ -1,24 +1,37 @@
-"""The flow planner: exact min-cost flow over time buckets, priced to optimality.
+"""The flow planner: one model in machine time, min-cost flow, priced to a certificate.
 
-1. Identical demand (same place, deadline day, capability, priority) is merged.
+Every line that a machine can make competes for that machine's time, whatever its print
+time: flow is machine time (network.py), a line's units become time at its own rate.
+
+1. Identical demand (same place, deadline day, capability, priority, mass, print time) is
+   merged.
 2. Each demand starts with its nearest capable machines (a KD-tree per capability),
-   widened until their capacity covers ``margin`` times the demand.
+   widened until their time covers ``margin`` times the demand's.
 3. The restricted network is solved exactly (a ``FlowSolver``: OR-Tools in production).
-4. Pricing: the optimal flow's node potentials price every capable machine that was left
-   out; a distance bound from the potentials limits the search to a ball around each
-   demand, so all pairs are never enumerated. Arcs with negative reduced cost are added
-   and the network solved again, until none is left: the plan is then optimal over every
-   capable machine (``certified``). Before that, ``lp_bound`` = objective + sum of each
-   demand's units times its most negative reduced cost is a valid lower bound.
+   Its optimum is the LP relaxation of the restricted problem (units may be fractional).
+4. Pricing: the optimum's node potentials give a price ``M[m, d]`` per second of machine
+   m's time by day d (>= 0, non-increasing in d). For any such prices,
+
+       bound = sum_a U_a * min(u_a, min over every capable (m, d) of c(a, m, d) + t_a M[m, d])
+               - sum_(m, d) time(m, d) * M[m, d]
+
+   is a lower bound on every plan (Lagrangian relaxation of the capacity rows), computed
+   in floating point with the true print times and costs. A distance bound limits the
+   search over "every capable (m, d)" to a ball around each demand; the arcs that price
+   out are added and the network solved again.
+5. Units are made whole: each arc's units rounded down, the remainders placed on the
+   cheapest arc with time left (or left unmet). The plan's true cost against the bound is
+   the reported gap; ``certified`` means it is within ``gap_tolerance``.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,26 +39,35 @@ from numpy.typing import NDArray
 from fabnet.planning.candidates import SphereIndex, great_circle_km, unit_vectors
 from fabnet.planning.network import FlowSolver, Ints, Layout, Network, build
 from fabnet.planning.plan import Assignment, Plan, Unmet
-from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem
+from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, deadline_day
 from fabnet.planning.residual import potentials
 from fabnet.planning.unmet import why_unmet
 
 Floats = NDArray[np.float64]
+Bools = NDArray[np.bool_]
 Stop = Callable[[], bool]
+Extra = Callable[[Ints, Ints], Floats]
 log = logging.getLogger(__name__)
+EMPTY = np.empty(0, np.int64)
+# int64 head room: OR-Tools scales costs by the node count; totals must not overflow
+_LIMIT = float(1 << 60)
 
 
 @dataclass(frozen=True)
 class FlowOptions:
     k: int = 8  # first candidates per demand
-    margin: float = 3.0  # widen until candidates can make margin x the demand
+    margin: float = 3.0  # widen until candidates have margin x the demand's machine time
     widen: bool = True
     aggregate: bool = True  # merge identical demand
     pricing: bool = True  # price out every capable machine (certify optimality)
     max_rounds: int = 30
     max_new_per_demand: int = 32
-    gap_tolerance: float = 1e-3  # stop pricing once (objective - bound) / objective <= this
+    gap_tolerance: float = 1e-3  # certified when (objective - bound) / objective <= this
     warm_start: bool = True  # seed the candidates with the greedy plan's pairs
+    # whole units by HiGHS's MIP over the priced arcs when rounding misses the tolerance
+    # and the arcs are this few (rounding alone above it)
+    polish_max_arcs: int = 5_000
+    polish_time_s: float = 1.0
 
 
 @dataclass
@@ -53,115 +75,144 @@ class _Demands:
     """Merged demand: arrays by index, and which lines (with units) each merges."""
 
     xyz: Floats
-    quantity: Ints
-    on_day: Ints
-    late_day: Ints
-    late_days: Ints  # days late charged on the late arc
-    priority: Ints
+    quantity: Ints  # units
+    ticks: Ints  # reference seconds per unit, rounded up (the network's rate)
+    unit_s: Floats  # reference seconds per unit, exact (the bound's rate)
+    on_day: Ints  # deadline day: the last day bucket ending by the deadline (0: none)
+    lo: Ints  # first and last day bucket the demand may use (lo > hi: none)
+    hi: Ints
+    late_rate: Floats  # lateness per unit and day late
+    unmet: Floats  # cost of a unit left unmade
     per_km: Floats  # transport + CO2 cost per unit and km
-    mass_g: Floats  # a unit's mass (the material part of its price)
+    mass_g: Floats
     group: Ints  # capability group
     members: list[list[tuple[Demand, int]]]
 
 
 @dataclass
-class _Round:
-    objective: float
-    bound: float
-    certified: bool
-    arcs: int
+class Arcs:
+    """The (demand, machine, day) arcs of a restricted network."""
+
+    a: Ints
+    m: Ints
+    d: Ints
+
+    @staticmethod
+    def empty() -> Arcs:
+        return Arcs(EMPTY, EMPTY, EMPTY)
+
+    def __len__(self) -> int:
+        return int(self.a.size)
+
+    def plus(self, other: Arcs) -> Arcs:
+        return Arcs(
+            np.concatenate([self.a, other.a]),
+            np.concatenate([self.m, other.m]),
+            np.concatenate([self.d, other.d]),
+        )
+
+    def take(self, index: Ints | Bools) -> Arcs:
+        return Arcs(self.a[index], self.m[index], self.d[index])
 
 
 @dataclass
-class FlowStats:
-    rounds: list[_Round] = field(default_factory=list)
+class Solution:
+    arcs: Arcs
+    net: Network
+    flows: Ints
+    lp_objective: float  # true cost of the (fractional) flow
+    bound: float  # lower bound over every capable machine (nan: not priced)
+    rounds: int = 1
 
-    @property
-    def last(self) -> _Round:
-        return self.rounds[-1]
 
-
-class ClassModel:
-    """One unit-time class of demand (lines whose unit takes the same machine time)."""
+class TimeModel:
+    """All demand of a problem against all machines, in machine time."""
 
     def __init__(
         self,
         problem: Problem,
-        demands: list[Demand],
-        unit_s: float,
-        extra_busy_s: Floats,
+        demands: Sequence[Demand],
         options: FlowOptions,
+        extra_busy_s: Floats | None = None,
     ) -> None:
         self.problem = problem
         self.options = options
         self.costs = problem.costs
         self.horizon = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
-        supplies = problem.supplies
-        self.supplies = supplies
-        m = len(supplies)
-        lat = np.array([s.place.lat for s in supplies], dtype=np.float64).reshape(m)
-        lon = np.array([s.place.lon for s in supplies], dtype=np.float64).reshape(m)
-        self.m_xyz = unit_vectors(lat, lon) if m else np.empty((0, 3))
-        speed = np.array([s.speed_factor for s in supplies], dtype=np.float64)
-        spd = np.array([s.seconds_per_day for s in supplies], dtype=np.float64)
-        busy = np.array([s.busy_s for s in supplies], dtype=np.float64) + extra_busy_s
-        self.machine_s_per_unit = unit_s / np.maximum(speed, 1e-9)
-        self.per_day = np.floor(spd * problem.load_factor / self.machine_s_per_unit + 1e-9)
-        busy_units = np.ceil(busy / self.machine_s_per_unit - 1e-9)
+        self.supplies = problem.supplies
+        n_m = len(self.supplies)
+        arr = self._machine_array
+        self.m_xyz = unit_vectors(arr("lat"), arr("lon")) if n_m else np.empty((0, 3))
+        speed = np.maximum(arr("speed_factor"), 1e-9)
+        busy = arr("busy_s") + (extra_busy_s if extra_busy_s is not None else 0.0)
+        per_day = arr("seconds_per_day") * speed * problem.load_factor
         days = np.arange(0, self.horizon + 1, dtype=np.float64)
-        cum = np.maximum(0.0, np.outer(self.per_day, days) - busy_units[:, None])
-        self.day_caps = np.diff(cum, axis=1).astype(np.int64)  # (machines, horizon)
-        rel = np.array([s.reliability for s in supplies], dtype=np.float64)
-        price = np.array([s.price_per_unit for s in supplies], dtype=np.float64)
-        per_s = np.array([s.machine_per_s for s in supplies], dtype=np.float64)
-        # the machine-time part of the price is fixed per machine within a unit-time class;
-        # the material part depends on the line's mass (pair_parts)
-        self.production = price + per_s * self.machine_s_per_unit
-        self.material_per_g = np.array([s.material_per_g for s in supplies], dtype=np.float64)
-        self.risk = (1.0 - rel) * self.costs.risk_per_unit
+        # reference seconds a machine has by the end of each day, from the start
+        self.cum_s = np.maximum(0.0, np.outer(per_day, days) - (busy * speed)[:, None])
+        self.cum_ticks = np.floor(self.cum_s + 1e-6).astype(np.int64)
+        self.day_caps = np.diff(self.cum_ticks, axis=1)  # (machines, horizon), ticks
+        self.day_s = np.diff(self.cum_s, axis=1)  # the same, exact
+        self.price = arr("price_per_unit")
+        self.per_ref_s = arr("machine_per_s") / speed  # money per reference second
+        self.material_per_g = arr("material_per_g")
+        self.risk = (1.0 - arr("reliability")) * self.costs.risk_per_unit
         self._groups(demands)
         self.d = self._merge(demands)
-        self.layout = Layout(len(self.d.quantity), m, self.horizon)
-        # per-unit cost added to a pair (the fixed-charge model's linearisation)
-        self.extra: Callable[[Ints, Ints], Floats] | None = None
+        self.layout = Layout(len(self.d.quantity), n_m, self.horizon)
+        self.extra: Extra | None = None  # per-unit cost added to a pair (fixed charge)
+        self.scale = self._scale()
+        self.priority_of = {dem.line_id: dem.priority for dem in demands}
+
+    def _machine_array(self, name: str) -> Floats:
+        if name in ("lat", "lon"):
+            values = [getattr(s.place, name) for s in self.supplies]
+        else:
+            values = [getattr(s, name) for s in self.supplies]
+        return np.array(values, dtype=np.float64).reshape(len(self.supplies))
 
     # -- demand and capability groups ------------------------------------------------
-    def _groups(self, demands: list[Demand]) -> None:
+    def _groups(self, demands: Sequence[Demand]) -> None:
         keys: dict[tuple[object, ...], int] = {}
         self.group_of: dict[str, int] = {}
         self.group_machines: list[Ints] = []
         self.group_index: list[SphereIndex] = []
-        self.group_sample: list[Demand] = []
+        has_time = self.cum_ticks[:, -1] > 0 if len(self.supplies) else np.zeros(0, bool)
         for dem in demands:
             key = (dem.process, dem.material, dem.size, dem.excluded_machines)
             if key not in keys:
                 keys[key] = len(keys)
                 members = np.array(
-                    [
-                        i
-                        for i, s in enumerate(self.supplies)
-                        if s.can_make(dem) and self.per_day[i] > 0
-                    ],
+                    [i for i, s in enumerate(self.supplies) if s.can_make(dem) and has_time[i]],
                     dtype=np.int64,
                 )
                 self.group_machines.append(members)
                 self.group_index.append(SphereIndex(self.m_xyz[members]))
-                self.group_sample.append(dem)
             self.group_of[dem.line_id] = keys[key]
+        # per group, the least a machine adds to a unit's cost (for the pricing balls)
+        self.group_floor = [
+            (
+                float((self.price[g] + self.risk[g]).min()) if g.size else 0.0,
+                float(self.per_ref_s[g].min()) if g.size else 0.0,
+                float(self.material_per_g[g].min()) if g.size else 0.0,
+            )
+            for g in self.group_machines
+        ]
 
-    def _merge(self, demands: list[Demand]) -> _Demands:
-        window = self.costs.late_window_days
+    def deadline_day(self, due_s: float) -> int:
+        return min(self.horizon, deadline_day(due_s))
+
+    def _merge(self, demands: Sequence[Demand]) -> _Demands:
         buckets: dict[tuple[object, ...], list[Demand]] = defaultdict(list)
         for dem in demands:
-            on = int(min(self.horizon, max(0, dem.due_s // SECONDS_PER_DAY)))
             key: tuple[object, ...] = (
                 (
                     dem.destination.lat,
                     dem.destination.lon,
-                    on,
+                    self.deadline_day(dem.due_s),
                     self.group_of[dem.line_id],
                     dem.priority,
                     dem.unit_mass_g,
+                    dem.unit_time_s,
                 )
                 if self.options.aggregate
                 else (dem.line_id,)
@@ -170,92 +221,135 @@ class ClassModel:
         members = [[(dem, dem.units) for dem in group] for group in buckets.values()]
         first = [group[0] for group in buckets.values()]
         n = len(first)
-        on_day = np.array(
-            [int(min(self.horizon, max(0, f.due_s // SECONDS_PER_DAY))) for f in first],
-            dtype=np.int64,
-        ).reshape(n)
-        late_day = np.where(on_day < self.horizon, np.minimum(on_day + window, self.horizon), 0)
-        late_day = np.where(window > 0, late_day, 0).astype(np.int64)
-        per_km = np.array([sum(self.costs.per_km(f.unit_mass_g)) for f in first]).reshape(n)
-        lat = np.array([f.destination.lat for f in first], dtype=np.float64).reshape(n)
-        lon = np.array([f.destination.lon for f in first], dtype=np.float64).reshape(n)
+
+        def col(values: Sequence[float]) -> Floats:
+            return np.array(values, dtype=np.float64).reshape(n)
+
+        def ints(values: Sequence[int]) -> Ints:
+            return np.array(values, dtype=np.int64).reshape(n)
+
+        on_day = ints([self.deadline_day(f.due_s) for f in first])
+        window = self.costs.late_window_days
+        priority = col([f.priority for f in first])
+        unit_s = col([f.unit_time_s for f in first])
         return _Demands(
-            xyz=unit_vectors(lat, lon) if n else np.empty((0, 3)),
-            quantity=np.array([sum(u for _, u in g) for g in members], dtype=np.int64).reshape(n),
+            xyz=unit_vectors(
+                col([f.destination.lat for f in first]), col([f.destination.lon for f in first])
+            )
+            if n
+            else np.empty((0, 3)),
+            quantity=ints([sum(u for _, u in g) for g in members]),
+            ticks=np.ceil(unit_s - 1e-9).astype(np.int64),
+            unit_s=unit_s,
             on_day=on_day,
-            late_day=late_day,
-            late_days=np.maximum(late_day - on_day, 0),
-            priority=np.array([f.priority for f in first], dtype=np.int64).reshape(n),
-            per_km=per_km,
-            mass_g=np.array([f.unit_mass_g for f in first], dtype=np.float64).reshape(n),
-            group=np.array([self.group_of[f.line_id] for f in first], dtype=np.int64).reshape(n),
+            lo=np.maximum(on_day, 1),
+            hi=np.minimum(on_day + window, self.horizon).astype(np.int64),
+            late_rate=(self.costs.late_per_unit_day * (1 + priority)).astype(np.float64),
+            unmet=(self.costs.unmet_per_unit * (1 + priority)).astype(np.float64),
+            per_km=col([sum(self.costs.per_km(f.unit_mass_g)) for f in first]),
+            mass_g=col([f.unit_mass_g for f in first]),
+            group=ints([self.group_of[f.line_id] for f in first]),
             members=members,
         )
 
+    def _scale(self) -> float:
+        """Money -> integer cost per tick: as fine as int64 allows, at most 1e9."""
+        d = self.d
+        if d.quantity.size == 0:
+            return 1.0
+        total = float((d.quantity * d.unmet).sum()) + 1.0
+        per_tick = float((d.unmet / d.ticks).max()) + 1e-9
+        nodes = float(self.layout.n_nodes + 1)
+        return max(1e-3, min(1e9, _LIMIT / total, _LIMIT / (nodes * per_tick)))
+
     # -- costs ---------------------------------------------------------------------------
-    def pair_parts(self, a: Ints, m: Ints) -> dict[str, Floats]:
+    def parts(self, arcs: Arcs) -> dict[str, Floats]:
+        """Per unit on each arc: distance and the cost parts."""
+        a, m = arcs.a, arcs.m
         km = great_circle_km(self.d.xyz[a], self.m_xyz[m])
-        transport_km, co2_km = self.costs.transport_per_unit_km, self.d.per_km[a]
-        transport = km * transport_km
+        transport = km * self.costs.transport_per_unit_km
         return {
             "km": km,
-            "production": self.production[m] + self.material_per_g[m] * self.d.mass_g[a],
+            "production": self.price[m]
+            + self.per_ref_s[m] * self.d.unit_s[a]
+            + self.material_per_g[m] * self.d.mass_g[a],
             "transport": transport,
-            "co2": km * co2_km - transport,
+            "co2": km * self.d.per_km[a] - transport,
             "risk": self.risk[m],
-            "late": np.asarray(
-                self.costs.late_per_unit_day * self.d.late_days[a] * (1 + self.d.priority[a]),
-                dtype=np.float64,
-            ),
+            "lateness": self.d.late_rate[a] * (arcs.d - self.d.on_day[a]),
         }
 
-    def pair_costs(self, a: Ints, m: Ints) -> tuple[Ints, Ints]:
-        parts = self.pair_parts(a, m)
-        base = parts["production"] + parts["transport"] + parts["co2"] + parts["risk"]
+    def unit_cost(self, arcs: Arcs) -> Floats:
+        p = self.parts(arcs)
+        cost = p["production"] + p["transport"] + p["co2"] + p["risk"] + p["lateness"]
         if self.extra is not None:
-            base = base + self.extra(a, m)
-        scale = self.costs.scale
-        on = np.rint(base * scale).astype(np.int64)
-        late = np.rint((base + parts["late"]) * scale).astype(np.int64)
-        return on, late
+            cost = cost + self.extra(arcs.a, arcs.m)
+        return np.asarray(cost, dtype=np.float64)
 
-    def unmet_costs(self) -> Ints:
-        unit = self.costs.unmet_per_unit * (1 + self.d.priority)
-        out: Ints = np.rint(unit * self.costs.scale).astype(np.int64)
-        return out
+    def network(self, arcs: Arcs, unit_cost: Floats) -> Network:
+        ticks = self.d.ticks
+        return build(
+            self.layout,
+            supply=self.d.quantity * ticks,
+            arc_demand=arcs.a,
+            arc_machine=arcs.m,
+            arc_day=arcs.d,
+            arc_cost=np.rint(unit_cost * self.scale / ticks[arcs.a]).astype(np.int64),
+            unmet_cost=np.rint(self.d.unmet * self.scale / ticks).astype(np.int64),
+            day_caps=self.day_caps,
+        )
+
+    def flow_cost(self, arcs: Arcs, unit_cost: Floats, flows: Ints, net: Network) -> float:
+        """The true cost of a flow, fractional units included."""
+        d = self.d
+        units = net.arc_flows(flows) / d.ticks[arcs.a]
+        unmet = net.unmet_flows(flows) / d.ticks
+        return float((units * unit_cost).sum() + (unmet * d.unmet).sum())
 
     # -- candidates ------------------------------------------------------------------------
+    def arcs_of_pairs(self, pa: Ints, pm: Ints, *, every_day: bool) -> Arcs:
+        """The first usable day of each pair (every usable day with ``every_day``)."""
+        lo, hi = self.d.lo[pa], self.d.hi[pa]
+        ok = lo <= hi
+        pa, pm, lo, hi = pa[ok], pm[ok], lo[ok], hi[ok]
+        if not every_day:
+            return Arcs(pa, pm, lo)
+        span = hi - lo + 1
+        rep = np.repeat(np.arange(pa.size), span)
+        offset = np.arange(rep.size) - np.repeat(np.cumsum(span) - span, span)
+        return Arcs(pa[rep], pm[rep], lo[rep] + offset)
+
     def candidates(self, k: int) -> tuple[Ints, Ints]:
         pairs_a: list[Ints] = []
         pairs_m: list[Ints] = []
+        d = self.d
         for g, index in enumerate(self.group_index):
-            rows = np.flatnonzero(self.d.group == g)
+            rows = np.flatnonzero(d.group == g)
             if rows.size == 0 or index.size == 0:
                 continue
             machines = self.group_machines[g]
-            want = self.d.quantity[rows] * self.options.margin
+            want = (d.quantity * d.ticks)[rows] * self.options.margin
             kk = min(k, index.size)
             pending = rows
-            cum = np.cumsum(self.day_caps, axis=1)
             while pending.size:
-                near = machines[index.nearest(self.d.xyz[pending], kk)]
+                near = machines[index.nearest(d.xyz[pending], kk)]
                 if not self.options.widen or kk >= index.size:
                     done = np.ones(pending.size, dtype=bool)
                 else:
-                    reach = np.maximum(self.d.late_day[pending], self.d.on_day[pending])
-                    covered = cum[near, np.maximum(reach - 1, 0)[:, None]].sum(axis=1)
+                    reach = np.maximum(d.hi[pending], d.lo[pending])
+                    covered = self.cum_ticks[near, reach[:, None]].sum(axis=1)
                     done = covered >= want[np.searchsorted(rows, pending)]
                 pairs_a.append(np.repeat(pending[done], near.shape[1]))
                 pairs_m.append(near[done].ravel())
                 pending = pending[~done]
                 kk = min(kk * 2, index.size)
         if not pairs_a:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
+            return EMPTY, EMPTY
         return np.concatenate(pairs_a), np.concatenate(pairs_m)
 
     def pairs_of(self, assignments: Sequence[Assignment]) -> tuple[Ints, Ints]:
-        """(demand, machine) indexes of the assignments that concern this class."""
-        demand_of = {d.line_id: a for a, g in enumerate(self.d.members) for d, _ in g}
+        """(demand, machine) indexes of the assignments that concern this model."""
+        demand_of = {dem.line_id: a for a, g in enumerate(self.d.members) for dem, _ in g}
         machine_of = {s.machine_id: i for i, s in enumerate(self.supplies)}
         pairs = [
             (demand_of[x.line_id], machine_of[x.machine_id])
@@ -263,254 +357,233 @@ class ClassModel:
             if x.line_id in demand_of and x.machine_id in machine_of
         ]
         if not pairs:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
+            return EMPTY, EMPTY
         arr = np.array(pairs, dtype=np.int64)
         return arr[:, 0], arr[:, 1]
 
-    def capacity_by_horizon(self, m: Ints) -> Ints:
-        out: Ints = self.day_caps[m].sum(axis=1)
+    def key(self, arcs: Arcs) -> Ints:
+        n_m, days = max(1, self.layout.n_machines), self.horizon + 1
+        out: Ints = (arcs.a * n_m + arcs.m) * days + arcs.d
         return out
 
-    def network(self, pa: Ints, pm: Ints, late: NDArray[np.bool_] | None = None) -> Network:
-        on, late_cost = self.pair_costs(pa, pm)
-        return build(
-            self.layout,
-            quantity=self.d.quantity,
-            on_day=self.d.on_day,
-            late_day=self.d.late_day,
-            pair_demand=pa,
-            pair_machine=pm,
-            on_cost=on,
-            late_cost=late_cost,
-            unmet_cost=self.unmet_costs(),
-            day_caps=self.day_caps,
-            late_mask=late,
-        )
+    def dedupe(self, arcs: Arcs) -> Arcs:
+        _, first = np.unique(self.key(arcs), return_index=True)
+        return arcs.take(np.sort(first))
 
-    def first_late_mask(self, pa: Ints) -> NDArray[np.bool_]:
-        """Late arcs start only where on time is impossible; pricing adds the others."""
-        return np.asarray(self.d.on_day[pa] == 0)
-
-    # -- pricing ---------------------------------------------------------------------------
-    def price(
-        self, net: Network, flows: Ints, pa: Ints, pm: Ints, late: NDArray[np.bool_]
-    ) -> tuple[Ints, Ints, NDArray[np.bool_], NDArray[np.bool_], float]:
-        """Arcs with negative reduced cost: new pairs (with their late flag), existing
-        pairs whose late arc should open, and the bound's correction (<= 0)."""
+    # -- prices and the bound ----------------------------------------------------------------
+    def day_prices(self, net: Network, flows: Ints) -> Floats:
+        """Money per reference second of each machine's time by each day (>= 0, and never
+        rising from one day to the next, as the bound requires)."""
         dist = potentials(net.n_nodes, net.tails, net.heads, net.caps, net.costs, flows)
         lay = self.layout
-        scale = self.costs.scale
-        n_m = max(1, lay.n_machines)
-        keys_have = pa * n_m + pm
-        order = np.argsort(keys_have)
-        have = keys_have[order]
-        day_pot = dist[lay.n_demands : lay.sink].reshape(lay.n_machines, lay.horizon)
-        fixed = (self.production + self.risk) * scale
-        value = day_pot.max(axis=1) - fixed  # the most a machine's nodes can offer
-        worst = np.zeros(lay.n_demands)
-        new_parts: list[tuple[Ints, Ints, Floats, Floats]] = []
-        open_late = np.zeros(pa.size, dtype=bool)
-        for ca, cm in self._ball_candidates(dist, value):
-            on, late_cost = self.pair_costs(ca, cm)
-            on_day, late_day = self.d.on_day[ca], self.d.late_day[ca]
-            rc_on = np.where(
-                on_day > 0, on + dist[ca] - day_pot[cm, np.maximum(on_day, 1) - 1], np.inf
-            )
-            rc_late = np.where(
-                late_day > 0,
-                late_cost + dist[ca] - day_pot[cm, np.maximum(late_day, 1) - 1],
-                np.inf,
-            )
-            keys = ca * n_m + cm
+        nodes = dist[lay.n_demands : lay.sink].reshape(lay.n_machines, lay.horizon)
+        prices = np.maximum(0.0, dist[lay.sink] - nodes) / self.scale
+        out: Floats = np.maximum.accumulate(prices[:, ::-1], axis=1)[:, ::-1]
+        return out
+
+    def values(self, arcs: Arcs, unit_cost: Floats, prices: Floats) -> Floats:
+        """An arc's cost per unit with the machine time it takes priced in."""
+        out: Floats = unit_cost + self.d.unit_s[arcs.a] * prices[arcs.m, arcs.d - 1]
+        return out
+
+    def price_out(self, arcs: Arcs, unit_cost: Floats, prices: Floats) -> tuple[Arcs, float]:
+        """Arcs that price out (the most negative few per demand) and the lower bound."""
+        d = self.d
+        best = d.unmet.copy()  # v_a: the demand's price under the restricted network
+        if len(arcs):
+            np.minimum.at(best, arcs.a, self.values(arcs, unit_cost, prices))
+        have = np.sort(self.key(arcs))
+        least = best.copy()  # min over every capable (m, d) (and unmet)
+        found: list[tuple[Arcs, Floats]] = []
+        for cand in self._ball_candidates(best):
+            cost = self.unit_cost(cand)
+            val = self.values(cand, cost, prices)
+            np.minimum.at(least, cand.a, val)
+            keys = self.key(cand)
             pos = np.minimum(np.searchsorted(have, keys), max(have.size - 1, 0))
             present = (have[pos] == keys) if have.size else np.zeros(keys.size, dtype=bool)
-            where = order[pos]  # index of the pair when present
-            # arcs not in the network: new pairs, and the late arcs of existing pairs
-            missing_on = np.where(present, np.inf, rc_on)
-            late_open = np.where(present, late[where], False)
-            missing_late = np.where(late_open, np.inf, rc_late)
-            rc = np.minimum(missing_on, missing_late)
-            neg = rc < -1e-6
-            if not neg.any():
-                continue
-            np.minimum.at(worst, ca[neg], rc[neg])
-            grow = neg & present & (missing_late < -1e-6)
-            open_late[where[grow]] = True
-            fresh = neg & ~present
-            new_parts.append((ca[fresh], cm[fresh], rc[fresh], rc_late[fresh]))
-        correction = float((self.d.quantity * worst).sum())
-        empty = np.empty(0, np.int64)
-        if not new_parts:
-            return empty, empty, np.zeros(0, dtype=bool), open_late, correction / scale
-        na = np.concatenate([p[0] for p in new_parts])
-        nm = np.concatenate([p[1] for p in new_parts])
-        nrc = np.concatenate([p[2] for p in new_parts])
-        nlate = np.concatenate([p[3] for p in new_parts])
-        new = np.lexsort((nrc, na))  # keep each demand's most negative few
-        first = np.r_[0, np.flatnonzero(np.diff(na[new])) + 1]
-        rank = np.arange(new.size) - np.repeat(first, np.diff(np.r_[first, new.size]))
-        new = new[rank < self.options.max_new_per_demand]
-        return na[new], nm[new], nlate[new] < -1e-6, open_late, correction / scale
+            neg = (val < best[cand.a] - 1e-9 * (1.0 + np.abs(best[cand.a]))) & ~present
+            if neg.any():
+                found.append((cand.take(neg), (val - best[cand.a])[neg]))
+        bound = float((d.quantity * least).sum() - (self.day_s * prices).sum())
+        if not found:
+            return Arcs.empty(), bound
+        new = Arcs.empty()
+        for part, _ in found:
+            new = new.plus(part)
+        rc = np.concatenate([r for _, r in found])
+        order = np.lexsort((rc, new.a))  # keep each demand's most negative few
+        first = np.r_[0, np.flatnonzero(np.diff(new.a[order])) + 1]
+        rank = np.arange(order.size) - np.repeat(first, np.diff(np.r_[first, order.size]))
+        return self.dedupe(new.take(order[rank < self.options.max_new_per_demand])), bound
 
-    def _ball_candidates(
-        self, dist: Floats, value: Floats, budget: int = 2_000_000
-    ) -> Iterator[tuple[Ints, Ints]]:
-        """(demand, machine) pairs that might price out, in chunks of at most about
-        ``budget`` pairs, so that memory stays flat however wide the balls are."""
-        scale = self.costs.scale
+    def _ball_candidates(self, best: Floats, budget: int = 2_000_000) -> Iterator[Arcs]:
+        """Every (demand, machine, day) arc that might be worth less than the demand's
+        price, in chunks of about ``budget`` arcs (memory stays flat however wide the
+        balls are). A machine farther than (price - least cost of a unit) / cost per km
+        cannot be, whatever its time is worth."""
+        d = self.d
         for g, index in enumerate(self.group_index):
-            rows = np.flatnonzero(self.d.group == g)
+            rows = np.flatnonzero((d.group == g) & (d.lo <= d.hi))
             machines = self.group_machines[g]
             if rows.size == 0 or machines.size == 0:
                 continue
-            slack = float(value[machines].max()) - dist[rows]
+            fixed, per_s, per_g = self.group_floor[g]
+            floor = fixed + per_s * d.unit_s[rows] + per_g * d.mass_g[rows]
+            floor = floor + d.late_rate[rows] * (d.lo[rows] - d.on_day[rows])
+            slack = best[rows] - floor
             rows, slack = rows[slack > 0], slack[slack > 0]
-            per_km = self.d.per_km[rows] * scale
-            radius = np.where(per_km > 0, slack / np.maximum(per_km, 1e-12), np.inf)
+            per_km = d.per_km[rows]
+            radius = np.where(per_km > 0, slack / np.maximum(per_km, 1e-300), np.inf)
             step = max(1, budget // max(1, machines.size))
             for lo in range(0, rows.size, step):
                 chunk = rows[lo : lo + step]
-                found = index.within_many(self.d.xyz[chunk], radius[lo : lo + step])
-                lengths = np.array([len(f) for f in found], dtype=np.int64)
+                hits = index.within_many(d.xyz[chunk], radius[lo : lo + step])
+                lengths = np.array([len(f) for f in hits], dtype=np.int64)
                 if lengths.sum() == 0:
                     continue
-                flat = np.concatenate([np.asarray(f, np.int64) for f in found])
-                yield np.repeat(chunk, lengths), machines[flat]
+                flat = np.concatenate([np.asarray(f, np.int64) for f in hits])
+                pa, pm = np.repeat(chunk, lengths), machines[flat]
+                yield self.arcs_of_pairs(pa, pm, every_day=True)
 
+    # -- whole units ---------------------------------------------------------------------------
+    def whole_units(self, sol: Solution, unit_cost: Floats) -> tuple[Arcs, Ints, Ints]:
+        """Arcs with whole units (each arc's units rounded down, the remainders placed on
+        the demand's cheapest arcs with time left) and the units left unmet per demand."""
+        d, arcs = self.d, sol.arcs
+        flow = sol.net.arc_flows(sol.flows)
+        units = flow // d.ticks[arcs.a]
+        placed = np.zeros(d.quantity.size, dtype=np.int64)
+        np.add.at(placed, arcs.a, units)
+        left = d.quantity - placed
+        if not left.any() or not len(arcs):
+            return arcs, units, left
+        # machine time still free by each day (ticks), after the rounded-down units
+        used = np.zeros_like(self.day_caps)
+        np.add.at(used, (arcs.m, arcs.d - 1), units * d.ticks[arcs.a])
+        slack = self.cum_ticks[:, 1:] - np.cumsum(used, axis=1)
+        order = np.lexsort((unit_cost, arcs.a))
+        starts = np.searchsorted(arcs.a[order], np.arange(d.quantity.size + 1))
+        # most urgent (costliest to leave) first
+        for a in sorted(np.flatnonzero(left).tolist(), key=lambda i: -d.unmet[i]):
+            ticks = int(d.ticks[a])
+            for j in order[starts[a] : starts[a + 1]].tolist():
+                if left[a] == 0 or unit_cost[j] >= d.unmet[a]:
+                    break
+                m, day = int(arcs.m[j]), int(arcs.d[j])
+                room = int(slack[m, day - 1 :].min()) // ticks
+                take = min(room, int(left[a]))
+                if take > 0:
+                    slack[m, day - 1 :] -= take * ticks
+                    units[j] += take
+                    left[a] -= take
+        return arcs, units, left
 
-@dataclass
-class ClassSolution:
-    model: ClassModel
-    pa: Ints
-    pm: Ints
-    flows: Ints
-    net: Network
-    objective: float
-    bound: float
-    certified: bool
+    def polish(self, arcs: Arcs, unit_cost: Floats) -> tuple[Ints, Ints] | None:
+        """Whole units over ``arcs`` by HiGHS's MIP (same time rows, in the network's
+        ticks): (units per arc, unmet per demand), or None when it found nothing."""
+        from scipy.optimize import Bounds, LinearConstraint, milp
+        from scipy.sparse import coo_matrix
 
-
-def solve_class(
-    model: ClassModel, solver: FlowSolver, stop: Stop, *, warm: tuple[Ints, Ints] | None = None
-) -> ClassSolution:
-    pa, pm = model.candidates(model.options.k)
-    if warm is not None and warm[0].size:
-        keys = np.unique(
-            np.concatenate(
-                [pa * model.layout.n_machines + pm, warm[0] * model.layout.n_machines + warm[1]]
-            )
+        d, n, n_d = self.d, len(arcs), self.d.quantity.size
+        if n == 0:
+            return None
+        c = np.concatenate([unit_cost, d.unmet])
+        cols = np.arange(n + n_d)
+        eq = coo_matrix(
+            (np.ones(n + n_d), (np.concatenate([arcs.a, np.arange(n_d)]), cols)),
+            shape=(n_d, n + n_d),
         )
-        pa, pm = keys // model.layout.n_machines, keys % model.layout.n_machines
-    late = model.first_late_mask(pa) if model.options.pricing else np.ones(pa.size, dtype=bool)
-    bound = -np.inf
-    certified = False
-    for _ in range(max(1, model.options.max_rounds)):
-        net = model.network(pa, pm, late)
-        t0 = time.perf_counter()
-        result = net.solve(solver)
-        objective = result.cost / model.costs.scale
-        log.debug(
-            "flow round: %d demands, %d pairs (%d late arcs), %.2f s, objective %.2f",
-            model.layout.n_demands,
-            pa.size,
-            int(late.sum()),
-            time.perf_counter() - t0,
-            objective,
+        # cumulative rows: arc j counts in machine m's rows for days d_j..horizon
+        h = self.horizon
+        span = h - arcs.d + 1
+        rep = np.repeat(np.arange(n), span)
+        day = arcs.d[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(span) - span, span))
+        row = arcs.m[rep] * h + (day - 1)
+        ub = coo_matrix(
+            (d.ticks[arcs.a][rep].astype(np.float64), (row, rep)),
+            shape=(self.layout.n_machines * h, n + n_d),
         )
-        if not model.options.pricing or stop():
-            break
-        new_a, new_m, new_late, open_late, correction = model.price(net, result.flows, pa, pm, late)
-        bound = max(bound, objective + correction)
-        if new_a.size == 0 and not open_late.any():
-            bound, certified = objective, True
-            break
-        if objective > 0 and (objective - bound) / objective <= model.options.gap_tolerance:
-            certified = True  # the bound covers every capable machine
-            break
-        late = np.concatenate([late | open_late, new_late])
-        pa, pm = np.concatenate([pa, new_a]), np.concatenate([pm, new_m])
-    return ClassSolution(
-        model,
-        pa,
-        pm,
-        result.flows,
-        net,
-        objective,
-        float(bound) if np.isfinite(bound) else float("nan"),
-        certified,
-    )
+        result = milp(
+            c,
+            constraints=[
+                LinearConstraint(eq.tocsr(), d.quantity, d.quantity),
+                LinearConstraint(ub.tocsr(), -np.inf, self.cum_ticks[:, 1:].ravel()),
+            ],
+            integrality=np.ones(n + n_d),
+            bounds=Bounds(0, np.concatenate([d.quantity[arcs.a], d.quantity])),
+            options={"time_limit": self.options.polish_time_s, "mip_rel_gap": 1e-7},
+        )
+        if result.x is None:
+            return None
+        x = np.rint(result.x).astype(np.int64)
+        return x[:n], x[n:]
 
 
-def solve_flow(
-    problem: Problem,
+def solve_model(
+    model: TimeModel,
     solver: FlowSolver,
+    stop: Stop,
     *,
-    options: FlowOptions | None = None,
-    stop: Stop = lambda: False,
-    warm: Sequence[Assignment] = (),
-) -> Plan:
-    """Plan ``problem``; ``warm`` (e.g. a greedy plan's assignments) seeds the candidates."""
-    options = options or FlowOptions()
-    started = time.perf_counter()
-    classes: dict[float, list[Demand]] = defaultdict(list)
-    for dem in problem.demands:
-        if dem.units > 0:
-            classes[dem.unit_time_s].append(dem)
-    order = sorted(classes, key=lambda t: (-max(d.priority for d in classes[t]), t))
-    extra_busy = np.zeros(len(problem.supplies), dtype=np.float64)
-    assignments: list[Assignment] = []
-    unmet: list[Unmet] = []
-    objective = bound = 0.0
-    certified = True
-    arcs = 0
-    for unit_s in order:
-        model = ClassModel(problem, classes[unit_s], unit_s, extra_busy, options)
-        sol = solve_class(model, solver, stop, warm=model.pairs_of(warm or ()))
-        objective += sol.objective
-        bound += sol.bound
-        certified = certified and sol.certified
-        arcs += sol.pa.size + sol.net.late_pairs.size
-        got, used_units = extract(sol)
-        assignments.extend(got)
-        extra_busy += used_units * model.machine_s_per_unit
-        unmet.extend(unmet_of(problem, classes[unit_s], got))
-    if not np.isfinite(bound):
-        gap = float("nan")
+    warm: tuple[Ints, Ints] | None = None,
+    start: Arcs | None = None,
+) -> Solution:
+    """The restricted network, priced until nothing prices out or the bound is close."""
+    opts = model.options
+    if start is None:
+        pa, pm = model.candidates(opts.k)
+        if warm is not None and warm[0].size:
+            pa, pm = np.concatenate([pa, warm[0]]), np.concatenate([pm, warm[1]])
+        arcs = model.arcs_of_pairs(pa, pm, every_day=not opts.pricing)
+        if warm is not None and warm[0].size:
+            arcs = arcs.plus(model.arcs_of_pairs(warm[0], warm[1], every_day=True))
+        arcs = model.dedupe(arcs)
     else:
-        gap = max(0.0, (objective - bound) / abs(objective)) if objective else 0.0
-    return Plan(
-        assignments=tuple(assignments),
-        unmet=tuple(unmet),
-        solver="flow",
-        stats={
-            "solve_s": time.perf_counter() - started,
-            "objective": objective,
-            "lp_bound": bound,
-            "gap": gap,
-            "certified": float(certified),
-            "arcs": float(arcs),
-        },
-    )
+        arcs = start
+    cost = model.unit_cost(arcs)
+    keep = cost < model.d.unmet[arcs.a]  # an arc dearer than leaving the unit is never used
+    arcs, cost = arcs.take(keep), cost[keep]
+    bound = -math.inf
+    rounds = 0
+    while True:
+        rounds += 1
+        t0 = time.perf_counter()
+        net = model.network(arcs, cost)
+        result = net.solve(solver)
+        lp = model.flow_cost(arcs, cost, result.flows, net)
+        log.debug(
+            "flow round %d: %d demands, %d arcs, %.2f s, objective %.2f",
+            rounds,
+            model.layout.n_demands,
+            len(arcs),
+            time.perf_counter() - t0,
+            lp,
+        )
+        if stop() and rounds > 1:
+            break
+        prices = model.day_prices(net, result.flows)
+        new, round_bound = model.price_out(arcs, cost, prices)
+        bound = max(bound, round_bound)
+        close = lp > 0 and (lp - bound) <= 0.25 * opts.gap_tolerance * lp
+        if not opts.pricing or not len(new) or close or rounds >= opts.max_rounds or stop():
+            break
+        arcs = arcs.plus(new)
+        cost = np.concatenate([cost, model.unit_cost(new)])
+    return Solution(arcs, net, result.flows, lp, bound, rounds)
 
 
-def extract(sol: ClassSolution) -> tuple[list[Assignment], Floats]:
-    """Assignments per (line, machine) from the flows; units per machine."""
-    model, net = sol.model, sol.net
-    on_flow, late_flow = net.pair_flows(sol.flows)
-    total = on_flow + late_flow
-    used = np.flatnonzero(total > 0)
-    units_on_machine = np.zeros(len(model.supplies), dtype=np.float64)
-    np.add.at(units_on_machine, sol.pm[used], total[used])
-    parts = model.pair_parts(sol.pa[used], sol.pm[used])
-    finish = _finish_days(model, sol.pa[used], sol.pm[used], on_flow[used], late_flow[used])
+def _assignments(model: TimeModel, arcs: Arcs, units: Ints, unit_cost: Floats) -> list[Assignment]:
+    """One assignment per (line, machine, day), with when its last unit ends."""
+    used = np.flatnonzero(units > 0)
+    arcs, units = arcs.take(used), units[used]
+    parts = model.parts(arcs)
+    finish = _finish_days(model, arcs, units)
     remaining = [list(members) for members in model.d.members]
     out: list[Assignment] = []
-    for j, idx in enumerate(used.tolist()):
-        a, m = int(sol.pa[idx]), int(sol.pm[idx])
-        units, late_units = int(total[idx]), int(late_flow[idx])
+    for j in np.lexsort((arcs.d, arcs.m, arcs.a)).tolist():
+        a, m, day = int(arcs.a[j]), int(arcs.m[j]), int(arcs.d[j])
         supply = model.supplies[m]
-        for line, take in _split(remaining[a], units):
-            share = take / units
+        for line, take in _split(remaining[a], int(units[j])):
             out.append(
                 Assignment(
                     line_id=line.line_id,
@@ -519,17 +592,16 @@ def extract(sol: ClassSolution) -> tuple[list[Assignment], Floats]:
                     units=take,
                     distance_km=float(parts["km"][j]),
                     finish_s=float(finish[j]) * SECONDS_PER_DAY,
-                    late=late_units > 0,
+                    late=bool(day > model.d.on_day[a]),
                     production=float(parts["production"][j]) * take,
                     transport=float(parts["transport"][j]) * take,
                     co2=float(parts["co2"][j]) * take,
-                    lateness=float(parts["late"][j]) * late_units * share,
+                    lateness=float(parts["lateness"][j]) * take,
                     risk=float(parts["risk"][j]) * take,
-                    day=int(np.ceil(finish[j])),
+                    day=day,
                 )
             )
-    del net
-    return out, units_on_machine
+    return out
 
 
 def _split(members: list[tuple[Demand, int]], units: int) -> list[tuple[Demand, int]]:
@@ -546,48 +618,113 @@ def _split(members: list[tuple[Demand, int]], units: int) -> list[tuple[Demand, 
     return taken
 
 
-def _finish_days(model: ClassModel, pa: Ints, pm: Ints, on: Ints, late: Ints) -> Floats:
-    """Earliest-deadline-first on each machine, with each pair's units due where the flow
-    put them (on-time units by the line's deadline day, late ones by the end of its late
-    window): the (fractional) day the pair's last unit ends. The flow's cumulative day
-    capacities make this schedule meet every one of those due days."""
-    finish = np.zeros(pa.size, dtype=np.float64)
-    parts: list[tuple[int, int, int, float]] = []  # machine, due day, pair, units
-    for i in range(pa.size):
-        if on[i] > 0:
-            parts.append((int(pm[i]), int(model.d.on_day[pa[i]]), i, float(on[i])))
-        if late[i] > 0:
-            parts.append((int(pm[i]), int(model.d.late_day[pa[i]]), i, float(late[i])))
-    parts.sort(key=lambda p: (p[0], p[1], p[2]))
+def _finish_days(model: TimeModel, arcs: Arcs, units: Ints) -> Floats:
+    """Earliest due day first on each machine: the (fractional) day each arc's last unit
+    ends. The network's cumulative day capacities make this meet every arc's day."""
+    finish = np.zeros(len(arcs), dtype=np.float64)
+    need = units * model.d.ticks[arcs.a]
     caps = model.day_caps
-    current_m, day, used = -1, 0, 0.0
-    for m, _due, i, units in parts:
-        if m != current_m:
-            current_m, day, used = m, 0, 0.0
-        left = units
-        while left > 0 and day < model.horizon:
-            room = caps[m, day] - used
-            if room <= 0:
-                day, used = day + 1, 0.0
-                continue
-            step = min(room, left)
-            used += step
-            left -= step
-        cap_day = max(float(caps[m, min(day, model.horizon - 1)]), 1.0)
-        finish[i] = max(finish[i], min(day, model.horizon - 1) + used / cap_day)
+    current, day, used = -1, 0, 0
+    for i in np.lexsort((arcs.a, arcs.d, arcs.m)).tolist():
+        m = int(arcs.m[i])
+        if m != current:
+            current, day, used = m, 0, 0
+        left = int(need[i])
+        while day < model.horizon:
+            room = int(caps[m, day]) - used
+            if left <= room:
+                used += left
+                break
+            left -= max(room, 0)
+            day, used = day + 1, 0
+        last = min(day, model.horizon - 1)
+        finish[i] = last + used / max(int(caps[m, last]), 1)
     return finish
 
 
-def unmet_of(problem: Problem, demands: list[Demand], got: list[Assignment]) -> list[Unmet]:
+def unmet_of(
+    problem: Problem, demands: Sequence[Demand], got: Sequence[Assignment], horizon: int = 0
+) -> list[Unmet]:
     placed: dict[str, int] = defaultdict(int)
     for a in got:
         placed[a.line_id] += a.units
+    window = problem.costs.late_window_days
     out = []
     for dem in demands:
         left = dem.units - placed[dem.line_id]
-        if left > 0:
-            out.append(Unmet(dem.line_id, left, why_unmet(problem, dem)))
+        if left <= 0:
+            continue
+        if deadline_day(dem.due_s) == 0 and window == 0:
+            reason = "the deadline is within the first day and no late window is allowed"
+        else:
+            reason = why_unmet(problem, dem)
+        out.append(Unmet(dem.line_id, left, reason))
     return out
+
+
+def finish_plan(
+    model: TimeModel, sol: Solution, solver: str, started: float, demands: Sequence[Demand]
+) -> Plan:
+    saved, model.extra = model.extra, None
+    cost = model.unit_cost(sol.arcs)
+    arcs, units, left = model.whole_units(sol, cost)
+    objective = float((units * cost).sum() + (left * model.d.unmet).sum())
+    bound = sol.bound
+    opts = model.options
+    if (
+        saved is None
+        and len(arcs) <= opts.polish_max_arcs
+        and not (math.isfinite(bound) and objective - bound <= opts.gap_tolerance * objective)
+    ):
+        polished = model.polish(arcs, cost)
+        if polished is not None:
+            better = float((polished[0] * cost).sum() + (polished[1] * model.d.unmet).sum())
+            if better < objective - 1e-9:
+                units, objective = polished[0], better
+    assignments = _assignments(model, arcs, units, cost)
+    model.extra = saved
+    unmet = unmet_of(model.problem, demands, assignments)
+    objective = sum(a.cost for a in assignments) + sum(
+        u.units * model.costs.unmet_per_unit * (1 + model.priority_of[u.line_id]) for u in unmet
+    )
+    if math.isfinite(bound) and objective > 0:
+        gap = max(0.0, (objective - bound) / objective)
+    elif math.isfinite(bound):
+        gap = 0.0
+    else:
+        gap = float("nan")
+    return Plan(
+        assignments=tuple(assignments),
+        unmet=tuple(unmet),
+        solver=solver,
+        stats={
+            "solve_s": time.perf_counter() - started,
+            "objective": objective,
+            "lp_objective": sol.lp_objective,
+            "lp_bound": bound if math.isfinite(bound) else float("nan"),
+            "gap": gap,
+            "certified": float(gap == gap and gap <= model.options.gap_tolerance),
+            "arcs": float(len(sol.arcs)),
+            "rounds": float(sol.rounds),
+        },
+    )
+
+
+def solve_flow(
+    problem: Problem,
+    solver: FlowSolver,
+    *,
+    options: FlowOptions | None = None,
+    stop: Stop = lambda: False,
+    warm: Sequence[Assignment] = (),
+) -> Plan:
+    """Plan ``problem``; ``warm`` (e.g. a greedy plan's assignments) seeds the candidates."""
+    options = options or FlowOptions()
+    started = time.perf_counter()
+    demands = [dem for dem in problem.demands if dem.units > 0]
+    model = TimeModel(problem, demands, options)
+    sol = solve_model(model, solver, stop, warm=model.pairs_of(warm))
+    return finish_plan(model, sol, "flow", started, demands)
 
 
 __all__ = ["FlowOptions", "FlowSolver", "solve_flow"]

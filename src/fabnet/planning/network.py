@@ -1,15 +1,21 @@
-"""The time-bucketed network of the flow planner, as flat integer arrays.
+"""The time-bucketed network of the flow planner, as flat integer arrays, in machine time.
 
-Nodes: one per demand (an order line, or identical lines merged), one per machine and
-day of the horizon, and the sink. Arcs:
+Flow is machine time, counted in ticks of one reference second (a machine of speed factor
+``s`` gives ``s`` reference seconds per second of its clock). A unit of a line takes the
+line's reference print time on any machine, so lines of every print time can share one
+network: their units are converted to time at their own rate. Nodes: one per demand (an
+order line, or identical lines merged), one per machine and day of the horizon, the sink.
+Arcs:
 
-- demand -> (machine, its deadline day): making units on time, at the pair's unit cost;
-- demand -> (machine, deadline + late window): making them late, plus the lateness cost;
+- demand -> (machine, day d): units made by the end of day d on that machine; one arc per
+  day the line may use (its deadline day, and each day of the late window after it), at the
+  pair's unit cost plus lateness for the days after the deadline day, per tick;
 - (machine, day k) -> (machine, day k-1): work due later may be done earlier, free;
-- (machine, day k) -> sink: the machine's capacity that day;
+- (machine, day k) -> sink: the machine's time that day;
 - demand -> sink: units left unmade, at the unmet cost.
 
-A demand's supply is its units; the sink takes them all. Costs are integers (scaled).
+A demand's supply is its units times its ticks per unit; the sink takes them all. Costs
+are integers (money times the network's ``scale``, per tick).
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ from numpy.typing import NDArray
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
-BIG = np.int64(1) << 40
 
 
 @dataclass(frozen=True)
@@ -49,15 +54,14 @@ class Network:
     caps: Ints
     costs: Ints
     supplies: Ints
-    n_pairs: int  # arcs [0, n_pairs) are the pairs' on-time arcs
-    late_pairs: Ints  # then one late arc for each of these pairs, in this order
+    n_arcs: int  # arcs [0, n_arcs) are the (demand, machine, day) arcs, in the caller's order
+    n_demands: int  # the last n_demands arcs are the unmet arcs, demand by demand
 
-    def pair_flows(self, flows: Ints) -> tuple[Ints, Ints]:
-        """(on-time units, late units) per pair."""
-        on = flows[: self.n_pairs]
-        late = np.zeros(self.n_pairs, dtype=np.int64)
-        late[self.late_pairs] = flows[self.n_pairs : self.n_pairs + self.late_pairs.size]
-        return on, late
+    def arc_flows(self, flows: Ints) -> Ints:
+        return flows[: self.n_arcs]
+
+    def unmet_flows(self, flows: Ints) -> Ints:
+        return flows[flows.size - self.n_demands :]
 
     def solve(self, solver: FlowSolver) -> FlowResult:
         return solver(self.n_nodes, self.tails, self.heads, self.caps, self.costs, self.supplies)
@@ -86,28 +90,16 @@ class Layout:
 def build(
     layout: Layout,
     *,
-    quantity: Ints,
-    on_day: Ints,
-    late_day: Ints,
-    pair_demand: Ints,
-    pair_machine: Ints,
-    on_cost: Ints,
-    late_cost: Ints,
+    supply: Ints,
+    arc_demand: Ints,
+    arc_machine: Ints,
+    arc_day: Ints,
+    arc_cost: Ints,
     unmet_cost: Ints,
     day_caps: Ints,
-    late_mask: NDArray[np.bool_] | None = None,
 ) -> Network:
-    """``on_day``/``late_day`` per demand (0 = no such arc); ``day_caps`` is (machines, H);
-    ``late_mask`` says which pairs get a late arc (all by default)."""
-    if late_mask is None:
-        late_mask = np.ones(pair_demand.size, dtype=bool)
-    late_pairs = np.flatnonzero(late_mask & (late_day[pair_demand] > 0))
-    has_on = on_day[pair_demand] > 0
-    big = np.minimum(quantity[pair_demand], BIG)
-    on_t = pair_demand
-    on_h = np.where(has_on, layout.day_node(pair_machine, np.maximum(on_day[pair_demand], 1)), 0)
-    late_t = pair_demand[late_pairs]
-    late_h = layout.day_node(pair_machine[late_pairs], late_day[late_t])
+    """``supply`` in ticks per demand; arcs by (demand, machine, day >= 1) with their cost
+    per tick; ``day_caps`` (machines, horizon) in ticks."""
     machines = np.arange(layout.n_machines, dtype=np.int64)
     days = np.arange(1, layout.horizon + 1, dtype=np.int64)
     mm, kk = np.meshgrid(machines, days, indexing="ij")
@@ -116,12 +108,11 @@ def build(
     chain_h = day_nodes[:, :-1].ravel()
     cap_t = day_nodes.ravel()
     demands = np.arange(layout.n_demands, dtype=np.int64)
-    n_pairs = len(pair_demand)
-    tails = np.concatenate([on_t, late_t, chain_t, cap_t, demands])
+    total = int(supply.sum())
+    tails = np.concatenate([arc_demand, chain_t, cap_t, demands])
     heads = np.concatenate(
         [
-            on_h,
-            late_h,
+            layout.day_node(arc_machine, arc_day),
             chain_h,
             np.full(cap_t.size, layout.sink),
             np.full(demands.size, layout.sink),
@@ -129,19 +120,16 @@ def build(
     )
     caps = np.concatenate(
         [
-            np.where(has_on, big, 0),
-            big[late_pairs],
-            np.full(chain_t.size, BIG),
+            supply[arc_demand],
+            np.full(chain_t.size, max(total, 1)),
             day_caps.ravel().astype(np.int64),
-            quantity,
+            supply,
         ]
     )
-    costs = np.concatenate(
-        [on_cost, late_cost[late_pairs], np.zeros(chain_t.size + cap_t.size, np.int64), unmet_cost]
-    )
+    costs = np.concatenate([arc_cost, np.zeros(chain_t.size + cap_t.size, np.int64), unmet_cost])
     supplies = np.zeros(layout.n_nodes, dtype=np.int64)
-    supplies[: layout.n_demands] = quantity
-    supplies[layout.sink] = -int(quantity.sum())
+    supplies[: layout.n_demands] = supply
+    supplies[layout.sink] = -total
     return Network(
         n_nodes=layout.n_nodes,
         tails=tails.astype(np.int64),
@@ -149,8 +137,8 @@ def build(
         caps=caps.astype(np.int64),
         costs=costs.astype(np.int64),
         supplies=supplies,
-        n_pairs=n_pairs,
-        late_pairs=late_pairs.astype(np.int64),
+        n_arcs=int(arc_demand.size),
+        n_demands=layout.n_demands,
     )
 
 

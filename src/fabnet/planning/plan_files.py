@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fabnet.domain.errors import InvalidInput
-from fabnet.planning.evaluate import objective
+from fabnet.planning.evaluate import day_of, objective
 from fabnet.planning.plan import Assignment, Plan, Unmet
-from fabnet.planning.problem import SECONDS_PER_DAY, Problem
+from fabnet.planning.problem import SECONDS_PER_DAY, Problem, deadline_day
 
 FORMAT = "fabnet-plan/1"
 COST_PARTS = ("production", "transport", "co2", "lateness", "risk")
@@ -51,7 +51,7 @@ def plan_to_dict(problem: Problem, plan: Plan) -> dict[str, Any]:
                 "machine": a.machine_id,
                 "producer": a.producer_id,
                 "units": a.units,
-                "day": _day(a),
+                "day": day_of(a),
                 "finish_s": round(a.finish_s, 3),
                 "late": a.late,
                 "distance_km": round(a.distance_km, 4),
@@ -61,16 +61,6 @@ def plan_to_dict(problem: Problem, plan: Plan) -> dict[str, Any]:
         ],
         "unmet": [{"line": u.line_id, "units": u.units, "reason": u.reason} for u in plan.unmet],
     }
-
-
-def deadline_day(due_s: float) -> int:
-    """The last day bucket whose end is within the deadline (0: none is)."""
-    return max(0, math.floor(due_s / SECONDS_PER_DAY + 1e-9))
-
-
-def _day(a: Assignment) -> int:
-    """The day bucket (1 = the first day) in which the assignment's last unit ends."""
-    return a.day or max(1, math.ceil(a.finish_s / SECONDS_PER_DAY - 1e-9))
 
 
 def plan_from_dict(data: Any) -> Plan:
@@ -157,6 +147,7 @@ def check_plan(problem: Problem, plan: Plan, *, tolerance: float = 1e-6) -> list
     demands = {d.line_id: d for d in problem.demands}
     supplies = {s.machine_id: s for s in problem.supplies}
     horizon_days = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
+    costs = problem.costs
     placed: dict[str, int] = defaultdict(int)
     booked: dict[str, list[tuple[int, float]]] = defaultdict(list)  # machine -> (day, s)
     for i, a in enumerate(plan.assignments):
@@ -172,7 +163,7 @@ def check_plan(problem: Problem, plan: Plan, *, tolerance: float = 1e-6) -> list
             found.append(Violation(where, f"machine {s.machine_id} cannot make line {d.line_id}"))
         if a.units < 1:
             found.append(Violation(where, "units must be at least 1"))
-        day = _day(a)
+        day = day_of(a)
         if day > horizon_days:
             found.append(Violation(where, f"day {day} is beyond the horizon ({horizon_days})"))
         due_day = deadline_day(d.due_s)
@@ -180,6 +171,13 @@ def check_plan(problem: Problem, plan: Plan, *, tolerance: float = 1e-6) -> list
             found.append(
                 Violation(where, f"ends on day {day}, after its deadline day {due_day}, not late")
             )
+        if day <= due_day and a.late:
+            found.append(
+                Violation(where, f"flagged late, but day {day} is by its deadline day {due_day}")
+            )
+        charged = a.units * costs.late_per_unit_day * max(0, day - due_day) * (1 + d.priority)
+        if a.lateness and abs(a.lateness - charged) > tolerance * max(1.0, charged):
+            found.append(Violation(where, f"lateness {a.lateness:.2f} stated, {charged:.2f} due"))
         placed[d.line_id] += a.units
         booked[s.machine_id].append((day, a.units * d.unit_time_s / s.speed_factor))
     for u in plan.unmet:
@@ -219,8 +217,6 @@ def check_plan(problem: Problem, plan: Plan, *, tolerance: float = 1e-6) -> list
         )
     elif stated is not None:
         cost = objective(problem, plan)
-        # a flow solver works in integer costs (1/scale of a minor unit per unit and arc)
-        rounding = (plan.units_assigned + plan.units_unmet) / problem.costs.scale
-        if abs(cost - stated) > rounding + tolerance * max(1.0, abs(cost)):
+        if abs(cost - stated) > tolerance * max(1.0, abs(cost)):
             found.append(Violation("objective", f"stated {stated:.4f}, the plan costs {cost:.4f}"))
     return found

@@ -13,6 +13,12 @@ from fabnet.planning.costs import CostParams
 SECONDS_PER_DAY = 86_400.0
 
 
+def deadline_day(due_s: float) -> int:
+    """A line's deadline day: the last day bucket (1 = the first day after the problem's
+    start) that ends by its deadline; 0 when none does (every unit is then late)."""
+    return max(0, math.floor(due_s / SECONDS_PER_DAY))
+
+
 @dataclass(frozen=True, slots=True)
 class Demand:
     """Units of one order line still to be placed on machines."""

@@ -1,14 +1,15 @@
 """Solvers behind one seam. The first: greedy nearest capable machine with capacity.
 
 Greedy takes lines by priority, then earliest deadline, and fills each from its nearest
-capable machines: first with units that finish before the deadline using at most
-``load_factor`` of each machine's time, then (late) with units that finish within the
-horizon at full load. It is fast and never over-fills a machine, and it
+capable machines, in the planner's model (day buckets, ``load_factor`` of each machine's
+time): first with units that end by the line's deadline day, then (late) with units that
+end within the late window after it. It is fast and never over-fills a machine, and it
 stays as the baseline the optimising planner is measured against.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from fabnet.planning.candidates import SphereIndex, unit_vectors
 from fabnet.planning.flow import FlowOptions, solve_flow
 from fabnet.planning.network import FlowSolver
 from fabnet.planning.plan import Assignment, Plan, Unmet
-from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, Supply
+from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, Supply, deadline_day
 from fabnet.planning.unmet import why_unmet
 
 Stop = Callable[[], bool]
@@ -156,45 +157,52 @@ class _Greedy:
             if any(load.supply.can_make(demand) for load in self.loads.values()):
                 return [], "not enough machine capacity within the planning horizon"
             return [], self._why_none(demand)
-        units_by_machine: dict[str, int] = {}
+        # (machine, on time?) -> units, and when the machine's last such unit ends
+        units_by: dict[tuple[str, bool], int] = {}
+        ends_by: dict[tuple[str, bool], float] = {}
         touched: dict[str, _Load] = {}
         left = demand.units
-        passes = ((demand.due_s, self.problem.load_factor), (self.problem.horizon_s, 1.0))
-        for until_s, share in passes:
+        horizon = max(1, int(self.problem.horizon_s // SECONDS_PER_DAY))
+        deadline = min(horizon, deadline_day(demand.due_s))
+        last = min(deadline + self.problem.costs.late_window_days, horizon)
+        share = self.problem.load_factor
+        passes = ((deadline, True), (last, False))
+        for until_day, on_time in passes:
             for load in self._nearest(demand, loads, index):
                 if left == 0:
                     break
                 unit_s = demand.unit_time_s / load.supply.speed_factor
-                take = min(left, load.units_until(until_s, unit_s, share))
+                take = min(left, load.units_until(until_day * SECONDS_PER_DAY, unit_s, share))
                 if take:
                     load.used_s += take * unit_s
-                    units_by_machine[load.supply.machine_id] = (
-                        units_by_machine.get(load.supply.machine_id, 0) + take
-                    )
+                    key = (load.supply.machine_id, on_time)
+                    units_by[key] = units_by.get(key, 0) + take
+                    ends_by[key] = load.finish_day_s(0.0)
                     touched[load.supply.machine_id] = load
                     left -= take
         capable = list(touched.values())
         for load in capable:
             if self._full(load):
-                for key in self._member_of.pop(load.supply.machine_id, set()):
-                    if key in self._full_in:
-                        self._full_in[key] += 1
+                for group in self._member_of.pop(load.supply.machine_id, set()):
+                    if group in self._full_in:
+                        self._full_in[group] += 1
         placed = []
-        for load in capable:
-            units = units_by_machine.get(load.supply.machine_id, 0)
-            if units:
-                finish_s = load.finish_day_s(0.0)
-                placed.append(
-                    Assignment(
-                        line_id=demand.line_id,
-                        machine_id=load.supply.machine_id,
-                        producer_id=load.supply.producer_id,
-                        units=units,
-                        distance_km=load.supply.place.distance_km(demand.destination),
-                        finish_s=finish_s,
-                        late=finish_s > demand.due_s,
-                    )
+        for (machine_id, on_time), units in units_by.items():
+            load = touched[machine_id]
+            finish_s = ends_by[(machine_id, on_time)]
+            day = max(1, math.ceil(finish_s / SECONDS_PER_DAY - 1e-9))
+            placed.append(
+                Assignment(
+                    line_id=demand.line_id,
+                    machine_id=machine_id,
+                    producer_id=load.supply.producer_id,
+                    units=units,
+                    distance_km=load.supply.place.distance_km(demand.destination),
+                    finish_s=finish_s,
+                    late=day > deadline,
+                    day=day,
                 )
+            )
         reason = "" if left == 0 else "not enough machine capacity within the planning horizon"
         return placed, reason
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from fabnet.domain.designs import Design
@@ -13,7 +13,7 @@ from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.producers import Machine, Producer
 from fabnet.fabrication.profiles import FILAMENT_DENSITY_G_CM3, REFERENCE
-from fabnet.planning import Demand, Plan, Problem, Supply, solve
+from fabnet.planning import Assignment, Demand, Plan, Problem, Supply, solve
 from fabnet.planning.network import FlowSolver
 from fabnet.services.commands import PlanOrders
 from fabnet.services.ports import Clock, IdSource, Policy, UnitOfWork
@@ -100,7 +100,16 @@ def apply(
         ln.id: (order, ln) for order in orders.values() if order for ln in order.lines
     }
     machines = {s.machine_id: s for s in proposal.problem.supplies}
+    # one job per (line, machine): a plan may give a pair's units in several day buckets
+    merged: dict[tuple[str, str], Assignment] = {}
     for a in proposal.plan.assignments:
+        seen = merged.get((a.line_id, a.machine_id))
+        merged[(a.line_id, a.machine_id)] = (
+            a
+            if seen is None
+            else replace(seen, units=seen.units + a.units, finish_s=max(seen.finish_s, a.finish_s))
+        )
+    for a in merged.values():
         order, line = lines[a.line_id]
         supply = machines[a.machine_id]
         job = Job(

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from dataclasses import replace
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import linprog
 
 from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.domain.capabilities import Process
 from fabnet.domain.units import Box, Place
 from fabnet.planning import Demand, Problem, Supply
 from fabnet.planning.costs import CostParams
+from fabnet.planning.evaluate import objective
 from fabnet.planning.flow import FlowOptions, solve_flow
+from fabnet.planning.highs import solve_highs
+from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 
 SOLVER = OrToolsFlow()
-ALL = FlowOptions(k=10_000, pricing=False, widen=False, aggregate=False)
+ALL = FlowOptions(k=10_000, pricing=False, widen=False, aggregate=False, polish_max_arcs=0)
+ROUNDING = FlowOptions(polish_max_arcs=0)  # whole units by rounding alone
 
 
 def demand(i, units, lat, lon, due_days, material="PLA", unit_s=4800.0, priority=0, mass=45.0):
@@ -39,7 +42,17 @@ def demand(i, units, lat, lon, due_days, material="PLA", unit_s=4800.0, priority
     )
 
 
-def supply(i, lat, lon, hours=20.0, materials=("PLA",), price=100.0, reliability=0.95, busy_s=0.0):
+def supply(
+    i,
+    lat,
+    lon,
+    hours=20.0,
+    materials=("PLA",),
+    price=100.0,
+    reliability=0.95,
+    busy_s=0.0,
+    speed=1.0,
+):
     return Supply(
         machine_id=f"m{i:03d}",
         producer_id=f"p{i:03d}",
@@ -51,12 +64,16 @@ def supply(i, lat, lon, hours=20.0, materials=("PLA",), price=100.0, reliability
         price_per_unit=price,
         reliability=reliability,
         busy_s=busy_s,
+        speed_factor=speed,
     )
 
 
-def random_problem(seed: int, n_lines: int, n_machines: int, *, short: bool = False) -> Problem:
+def random_problem(
+    seed: int, n_lines: int, n_machines: int, *, short: bool = False, mixed: bool = True
+) -> Problem:
     rng = random.Random(seed)
     cities = [(50 + rng.random() * 4, 6 + rng.random() * 8) for _ in range(max(3, n_lines // 3))]
+    times = [600.0, 1800.0, 3600.0, 4800.0, 7200.0, 14400.0] if mixed else [4800.0]
     lines = tuple(
         demand(
             i,
@@ -65,6 +82,7 @@ def random_problem(seed: int, n_lines: int, n_machines: int, *, short: bool = Fa
             rng.randint(0, 7),
             material=rng.choice(["PLA", "PLA", "PETG"]),
             priority=rng.choice([0, 0, 2]),
+            unit_s=rng.choice(times),
         )
         for i in range(n_lines)
     )
@@ -78,119 +96,210 @@ def random_problem(seed: int, n_lines: int, n_machines: int, *, short: bool = Fa
             price=rng.uniform(50, 200),
             reliability=rng.uniform(0.8, 1.0),
             busy_s=rng.choice([0, 0, 30000]),
+            speed=rng.choice([1.0, 1.0, 1.5]),
         )
         for i in range(n_machines)
     )
-    return Problem(lines, machines, horizon_s=8 * DAY, load_factor=1.0)
+    return Problem(lines, machines, horizon_s=8 * DAY, load_factor=rng.choice([1.0, 0.85]))
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.integers(0, 10_000), st.integers(2, 25), st.integers(1, 20), st.booleans())
-def test_pricing_reaches_the_optimum_over_every_machine(seed, n_lines, n_machines, short):
+EXACT = FlowOptions(k=2, margin=1.0, gap_tolerance=0.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 12), st.integers(1, 8), st.booleans())
+def test_the_bound_is_the_lp_optimum_and_the_plan_is_valid(seed, n_lines, n_machines, short):
+    """Against HiGHS on the same model: the priced bound is the LP relaxation's optimum of
+    the whole problem, the plan passes the checker and cannot beat the integer optimum."""
     problem = random_problem(seed, n_lines, n_machines, short=short)
-    priced = solve_flow(problem, SOLVER, options=FlowOptions(k=2, margin=1.0, gap_tolerance=0.0))
-    full = solve_flow(problem, SOLVER, options=ALL)
-    assert priced.stats["certified"] == 1.0
-    assert priced.stats["objective"] == pytest.approx(full.stats["objective"], rel=1e-9, abs=1e-6)
-    assert priced.stats["lp_bound"] == pytest.approx(priced.stats["objective"])
-    assert priced.units_assigned + priced.units_unmet == sum(d.units for d in problem.demands)
+    plan = solve_flow(problem, SOLVER, options=EXACT)
+    lp = solve_highs(problem)
+    mip = solve_highs(problem, integral=True)
+    assert lp.status == mip.status == "optimal"
+    bound, cost = plan.stats["lp_bound"], plan.stats["objective"]
+    assert bound <= lp.objective * (1 + 1e-9) + 1e-6  # a lower bound, never above the LP
+    assert bound >= lp.objective * (1 - 1e-6) - 1e-6  # and tight: pricing reached the LP
+    assert check_plan(problem, plan) == []
+    assert cost >= mip.objective * (1 - 1e-9) - 1e-6
+    assert cost == pytest.approx(objective(problem, plan), rel=1e-9, abs=1e-6)
+    if plan.stats["certified"]:
+        assert cost <= mip.objective * (1 + 1e-9) + 1e-6
+    assert plan.units_assigned + plan.units_unmet == sum(d.units for d in problem.demands)
 
 
-def lp_optimum(problem: Problem) -> float:
-    """The same model written as a plain LP with cumulative capacity rows."""
-    costs, horizon = problem.costs, int(problem.horizon_s // DAY)
-    lines, machines = problem.demands, problem.supplies
-    pairs = [(i, j) for i, d in enumerate(lines) for j, s in enumerate(machines) if s.can_make(d)]
-    n_pairs = len(pairs)
-    c, bounds = [], []
-    on_day = [int(min(horizon, max(0, d.due_s // DAY))) for d in lines]
-    late_day = [min(k + costs.late_window_days, horizon) if k < horizon else 0 for k in on_day]
-    for i, j in pairs:
-        d, s = lines[i], machines[j]
-        km = d.destination.distance_km(s.place)
-        transport, co2 = costs.per_km(d.unit_mass_g)
-        base = s.price_per_unit + (1 - s.reliability) * costs.risk_per_unit + km * (transport + co2)
-        c.append(round(base * costs.scale) if on_day[i] else 0)
-        bounds.append((0, None) if on_day[i] else (0, 0))
-    for i, j in pairs:
-        d, s = lines[i], machines[j]
-        km = d.destination.distance_km(s.place)
-        transport, co2 = costs.per_km(d.unit_mass_g)
-        base = s.price_per_unit + (1 - s.reliability) * costs.risk_per_unit + km * (transport + co2)
-        late = costs.late_per_unit_day * (late_day[i] - on_day[i]) * (1 + d.priority)
-        c.append(round((base + late) * costs.scale))
-        bounds.append((0, None) if late_day[i] else (0, 0))
-    for d in lines:
-        c.append(round(costs.unmet_per_unit * (1 + d.priority) * costs.scale))
-        bounds.append((0, None))
-    a_eq = np.zeros((len(lines), len(c)))
-    for p, (i, _) in enumerate(pairs):
-        a_eq[i, p] = a_eq[i, n_pairs + p] = 1
-    for i in range(len(lines)):
-        a_eq[i, 2 * n_pairs + i] = 1
-    rows, b_ub = [], []
-    for j, s in enumerate(machines):
-        per_day = np.floor(
-            s.seconds_per_day * problem.load_factor * s.speed_factor / lines[0].unit_time_s + 1e-9
-        )
-        busy = np.ceil(s.busy_s * s.speed_factor / lines[0].unit_time_s - 1e-9)
-        for k in range(1, horizon + 1):
-            row = np.zeros(len(c))
-            for p, (i, jj) in enumerate(pairs):
-                if jj == j:
-                    row[p] = 1 if 0 < on_day[i] <= k else 0
-                    row[n_pairs + p] = 1 if 0 < late_day[i] <= k else 0
-            rows.append(row)
-            b_ub.append(max(0.0, per_day * k - busy))
-    result = linprog(
-        c,
-        A_ub=np.array(rows) if rows else None,
-        b_ub=b_ub or None,
-        A_eq=a_eq,
-        b_eq=[d.units for d in lines],
-        bounds=bounds,
-        method="highs",
+@pytest.mark.parametrize("seed", range(8))
+def test_small_plans_reach_the_integer_optimum(seed):
+    """Rounding, then HiGHS's MIP over the priced arcs when rounding is not within the
+    tolerance: on small problems the plan is within 0.1% of the integer optimum of the
+    whole problem (the MIP sees only the priced arcs).
+    ``certified`` says whether the LP bound proves it (on tight small problems the LP
+    relaxation itself can be 1% below the integer optimum, and then it does not)."""
+    problem = random_problem(seed, 10, 6, short=True)
+    plan = solve_flow(problem, SOLVER)
+    mip = solve_highs(problem, integral=True)
+    assert mip.objective * (1 - 1e-9) <= plan.stats["objective"] <= mip.objective * 1.001
+    gap = (plan.stats["objective"] - plan.stats["lp_bound"]) / plan.stats["objective"]
+    assert plan.stats["certified"] == float(gap <= 1e-3)
+
+
+def test_priced_and_enumerated_networks_agree():
+    for seed in range(5):
+        problem = random_problem(seed, 20, 12, short=seed % 2 == 0)
+        priced = solve_flow(problem, SOLVER, options=replace(EXACT, polish_max_arcs=0))
+        full = solve_flow(problem, SOLVER, options=ALL)
+        assert priced.stats["lp_objective"] == pytest.approx(full.stats["lp_objective"], rel=1e-7)
+
+
+def test_designs_of_different_print_times_compete_for_the_same_machines():
+    """Two machines, 40 units of a 1-hour PLA part and 20 of a 2-hour PETG part that only
+    the nearer machine can make: PLA goes far, PETG near, and nothing is left unmet."""
+    near = supply(1, 50.1, 10, materials=("PLA", "PETG"))
+    far = supply(2, 51.0, 10)
+    lines = (
+        demand(1, 40, 50, 10, 2, unit_s=3600),
+        demand(2, 20, 50, 10, 2, material="PETG", unit_s=7200),
     )
-    assert result.status == 0
-    return float(result.fun) / costs.scale
+    problem = Problem(lines, (near, far), horizon_s=2 * DAY, load_factor=1.0)
+    plan = solve_flow(problem, SOLVER)
+    made = {(a.line_id, a.machine_id): a.units for a in plan.assignments}
+    assert made == {("l001", "m002"): 40, ("l002", "m001"): 20}
+    assert plan.units_unmet == 0
+    assert plan.stats["certified"] == 1.0
+    mip = solve_highs(problem, integral=True)
+    assert plan.stats["objective"] == pytest.approx(mip.objective, rel=1e-9)
+    assert check_plan(problem, plan) == []
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_the_optimum_matches_an_independent_lp(seed):
-    problem = random_problem(seed, 12, 8, short=seed % 2 == 0)
-    plan = solve_flow(problem, SOLVER, options=FlowOptions(k=2, margin=1.0, gap_tolerance=0.0))
-    assert plan.stats["objective"] == pytest.approx(lp_optimum(problem), rel=1e-7, abs=1e-4)
+def test_lateness_is_charged_per_unit_and_day_late():
+    """One machine, 18 units a day; 54 units due on day 1: 18 on time, 18 one day late,
+    18 two days late (not 36 charged the whole window)."""
+    problem = Problem(
+        (demand(1, 54, 50, 8, 1),),
+        (supply(1, 50, 8, hours=24),),
+        horizon_s=5 * DAY,
+        load_factor=1.0,
+        costs=CostParams(late_window_days=3, late_per_unit_day=300.0),
+    )
+    plan = solve_flow(problem, SOLVER)
+    by_day = {a.day: a.units for a in plan.assignments}
+    assert by_day == {1: 18, 2: 18, 3: 18}
+    assert sum(a.lateness for a in plan.assignments) == pytest.approx(300.0 * (18 * 1 + 18 * 2))
+    assert [a.late for a in sorted(plan.assignments, key=lambda a: a.day)] == [False, True, True]
+    assert plan.stats["objective"] == pytest.approx(solve_highs(problem, integral=True).objective)
+
+
+def test_the_deadline_day_itself_counts_and_the_horizon_caps_late_days():
+    # due at the end of day 2: two days on time; the late window ends at the horizon (3)
+    problem = Problem(
+        (demand(1, 60, 50, 8, 2),),
+        (supply(1, 50, 8, hours=24),),
+        horizon_s=3 * DAY,
+        load_factor=1.0,
+        costs=CostParams(late_window_days=5),
+    )
+    plan = solve_flow(problem, SOLVER)
+    assert {a.day: a.units for a in plan.assignments} == {2: 36, 3: 18}
+    assert plan.units_unmet == 6  # no day 4: beyond the horizon
+
+
+def test_a_deadline_beyond_the_horizon_is_on_time_all_the_way():
+    problem = Problem(
+        (demand(1, 30, 50, 8, 40),),
+        (supply(1, 50, 8, hours=24),),
+        horizon_s=2 * DAY,
+        load_factor=1.0,
+    )
+    plan = solve_flow(problem, SOLVER)
+    assert plan.units_assigned == 30 and not any(a.late for a in plan.assignments)
+
+
+def test_busy_time_and_the_load_factor_take_capacity_from_the_first_days():
+    # 20 h a day at load 0.9 = 18 h; 30 h busy: day 1 has nothing, day 2 has 6 h (6 units)
+    problem = Problem(
+        (demand(1, 10, 50, 8, 2, unit_s=3600),),
+        (supply(1, 50, 8, hours=20, busy_s=30 * 3600),),
+        horizon_s=2 * DAY,
+        load_factor=0.9,
+        costs=CostParams(late_window_days=0),
+    )
+    plan = solve_flow(problem, SOLVER)
+    assert plan.units_assigned == 6 and plan.units_unmet == 4
+
+
+def test_a_faster_machine_gives_more_units_of_the_same_part():
+    base = supply(1, 50, 8, hours=10)
+    quick = Supply(
+        machine_id="m002",
+        producer_id="p002",
+        process=base.process,
+        materials=base.materials,
+        build_volume=base.build_volume,
+        place=base.place,
+        seconds_per_day=base.seconds_per_day,
+        speed_factor=2.0,
+    )
+    lines = (demand(1, 100, 50, 8, 1, unit_s=3600),)
+    costs = CostParams(late_window_days=0)
+    slow_plan = solve_flow(
+        Problem(lines, (base,), horizon_s=DAY, load_factor=1.0, costs=costs), SOLVER
+    )
+    quick_plan = solve_flow(
+        Problem(lines, (quick,), horizon_s=DAY, load_factor=1.0, costs=costs), SOLVER
+    )
+    assert (slow_plan.units_assigned, quick_plan.units_assigned) == (10, 20)
+
+
+def test_a_part_that_fits_only_rotated_is_still_planned():
+    tall = Demand(
+        line_id="l1",
+        order_id="o",
+        process=Process.FDM,
+        material="PLA",
+        size=Box(20, 20, 240),  # 240 mm tall: fits a 250 x 210 x 210 bed only lying down
+        units=3,
+        unit_time_s=3600,
+        due_s=2 * DAY,
+        destination=Place(50, 8),
+    )
+    bed = Supply(
+        machine_id="m1",
+        producer_id="p1",
+        process=Process.FDM,
+        materials=frozenset({"PLA"}),
+        build_volume=Box(250, 210, 210),
+        place=Place(50, 8),
+        seconds_per_day=20 * 3600,
+    )
+    plan = solve_flow(Problem((tall,), (bed,)), SOLVER)
+    assert plan.units_assigned == 3
+
+
+def test_the_default_gap_tolerance_is_a_tenth_of_a_percent():
+    assert FlowOptions().gap_tolerance == pytest.approx(0.001)
 
 
 def test_merging_identical_demand_is_exact():
     problem = random_problem(3, 40, 12, short=True)
-    merged = solve_flow(problem, SOLVER, options=FlowOptions(k=3, gap_tolerance=0.0))
+    merged = solve_flow(problem, SOLVER, options=replace(ROUNDING, k=3, gap_tolerance=0.0))
     apart = solve_flow(
-        problem, SOLVER, options=FlowOptions(k=3, aggregate=False, gap_tolerance=0.0)
+        problem, SOLVER, options=replace(ROUNDING, k=3, aggregate=False, gap_tolerance=0.0)
     )
-    assert merged.stats["objective"] == pytest.approx(apart.stats["objective"])
+    assert merged.stats["lp_objective"] == pytest.approx(apart.stats["lp_objective"], rel=1e-9)
+    assert merged.stats["lp_bound"] == pytest.approx(apart.stats["lp_bound"], rel=1e-6)
 
 
 @settings(max_examples=20, deadline=None)
 @given(st.integers(0, 10_000))
 def test_plans_never_overfill_a_day_or_lose_a_unit(seed):
     problem = random_problem(seed, 20, 10, short=True)
-    plan = solve_flow(problem, SOLVER)
+    plan = solve_flow(problem, SOLVER, options=ROUNDING)
     by_line = defaultdict(int)
     for a in plan.assignments:
         by_line[a.line_id] += a.units
     for u in plan.unmet:
         by_line[u.line_id] += u.units
     assert all(by_line[d.line_id] == d.units for d in problem.demands)
-    horizon = int(problem.horizon_s // DAY)
-    per_machine = defaultdict(int)
-    for a in plan.assignments:
-        per_machine[a.machine_id] += a.units
-    for s in problem.supplies:
-        per_day = int(s.seconds_per_day * s.speed_factor // 4800)
-        assert per_machine[s.machine_id] <= max(
-            0, per_day * horizon - int(np.ceil(s.busy_s / 4800 - 1e-9))
-        )
+    assert check_plan(problem, plan) == []  # machine time by every day, in seconds
 
 
 def test_lines_no_machine_can_make_are_unmet_with_the_reason():
@@ -237,18 +346,18 @@ def test_two_unit_times_share_machine_time():
     )
     plan = solve_flow(problem, SOLVER)
     made = {a.line_id: a.units for a in plan.assignments}
-    assert made["l002"] == 30  # urgent class first: 15 h of the day
+    assert made["l002"] == 30  # the urgent line's hour is worth more: 15 h of the day
     assert made["l001"] == 9  # the 9 hours left
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_stopping_at_the_gap_tolerance_keeps_the_promise(seed):
-    problem = random_problem(seed, 30, 15, short=True)
-    exact = solve_flow(problem, SOLVER, options=ALL).stats["objective"]
+    problem = random_problem(seed, 12, 8, short=True)
+    exact = solve_highs(problem, integral=True).objective
     quick = solve_flow(
         problem, SOLVER, options=FlowOptions(k=2, margin=1.0, gap_tolerance=0.01)
     ).stats
     assert quick["lp_bound"] <= exact + 1e-6
     assert quick["objective"] >= exact - 1e-6
-    assert quick["objective"] <= exact * 1.01 + 1e-6
+    assert quick["objective"] <= exact / (1 - 0.01) + 1e-6
     assert quick["gap"] <= 0.01

@@ -77,8 +77,12 @@ def test_late_units_are_planned_when_nothing_is_on_time():
     problem = Problem((demand(units=30, due_days=1.0),), (supply("a", 50, 10),), load_factor=1.0)
     plan = solve(problem)
     assert plan.units_assigned == 30
-    assert plan.units_late == 30  # one machine, 24 on time + 6 late: the job ends late
-    assert plan.assignments[0].finish_s == pytest.approx(30 * 3600)
+    # one machine: 24 units by the end of day 1, 6 more on day 2 (late by one day)
+    assert sorted((a.units, a.day, a.late) for a in plan.assignments) == [
+        (6, 2, True),
+        (24, 1, False),
+    ]
+    assert max(a.finish_s for a in plan.assignments) == pytest.approx(30 * 3600)
 
 
 @pytest.mark.parametrize(
