@@ -30,7 +30,8 @@ def km_to_chord(km: Floats | float) -> Floats:
 
 def great_circle_km(a: Floats, b: Floats) -> Floats:
     """Distances between rows of unit vectors ``a`` and ``b`` (same shape)."""
-    return chord_to_km(np.linalg.norm(a - b, axis=-1))
+    dots = np.einsum("...i,...i->...", a, b)
+    return chord_to_km(np.sqrt(np.maximum(0.0, 2.0 - 2.0 * dots)))
 
 
 class SphereIndex:

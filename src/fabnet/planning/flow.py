@@ -67,7 +67,7 @@ class FlowOptions:
     # whole units by HiGHS's MIP over the priced arcs when rounding misses the tolerance
     # and the arcs are this few (rounding alone above it)
     polish_max_arcs: int = 5_000
-    polish_time_s: float = 1.0
+    polish_time_s: float = 2.0
 
 
 @dataclass
@@ -447,37 +447,189 @@ class TimeModel:
                 yield self.arcs_of_pairs(pa, pm, every_day=True)
 
     # -- whole units ---------------------------------------------------------------------------
-    def whole_units(self, sol: Solution, unit_cost: Floats) -> tuple[Arcs, Ints, Ints]:
-        """Arcs with whole units (each arc's units rounded down, the remainders placed on
-        the demand's cheapest arcs with time left) and the units left unmet per demand."""
+    def size_classes(self, most: int = 4) -> list[Bools]:
+        """Demands by print time, longest first, in at most ``most`` classes."""
+        ticks = self.d.ticks
+        distinct = np.unique(ticks)[::-1]
+        if distinct.size <= most:
+            return [ticks == t for t in distinct]
+        edges = np.quantile(np.log(ticks), np.linspace(0, 1, most + 1)[1:-1])
+        label = np.searchsorted(edges, np.log(ticks), side="right")
+        return [label == c for c in range(most - 1, -1, -1) if (label == c).any()]
+
+    def whole_units(
+        self, sol: Solution, unit_cost: Floats, solver: FlowSolver | None = None
+    ) -> tuple[Arcs, Ints, Ints]:
+        """Whole units: arcs with their units, and the units left unmet per demand.
+
+        Longest parts first (a class of print times at a time): the class's arcs are
+        rounded down, its remainders placed where a whole unit still fits (its own arcs,
+        then its nearest capable machines), and then, with ``solver``, the network is
+        solved again for the classes not yet fixed on the time that is left, so that
+        shorter parts fill the gaps the longer ones leave."""
         d, arcs = self.d, sol.arcs
         flow = sol.net.arc_flows(sol.flows)
-        units = flow // d.ticks[arcs.a]
-        placed = np.zeros(d.quantity.size, dtype=np.int64)
-        np.add.at(placed, arcs.a, units)
-        left = d.quantity - placed
-        if not left.any() or not len(arcs):
-            return arcs, units, left
-        # machine time still free by each day (ticks), after the rounded-down units
+        classes = self.size_classes() if solver is not None else [np.ones(d.ticks.size, bool)]
         used = np.zeros_like(self.day_caps)
-        np.add.at(used, (arcs.m, arcs.d - 1), units * d.ticks[arcs.a])
+        done = np.zeros(d.ticks.size, dtype=bool)
+        out_arcs, out_units = Arcs.empty(), EMPTY
+        left = np.zeros(d.ticks.size, dtype=np.int64)
+        for c, members in enumerate(classes):
+            on = members[arcs.a]
+            sub, cost = arcs.take(on), unit_cost[on]
+            one_size = np.unique(d.ticks[members]).size == 1
+            if solver is not None and c + 1 == len(classes) and one_size:
+                # one print time left: a network in units is exact (integral) on the rest
+                units = self._last_class(sub, cost, used, members, solver)
+            else:
+                units = flow[on] // d.ticks[sub.a]
+            np.add.at(used, (sub.m, sub.d - 1), units * d.ticks[sub.a])
+            placed = np.zeros(d.quantity.size, dtype=np.int64)
+            np.add.at(placed, sub.a, units)
+            # the remainders the flow made, rounded: what the flow left unmet stays unmet
+            made = np.zeros(d.quantity.size)
+            np.add.at(made, sub.a, flow[on] / d.ticks[sub.a])
+            target = np.minimum(np.floor(made + 0.5).astype(np.int64), d.quantity)
+            left_c = np.where(members, np.maximum(target - placed, 0), 0)
+            slack = self.cum_ticks[:, 1:] - np.cumsum(used, axis=1)
+            sub, units = self._repair(sub, cost, units, left_c, slack)
+            left_c = np.where(
+                members,
+                d.quantity
+                - np.bincount(sub.a, weights=units, minlength=d.quantity.size).astype(np.int64),
+                0,
+            )
+            used = np.zeros_like(self.day_caps)
+            out_arcs, out_units = out_arcs.plus(sub), np.concatenate([out_units, units])
+            np.add.at(used, (out_arcs.m, out_arcs.d - 1), out_units * d.ticks[out_arcs.a])
+            left = left + left_c
+            done |= members
+            if c + 1 < len(classes) and solver is not None:
+                flow = self._resolve(arcs, unit_cost, used, ~done, solver)
+        if left.any():  # time still free: more whole units, the shortest parts first
+            slack = self.cum_ticks[:, 1:] - np.cumsum(used, axis=1)
+            cost = self.unit_cost(out_arcs)
+            out_arcs, out_units = self._repair(out_arcs, cost, out_units, left, slack, short=True)
+        return out_arcs, out_units, left
+
+    def _last_class(
+        self, arcs: Arcs, unit_cost: Floats, used: Ints, members: Bools, solver: FlowSolver
+    ) -> Ints:
+        """Whole units of one print time on the time ``used`` leaves: a min-cost flow in
+        units, whose capacities (whole units by each day) make it integral and exact."""
+        ticks = int(self.d.ticks[members][0])
         slack = self.cum_ticks[:, 1:] - np.cumsum(used, axis=1)
+        room = np.maximum(np.minimum.accumulate(slack[:, ::-1], axis=1)[:, ::-1], 0) // ticks
+        caps = np.diff(np.concatenate([np.zeros((room.shape[0], 1), np.int64), room], axis=1))
+        scale = self.scale  # money per unit, as fine as the ticks' network per tick
+        net = build(
+            self.layout,
+            supply=np.where(members, self.d.quantity, 0),
+            arc_demand=arcs.a,
+            arc_machine=arcs.m,
+            arc_day=arcs.d,
+            arc_cost=np.rint(unit_cost * scale).astype(np.int64),
+            unmet_cost=np.rint(self.d.unmet * scale).astype(np.int64),
+            day_caps=caps,
+        )
+        return net.arc_flows(net.solve(solver).flows)
+
+    def _resolve(
+        self, arcs: Arcs, unit_cost: Floats, used: Ints, open_: Bools, solver: FlowSolver
+    ) -> Ints:
+        """The network again, for the ``open_`` demands only, on the time ``used`` leaves."""
+        slack = self.cum_ticks[:, 1:] - np.cumsum(used, axis=1)
+        # what later work may still use by day k: the least slack from day k on
+        room = np.maximum(np.minimum.accumulate(slack[:, ::-1], axis=1)[:, ::-1], 0)
+        caps = np.diff(np.concatenate([np.zeros((room.shape[0], 1), np.int64), room], axis=1))
+        ticks = self.d.ticks
+        net = build(
+            self.layout,
+            supply=np.where(open_, self.d.quantity, 0) * ticks,
+            arc_demand=arcs.a,
+            arc_machine=arcs.m,
+            arc_day=arcs.d,
+            arc_cost=np.rint(unit_cost * self.scale / ticks[arcs.a]).astype(np.int64),
+            unmet_cost=np.rint(self.d.unmet * self.scale / ticks).astype(np.int64),
+            day_caps=caps,
+        )
+        return net.arc_flows(net.solve(solver).flows)
+
+    def _repair(
+        self,
+        arcs: Arcs,
+        unit_cost: Floats,
+        units: Ints,
+        left: Ints,
+        slack: Ints,
+        *,
+        short: bool = False,
+    ) -> tuple[Arcs, Ints]:
+        """Place the ``left`` units whole where time is left (``slack``, cumulative):
+        the most urgent first, on the demand's own arcs, then on its nearest capable
+        machines. ``left`` and ``slack`` are updated; returns the arcs with units."""
+        d = self.d
+        if not left.any():
+            return arcs, units
         order = np.lexsort((unit_cost, arcs.a))
         starts = np.searchsorted(arcs.a[order], np.arange(d.quantity.size + 1))
-        # most urgent (costliest to leave) first
-        for a in sorted(np.flatnonzero(left).tolist(), key=lambda i: -d.unmet[i]):
-            ticks = int(d.ticks[a])
-            for j in order[starts[a] : starts[a + 1]].tolist():
-                if left[a] == 0 or unit_cost[j] >= d.unmet[a]:
+        size = 1 if short else -1  # among equals: shortest first (more units an hour) or longest
+        urgent = sorted(
+            np.flatnonzero(left).tolist(), key=lambda i: (-d.unmet[i], size * d.ticks[i])
+        )
+        for a in urgent:
+            picks = order[starts[a] : starts[a + 1]]
+            self._place(a, arcs.take(picks), unit_cost[picks], left, slack, units, picks)
+        extra: list[tuple[Arcs, Ints]] = []
+        for a in [i for i in urgent if left[i] > 0]:
+            machines, index = self.group_machines[d.group[a]], self.group_index[d.group[a]]
+            k = 16
+            while left[a] > 0 and index.size:
+                k = min(k, index.size)
+                near = machines[index.nearest(d.xyz[a : a + 1], k)[0]]
+                near = near[slack[near].min(axis=1) >= d.ticks[a]]
+                cand = self.arcs_of_pairs(np.full(near.size, a), near, every_day=True)
+                cost = self.unit_cost(cand)
+                rank = np.argsort(cost, kind="stable")
+                got = np.zeros(len(cand), dtype=np.int64)
+                self._place(a, cand.take(rank), cost[rank], left, slack, got, None)
+                if got.any():
+                    extra.append((cand.take(rank).take(got > 0), got[got > 0]))
+                if k >= index.size:
                     break
-                m, day = int(arcs.m[j]), int(arcs.d[j])
-                room = int(slack[m, day - 1 :].min()) // ticks
-                take = min(room, int(left[a]))
-                if take > 0:
-                    slack[m, day - 1 :] -= take * ticks
-                    units[j] += take
-                    left[a] -= take
-        return arcs, units, left
+                k *= 4
+        for more, got in extra:
+            arcs = arcs.plus(more)
+            units = np.concatenate([units, got])
+        keys, first, inverse = np.unique(self.key(arcs), return_index=True, return_inverse=True)
+        summed = np.zeros(keys.size, dtype=np.int64)
+        np.add.at(summed, inverse, units)
+        keep = summed > 0
+        return arcs.take(first[keep]), summed[keep]
+
+    def _place(
+        self,
+        a: int,
+        arcs: Arcs,
+        cost: Floats,
+        left: Ints,
+        slack: Ints,
+        units: Ints,
+        where: Ints | None,
+    ) -> None:
+        """Whole units of demand ``a`` on ``arcs`` (cheapest first) where time is left;
+        ``units[where[j]]`` (or ``units[j]``) counts what arc j gets."""
+        ticks = int(self.d.ticks[a])
+        for j in range(len(arcs)):
+            if left[a] == 0 or cost[j] >= self.d.unmet[a]:
+                break
+            m, day = int(arcs.m[j]), int(arcs.d[j])
+            room = int(slack[m, day - 1 :].min()) // ticks
+            take = min(room, int(left[a]))
+            if take > 0:
+                slack[m, day - 1 :] -= take * ticks
+                units[j if where is None else int(where[j])] += take
+                left[a] -= take
 
     def polish(self, arcs: Arcs, unit_cost: Floats) -> tuple[Ints, Ints] | None:
         """Whole units over ``arcs`` by HiGHS's MIP (same time rows, in the network's
@@ -663,24 +815,38 @@ def unmet_of(
 
 
 def finish_plan(
-    model: TimeModel, sol: Solution, solver: str, started: float, demands: Sequence[Demand]
+    model: TimeModel,
+    sol: Solution,
+    solver: str,
+    started: float,
+    demands: Sequence[Demand],
+    flow_solver: FlowSolver | None = None,
 ) -> Plan:
     saved, model.extra = model.extra, None
     cost = model.unit_cost(sol.arcs)
-    arcs, units, left = model.whole_units(sol, cost)
-    objective = float((units * cost).sum() + (left * model.d.unmet).sum())
+    best: tuple[float, Arcs, Ints, Floats] | None = None
+    for how in (None, flow_solver) if flow_solver is not None else (None,):
+        arcs, units, left = model.whole_units(sol, cost, how)
+        arc_cost = model.unit_cost(arcs)
+        total = float((units * arc_cost).sum() + (left * model.d.unmet).sum())
+        if best is None or total < best[0]:
+            best = (total, arcs, units, arc_cost)
+    assert best is not None
+    objective, arcs, units, cost = best
     bound = sol.bound
     opts = model.options
+    every = model.dedupe(arcs.plus(sol.arcs))  # the rounded arcs and all the priced ones
     if (
         saved is None
-        and len(arcs) <= opts.polish_max_arcs
+        and len(every) <= opts.polish_max_arcs
         and not (math.isfinite(bound) and objective - bound <= opts.gap_tolerance * objective)
     ):
-        polished = model.polish(arcs, cost)
+        every_cost = model.unit_cost(every)
+        polished = model.polish(every, every_cost)
         if polished is not None:
-            better = float((polished[0] * cost).sum() + (polished[1] * model.d.unmet).sum())
+            better = float((polished[0] * every_cost).sum() + (polished[1] * model.d.unmet).sum())
             if better < objective - 1e-9:
-                units, objective = polished[0], better
+                arcs, units, cost, objective = every, polished[0], every_cost, better
     assignments = _assignments(model, arcs, units, cost)
     model.extra = saved
     unmet = unmet_of(model.problem, demands, assignments)
@@ -724,7 +890,7 @@ def solve_flow(
     demands = [dem for dem in problem.demands if dem.units > 0]
     model = TimeModel(problem, demands, options)
     sol = solve_model(model, solver, stop, warm=model.pairs_of(warm))
-    return finish_plan(model, sol, "flow", started, demands)
+    return finish_plan(model, sol, "flow", started, demands, solver)
 
 
 __all__ = ["FlowOptions", "FlowSolver", "solve_flow"]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fabnet.domain.units import EARTH_RADIUS_KM
 from fabnet.planning.problem import SECONDS_PER_DAY, Problem, deadline_day
 
 
@@ -137,4 +138,114 @@ def solve_highs(
         variables=len(c),
         rows=n_eq + len(rhs),
         units=found,
+    )
+
+
+def solve_highs_lp(problem: Problem, *, time_limit_s: float | None = None) -> HighsResult:
+    """The same LP as ``solve_highs``, built with arrays for problems of millions of
+    columns: capacity as one row per machine and day with carry-over columns (work due on
+    day k done on day k-1), which is the cumulative rows' equivalent with one entry per
+    column. Units per column are not returned."""
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_matrix
+
+    started = time.perf_counter()
+    costs = problem.costs
+    horizon = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
+    lines = [d for d in problem.demands if d.units > 0]
+    machines = problem.supplies
+    n_l, n_m = len(lines), len(machines)
+    rad = np.radians
+    m_lat = rad(np.array([s.place.lat for s in machines], dtype=np.float64))
+    m_lon = rad(np.array([s.place.lon for s in machines], dtype=np.float64))
+    speed = np.array([s.speed_factor for s in machines], dtype=np.float64)
+    fixed = np.array(
+        [s.price_per_unit + (1 - s.reliability) * costs.risk_per_unit for s in machines]
+    )
+    per_s = np.array([s.machine_per_s for s in machines]) / speed
+    per_g = np.array([s.material_per_g for s in machines])
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for i, d in enumerate(lines):
+        groups.setdefault((d.process, d.material, d.size, d.excluded_machines), []).append(i)
+    col_line: list[np.ndarray] = []
+    col_machine: list[np.ndarray] = []
+    col_day: list[np.ndarray] = []
+    col_cost: list[np.ndarray] = []
+    for members in groups.values():
+        sample = lines[members[0]]
+        capable = np.array([j for j, s in enumerate(machines) if s.can_make(sample)], np.int64)
+        if capable.size == 0:
+            continue
+        for i in members:
+            d = lines[i]
+            deadline, days = _days(problem, d.due_s)
+            if not days:
+                continue
+            la, lo = math.radians(d.destination.lat), math.radians(d.destination.lon)
+            h = (
+                np.sin((m_lat[capable] - la) / 2) ** 2
+                + math.cos(la) * np.cos(m_lat[capable]) * np.sin((m_lon[capable] - lo) / 2) ** 2
+            )
+            km = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+            transport, co2 = costs.per_km(d.unit_mass_g)
+            unit = (
+                fixed[capable]
+                + per_s[capable] * d.unit_time_s
+                + per_g[capable] * d.unit_mass_g
+                + km * (transport + co2)
+            )
+            late_rate = costs.late_per_unit_day * (1 + d.priority)
+            for day in days:
+                col_line.append(np.full(capable.size, i, np.int64))
+                col_machine.append(capable)
+                col_day.append(np.full(capable.size, day, np.int64))
+                col_cost.append(unit + late_rate * (day - deadline))
+    line_of = np.concatenate(col_line) if col_line else np.empty(0, np.int64)
+    mach_of = np.concatenate(col_machine) if col_machine else np.empty(0, np.int64)
+    day_of = np.concatenate(col_day) if col_day else np.empty(0, np.int64)
+    cost = np.concatenate(col_cost) if col_cost else np.empty(0)
+    n_x = line_of.size
+    n_carry = n_m * max(horizon - 1, 0)
+    unmet = np.array([costs.unmet_per_unit * (1 + d.priority) for d in lines])
+    c = np.concatenate([cost, unmet, np.zeros(n_carry)])
+    eq = csr_matrix(
+        (np.ones(n_x + n_l), (np.concatenate([line_of, np.arange(n_l)]), np.arange(n_x + n_l))),
+        shape=(n_l, c.size),
+    )
+    # row (machine j, day k): sum of day-k columns' seconds + carry(j, k+1) - carry(j, k) <= cap
+    seconds = np.array([lines[i].unit_time_s for i in range(n_l)])[line_of] / speed[mach_of]
+    row_x = mach_of * horizon + (day_of - 1)
+    carry_j = np.repeat(np.arange(n_m), max(horizon - 1, 0))
+    carry_k = np.tile(np.arange(2, horizon + 1), n_m)  # carry(j, k): moved from k to k-1
+    carry_col = n_x + n_l + np.arange(n_carry)
+    rows = np.concatenate(
+        [row_x, carry_j * horizon + (carry_k - 2), carry_j * horizon + (carry_k - 1)]
+    )
+    cols = np.concatenate([np.arange(n_x), carry_col, carry_col])
+    vals = np.concatenate([seconds, np.ones(n_carry), -np.ones(n_carry)])
+    ub = csr_matrix((vals, (rows, cols)), shape=(n_m * horizon, c.size))
+    per_day = np.array([s.seconds_per_day for s in machines]) * problem.load_factor
+    busy = np.array([s.busy_s for s in machines])
+    k = np.arange(0, horizon + 1)
+    cum = np.maximum(0.0, np.outer(per_day, k) - busy[:, None])
+    cap = np.diff(cum, axis=1).ravel()
+    options = {"time_limit": time_limit_s} if time_limit_s else {}
+    result = linprog(
+        c,
+        A_ub=ub,
+        b_ub=cap,
+        A_eq=eq,
+        b_eq=np.array([d.units for d in lines], dtype=np.float64),
+        bounds=(0, None),
+        method="highs",
+        options=options,
+    )
+    ok = result.status == 0
+    return HighsResult(
+        objective=float(result.fun) if ok else math.nan,
+        status="optimal" if ok else str(result.message),
+        seconds=time.perf_counter() - started,
+        variables=int(c.size),
+        rows=n_l + n_m * horizon,
+        units={},
     )

@@ -1,6 +1,6 @@
 """Seeded planning instances at real places, for the planner benchmark and tests.
 
-Producers (one supply each, capacity as units a day of the reference part): mostly home
+Producers (one supply each, capacity as units a day of the 80-minute reference part): mostly home
 makers (~15 a day), some shops (~150), a few factories (~2,000); orders: mostly small,
 some medium, a few surge orders of 5k-50k units, sent to cities weighted by population.
 These mixes are the issue's benchmark definition, not measured figures.
@@ -20,6 +20,18 @@ from fabnet.planning.problem import SECONDS_PER_DAY
 
 UNIT_S = 4_800.0  # one face-shield headband (figures.md section 4) [S]
 HOURS = 20.0
+# Parts of the instances, print time (s) and mass (g), shared/reference/figures.md section 4:
+# the fastest and slowest of 37 surveyed face-shield designs (46 min / 12 g, 274 min / 63 g,
+# Novak & Loy 2020), the Prusa headband ("about an hour and twenty minutes"; mass: the RC3's
+# 45 g), an RC3 headband from a stack of 4 (about 2 h, 45 g) and one shield in 24 min on an
+# MK3S with automated ejection (mass unsourced: the survey's lightest, 12 g, assumed).
+PARTS = (
+    (24 * 60.0, 12.0),
+    (46 * 60.0, 12.0),
+    (UNIT_S, 45.0),
+    (2 * 3600.0, 45.0),
+    (274 * 60.0, 63.0),
+)
 COUNTRIES = ("DE", "FR", "IT", "ES", "PL", "NL", "BE", "AT", "CZ", "CH", "PT", "DK")
 
 
@@ -35,6 +47,7 @@ SIZES = {
     "small": InstanceSize(100, 1_000),
     "medium": InstanceSize(1_000, 10_000),
     "large": InstanceSize(10_000, 100_000),
+    "national": InstanceSize(100_000, 1_000_000),
 }
 
 # (share, units a day, price per unit in cents) per producer kind: assumptions
@@ -47,7 +60,11 @@ def _jitter(rng: random.Random, place: Place, km: float) -> Place:
     return Place(max(-90.0, min(90.0, place.lat + dlat)), ((place.lon + dlon + 180) % 360) - 180)
 
 
-def generate(size: InstanceSize, *, seed: int, gazetteer: Gazetteer | None = None) -> Problem:
+def generate(
+    size: InstanceSize, *, seed: int, gazetteer: Gazetteer | None = None, mixed: bool = True
+) -> Problem:
+    """``mixed``: each order is for one of PARTS (print times from 24 min to 4.6 h);
+    otherwise every order is for the 80-minute reference headband."""
     rng = random.Random(seed)
     gaz = gazetteer or Gazetteer()
     cities: list[City] = [c for code in COUNTRIES for c in gaz.in_country(code)]
@@ -84,6 +101,7 @@ def generate(size: InstanceSize, *, seed: int, gazetteer: Gazetteer | None = Non
         else:
             units, priority, due = rng.randint(1, 20), 0, rng.randint(2, size.horizon_days)
         city = rng.choices(cities, weights=weights)[0]
+        unit_s, mass_g = rng.choice(PARTS) if mixed else (UNIT_S, 45.0)
         demands.append(
             Demand(
                 line_id=f"l{j:06d}",
@@ -92,11 +110,11 @@ def generate(size: InstanceSize, *, seed: int, gazetteer: Gazetteer | None = Non
                 material=rng.choice(("PLA", "PETG")),
                 size=Box(180, 160, 20),
                 units=units,
-                unit_time_s=UNIT_S,
+                unit_time_s=unit_s,
                 due_s=due * SECONDS_PER_DAY,
                 destination=city.place,
                 priority=priority,
-                unit_mass_g=45.0,
+                unit_mass_g=mass_g,
             )
         )
     return Problem(

@@ -17,7 +17,7 @@ from fabnet.planning import Demand, Problem, Supply
 from fabnet.planning.costs import CostParams
 from fabnet.planning.evaluate import objective
 from fabnet.planning.flow import FlowOptions, solve_flow
-from fabnet.planning.highs import solve_highs
+from fabnet.planning.highs import solve_highs, solve_highs_lp
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 
@@ -135,7 +135,7 @@ def test_small_plans_reach_the_integer_optimum(seed):
     ``certified`` says whether the LP bound proves it (on tight small problems the LP
     relaxation itself can be 1% below the integer optimum, and then it does not)."""
     problem = random_problem(seed, 10, 6, short=True)
-    plan = solve_flow(problem, SOLVER)
+    plan = solve_flow(problem, SOLVER, options=FlowOptions(polish_time_s=60.0))
     mip = solve_highs(problem, integral=True)
     assert mip.objective * (1 - 1e-9) <= plan.stats["objective"] <= mip.objective * 1.001
     gap = (plan.stats["objective"] - plan.stats["lp_bound"]) / plan.stats["objective"]
@@ -361,3 +361,12 @@ def test_stopping_at_the_gap_tolerance_keeps_the_promise(seed):
     assert quick["objective"] >= exact - 1e-6
     assert quick["objective"] <= exact / (1 - 0.01) + 1e-6
     assert quick["gap"] <= 0.01
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_array_built_highs_lp_is_the_same_lp(seed):
+    """The benchmark's HiGHS LP (carry-over rows, built with arrays) against the plain one."""
+    problem = random_problem(seed, 12, 8, short=seed % 2 == 0)
+    assert solve_highs_lp(problem).objective == pytest.approx(
+        solve_highs(problem).objective, rel=1e-9
+    )
