@@ -20,6 +20,7 @@ import argparse
 import json
 import random
 import resource
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -72,6 +73,11 @@ def one_class_at_a_time(problem: Problem, flow: OrToolsFlow) -> tuple[Plan, floa
     return Plan(tuple(assignments), tuple(unmet), "one-class-at-a-time"), claimed
 
 
+def progress(out: dict[str, object]) -> None:
+    """The figures so far, on stderr: a long run shows where it is and loses nothing."""
+    print(json.dumps(out), file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
@@ -117,6 +123,7 @@ def main() -> None:
         "unmet_units": ours.units_unmet,
         "peak_rss_mb_after_plan": round(ours_rss, 1),
     }
+    progress(out)
     if args.baselines == "yes":
         greedy, greedy_s = timed(lambda: solve(problem, solver="greedy"))
         old, old_s = timed(lambda: one_class_at_a_time(problem, flow))
@@ -152,6 +159,7 @@ def main() -> None:
     else:
         out["highs_lp"] = "not run: more columns than --highs-columns"
 
+    progress(out)
     rng = random.Random(args.seed)
     lost = frozenset(
         rng.sample([s.machine_id for s in problem.supplies], max(1, len(problem.supplies) // 100))

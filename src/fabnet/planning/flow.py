@@ -521,7 +521,8 @@ class TimeModel:
         slack = self.cum_ticks[:, 1:] - np.cumsum(used, axis=1)
         room = np.maximum(np.minimum.accumulate(slack[:, ::-1], axis=1)[:, ::-1], 0) // ticks
         caps = np.diff(np.concatenate([np.zeros((room.shape[0], 1), np.int64), room], axis=1))
-        scale = self.scale  # money per unit, as fine as the ticks' network per tick
+        nodes = float(self.layout.n_nodes + 1)
+        scale = min(self.scale, _LIMIT / (nodes * float(self.d.unmet.max()) + 1.0))
         net = build(
             self.layout,
             supply=np.where(members, self.d.quantity, 0),
