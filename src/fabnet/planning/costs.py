@@ -6,6 +6,7 @@ operator sets; the one sourced figure is the emission factor.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from fabnet.domain.errors import InvalidInput
@@ -13,6 +14,7 @@ from fabnet.domain.errors import InvalidInput
 # DEFRA/DESNZ 2025 "Freighting goods", Vans: Average (up to 3.5 t), Diesel, per tonne-km:
 # TTW 0.63130 + WTT 0.15095 kg CO2e (shared/reference/figures.md section 1a) [P].
 VAN_KG_CO2E_PER_TKM = 0.63130 + 0.15095
+MAX_LATE_WINDOW_DAYS = 366  # no plan is longer than a year (files.MAX_HORIZON_DAYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +39,20 @@ class CostParams:
             "risk_per_unit",
             "fixed_per_pair",
         ):
-            if getattr(self, name) < 0:
-                raise InvalidInput(f"costs.{name}", "must be >= 0")
-        if self.late_window_days < 0:
-            raise InvalidInput("costs.late_window_days", "must be >= 0")
-        if self.scale < 1:
-            raise InvalidInput("costs.scale", "must be >= 1")
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidInput(f"costs.{name}", "must be a number")
+            if not (math.isfinite(value) and value >= 0):
+                raise InvalidInput(f"costs.{name}", "must be a finite number >= 0")
+        for name, least, most in (
+            ("late_window_days", 0, MAX_LATE_WINDOW_DAYS),
+            ("scale", 1, 10**9),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidInput(f"costs.{name}", "must be a whole number")
+            if not least <= value <= most:
+                raise InvalidInput(f"costs.{name}", f"must be in [{least}, {most}]")
 
     def per_km(self, unit_mass_g: float) -> tuple[float, float]:
         """(transport, CO2 cost) per unit and km for a unit of ``unit_mass_g``."""

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 
 from fabnet.planning.flow import (
     Arcs,
+    Extra,
     Floats,
     FlowOptions,
     Solution,
@@ -47,9 +47,6 @@ def _pair_units(model: TimeModel, sol: Solution) -> tuple[Ints, Floats]:
     carried = np.zeros(uniq.size)
     np.add.at(carried, inverse, units)
     return uniq, carried
-
-
-Extra = Callable[[Ints, Ints], Floats]
 
 
 def _lookup(model: TimeModel, keys: Ints, values: Floats, default: Extra) -> Extra:

@@ -62,3 +62,26 @@ def test_a_malformed_plan_file_names_the_field():
                 "assignments": [{"line": "l", "machine": "m", "units": 0, "day": 1}],
             }
         )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [
+        ("transport_per_unit_km", "NaN", "finite"),
+        ("late_per_unit_day", "Infinity", "finite"),
+        ("unmet_per_unit", "-1", "finite"),
+        ("late_window_days", "2.5", "whole"),
+        ("late_window_days", "1e300", "whole"),
+        ("late_window_days", "400", "[0, 366]"),
+        ("scale", "true", "whole"),
+    ],
+)
+def test_cost_parameters_that_are_not_finite_or_not_whole_are_refused(key, value, problem):
+    """A NaN cost once reached HiGHS and crashed `fabnet plan` with a traceback."""
+    from fabnet.planning.files import from_dict, to_dict
+
+    raw = to_dict(random_problem(1, 3, 2))
+    raw["costs"][key] = json.loads(value)  # as a JSON reader would take it
+    with pytest.raises(InvalidInput) as err:
+        from_dict(raw)
+    assert err.value.field == f"costs.{key}" and problem in err.value.problem
