@@ -346,3 +346,39 @@ def test_a_tampered_backup_fails_the_restore_check(tmp_path, monkeypatch):
     result = fab("restore", str(tmp_path / "bk"), "--json")
     assert result.exit_code == 1
     assert "root" in json.loads(result.stdout)["problems"][0]
+
+
+IOPA = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "okw-iopa"
+
+
+def test_the_iopa_export_imports_with_its_machines_and_reimports_unchanged():
+    facilities = str(IOPA / "preliminary_iop_okw_fac_source_01.sample300.json")
+    machines = str(IOPA / "mvp_machinery.sample300.csv")
+    first = fab("producers", "import", facilities, "--machines", machines, "--json")
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.stdout)
+    assert (summary["created"], summary["invalid_records"]) == (300, 0)
+    assert summary["machines"] + summary["other_equipment"] == 263
+    again = json.loads(
+        fab("producers", "import", facilities, "--machines", machines, "--json").stdout
+    )
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 300)
+    listed = json.loads(fab("machines", "list", "--limit", "500", "--json").stdout)["items"]
+    unverified = [m for m in listed if m["status"] == "unverified"]
+    assert len(listed) == summary["machines"] and len(unverified) == summary["machines_unverified"]
+    # a producer (here the operator) confirms one: it is planned on from then
+    target = next(m for m in unverified if m["process"] == "fdm")
+    bad = fab("machines", "confirm", target["id"], "--build-volume", "200x200", "--material", "PLA")
+    assert bad.exit_code == 2 and "--build-volume" in bad.output
+    done = fab(
+        "machines",
+        "confirm",
+        target["id"],
+        "--build-volume",
+        "200x200x180",
+        "--material",
+        "PLA",
+        "--json",
+    )
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["status"] == "idle"

@@ -72,7 +72,7 @@ def test_okw_records_are_read_or_reported_never_crash(records):
     text = json.dumps(records, allow_nan=True)
     loaded = refused_or_value(load_records, text, "json")
     if loaded is not None:
-        good, bad = OkwReader(GAZETTEER).read(loaded)
+        good, bad, _, _ = OkwReader(GAZETTEER).read(loaded)
         assert len(good) + len({e.index for e in bad}) <= len(loaded)
         assert all(e.field and e.reason for e in bad)
 

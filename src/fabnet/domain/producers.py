@@ -100,6 +100,8 @@ class Machine(Aggregate):
         if self.nozzle_mm is not None and not (0 < self.nozzle_mm <= 10):
             raise InvalidInput("nozzle_mm", "must be in (0, 10] mm")
         for axis in ("x_mm", "y_mm", "z_mm"):
+            if self.status is MachineStatus.UNVERIFIED:
+                break  # its producer has not said yet
             if not getattr(self.build_volume, axis) > 0:
                 raise InvalidInput(f"build_volume_mm.{axis[0]}", "a machine builds something: > 0")
 
@@ -154,6 +156,24 @@ class Machine(Aggregate):
                     reason=self.capacity_flag,
                 )
             )
+
+    def confirm(self, build_volume: Box, materials: tuple[str, ...], at: datetime) -> None:
+        """Its producer states what an import did not know: it can be planned on."""
+        for material in materials:
+            if material not in MATERIALS[self.process]:
+                raise InvalidInput(
+                    "materials", f"{material!r} is not a {self.process.value} material"
+                )
+        if not materials:
+            raise InvalidInput("materials", "name at least one material it works")
+        for axis in ("x_mm", "y_mm", "z_mm"):
+            if not getattr(build_volume, axis) > 0:
+                raise InvalidInput(f"build_volume_mm.{axis[0]}", "a machine builds something: > 0")
+        self.build_volume = build_volume
+        self.materials = materials
+        if self.status is MachineStatus.UNVERIFIED:
+            self.capacity_flag = ""
+            self.set_status(MachineStatus.IDLE, at)
 
     def set_status(self, status: MachineStatus, at: datetime) -> None:
         if status is self.status:

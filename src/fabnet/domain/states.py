@@ -63,6 +63,7 @@ class MachineStatus(StrEnum):
     PAUSED = "paused"
     OFFLINE = "offline"
     MAINTENANCE = "maintenance"
+    UNVERIFIED = "unverified"  # imported without a build volume or materials: not planned
 
 
 class FacilityStatus(StrEnum):

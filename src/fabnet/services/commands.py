@@ -20,12 +20,13 @@ class MachineSpec:
     name: str
     process: str
     materials: tuple[str, ...]
-    build_volume_mm: tuple[float, float, float]
+    build_volume_mm: tuple[float, float, float] | None  # None: not known (unverified)
     make: str = ""
     model: str = ""
     nozzle_mm: float | None = None
     hours_per_day: float = 20.0
     speed_factor: float = 1.0
+    unverified: str = ""  # why it cannot be planned on until its producer confirms it
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class FacilitySpec:
     machines: tuple[MachineSpec, ...] = ()
     producer_class: str = "maker"
     pricing: dict[str, object] | None = None  # PriceRule fields; None: the hub's default
+    extra: dict[str, str] = field(default_factory=dict)  # import notes (other equipment)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,16 @@ class AddMachine(Command):
     actor: Principal
     producer_id: ProducerId
     machine: MachineSpec
+
+
+@dataclass(frozen=True)
+class ConfirmMachine(Command):
+    """A producer states an imported machine's build volume and materials."""
+
+    actor: Principal
+    machine_id: MachineId
+    build_volume_mm: tuple[float, float, float]
+    materials: tuple[str, ...]
 
 
 @dataclass(frozen=True)

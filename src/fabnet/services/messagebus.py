@@ -36,6 +36,7 @@ HANDLERS: dict[type[cmd.Command], Callable[..., Any]] = {
     cmd.UpdateProducer: producers.update_producer,
     cmd.AddMachine: producers.add_machine,
     cmd.SetMachineStatus: producers.set_machine_status,
+    cmd.ConfirmMachine: producers.confirm_machine,
     cmd.RegisterDesign: designs.register_design,
     cmd.RequestQuote: quotes.request_quote,
     cmd.ApplyAgentEvent: machines.apply_agent_event,

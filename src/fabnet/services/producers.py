@@ -8,14 +8,15 @@ from datetime import datetime
 
 from fabnet.domain.access import Principal
 from fabnet.domain.capabilities import parse_material, parse_process
-from fabnet.domain.errors import Forbidden, InvalidInput, NotFound
+from fabnet.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fabnet.domain.ids import PREFIXES, MachineId, ProducerId
 from fabnet.domain.pricing import PriceRule, parse_producer_class
 from fabnet.domain.producers import Machine, MachineEnvelope, Producer
-from fabnet.domain.states import JobState
+from fabnet.domain.states import JobState, MachineStatus
 from fabnet.domain.units import Box, Place
 from fabnet.services.commands import (
     AddMachine,
+    ConfirmMachine,
     FacilitySpec,
     ImportFacilities,
     MachineSpec,
@@ -52,10 +53,11 @@ def build_machine(
     materials = tuple(
         parse_material(m, process, f"{field}.materials[{i}]") for i, m in enumerate(spec.materials)
     )
-    if not materials:
+    unverified = bool(spec.unverified) or spec.build_volume_mm is None
+    if not materials and not unverified:
         raise InvalidInput(f"{field}.materials", "name at least one material it works")
     try:
-        volume = Box(*spec.build_volume_mm)
+        volume = Box(*spec.build_volume_mm) if spec.build_volume_mm else Box(0, 0, 0)
         machine = Machine(
             id=MachineId(ident),
             producer_id=ProducerId(producer_id),
@@ -68,6 +70,8 @@ def build_machine(
             nozzle_mm=spec.nozzle_mm,
             hours_per_day=spec.hours_per_day,
             speed_factor=spec.speed_factor,
+            status=MachineStatus.UNVERIFIED if unverified else MachineStatus.IDLE,
+            capacity_flag=(spec.unverified or "build volume not known")[:300] if unverified else "",
         )
         (envelope or MachineEnvelope()).check(machine)
     except InvalidInput as exc:
@@ -89,6 +93,7 @@ def build_producer(spec: FacilitySpec, *, ident: str, field: str = "") -> Produc
             external_ref=spec.external_ref,
             producer_class=parse_producer_class(spec.producer_class),
             pricing=PriceRule.from_dict(spec.pricing) if spec.pricing is not None else None,
+            extra=dict(spec.extra),
         )
     except InvalidInput as exc:
         raise InvalidInput(f"{prefix}{exc.field}", exc.problem) from None
@@ -162,7 +167,7 @@ def _update_from(
 ) -> bool:
     wanted = build_producer(spec, ident=producer.id)
     changed = False
-    for attr in ("name", "place", "address", "status", "certifications"):
+    for attr in ("name", "place", "address", "status", "certifications", "producer_class", "extra"):
         if getattr(producer, attr) != getattr(wanted, attr):
             setattr(producer, attr, getattr(wanted, attr))
             changed = True
@@ -180,16 +185,27 @@ def _update_from(
             uow.machines.add(new.added(clock.now()))
             changed = True
             continue
-        for attr in (
-            "process",
-            "make",
-            "model",
-            "build_volume",
-            "materials",
-            "nozzle_mm",
-            "hours_per_day",
-            "speed_factor",
-        ):
+        if new.status is MachineStatus.UNVERIFIED and current.status is not new.status:
+            attrs: tuple[str, ...] = ("process", "make", "model", "nozzle_mm")  # confirmed: kept
+        elif current.status is MachineStatus.UNVERIFIED and new.status is not current.status:
+            current.confirm(new.build_volume, new.materials, clock.now())  # the record now says
+            changed = True
+            attrs = ("process", "make", "model", "nozzle_mm", "hours_per_day", "speed_factor")
+        else:
+            attrs = (
+                "process",
+                "make",
+                "model",
+                "build_volume",
+                "materials",
+                "nozzle_mm",
+                "hours_per_day",
+                "speed_factor",
+                "capacity_flag",
+            )
+        for attr in attrs:
+            if attr == "capacity_flag" and new.status is not MachineStatus.UNVERIFIED:
+                continue  # a flag set by results stays until the operator clears it
             if getattr(current, attr) != getattr(new, attr):
                 setattr(current, attr, getattr(new, attr))
                 changed = True
@@ -235,6 +251,27 @@ def add_machine(
     return machine.id
 
 
+def confirm_machine(cmd: ConfirmMachine, *, uow: UnitOfWork, clock: Clock) -> MachineId:
+    """The producer says what an import did not know (build volume, materials); an
+    unverified machine becomes idle and is planned on from then."""
+    with uow:
+        machine = uow.machines.find(cmd.machine_id)
+        if machine is None or not cmd.actor.owns_producer(machine.producer_id):
+            raise NotFound("machine", cmd.machine_id)
+        materials = tuple(
+            parse_material(m, machine.process, f"materials[{i}]")
+            for i, m in enumerate(cmd.materials)
+        )
+        try:
+            volume = Box(*cmd.build_volume_mm)
+        except InvalidInput as exc:
+            raise InvalidInput(f"build_volume_mm.{exc.field}", exc.problem) from None
+        machine.confirm(volume, materials, clock.now())
+        MachineEnvelope().check(machine)
+        uow.commit()
+    return machine.id
+
+
 def set_machine_status(cmd: SetMachineStatus, *, uow: UnitOfWork, clock: Clock) -> MachineId:
     """A machine that goes offline or into maintenance hands its work back: its running
     job fails (the units it made count), its other live jobs are cancelled, and the bus
@@ -243,6 +280,15 @@ def set_machine_status(cmd: SetMachineStatus, *, uow: UnitOfWork, clock: Clock) 
         machine = uow.machines.find(cmd.machine_id)
         if machine is None or not cmd.actor.owns_producer(machine.producer_id):
             raise NotFound("machine", cmd.machine_id)
+        if (
+            MachineStatus.UNVERIFIED in (machine.status, cmd.status)
+            and machine.status is not cmd.status
+        ):
+            raise Conflict(
+                f"machine {machine.id!r} cannot go from {machine.status.value!r} to "
+                f"{cmd.status.value!r}: an unverified machine leaves that state when its "
+                "producer confirms its build volume and materials (machines confirm)"
+            )
         machine.set_status(cmd.status, clock.now())
         if not machine.available:
             strand_jobs(uow, [machine.id], clock.now(), f"machine {cmd.status.value}")

@@ -108,7 +108,7 @@ def test_an_address_without_coordinates_is_placed_at_its_city(reader):
     ],
 )
 def test_invalid_records_are_reported_with_index_and_field(reader, record, field):
-    good, bad = reader.read([GOOD, record])
+    good, bad, _, _ = reader.read([GOOD, record])
     assert len(good) == 1
     assert [(e.index, e.field) for e in bad] == [(1, field)]
 

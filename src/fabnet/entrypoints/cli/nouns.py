@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from fabnet.domain.ids import OrderId
+from fabnet.domain.ids import MachineId, OrderId
 from fabnet.domain.states import FacilityStatus, JobState, OrderState
 from fabnet.entrypoints.cli.common import (
     CLI_OPERATOR,
@@ -72,43 +72,73 @@ def producers_show(producer_id: str, as_json: Json = False) -> None:
 @producers.command("import")
 def producers_import(
     file: Annotated[Path, typer.Argument(help="OKW records, .json or .yaml")],
+    machines_csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--machines",
+            help="the IoPA machine list (CSV: name, brand, class_1, lab) for its facility export",
+        ),
+    ] = None,
     as_json: Json = False,
 ) -> None:
-    """Import OKW facility records. Invalid records are reported one by one (exit code 65
-    when any was invalid) while the valid ones are imported; importing the same file
-    again changes nothing."""
+    """Import OKW facility records (also the IoPA's relational export of fablabs.io, with
+    its machine list). Every problem of an invalid record is reported (exit code 65 when
+    any was invalid) while the valid ones are imported; what was assumed or left out of
+    planning is reported as a warning; importing the same file again changes nothing."""
 
     from fabnet.adapters.gazetteer import Gazetteer
-    from fabnet.adapters.okw import OkwReader, load_records
+    from fabnet.adapters.okw import OkwReader, load_iopa_machines, load_records
     from fabnet.entrypoints.cli import files
 
     fmt = "json" if file.suffix.lower() == ".json" else "yaml"
     if file.suffix.lower() not in (".json", ".yaml", ".yml"):
         raise fail(f"{file}: expected a .json, .yaml or .yml file", 65)
     text = files.read_text(file, MAX_OKW_BYTES)
+    machine_rows = None
+    if machines_csv is not None:
+        machine_rows = load_iopa_machines(files.read_text(machines_csv, MAX_OKW_BYTES))
     with wired() as app:
         records = load_records(text, fmt)
-        good, bad = OkwReader(Gazetteer()).read(records)
+        result = OkwReader(Gazetteer(), machine_rows).read(records)
         report = app.bus().handle(
-            cmd.ImportFacilities(CLI_OPERATOR, tuple(spec for _, spec in good))
+            cmd.ImportFacilities(CLI_OPERATOR, tuple(spec for _, spec in result.good))
         )
+    specs = [spec for _, spec in result.good]
+    machines = [m for spec in specs for m in spec.machines]
     summary = {
         "records": len(records),
         "created": len(report.created),
         "updated": len(report.updated),
         "unchanged": len(report.unchanged),
-        "invalid": [{"index": e.index, "field": e.field, "reason": e.reason} for e in bad],
+        "machines": len(machines),
+        "machines_unverified": sum(1 for m in machines if m.unverified),
+        "other_equipment": sum(
+            len([e for e in spec.extra.get("other_equipment", "").split("\n") if e])
+            for spec in specs
+        ),
+        "located": result.located,
+        "invalid_records": len({e.index for e in result.bad}),
+        "invalid": [e.as_dict() for e in result.bad],
+        "warnings": [e.as_dict() for e in result.warnings],
     }
     if as_json:
         emit_json(summary)
     else:
-        for e in bad:
-            err.print(f"[yellow]skipped[/yellow] {e}", highlight=False)
+        for w in result.warnings:
+            err.print(f"[cyan]note[/cyan] {w}", highlight=False, markup=True)
+        for e in result.bad:
+            err.print(f"[yellow]invalid[/yellow] {e}", highlight=False)
+        placed = ", ".join(f"{n} by {how}" for how, n in sorted(result.located.items()))
         out.print(
             f"{len(records)} records: {summary['created']} created, {summary['updated']} "
-            f"updated, {summary['unchanged']} unchanged, {len(bad)} invalid"
+            f"updated, {summary['unchanged']} unchanged, {summary['invalid_records']} invalid; "
+            f"{len(machines)} machines ({summary['machines_unverified']} unverified), "
+            f"{summary['other_equipment']} other equipment kept"
+            + (f"; placed from the address: {placed}" if placed else ""),
+            highlight=False,
+            markup=False,
         )
-    if bad:
+    if result.bad:
         raise typer.Exit(65)
 
 
@@ -156,6 +186,35 @@ def machines_list(
             ["id", "producer_id", "name", "process", "materials", "status"],
             as_json=as_json,
             total=found.total,
+        )
+
+
+@machines.command("confirm")
+def machines_confirm(
+    machine_id: str,
+    build_volume: Annotated[
+        str, typer.Option("--build-volume", help="x, y, z in mm, e.g. 250x210x210")
+    ],
+    material: Annotated[list[str], typer.Option("--material", help="a material it works (repeat)")],
+    as_json: Json = False,
+) -> None:
+    """State an unverified machine's build volume and materials: it is planned on from now."""
+    import re
+
+    from fabnet.entrypoints.api.schemas.producers import MachineOut
+    from fabnet.services import views
+
+    try:
+        x, y, z = (float(p) for p in re.split(r"\s*[x,]\s*", build_volume.strip().lower()))
+    except ValueError:
+        raise fail("--build-volume: expected three sizes in mm, e.g. 250x210x210", 2) from None
+    with wired() as app:
+        app.bus().handle(
+            cmd.ConfirmMachine(CLI_OPERATOR, MachineId(machine_id), (x, y, z), tuple(material))
+        )
+        show_one(
+            MachineOut.of(views.get_machine(app.new_uow(), CLI_OPERATOR, machine_id)),
+            as_json=as_json,
         )
 
 

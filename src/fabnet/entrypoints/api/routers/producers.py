@@ -15,6 +15,7 @@ from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.producers import (
     MachineCommandIn,
     MachineCommandOut,
+    MachineConfirmIn,
     MachineIn,
     MachineLiveOut,
     MachineOut,
@@ -111,6 +112,16 @@ def set_machine_status(
     machine_id: MachineId, body: MachineStatusIn, bus: Bus, uow: Uow, caller: Caller
 ) -> MachineOut:
     bus.handle(cmd.SetMachineStatus(caller, machine_id, body.status))
+    return MachineOut.of(views.get_machine(uow, caller, machine_id))
+
+
+@router.post("/machines/{machine_id}/confirm", response_model=MachineOut, tags=["machines"])
+def confirm_machine(
+    machine_id: MachineId, body: MachineConfirmIn, bus: Bus, uow: Uow, caller: Caller
+) -> MachineOut:
+    """Its producer states the build volume and materials of a machine an import left
+    unverified; it is planned on from then."""
+    bus.handle(cmd.ConfirmMachine(caller, machine_id, body.build_volume_mm, tuple(body.materials)))
     return MachineOut.of(views.get_machine(uow, caller, machine_id))
 
 

@@ -94,6 +94,12 @@ class ProducerOut(BaseModel):
     jobs_failed: int
     producer_class: str
     pricing: PricingIn | None
+    other_equipment: list[str] = Field(
+        default_factory=list, description="equipment kept from an import, not planned on"
+    )
+    located: str = Field(
+        default="", description="how an import without coordinates placed it ('' = its own)"
+    )
 
     @classmethod
     def of(cls, p: Producer) -> ProducerOut:
@@ -109,6 +115,8 @@ class ProducerOut(BaseModel):
             jobs_failed=p.jobs_failed,
             producer_class=p.producer_class.value,
             pricing=PricingIn.model_validate(p.pricing.to_dict()) if p.pricing else None,
+            other_equipment=[e for e in p.extra.get("other_equipment", "").split("\n") if e],
+            located=p.extra.get("located", ""),
         )
 
 
@@ -145,6 +153,11 @@ class MachineOut(BaseModel):
             status=m.status,
             capacity_flag=m.capacity_flag,
         )
+
+
+class MachineConfirmIn(Strict):
+    build_volume_mm: tuple[float, float, float] = Field(strict=False, examples=[(250, 210, 210)])
+    materials: list[str] = Field(min_length=1, max_length=50, examples=[["PLA", "PETG"]])
 
 
 class MachineStatusIn(Strict):
