@@ -139,6 +139,13 @@ def test_an_impossible_move_is_409(api: Api, placed):
         ({"deadline": "2026-03-05T10:00:00"}, "lines[0].deadline"),
         ({"deadline": (START - timedelta(days=1)).isoformat()}, "lines[0].deadline"),
         ({"destination": {"lat": 123, "lon": 0}}, "lines[0].destination.lat"),
+        ({"destination": {"lat": 12}}, "lines[0].destination"),
+        ({"destination": {}}, "lines[0].destination"),
+        ({"destination": {"city": "Xyzzyville", "country": "KE"}}, "lines[0].destination.city"),
+        (
+            {"destination": {"city": "Nairobi", "country": "Atlantis"}},
+            "lines[0].destination.country",
+        ),
         ({"material": "UNOBTAINIUM"}, "lines[0].material"),
         ({"design_id": "0" * 64}, "lines[0].design_id"),
         ({"colour": "red"}, "lines[0].colour"),
@@ -151,6 +158,15 @@ def test_bad_orders_are_422_naming_the_field_and_store_nothing(api: Api, change,
     assert r.status_code == 422, r.text
     assert r.json()["error"]["field"] == field
     assert (api.count("orders"), api.count("jobs")) == before
+
+
+def test_a_destination_may_be_a_city_as_people_write_it(api: Api):
+    design = upload(api).json()["id"]
+    body = order_body(design, destination={"city": "munchen", "country": "Germany"})
+    r = api.client.post("/orders", headers=api.as_("alice"), json=body)
+    assert r.status_code == 201, r.text
+    where = r.json()["lines"][0]["destination"]
+    assert abs(where["lat"] - 48.14) < 0.05 and abs(where["lon"] - 11.58) < 0.05
 
 
 def test_malformed_json_is_422(api: Api):

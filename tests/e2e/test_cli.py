@@ -147,7 +147,59 @@ def test_designs_orders_and_jobs_from_the_cli(tmp_path):
     assert json.loads(fab("designs", "list", "--json").stdout)["total"] == 1
     assert json.loads(fab("orders", "list", "--json").stdout)["total"] == 0
     assert fab("orders", "show", "ord_missing").exit_code == 66
+    design = json.loads(added.stdout)["id"]
+    fab_ok = fab("producers", "import", str(_records(tmp_path)))
+    assert fab_ok.exit_code == 0, fab_ok.output
+    made = fab(
+        "orders",
+        "create",
+        "--design",
+        design,
+        "--quantity",
+        "5",
+        "--deadline",
+        "2030-01-10T12:00Z",
+        "--to",
+        "Hamburg, DE",
+        "--json",
+    )
+    assert made.exit_code == 0, made.output
+    (line,) = json.loads(made.stdout)["lines"]
+    assert abs(line["destination"]["lat"] - 53.55) < 0.05
+    lost = fab(
+        "orders",
+        "create",
+        "--design",
+        design,
+        "--quantity",
+        "5",
+        "--deadline",
+        "2030-01-10T12:00Z",
+        "--to",
+        "Xyzzyville, DE",
+    )
+    assert lost.exit_code != 0 and "--to.city" in lost.output and "Traceback" not in lost.output
+    naive = fab(
+        "orders",
+        "create",
+        "--design",
+        design,
+        "--quantity",
+        "5",
+        "--deadline",
+        "2030-01-10",
+        "--to",
+        "Hamburg",
+    )
+    assert naive.exit_code == 2 and "timezone" in naive.output
+    assert json.loads(fab("orders", "list", "--json").stdout)["total"] == 1
     assert fab("jobs", "show", "job_missing", "--json").exit_code == 66
+
+
+def _records(tmp_path: Path) -> Path:
+    path = tmp_path / "okw.json"
+    path.write_text(json.dumps(RECORDS[:1]))
+    return path
 
 
 def test_bad_design_exit_code_and_message(tmp_path):

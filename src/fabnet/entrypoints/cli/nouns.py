@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from fabnet.domain.ids import MachineId, OrderId
+from fabnet.domain.ids import DesignId, MachineId, OrderId
 from fabnet.domain.states import FacilityStatus, JobState, OrderState
 from fabnet.entrypoints.cli.common import (
     CLI_OPERATOR,
@@ -284,6 +284,59 @@ def orders_list(
             ["id", "state", "reference", "quantity", "units_made", "priority"],
             as_json=as_json,
             total=found.total,
+        )
+
+
+@orders.command("create")
+def orders_create(
+    design_id: Annotated[str, typer.Option("--design", help="the design's id")],
+    quantity: Annotated[int, typer.Option(min=1, help="units")],
+    deadline: Annotated[str, typer.Option(help="ISO 8601 with a timezone, e.g. 2026-12-20T12:00Z")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to", help="destination: a city, optionally ', COUNTRY' (e.g. 'Nairobi, KE')"
+        ),
+    ] = "",
+    lat: Annotated[
+        float | None, typer.Option(help="destination latitude (instead of --to)")
+    ] = None,
+    lon: Annotated[float | None, typer.Option(help="destination longitude")] = None,
+    material: Annotated[str, typer.Option(help="e.g. PLA")] = "PLA",
+    priority: Annotated[int, typer.Option(min=0, max=9)] = 0,
+    reference: str = "",
+    as_json: Json = False,
+) -> None:
+    """Place an order of one line and plan it (as the operator, for a consumer without the API)."""
+    from datetime import datetime
+
+    from fabnet.entrypoints.api.schemas.orders import OrderOut
+    from fabnet.services import views
+
+    try:
+        due = datetime.fromisoformat(deadline.replace("Z", "+00:00"))
+    except ValueError:
+        raise fail(f"--deadline: {deadline!r} is not an ISO 8601 date and time", 2) from None
+    if due.tzinfo is None:
+        raise fail("--deadline: give a timezone, e.g. 2026-12-20T12:00+00:00", 2)
+    if (lat is None) != (lon is None):
+        raise fail("--lat and --lon go together", 2)
+    if lat is None and not to.strip():
+        raise fail("give the destination: --to CITY[, COUNTRY] or --lat and --lon", 2)
+    with wired() as app:
+        if lat is not None and lon is not None:
+            where = (lat, lon)
+        else:
+            from fabnet.adapters.places import resolve_place, split_place
+
+            city, country = split_place(to)
+            where = resolve_place(city, country, "--to")
+        line = cmd.LineRequest(DesignId(design_id), material, quantity, due, where[0], where[1])
+        order_id = app.bus().handle(
+            cmd.PlaceOrder(CLI_OPERATOR, (line,), priority=priority, reference=reference)
+        )
+        show_one(
+            OrderOut.of(views.get_order(app.new_uow(), CLI_OPERATOR, order_id)), as_json=as_json
         )
 
 

@@ -38,7 +38,9 @@ def place_order(body: OrderIn, bus: Bus, uow: Uow, caller: Caller) -> OrderOut:
     order_id = bus.handle(
         cmd.PlaceOrder(
             actor=caller,
-            lines=tuple(line.request() for line in body.lines),
+            lines=tuple(
+                line.request(f"lines[{i}].destination") for i, line in enumerate(body.lines)
+            ),
             priority=body.priority,
             reference=body.reference,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from fabnet.domain.designs import Design
 from fabnet.domain.ids import DesignId
@@ -57,21 +57,46 @@ class DesignOut(BaseModel):
 DESIGN_ID = "^(dsg_[0-9a-f]{20}|[0-9a-f]{64})$"  # new records, and those keyed by hash
 
 
+class DestinationIn(Strict):
+    """Where a line goes: coordinates, or a city (and country) found by the gazetteer."""
+
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    city: str = Field(default="", max_length=200, examples=["Nairobi"])
+    country: str = Field(default="", max_length=100, examples=["KE"])
+
+    @model_validator(mode="after")
+    def _coordinates_or_a_city(self) -> DestinationIn:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or a city")
+        if self.lat is None and not self.city.strip():
+            raise ValueError("give lat and lon, or a city (and country)")
+        return self
+
+    def place(self, field: str) -> tuple[float, float]:
+        if self.lat is not None and self.lon is not None:
+            return self.lat, self.lon  # coordinates win
+        from fabnet.adapters.places import resolve_place
+
+        return resolve_place(self.city, self.country, field)
+
+
 class LineIn(Strict):
     design_id: str = Field(max_length=64, pattern=DESIGN_ID)
     material: str = Field(min_length=1, max_length=40)
     quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
     deadline: AwareDatetime = Field(strict=False, description="ISO 8601 with a timezone")
-    destination: Location
+    destination: DestinationIn
 
-    def request(self) -> LineRequest:
+    def request(self, field: str = "destination") -> LineRequest:
+        lat, lon = self.destination.place(field)
         return LineRequest(
             design_id=DesignId(self.design_id),
             material=self.material,
             quantity=self.quantity,
             deadline=self.deadline,
-            lat=self.destination.lat,
-            lon=self.destination.lon,
+            lat=lat,
+            lon=lon,
         )
 
 
