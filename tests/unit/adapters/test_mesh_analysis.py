@@ -113,3 +113,26 @@ def test_welding_merges_equal_corners_only():
     nudged[0, 0, 0] = 1e-9  # one corner no longer equal to the others at the origin
     assert len(weld(nudged).vertices) == 9
     assert np.array_equal(welded.vertices[welded.faces], tris)
+
+
+def _with_a_needle(tris, at: float):
+    """BOX with its first face cut at a point of one edge, plus the zero-area face
+    (a needle) that closes the cut: closed, but with a T-junction."""
+    tris = [tuple(map(tuple, t)) for t in tris]
+    a, b, c = (np.array(v, dtype=float) for v in tris[0])
+    m = tuple(a + at * (c - a))
+    a, b, c = tuple(a), tuple(b), tuple(c)
+    return [(a, b, m), (m, b, c), (c, a, m), *tris[1:]]
+
+
+@pytest.mark.parametrize("at", [0.5, 0.1, 0.93])
+def test_a_zero_area_face_is_removed_without_opening_the_surface(at):
+    tris = _with_a_needle(BOX, at)
+    welded = weld(np.array(tris, dtype=float))
+    from fabnet.adapters.geometry.analysis import edge_report
+
+    assert edge_report(welded.faces, len(welded.vertices))[0] == 0  # closed, with the needle
+    facts = analyzer.analyse("n.stl", binary_stl(tris))
+    assert facts.watertight and facts.volume_mm3 == pytest.approx(6000)
+    assert facts.triangles == 14  # 13 faces, the needle gone, its neighbour split in two
+    assert any("zero-area" in r for r in facts.repairs)

@@ -21,6 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
 from fabnet.adapters.geometry.readers import Limits, Triangles, read_mesh
+from fabnet.adapters.geometry.stitch import split_needles, stitch
 from fabnet.domain.errors import BadMesh
 from fabnet.fabrication.meshes import LayerSample, MeshFacts, Orientation
 
@@ -66,19 +67,56 @@ class TrimeshAnalyzer:
         warnings: list[str] = []
         mesh = weld(tris)
         verts = mesh.vertices
+        f = mesh.faces
+        collapsed = (f[:, 0] == f[:, 1]) | (f[:, 1] == f[:, 2]) | (f[:, 0] == f[:, 2])
         cross = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
-        keep = _nondegenerate(mesh, cross)
-        degenerate = len(keep) - int(keep.sum())
+        zero_area = ~_nondegenerate(mesh, cross) & ~collapsed
+        degenerate = int(collapsed.sum())
+        index = np.flatnonzero(~collapsed)
+        index = index[_first_of_duplicates(f[index])]
+        duplicates = len(f) - degenerate - len(index)
+        if len(index) == 0 or not (~zero_area[index]).any():
+            raise BadMesh("file", "every face is degenerate: the mesh has no area")
+        faces = f[index]
+        needles = np.flatnonzero(zero_area[index])
+        split = 0
+        for _ in range(4):  # a split can leave a needle of its own: a few passes
+            if not len(needles):
+                break
+            faces, done = split_needles(verts, faces, needles)
+            split += done
+            needles = np.flatnonzero(_zero_area(verts, faces))
+            if not done:
+                break
+        if len(needles):
+            left = needles
+            if len(left):  # stray ones (not part of the surface) go; the others stay
+                without = np.delete(faces, left, axis=0)
+                if edge_report(without, len(verts))[0] <= edge_report(faces, len(verts))[0]:
+                    faces, degenerate = without, degenerate + len(left)
+                else:
+                    warnings.append(f"kept {len(left)} zero-area faces (no area, no volume)")
         if degenerate:
             repairs.append(f"removed {degenerate} degenerate faces")
-        index = np.flatnonzero(keep)
-        index = index[_first_of_duplicates(mesh.faces[index])]
-        duplicates = int(keep.sum()) - len(index)
+        if split:
+            repairs.append(
+                f"removed {split} zero-area faces, splitting the face across each "
+                "so the surface stays closed"
+            )
+        degenerate += split
         if duplicates:
             repairs.append(f"removed {duplicates} duplicate faces")
-        if len(index) == 0:
-            raise BadMesh("file", "every face is degenerate: the mesh has no area")
-        faces, cross, tri = mesh.faces[index], cross[index], tris[index]
+        open_edges, _, _ = edge_report(faces, len(verts))
+        if open_edges:
+            diag = float(np.linalg.norm(np.ptp(verts, axis=0)))
+            faces, merged, tol = stitch(verts, faces, [diag * 1e-6, diag * 1e-5, diag * 1e-4])
+            if merged:
+                repairs.append(
+                    f"stitched {merged} near-coincident vertices on open edges "
+                    f"(within {tol:.2g} mm)"
+                )
+        tri = verts[faces]
+        cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
         open_edges, non_manifold, consistent = edge_report(faces, len(verts))
         if open_edges or not consistent:
             verts, faces, open_edges, non_manifold, consistent = self._repair(
@@ -248,6 +286,13 @@ def _nondegenerate(mesh: Welded, cross: NDArray[np.float64]) -> NDArray[np.bool_
     keep = (f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2])
     keep &= np.einsum("ij,ij->i", cross, cross) > (1e-12 * scale * scale) ** 2
     return np.asarray(keep, dtype=bool)
+
+
+def _zero_area(verts: NDArray[np.float64], faces: NDArray[np.int64]) -> NDArray[np.bool_]:
+    tri = verts[faces]
+    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    scale = max(float(np.ptp(verts, axis=0).max()), 1e-9)
+    return np.asarray(np.einsum("ij,ij->i", cross, cross) <= (1e-12 * scale * scale) ** 2)
 
 
 def _first_of_duplicates(faces: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -204,6 +204,8 @@ def read_3mf(data: bytes, limits: Limits) -> Triangles:
     meshes: dict[str, Triangles] = {}
     count = 0
     for item in root.iter(f"{_CORE}item"):
+        if item.get("printable", "1").strip().lower() in ("0", "false"):
+            continue  # a build item marked not to be printed (a helper or a reference)
         found = _object_triangles(objects, item.get("objectid", ""), _matrix(item), 0, meshes)
         for tris in found:
             count += len(tris)
