@@ -6,9 +6,12 @@
 Corpus: parts generated in code (fabnet.sim.corpus, seed 7: boxes, cylinders, tubes,
 brackets with holes, lattices, thin-walled cups, blobs, tall and flat parts, cones,
 headbands) plus the sample models PrusaSlicer installs under /usr/share/PrusaSlicer/
-shapes. The calibration corpus uses seed 101, so the benchmark never grades the parts
-the coefficients were fitted on. Errors are absolute percentage errors of the fast
-estimate against PrusaSlicer on the same profile (the reference profile).
+shapes, and the real printable parts of ../shared/testdata/real-parts. The calibration
+corpus is generated parts of seed 101 and one half of the real parts (the even places
+in name order); the benchmark grades seed 7, the shapes and the other half of the real
+parts, so it never grades a part the coefficients were fitted on. Figures are given
+separately for generated and real parts. Errors are absolute percentage errors of the
+fast estimate against PrusaSlicer on the same profile (the reference profile).
 
 Speed: analysis of a 100k- and a 1M-triangle binary STL (median of runs), a full quote
 of the 100k part through the service (analysis, estimate, every machine of a 200-machine
@@ -47,6 +50,7 @@ from fabnet.services.quotes import reference_profile
 from fabnet.sim.corpus import corpus
 
 SHAPES = Path("/usr/share/PrusaSlicer/shapes")
+REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata" / "real-parts"
 RIDGE = 0.005
 CALIBRATION = Path(__file__).resolve().parent.parent / "src/fabnet/fabrication/calibration.py"
 
@@ -56,6 +60,32 @@ def parts(seed: int, per_kind: int, with_shapes: bool) -> list[tuple[str, bytes]
     if with_shapes:
         out += [(f.name, f.read_bytes()) for f in sorted(SHAPES.glob("*.stl"))]
     return out
+
+
+def real_parts(calibration: bool) -> list[tuple[str, bytes]]:
+    """One half of the real parts: the even places in name order (calibration) or the odd."""
+    files = sorted(p for p in REAL.iterdir() if p.suffix.lower() in (".stl", ".3mf"))
+    if not files:
+        raise SystemExit(f"no real parts under {REAL}")
+    half = files[0::2] if calibration else files[1::2]
+    return [(p.name, p.read_bytes()) for p in half]
+
+
+def errors(rows: list[dict[str, object]]) -> dict[str, float]:
+    t = [ape(r["est_time_s"], r["slicer_time_s"]) for r in rows]  # type: ignore[arg-type]
+    signed = [
+        (r["est_time_s"] - r["slicer_time_s"]) / r["slicer_time_s"] * 100  # type: ignore[operator]
+        for r in rows
+    ]
+    f = [ape(r["est_filament_mm"], r["slicer_filament_mm"]) for r in rows]  # type: ignore[arg-type]
+    return {
+        "parts": len(rows),
+        "time_median_ape": round(statistics.median(t), 2),
+        "time_p90_ape": round(float(np.percentile(t, 90)), 2),
+        "time_median_signed_pct": round(statistics.median(signed), 2),
+        "filament_median_ape": round(statistics.median(f), 2),
+        "filament_p90_ape": round(float(np.percentile(f, 90)), 2),
+    }
 
 
 def measure(items: list[tuple[str, bytes]]) -> list[dict[str, object]]:
@@ -205,7 +235,7 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="with --calibrate: update the file")
     args = ap.parse_args()
     if args.calibrate:
-        rows = measure(parts(101, 4, with_shapes=False))
+        rows = measure(parts(101, 4, with_shapes=False) + real_parts(calibration=True))
         time_coef, fil_coef = calibrate(rows)
         for name, c in zip(TIME_FEATURES, time_coef, strict=True):
             print(f"{name:28} {c:.4f}")
@@ -215,6 +245,7 @@ def main() -> None:
             print(f"wrote {CALIBRATION}")
         return
     rows = measure(parts(7, args.per_kind, with_shapes=True))
+    real_rows = measure(real_parts(calibration=False))
     t_err = [ape(r["est_time_s"], r["slicer_time_s"]) for r in rows]  # type: ignore[arg-type]
     # in mm of filament: the same ratio as grams, but PrusaSlicer prints grams to 0.01 g
     f_err = [ape(r["est_filament_mm"], r["slicer_filament_mm"]) for r in rows]  # type: ignore[arg-type]
@@ -233,6 +264,8 @@ def main() -> None:
         "time_p90_ape": round(float(np.percentile(t_err, 90)), 2),
         "filament_median_ape": round(statistics.median(f_err), 2),
         "filament_p90_ape": round(float(np.percentile(f_err, 90)), 2),
+        "generated": errors(rows),
+        "real_held_out": errors(real_rows),
         "triangles_100k": facts.triangles,
         "analyse_100k_s": round(timed(lambda: analyzer.analyse("p.stl", part_100k), 5), 4),
         "analyse_1m_s": round(timed(lambda: analyzer.analyse("p.stl", part_1m), 3), 3),
@@ -252,7 +285,10 @@ def main() -> None:
         json.dump(figures, sys.stdout, indent=2)
         print()
         return
-    for r, te, fe in zip(rows, t_err, f_err, strict=True):
+    all_rows = rows + real_rows
+    t_all = [ape(r["est_time_s"], r["slicer_time_s"]) for r in all_rows]  # type: ignore[arg-type]
+    f_all = [ape(r["est_filament_mm"], r["slicer_filament_mm"]) for r in all_rows]  # type: ignore[arg-type]
+    for r, te, fe in zip(all_rows, t_all, f_all, strict=True):
         print(
             f"{r['name']:28} time {r['est_time_s']:8.0f} vs {r['slicer_time_s']:8.0f} s"
             f" ({te:5.1f}%)  filament {r['est_filament_g']:7.1f} vs"

@@ -195,3 +195,37 @@ def test_state_survives_a_round_trip_through_the_store(new_uow: Factory):
         o = uow.orders.get("ord_1")
         assert o.state is OrderState.FULFILLED and o.units_made == 100
         assert uow.orders.count(state=OrderState.FULFILLED.value) == 1
+
+
+def _design(n: int, owner: str, *, public: bool):
+    from fabnet.domain.designs import Design
+
+    return Design(
+        id=DesignId(f"dsg_{n:020d}"),
+        name=f"part {n}",
+        filename="p.stl",
+        media_type="model/stl",
+        size_bytes=100,
+        process=Process.FDM,
+        materials=("PLA",),
+        bbox=Box(10, 10, 10),
+        triangles=12,
+        print_time_s=600.0,
+        owner_id=PrincipalId(owner),
+        created_at=START,
+        public=public,
+    )
+
+
+def test_the_catalogue_is_the_public_designs_and_ones_own(new_uow):
+    with new_uow() as uow:
+        uow.designs.add(_design(1, "usr_op", public=True))
+        uow.designs.add(_design(2, "usr_alice", public=False))
+        uow.designs.add(_design(3, "usr_bob", public=False))
+        uow.designs.add(_design(4, "usr_bob", public=True))
+        uow.commit()
+    with new_uow() as uow:
+        found = uow.designs.catalogue(Page(10, 0), owner_id="usr_alice")
+        assert sorted(d.name for d in found.items) == ["part 1", "part 2", "part 4"]
+        assert found.total == 3
+        assert uow.designs.catalogue(Page(10, 0), owner_id="usr_carol").total == 2

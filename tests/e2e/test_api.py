@@ -160,6 +160,17 @@ def test_bad_orders_are_422_naming_the_field_and_store_nothing(api: Api, change,
     assert (api.count("orders"), api.count("jobs")) == before
 
 
+def test_consumers_see_the_catalogue_and_their_own_designs_only(api: Api):
+    public = upload(api, "operator").json()["id"]
+    own = upload(api, "alice", data=box_stl(50, 40, 10)).json()["id"]
+    other = upload(api, "bob", data=box_stl(60, 40, 10)).json()["id"]
+    seen = {d["id"] for d in api.client.get("/designs", headers=api.as_("alice")).json()["items"]}
+    assert seen == {public, own}
+    assert api.client.get(f"/designs/{other}", headers=api.as_("alice")).status_code == 404
+    r = api.client.post("/orders", headers=api.as_("alice"), json=order_body(public))
+    assert r.status_code == 201, r.text
+
+
 def test_a_destination_may_be_a_city_as_people_write_it(api: Api):
     design = upload(api).json()["id"]
     body = order_body(design, destination={"city": "munchen", "country": "Germany"})

@@ -13,8 +13,15 @@ def split(key: str) -> tuple[str, str]:
     return name, op or "eq"
 
 
+ANY = "_any"  # the value: a list of filters, of which the row must match one
+
+
 def matches(row: Row, filters: dict[str, Any]) -> bool:
     for key, value in filters.items():
+        if key == ANY:
+            if not any(matches(row, f) for f in value):
+                return False
+            continue
         name, op = split(key)
         have = row[name]
         if op == "lte":

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from fabnet.adapters.filters import ANY
 from fabnet.adapters.tracking import TrackingRepository
 from fabnet.domain.access import ApiKey
 from fabnet.domain.designs import Design
@@ -87,6 +88,10 @@ class Designs(TrackingRepository[Design]):
 
     def page(self, page: Page, *, owner_id: str | None = None) -> Listing[Design]:
         return self._page(page, _given(owner_id=owner_id))
+
+    def catalogue(self, page: Page, *, owner_id: str) -> Listing[Design]:
+        """The public designs and those of ``owner_id``."""
+        return self._page(page, {ANY: [{"public": True}, {"owner_id": owner_id}]})
 
 
 class Orders(TrackingRepository[Order]):

@@ -66,9 +66,12 @@ def get_machine(uow: UnitOfWork, actor: Principal, machine_id: str) -> Machine:
 
 
 def list_designs(uow: UnitOfWork, actor: Principal, page: Page) -> Listing[Design]:
-    """An operator sees every design; anyone else their own."""
+    """An operator sees every design; anyone else the catalogue: the public designs
+    (the operator's) and their own."""
     with uow.reading():
-        return uow.designs.page(page, owner_id=None if actor.is_operator else actor.id)
+        if actor.is_operator:
+            return uow.designs.page(page)
+        return uow.designs.catalogue(page, owner_id=actor.id)
 
 
 def get_design(uow: UnitOfWork, actor: Principal, design_id: str) -> Design:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from fabnet.adapters.db import locks
 from fabnet.adapters.db.tables import TABLES, events, reactions
-from fabnet.adapters.filters import split
+from fabnet.adapters.filters import ANY, split
 from fabnet.adapters.registry import KINDS
 from fabnet.adapters.rows import Row
 from fabnet.adapters.tracking import TrackingUnitOfWork, Transaction
@@ -119,6 +119,9 @@ def migrate(engine: Engine) -> None:
 def _where(table: sa.Table, filters: dict[str, Any]) -> list[sa.ColumnElement[bool]]:
     clauses: list[sa.ColumnElement[bool]] = []
     for key, value in filters.items():
+        if key == ANY:
+            clauses.append(sa.or_(*(sa.and_(*_where(table, f)) for f in value)))
+            continue
         name, op = split(key)
         column = table.c[name]
         if op == "lte":
