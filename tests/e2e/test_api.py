@@ -120,6 +120,28 @@ def test_a_producer_declines_and_the_work_moves(api: Api, placed):
     assert [(j["state"], j["units"]) for j in jobs] == [("offered", 20)]
 
 
+def test_a_decline_says_why_and_an_unknown_reason_is_422(api: Api, placed):
+    r = api.client.post(
+        f"/jobs/{placed['job']}/decline", headers=api.as_("p1"), json={"kind": "sleepy"}
+    )
+    assert r.status_code == 422 and r.json()["error"]["field"] == "kind"
+    r = api.client.post(
+        f"/jobs/{placed['job']}/decline",
+        headers=api.as_("p1"),
+        json={"kind": "out_of_material", "reason": "no PLA"},
+    )
+    assert r.status_code == 200, r.text
+    producer = api.producers["p1"]
+    machines = api.client.get("/machines", headers=api.as_("p1")).json()["items"]
+    assert all("PLA" not in m["materials"] for m in machines)
+    r = api.client.post(
+        f"/producers/{producer}/restock", headers=api.as_("p1"), json={"material": "PLA"}
+    )
+    assert r.status_code == 200, r.text
+    machines = api.client.get("/machines", headers=api.as_("p1")).json()["items"]
+    assert all("PLA" in m["materials"] for m in machines)
+
+
 def test_an_impossible_move_is_409(api: Api, placed):
     r = api.client.post(f"/jobs/{placed['job']}/start", headers=api.as_("p1"))
     assert r.status_code == 409

@@ -66,6 +66,15 @@ class MachineStatus(StrEnum):
     UNVERIFIED = "unverified"  # imported without a build volume or materials: not planned
 
 
+class DeclineReason(StrEnum):
+    """Why a producer declines an offer: each tells the planner something different."""
+
+    OUT_OF_MATERIAL = "out_of_material"  # the material leaves the producer's machines
+    MACHINE_DOWN = "machine_down"  # the machine goes into maintenance
+    TOO_BUSY = "too_busy"  # not this line from this producer
+    OTHER = "other"  # not this line from this producer
+
+
 class FacilityStatus(StrEnum):
     """Open Know-Where facility statuses."""
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from fabnet.domain.access import Principal
 from fabnet.domain.ids import ApiKeyId, DesignId, JobId, LineId, MachineId, OrderId, ProducerId
-from fabnet.domain.states import FacilityStatus, MachineStatus, Role
+from fabnet.domain.states import DeclineReason, FacilityStatus, MachineStatus, Role
 from fabnet.services.machine_messages import AgentEvent
 
 
@@ -151,7 +151,17 @@ class AcceptJob(Command):
 class DeclineJob(Command):
     actor: Principal
     job_id: JobId
-    reason: str = ""
+    reason: str = ""  # free text
+    kind: DeclineReason = DeclineReason.OTHER
+
+
+@dataclass(frozen=True)
+class RestockMaterial(Command):
+    """A producer has a material again that a decline took off its machines."""
+
+    actor: Principal
+    producer_id: ProducerId
+    material: str
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fabnet.domain.access import Principal
-from fabnet.domain.errors import Conflict, NotFound
+from fabnet.domain.errors import Conflict, InvalidInput, NotFound
 from fabnet.domain.escrow_policy import terms_digest
-from fabnet.domain.ids import JobId
+from fabnet.domain.ids import JobId, ProducerId
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
-from fabnet.domain.states import JobState, MachineStatus
+from fabnet.domain.states import DeclineReason, JobState, MachineStatus
 from fabnet.services import escrow
 from fabnet.services.commands import (
     AcceptJob,
@@ -26,6 +26,7 @@ from fabnet.services.commands import (
     FailJob,
     FinishJob,
     QueueJob,
+    RestockMaterial,
     StartJob,
 )
 from fabnet.services.ports import Clock, UnitOfWork
@@ -144,9 +145,51 @@ def accept_job(cmd: AcceptJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
 
 
 def decline_job(cmd: DeclineJob, *, uow: UnitOfWork, clock: Clock) -> JobId:
-    return _step(
-        uow, cmd.actor, cmd.job_id, lambda j, o: do_decline(uow, j, o, clock.now(), cmd.reason)
-    )
+    """A decline says why (``cmd.kind``), and what it says changes what the planner
+    knows: out of material takes the material off the producer's machines until it
+    restocks; machine down puts the machine into maintenance (its other work is planned
+    elsewhere); too busy and other keep this line away from the producer."""
+
+    def step(job: Job, order: Order) -> None:
+        now = clock.now()
+        note = f"{cmd.kind.value}: {cmd.reason}" if cmd.reason else cmd.kind.value
+        do_decline(uow, job, order, now, note)
+        if cmd.kind is DeclineReason.OUT_OF_MATERIAL:
+            producer = uow.producers.get(job.producer_id)
+            emptied = [
+                m for m in uow.machines.of_producer(job.producer_id) if job.material in m.materials
+            ]
+            for machine in emptied:
+                machine.materials = tuple(x for x in machine.materials if x != job.material)
+            before = producer.extra.get(f"out_of:{job.material}", "")
+            ids = sorted({*filter(None, before.split(",")), *(m.id for m in emptied)})
+            producer.extra = {**producer.extra, f"out_of:{job.material}": ",".join(ids)}
+        elif cmd.kind is DeclineReason.MACHINE_DOWN:
+            from fabnet.services.producers import strand_jobs
+
+            machine = uow.machines.get(job.machine_id)
+            machine.set_status(MachineStatus.MAINTENANCE, now)
+            strand_jobs(uow, [machine.id], now, "machine down (declined an offer)")
+
+    return _step(uow, cmd.actor, cmd.job_id, step)
+
+
+def restock_material(cmd: RestockMaterial, *, uow: UnitOfWork, clock: Clock) -> ProducerId:
+    """The material goes back on the machines an out-of-material decline took it off."""
+    with uow:
+        producer = uow.producers.find(cmd.producer_id)
+        if producer is None or not cmd.actor.owns_producer(producer.id):
+            raise NotFound("producer", cmd.producer_id)
+        material = cmd.material.strip().upper()
+        ids = producer.extra.get(f"out_of:{material}")
+        if ids is None:
+            raise InvalidInput("material", f"no decline took {cmd.material!r} off its machines")
+        for machine in uow.machines.with_ids(i for i in ids.split(",") if i):
+            if material not in machine.materials:
+                machine.materials = (*machine.materials, material)
+        producer.extra = {k: v for k, v in producer.extra.items() if k != f"out_of:{material}"}
+        uow.commit()
+    return producer.id
 
 
 def queue_job(cmd: QueueJob, *, uow: UnitOfWork, clock: Clock) -> JobId:

@@ -48,6 +48,7 @@ HANDLERS: dict[type[cmd.Command], Callable[..., Any]] = {
     cmd.PlanOrders: planning.plan_orders,
     cmd.AcceptJob: jobs.accept_job,
     cmd.DeclineJob: jobs.decline_job,
+    cmd.RestockMaterial: jobs.restock_material,
     cmd.QueueJob: jobs.queue_job,
     cmd.StartJob: jobs.start_job,
     cmd.FinishJob: jobs.finish_job,

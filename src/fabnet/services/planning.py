@@ -12,6 +12,7 @@ from fabnet.domain.ids import PREFIXES, DesignId, JobId, MachineId, ProducerId
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.producers import Machine, Producer
+from fabnet.domain.states import JobState
 from fabnet.fabrication.profiles import FILAMENT_DENSITY_G_CM3, REFERENCE
 from fabnet.planning import Assignment, Demand, Plan, Problem, Supply, solve
 from fabnet.planning.network import FlowSolver
@@ -182,8 +183,14 @@ def _problem(
     for job in uow.jobs.live():
         busy[job.machine_id] += job.units_open * job.unit_time_s
     refused: dict[str, set[str]] = defaultdict(set)
+    of_producer: dict[str, list[str]] = defaultdict(list)
+    for m in machines:
+        of_producer[m.producer_id].append(m.id)
     for job in uow.jobs.refused_in(o.id for o in orders):
         refused[job.line_id].add(job.machine_id)
+        # a decline (but for a machine that went down) keeps the line from the producer
+        if job.state is JobState.DECLINED and not job.note.startswith("machine_down"):
+            refused[job.line_id].update(of_producer[job.producer_id])
     for order in orders:  # units that failed inspection are made by someone else
         if any(line.units_rejected for line in order.lines):
             for event in uow.order_events(order.id, (UnitsRejected,)):

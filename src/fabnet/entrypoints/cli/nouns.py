@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from fabnet.domain.ids import DesignId, MachineId, OrderId
-from fabnet.domain.states import FacilityStatus, JobState, OrderState
+from fabnet.domain.ids import DesignId, JobId, MachineId, OrderId, ProducerId
+from fabnet.domain.states import DeclineReason, FacilityStatus, JobState, OrderState
 from fabnet.entrypoints.cli.common import (
     CLI_OPERATOR,
     emit_json,
@@ -412,6 +412,38 @@ def jobs_list(
             ["id", "order_id", "machine_id", "units", "state", "units_made"],
             as_json=as_json,
             total=found.total,
+        )
+
+
+@jobs.command("decline")
+def jobs_decline(
+    job_id: str,
+    kind: Annotated[
+        DeclineReason, typer.Option(help="why: it changes what the planner knows")
+    ] = DeclineReason.OTHER,
+    reason: Annotated[str, typer.Option(help="free text")] = "",
+    as_json: Json = False,
+) -> None:
+    """Decline an offer for a producer without an agent (as the operator)."""
+    from fabnet.entrypoints.api.schemas.orders import JobOut
+    from fabnet.services import views
+
+    with wired() as app:
+        app.bus().handle(cmd.DeclineJob(CLI_OPERATOR, JobId(job_id), reason, kind))
+        show_one(JobOut.of(views.get_job(app.new_uow(), CLI_OPERATOR, job_id)), as_json=as_json)
+
+
+@producers.command("restock")
+def producers_restock(producer_id: str, material: str, as_json: Json = False) -> None:
+    """Put a material back on the machines an out-of-material decline took it off."""
+    from fabnet.entrypoints.api.schemas.producers import ProducerOut
+    from fabnet.services import views
+
+    with wired() as app:
+        app.bus().handle(cmd.RestockMaterial(CLI_OPERATOR, ProducerId(producer_id), material))
+        show_one(
+            ProducerOut.of(views.get_producer(app.new_uow(), CLI_OPERATOR, producer_id)),
+            as_json=as_json,
         )
 
 

@@ -16,6 +16,7 @@ from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.orders import (
     AcceptIn,
     DecisionIn,
+    DeclineIn,
     EscrowIn,
     FailIn,
     FinishIn,
@@ -184,8 +185,12 @@ def accept_job(
 
 
 @router.post("/jobs/{job_id}/decline", response_model=JobOut, tags=["jobs"])
-def decline_job(job_id: JobId, body: ReasonIn, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
-    return _job_step(job_id, cmd.DeclineJob(caller, job_id, body.reason), bus, uow, caller)
+def decline_job(job_id: JobId, body: DeclineIn, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
+    """Decline an offer, saying why: the reason updates what the planner knows, so the
+    next plan does not repeat the offer."""
+    return _job_step(
+        job_id, cmd.DeclineJob(caller, job_id, body.reason, body.kind), bus, uow, caller
+    )
 
 
 @router.post("/jobs/{job_id}/queue", response_model=JobOut, tags=["jobs"])

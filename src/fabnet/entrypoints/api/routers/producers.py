@@ -23,6 +23,7 @@ from fabnet.entrypoints.api.schemas.producers import (
     ProducerIn,
     ProducerOut,
     ProducerPatch,
+    RestockIn,
 )
 from fabnet.services import commands as cmd
 from fabnet.services import views
@@ -67,6 +68,16 @@ def update_producer(
             pricing=body.pricing.model_dump() if body.pricing else None,
         )
     )
+    return ProducerOut.of(views.get_producer(uow, caller, producer_id))
+
+
+@router.post("/producers/{producer_id}/restock", response_model=ProducerOut)
+def restock(
+    producer_id: ProducerId, body: RestockIn, bus: Bus, uow: Uow, caller: Caller
+) -> ProducerOut:
+    """The material is back: it returns to the machines an out-of-material decline took
+    it off."""
+    bus.handle(cmd.RestockMaterial(caller, producer_id, body.material))
     return ProducerOut.of(views.get_producer(uow, caller, producer_id))
 
 

@@ -11,7 +11,7 @@ from fabnet.domain.designs import Design
 from fabnet.domain.ids import DesignId
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import MAX_LINE_QUANTITY, Order
-from fabnet.domain.states import JobState, OrderState
+from fabnet.domain.states import DeclineReason, JobState, OrderState
 from fabnet.entrypoints.api.schemas.common import Location, Strict
 from fabnet.services.commands import LineRequest
 
@@ -208,6 +208,17 @@ class JobOut(BaseModel):
 
 
 class ReasonIn(Strict):
+    reason: str = Field(default="", max_length=500)
+
+
+class DeclineIn(Strict):
+    kind: DeclineReason = Field(
+        default=DeclineReason.OTHER,
+        strict=False,
+        description="out_of_material: the material leaves your machines until you restock; "
+        "machine_down: the machine goes into maintenance; too_busy, other: this line is "
+        "not offered to you again",
+    )
     reason: str = Field(default="", max_length=500)
 
 

@@ -155,6 +155,10 @@ class MachineOut(BaseModel):
         )
 
 
+class RestockIn(Strict):
+    material: str = Field(min_length=1, max_length=40, examples=["PLA"])
+
+
 class MachineConfirmIn(Strict):
     build_volume_mm: tuple[float, float, float] = Field(strict=False, examples=[(250, 210, 210)])
     materials: list[str] = Field(min_length=1, max_length=50, examples=[["PLA", "PETG"]])
