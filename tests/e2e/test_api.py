@@ -142,6 +142,22 @@ def test_a_decline_says_why_and_an_unknown_reason_is_422(api: Api, placed):
     assert all("PLA" in m["materials"] for m in machines)
 
 
+def test_an_invited_producer_enrols_over_http_without_a_key(api: Api):
+    producer = api.producers["p2"]
+    r = api.client.post(f"/producers/{producer}/invite", headers=api.as_("alice"), json={})
+    assert r.status_code in (403, 404)
+    r = api.client.post(f"/producers/{producer}/invite", headers=api.as_("operator"), json={})
+    assert r.status_code == 201, r.text
+    code = r.json()["code"]
+    enrolled = api.client.post("/enrol", json={"code": code})
+    assert enrolled.status_code == 201, enrolled.text
+    key = enrolled.json()["secret"]
+    mine = api.client.get("/producers", headers={"X-API-Key": key}).json()["items"]
+    assert [p["id"] for p in mine] == [producer]
+    again = api.client.post("/enrol", json={"code": code})
+    assert again.status_code == 401 and "used or expired" in again.json()["error"]["message"]
+
+
 def test_an_impossible_move_is_409(api: Api, placed):
     r = api.client.post(f"/jobs/{placed['job']}/start", headers=api.as_("p1"))
     assert r.status_code == 409

@@ -156,6 +156,22 @@ class DeclineJob(Command):
 
 
 @dataclass(frozen=True)
+class InviteProducer(Command):
+    """The operator invites a producer: a one-time enrolment code, for its key."""
+
+    actor: Principal
+    producer_id: ProducerId
+    ttl_s: float = 7 * 86400.0
+
+
+@dataclass(frozen=True)
+class Enrol(Command):
+    """A producer exchanges its enrolment code for its API key (once)."""
+
+    code: str
+
+
+@dataclass(frozen=True)
 class RestockMaterial(Command):
     """A producer has a material again that a decline took off its machines."""
 

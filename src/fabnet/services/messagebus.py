@@ -56,6 +56,8 @@ HANDLERS: dict[type[cmd.Command], Callable[..., Any]] = {
     cmd.CancelJob: jobs.cancel_job,
     cmd.ExpireOffers: jobs.expire_offers,
     cmd.CreateApiKey: access.create_api_key,
+    cmd.InviteProducer: access.invite_producer,
+    cmd.Enrol: access.enrol,
     cmd.RevokeApiKey: access.revoke_api_key,
     cmd.FundEscrow: escrow.fund_escrow,
     cmd.RejectUnits: escrow.reject_units,

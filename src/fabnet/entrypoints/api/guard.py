@@ -37,7 +37,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-PUBLIC = frozenset({"/health", "/ledger/key", "/openapi.json", "/docs", "/redoc"})
+PUBLIC = frozenset({"/health", "/ledger/key", "/openapi.json", "/docs", "/redoc", "/enrol"})
 PUBLIC_PREFIXES = ("/docs/", "/files/")  # a signed link is its own capability
 UPLOADS = frozenset({"/designs", "/quotes"})
 UPLOAD_SLACK = 64 * 1024  # multipart framing and form fields around the file

@@ -433,6 +433,30 @@ def jobs_decline(
         show_one(JobOut.of(views.get_job(app.new_uow(), CLI_OPERATOR, job_id)), as_json=as_json)
 
 
+@producers.command("invite")
+def producers_invite(
+    producer_id: str,
+    days: Annotated[float, typer.Option(min=0.001, max=90, help="valid for")] = 7.0,
+    as_json: Json = False,
+) -> None:
+    """A one-time enrolment code for a producer: it exchanges it at POST /enrol (or
+    fabnet-agent enrol) for its API key."""
+    with wired() as app:
+        found = app.bus().handle(
+            cmd.InviteProducer(CLI_OPERATOR, ProducerId(producer_id), days * 86400)
+        )
+    data = {
+        "producer_id": found.producer_id,
+        "code": found.code,
+        "expires_at": found.expires_at.isoformat(),
+    }
+    if as_json:
+        emit_json(data)
+    else:
+        out.print(f"enrolment code for {found.producer_id} (once, until {data['expires_at']}):")
+        out.print(found.code, highlight=False, markup=False)
+
+
 @producers.command("restock")
 def producers_restock(producer_id: str, material: str, as_json: Json = False) -> None:
     """Put a material back on the machines an out-of-material decline took it off."""

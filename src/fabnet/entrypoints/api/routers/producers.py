@@ -13,6 +13,10 @@ from fabnet.domain.states import FacilityStatus, MachineStatus
 from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow, get_app
 from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.producers import (
+    EnrolIn,
+    EnrolOut,
+    InviteIn,
+    InviteOut,
     MachineCommandIn,
     MachineCommandOut,
     MachineConfirmIn,
@@ -69,6 +73,27 @@ def update_producer(
         )
     )
     return ProducerOut.of(views.get_producer(uow, caller, producer_id))
+
+
+@router.post("/producers/{producer_id}/invite", status_code=201, response_model=InviteOut)
+def invite_producer(producer_id: ProducerId, body: InviteIn, bus: Bus, caller: Caller) -> InviteOut:
+    """A one-time enrolment code for the producer (an imported one has no key yet): the
+    producer exchanges it at POST /enrol for its API key. A new code replaces the last."""
+    found = bus.handle(cmd.InviteProducer(caller, producer_id, body.ttl_s))
+    return InviteOut(producer_id=found.producer_id, code=found.code, expires_at=found.expires_at)
+
+
+@router.post("/enrol", status_code=201, response_model=EnrolOut)
+def enrol(body: EnrolIn, bus: Bus) -> EnrolOut:
+    """Exchange an enrolment code for the producer's API key (no key needed; the code is
+    the credential, and works once)."""
+    done = bus.handle(cmd.Enrol(body.code))
+    return EnrolOut(
+        producer_id=done.producer_id,
+        key_id=done.key.key_id,
+        principal_id=done.key.principal_id,
+        secret=done.key.secret,
+    )
 
 
 @router.post("/producers/{producer_id}/restock", response_model=ProducerOut)

@@ -155,6 +155,27 @@ class MachineOut(BaseModel):
         )
 
 
+class InviteIn(Strict):
+    ttl_s: float = Field(default=7 * 86400.0, gt=0, le=90 * 86400.0, allow_inf_nan=False)
+
+
+class InviteOut(BaseModel):
+    producer_id: str
+    code: str = Field(description="one-time; shown here once")
+    expires_at: datetime
+
+
+class EnrolIn(Strict):
+    code: str = Field(min_length=1, max_length=200)
+
+
+class EnrolOut(BaseModel):
+    producer_id: str
+    key_id: str
+    principal_id: str
+    secret: str = Field(description="the producer's API key; shown here once")
+
+
 class RestockIn(Strict):
     material: str = Field(min_length=1, max_length=40, examples=["PLA"])
 
