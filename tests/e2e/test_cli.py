@@ -434,3 +434,44 @@ def test_the_iopa_export_imports_with_its_machines_and_reimports_unchanged():
     )
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["status"] == "idle"
+
+
+def test_okh_designs_import_keep_their_licence_reimport_and_export_round_trip(
+    tmp_path, monkeypatch
+):
+    import shutil
+
+    parts = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "real-parts"
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(parts / "voron2_voron_design_cube_v7.stl", src / "cube.stl")
+    (src / "okh.toml").write_text(
+        'okhv = "2.0"\nname = "Cube"\nlicense = "GPL-3.0"\nrepo = "https://example.org/c"\n'
+        '[[part]]\nname = "Cube"\ntsdc = "3DP"\nexport = "cube.stl"\nmaterial = "PETG"\n'
+        '[[part]]\nname = "Far"\nexport = "https://example.org/far.stl"\n'
+    )
+    first = fab("designs", "import", str(src / "okh.toml"), "--json")
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)
+    ((done,),) = [report["imported"]]
+    assert [s["part"] for s in report["skipped"]] == ["part[1] (Far)"]
+    again = json.loads(fab("designs", "import", str(src / "okh.toml"), "--json").stdout)
+    assert again["imported"][0]["design_id"] == done["design_id"]  # the same record
+    (listed,) = json.loads(fab("designs", "list", "--json").stdout)["items"]
+    assert (listed["license"], listed["source"]) == ("GPL-3.0", "https://example.org/c")
+    exported = tmp_path / "out"
+    assert fab("designs", "export", "--out", str(exported)).exit_code == 0
+    (manifest,) = exported.glob("*/okh.toml")
+    monkeypatch.setenv("FABNET_DATA_DIR", str(tmp_path / "other"))
+    back = json.loads(fab("designs", "import", str(manifest), "--json").stdout)
+    assert len(back["imported"]) == 1
+    (other,) = json.loads(fab("designs", "list", "--json").stdout)["items"]
+    assert (other["name"], other["license"], other["materials"]) == ("Cube", "GPL-3.0", ["PETG"])
+    broken = tmp_path / "broken.toml"
+    broken.write_text("name = ")
+    result = fab("designs", "import", str(broken))
+    assert (
+        result.exit_code == 65
+        and "not valid TOML" in result.output
+        and "Traceback" not in result.output
+    )

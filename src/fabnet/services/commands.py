@@ -104,6 +104,7 @@ class RegisterDesign(Command):
     process: str
     materials: tuple[str, ...]
     print_time_s: float | None = None  # None: the fast estimate's time
+    extra: dict[str, str] = field(default_factory=dict)  # licence, source (OKH import)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ def register_design(
             public=cmd.actor.is_operator,
             filament_mm3=est.filament_mm * _section_mm2() if est else 0.0,
             estimated_print_time_s=est.print_time_s if est else 0.0,
+            extra={k[:60]: str(v)[:500] for k, v in list(cmd.extra.items())[:20]},
         )
         if not blobs.exists(digest):
             blobs.put(digest, cmd.data)  # content-addressed: a retry rewrites the same file

@@ -32,6 +32,8 @@ class DesignOut(BaseModel):
     estimated_print_time_s: float
     filament_mm3: float
     created_at: datetime
+    license: str = Field(default="", description="SPDX id, as its source stated it")
+    source: str = Field(default="", description="where the design comes from (OKH repo)")
 
     @classmethod
     def of(cls, d: Design) -> DesignOut:
@@ -51,6 +53,8 @@ class DesignOut(BaseModel):
             estimated_print_time_s=d.estimated_print_time_s,
             filament_mm3=d.filament_mm3,
             created_at=d.created_at,
+            license=d.extra.get("license", ""),
+            source=d.extra.get("source", ""),
         )
 
 
