@@ -32,7 +32,6 @@ from fabnet.domain.producers import MachineEnvelope
 from fabnet.ledger.notes import NoteError, Signer, Verifier
 from fabnet.services.design_access import LinkSigner
 from fabnet.services.ledger import TransparencyLog
-from fabnet.services.messagebus import MessageBus
 from fabnet.services.ports import (
     BlobStore,
     Clock,
@@ -53,6 +52,7 @@ from fabnet.services.ports import (
 if TYPE_CHECKING:
     from fabnet.adapters.mqtt.bridge import MqttBridge
     from fabnet.planning.network import FlowSolver
+    from fabnet.services.messagebus import MessageBus
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,8 @@ class App:
         return self._links
 
     def bus(self) -> MessageBus:
+        from fabnet.services.messagebus import MessageBus  # every service: load on first use
+
         return MessageBus(
             uow=self.new_uow(),
             react=self.react,

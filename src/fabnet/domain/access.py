@@ -15,38 +15,17 @@ from datetime import datetime
 from fabnet.domain.aggregate import Aggregate
 from fabnet.domain.errors import InvalidInput
 from fabnet.domain.ids import ApiKeyId, PrincipalId, ProducerId
+from fabnet.domain.principal import SCOPES, Principal
 from fabnet.domain.states import Role
 
+__all__ = ["KEY_PREFIX", "SCOPES", "ApiKey", "Principal", "hash_key"]
+
 KEY_PREFIX = "fab_"
-SCOPES = frozenset({"read", "write"})  # read: GET only; write: everything the role may do
 
 
 def hash_key(secret: str) -> str:
     """Keys are 256-bit random tokens, so a plain SHA-256 is a sound one-way store."""
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    id: PrincipalId
-    role: Role
-    producer_id: ProducerId | None = None
-    scopes: frozenset[str] = SCOPES
-    key_id: str = ""  # the key it authenticated with ("" for the CLI's own operator)
-
-    @property
-    def may_write(self) -> bool:
-        return "write" in self.scopes
-
-    @property
-    def is_operator(self) -> bool:
-        return self.role is Role.OPERATOR
-
-    def owns_producer(self, producer_id: str) -> bool:
-        return self.is_operator or (self.role is Role.PRODUCER and self.producer_id == producer_id)
-
-    def owns_order(self, consumer_id: str) -> bool:
-        return self.is_operator or (self.role is Role.CONSUMER and self.id == consumer_id)
 
 
 @dataclass(kw_only=True)

@@ -17,7 +17,6 @@ from typing import Generic, Protocol, Self, TypeVar
 from fabnet.domain.access import ApiKey
 from fabnet.domain.aggregate import Aggregate
 from fabnet.domain.designs import Design
-from fabnet.domain.errors import InvalidInput
 from fabnet.domain.escrow_policy import EscrowPolicy
 from fabnet.domain.events import Event
 from fabnet.domain.jobs import Job
@@ -27,24 +26,12 @@ from fabnet.domain.producers import Machine, MachineEnvelope, Producer
 from fabnet.domain.states import FacilityStatus, JobState, MachineStatus, OrderState
 from fabnet.fabrication.meshes import MeshFacts
 from fabnet.fabrication.profiles import FdmProfile
+from fabnet.services.paging import MAX_OFFSET, MAX_PAGE, Page
 
 A = TypeVar("A", bound=Aggregate)
 A_co = TypeVar("A_co", bound=Aggregate, covariant=True)
 
-MAX_PAGE = 500
-MAX_OFFSET = 1_000_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    limit: int = 50
-    offset: int = 0
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.limit <= MAX_PAGE:
-            raise InvalidInput("limit", f"must be between 1 and {MAX_PAGE}")
-        if not 0 <= self.offset <= MAX_OFFSET:
-            raise InvalidInput("offset", f"must be between 0 and {MAX_OFFSET}")
+__all__ = ["MAX_OFFSET", "MAX_PAGE", "Page"]  # re-exported from services/paging.py
 
 
 @dataclass(frozen=True, slots=True)

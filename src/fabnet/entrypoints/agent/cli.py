@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # loaded when a command runs, not for --help
     from fabnet.entrypoints.agent.outbox import AgentStore
 
 agent = typer.Typer(
+    rich_markup_mode=None,
     help="The producer agent: `fabnet agent --config agent.toml` runs it.",
     invoke_without_command=True,
 )

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 
-from fabnet.domain.access import Principal
 from fabnet.domain.errors import FabnetError
 from fabnet.domain.ids import PrincipalId
+from fabnet.domain.principal import Principal
 from fabnet.domain.states import Role
 from fabnet.entrypoints.errors import classify
 
@@ -23,6 +23,25 @@ if TYPE_CHECKING:  # the heavy modules load when a command runs, not for --help
     from fabnet.bootstrap import App
 
 CLI_OPERATOR = Principal(PrincipalId("usr_cli_operator"), Role.OPERATOR)
+
+
+class _LazyModule:
+    """A module imported on first attribute use: the commands catalogue and the ports
+    load the whole domain, which ``fabnet --help`` never needs."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+def lazy_module(name: str) -> Any:
+    return _LazyModule(name)
+
+
 err = Console(stderr=True)
 out = Console()
 

@@ -8,7 +8,9 @@ import typer
 
 from fabnet.entrypoints.cli.common import emit_json, out, wired
 
-ledger = typer.Typer(help="The hub's transparency log.", no_args_is_help=True)
+ledger = typer.Typer(
+    rich_markup_mode=None, help="The hub's transparency log.", no_args_is_help=True
+)
 
 
 @ledger.command("check")

@@ -17,17 +17,29 @@ from fabnet.domain.states import Role
 from fabnet.entrypoints.agent.cli import agent as agent_cli
 from fabnet.entrypoints.cli import backup as backup_cli
 from fabnet.entrypoints.cli import files, nouns
-from fabnet.entrypoints.cli.common import CLI_OPERATOR, emit_json, err, fail, out, wired
+from fabnet.entrypoints.cli.common import (
+    CLI_OPERATOR,
+    emit_json,
+    err,
+    fail,
+    lazy_module,
+    out,
+    wired,
+)
 from fabnet.entrypoints.cli.ledger import ledger as ledger_cli
 from fabnet.entrypoints.cli.plan import plan as plan_cli
 from fabnet.entrypoints.errors import classify
-from fabnet.services import commands as cmd
-from fabnet.services.ports import FixedClock, SeededIds
+
+if TYPE_CHECKING:
+    from fabnet.services import commands as cmd
+else:
+    cmd = lazy_module("fabnet.services.commands")
 
 if TYPE_CHECKING:
     from fabnet.config import Settings
 
 app = typer.Typer(
+    rich_markup_mode=None,
     name="fabnet",
     help="Open coordination for massively distributed manufacturing.",
     no_args_is_help=True,
@@ -43,7 +55,9 @@ app.add_typer(ledger_cli, name="ledger")
 app.add_typer(plan_cli, name="plan")
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)
-keys = typer.Typer(help="API keys (the secret is printed once; only its hash is stored).")
+keys = typer.Typer(
+    rich_markup_mode=None, help="API keys (the secret is printed once; only its hash is stored)."
+)
 app.add_typer(keys, name="keys")
 
 
@@ -160,6 +174,8 @@ def demo(
         db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
     settings = settings.model_copy(update={"database_url": f"sqlite:///{db_path}"})
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    from fabnet.services.ports import FixedClock, SeededIds
+
     clock = FixedClock(start)
     wired_app = bootstrap(settings, clock=clock, ids=SeededIds(seed))
     config = SIZES[size.value]

@@ -6,7 +6,7 @@ command that needs them: ``fabnet --help`` must not wait for them."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,19 +18,26 @@ from fabnet.entrypoints.cli.common import (
     emit_json,
     err,
     fail,
+    lazy_module,
     out,
     show_items,
     show_one,
     wired,
 )
-from fabnet.services import commands as cmd
-from fabnet.services.ports import MAX_OFFSET, MAX_PAGE, Page
+from fabnet.services.paging import MAX_OFFSET, MAX_PAGE, Page
 
-producers = typer.Typer(help="Producers (facilities): list, show, import and export OKW.")
-machines = typer.Typer(help="Machines of producers.")
-designs = typer.Typer(help="Designs (meshes), stored by content hash.")
-orders = typer.Typer(help="Orders: list, show, cancel, plan.")
-jobs = typer.Typer(help="Jobs: units of an order line on one machine.")
+if TYPE_CHECKING:
+    from fabnet.services import commands as cmd
+else:
+    cmd = lazy_module("fabnet.services.commands")
+
+producers = typer.Typer(
+    rich_markup_mode=None, help="Producers (facilities): list, show, import and export OKW."
+)
+machines = typer.Typer(rich_markup_mode=None, help="Machines of producers.")
+designs = typer.Typer(rich_markup_mode=None, help="Designs (meshes), stored by content hash.")
+orders = typer.Typer(rich_markup_mode=None, help="Orders: list, show, cancel, plan.")
+jobs = typer.Typer(rich_markup_mode=None, help="Jobs: units of an order line on one machine.")
 
 MAX_OKW_BYTES = 64 << 20
 Json = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]

@@ -27,6 +27,7 @@ class SolveByDefault(TyperGroup):
 
 
 plan = typer.Typer(
+    rich_markup_mode=None,
     cls=SolveByDefault,
     help="Solve planning problem files (fabnet-problem/1) and check plans (fabnet-plan/1).",
     no_args_is_help=True,
