@@ -475,3 +475,12 @@ def test_okh_designs_import_keep_their_licence_reimport_and_export_round_trip(
         and "not valid TOML" in result.output
         and "Traceback" not in result.output
     )
+
+
+def test_with_json_errors_are_json_too():
+    result = fab("orders", "show", "ord_missing", "--json")
+    assert result.exit_code == 66
+    error = json.loads(result.stderr)["error"]
+    assert (error["type"], error["kind"], error["ident"]) == ("not_found", "order", "ord_missing")
+    plain = fab("orders", "show", "ord_missing")
+    assert plain.exit_code == 66 and plain.stderr.startswith("error:")

@@ -57,15 +57,38 @@ def wired() -> Iterator[App]:
         app = bootstrap(Settings())
         yield app
     except FabnetError as exc:
-        err.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+        if json_mode():
+            from fabnet.entrypoints.errors import body
+
+            sys.stderr.write(json.dumps(body(exc), default=str) + "\n")
+        else:
+            err.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(classify(exc)[1]) from None
     finally:
         if app is not None:
             app.close()
 
 
+def json_mode() -> bool:
+    """Whether the command was asked for JSON: its errors are JSON too (on stderr, as
+    the API's error body), so a script reads one format."""
+    try:  # typer carries its own click
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - a typer that uses click itself
+        from click import get_current_context  # type: ignore[no-redef]
+
+    ctx = get_current_context(silent=True)
+    if ctx is not None and "as_json" in ctx.params:
+        return bool(ctx.params["as_json"])
+    return "--json" in sys.argv[1:]
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    if json_mode():
+        error = {"type": "invalid_input" if code in (2, 65) else "error", "message": message}
+        sys.stderr.write(json.dumps({"error": error}) + "\n")
+    else:
+        err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
