@@ -529,6 +529,9 @@ class OkwReader:
         field_name = f"{where}.build-volume"
         if raw in (None, "", [], {}):
             return None
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            rec.warn(field_name, f"{raw!r} is one number, not three sizes in mm: not used")
+            return None
         try:
             if isinstance(raw, str):
                 text = raw.strip().lower().removesuffix("mm")

@@ -91,7 +91,15 @@ PROCESSES: tuple[ProcessTerm, ...] = (
         "3d_printing_sla",
         Process.SLA,
         wikipedia=("Stereolithography",),
-        aliases=("sla", "msla", "sla printing", "resin printing", "vat photopolymerisation"),
+        aliases=(
+            "sla",
+            "msla",
+            "sla printing",
+            "sla printer",
+            "resin printing",
+            "resin printer",
+            "vat photopolymerisation",
+        ),
     ),
     ProcessTerm(
         "3d_printing_dlp",

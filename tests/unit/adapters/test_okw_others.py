@@ -210,3 +210,50 @@ def test_an_export_reads_back_with_its_other_equipment_and_unverified_machines(g
         ("Acme P1", None, True),
         ("known", (200, 200, 200), False),
     ]
+
+
+def test_the_open_hardware_managers_okw_json_shape_reads(gaz):
+    """Its field names (snake case), Wikipedia URLs for processes and materials, and a
+    build volume given as one number (a volume, not three sizes)."""
+    record = {
+        "id": "0b7c",
+        "name": "Print Shop 1",
+        "location": {
+            "address": {"street": "Main St", "city": "Lyon", "country": "France"},
+            "gps_coordinates": "45.76, 4.84",
+        },
+        "facility_status": "Active",
+        "equipment": [
+            {
+                "equipment_type": "https://en.wikipedia.org/wiki/3D_printer",
+                "manufacturing_process": "https://en.wikipedia.org/wiki/Fused_filament_fabrication",
+                "make": "Original Prusa",
+                "model": "MINI",
+                "materials_worked": [
+                    {"material_type": "https://en.wikipedia.org/wiki/PLA"},
+                    {"material_type": "https://en.wikipedia.org/wiki/PETG"},
+                ],
+                "build_volume": 5832000,
+                "nozzle_size": 0.6,
+            },
+            {
+                "equipment_type": "https://en.wikipedia.org/wiki/SLA_printer",
+                "manufacturing_process": "https://en.wikipedia.org/wiki/SLA_printer",
+                "make": "Brand A",
+                "model": "Model 1",
+            },
+        ],
+    }
+    result = OkwReader(gaz).read([record])
+    ((_, spec),) = result.good
+    prusa, resin = spec.machines
+    assert (prusa.process, prusa.materials, prusa.build_volume_mm) == (
+        "fdm",
+        ("PLA", "PETG"),
+        (180, 180, 180),
+    )
+    assert (resin.process, resin.unverified) == (
+        "sla",
+        "build volume not known; materials not given",
+    )
+    assert any("one number" in w.reason for w in result.warnings)
