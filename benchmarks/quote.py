@@ -143,14 +143,18 @@ def calibrate(rows: list[dict[str, object]]) -> tuple[list[float], list[float]]:
     return [float(c) for c in time_coef], [float(c) for c in fil_coef]
 
 
-def write_calibration(time_coef: list[float], fil_coef: list[float], n: int) -> None:
+def write_calibration(
+    time_coef: list[float], fil_coef: list[float], n: int, n_real: int, weight: int
+) -> None:
     names = "\n".join(
         f"#   {name}: {c:.4f}" for name, c in zip(TIME_FEATURES, time_coef, strict=True)
     )
     CALIBRATION.write_text(
         '"""Coefficients of the fast estimate, fitted against PrusaSlicer 2.5 (non-negative\n'
         "least squares on relative error) by ``python benchmarks/quote.py --calibrate --write``\n"
-        f'on its calibration corpus ({n} parts, seed 101; the benchmark uses seed 7)."""\n\n'
+        f"on its calibration corpus ({n} generated parts, seed 101; the benchmark uses seed 7;\n"
+        f"and {n_real} real parts, the even places of ../shared/testdata/real-parts, each\n"
+        f'counted {weight} times; the benchmark grades the others)."""\n\n'
         f"# time features (estimate.TIME_FEATURES), fitted {datetime.now(UTC):%Y-%m-%d}:\n"
         f"{names}\n"
         "TIME_COEF = (\n" + "".join(f"    {c:.6g},\n" for c in time_coef) + ")\n"
@@ -233,15 +237,24 @@ def main() -> None:
     ap.add_argument("--per-kind", type=int, default=3)
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--write", action="store_true", help="with --calibrate: update the file")
+    ap.add_argument(
+        "--real-weight",
+        type=int,
+        default=3,
+        help="with --calibrate: each real part counts this many times (3: the lowest "
+        "leave-one-out mean error over the calibration corpus among 1, 2, 3, 5, 8)",
+    )
     args = ap.parse_args()
     if args.calibrate:
-        rows = measure(parts(101, 4, with_shapes=False) + real_parts(calibration=True))
+        generated = measure(parts(101, 4, with_shapes=False))
+        real = measure(real_parts(calibration=True))
+        rows = generated + real * args.real_weight
         time_coef, fil_coef = calibrate(rows)
         for name, c in zip(TIME_FEATURES, time_coef, strict=True):
             print(f"{name:28} {c:.4f}")
         print("filament", [round(c, 4) for c in fil_coef])
         if args.write:
-            write_calibration(time_coef, fil_coef, len(rows))
+            write_calibration(time_coef, fil_coef, len(generated), len(real), args.real_weight)
             print(f"wrote {CALIBRATION}")
         return
     rows = measure(parts(7, args.per_kind, with_shapes=True))
