@@ -71,6 +71,12 @@ MATRIX = [
     ("p1", "POST", "/producers", 403),
     ("alice", "GET", "/machines", 403),
     ("p1", "POST", "/plan", 403),
+    ("p2", "GET", "/producers/{p1}/reliability", 404),
+    ("alice", "GET", "/producers/{p1}/reliability", 404),
+    ("p1", "GET", "/producers/{p1}/reliability", 200),
+    ("operator", "GET", "/producers/{p1}/reliability", 200),
+    ("p2", "POST", "/producers/{p1}/restock", 404),
+    ("p1", "POST", "/producers/{p1}/invite", 403),
 ]
 
 
@@ -94,6 +100,8 @@ def test_access_matrix(api: Api, placed, who, method, template, status):
             "/machines" if path.endswith("/machines") else path, {} if method == "POST" else None
         )
     )
+    if path.endswith("/restock"):
+        payload = {"material": "PLA"}
     response = api.client.request(method, path, headers=api.as_(who), json=payload)
     assert response.status_code == status, response.text
     if status >= 400:

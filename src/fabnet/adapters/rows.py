@@ -31,6 +31,7 @@ from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.producers import Machine, Producer
+from fabnet.domain.reliability import Belief
 from fabnet.domain.states import FacilityStatus, JobState, MachineStatus, OrderState, Role
 from fabnet.domain.times import LATEST, stored_utc
 from fabnet.domain.units import Box, Place
@@ -72,6 +73,7 @@ def _producer_row(p: Producer) -> Row:
         "extra": dict(p.extra),
         "producer_class": p.producer_class.value,
         "pricing": p.pricing.to_dict() if p.pricing else None,
+        **_belief_row(p.belief),
     }
 
 
@@ -89,7 +91,21 @@ def _producer(r: Row) -> Producer:
         producer_class=ProducerClass(r["producer_class"]),
         pricing=PriceRule.from_dict(r["pricing"]) if r["pricing"] else None,
         extra=dict(r["extra"]),
+        belief=_belief(r),
         version=r["version"],
+    )
+
+
+def _belief_row(b: Belief) -> Row:
+    return {"rel_successes": b.successes, "rel_failures": b.failures, "rel_at": b.at}
+
+
+def _belief(r: Row) -> Belief:
+    at = r.get("rel_at")
+    return Belief(
+        float(r.get("rel_successes") or 0.0),
+        float(r.get("rel_failures") or 0.0),
+        _utc(at) if at is not None else None,
     )
 
 
@@ -113,6 +129,7 @@ def _machine_row(m: Machine) -> Row:
         "unreachable": m.unreachable,
         "slow_runs": m.slow_runs,
         "capacity_flag": m.capacity_flag,
+        **_belief_row(m.belief),
     }
 
 
@@ -134,6 +151,7 @@ def _machine(r: Row) -> Machine:
         unreachable=bool(r["unreachable"]),
         slow_runs=r["slow_runs"] or 0,
         capacity_flag=r["capacity_flag"] or "",
+        belief=_belief(r),
         version=r["version"],
     )
 

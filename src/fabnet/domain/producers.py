@@ -17,6 +17,7 @@ from fabnet.domain.events import (
 )
 from fabnet.domain.ids import MachineId, ProducerId
 from fabnet.domain.pricing import PriceRule, ProducerClass
+from fabnet.domain.reliability import Belief, ReliabilityPrior
 from fabnet.domain.states import FacilityStatus, MachineStatus
 from fabnet.domain.units import Box, Place
 
@@ -39,6 +40,7 @@ class Producer(Aggregate):
     producer_class: ProducerClass = ProducerClass.MAKER
     pricing: PriceRule | None = None  # None: the hub's default rule for the class
     extra: dict[str, str] = field(default_factory=dict)
+    belief: Belief = field(default_factory=Belief)  # learned: discounted outcomes
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -46,8 +48,9 @@ class Producer(Aggregate):
 
     @property
     def reliability(self) -> float:
-        """Posterior mean success rate under a uniform Beta(1, 1) prior (Laplace's rule)."""
-        return (self.jobs_done + 1) / (self.jobs_done + self.jobs_failed + 2)
+        """Posterior mean success rate under the default prior, Beta(1, 1), with the
+        outcomes as last discounted (domain/reliability.py); the planner's risk cost."""
+        return self.belief.posterior(ReliabilityPrior()).mean
 
     @property
     def accepts_work(self) -> bool:
@@ -57,11 +60,15 @@ class Producer(Aggregate):
         self.events.append(ProducerRegistered(at=at, producer_id=self.id, name=self.name))
         return self
 
-    def record_outcome(self, *, succeeded: bool) -> None:
+    def record_outcome(
+        self, *, succeeded: bool, at: datetime | None = None, prior: ReliabilityPrior | None = None
+    ) -> None:
         if succeeded:
             self.jobs_done += 1
         else:
             self.jobs_failed += 1
+        if at is not None:
+            self.belief = self.belief.observe(succeeded, at, prior or ReliabilityPrior())
 
 
 @dataclass(kw_only=True)
@@ -84,6 +91,7 @@ class Machine(Aggregate):
     unreachable: bool = False  # set offline by the hub for missed heartbeats
     slow_runs: int = 0  # jobs in a row that took far longer than planned
     capacity_flag: str = ""  # why its declared capacity is in doubt ("" = not flagged)
+    belief: Belief = field(default_factory=Belief)  # learned: discounted outcomes
 
     def __post_init__(self) -> None:
         if not self.name.strip():

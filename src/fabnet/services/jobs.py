@@ -16,6 +16,7 @@ from fabnet.domain.escrow_policy import terms_digest
 from fabnet.domain.ids import JobId, ProducerId
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
+from fabnet.domain.reliability import ReliabilityPrior
 from fabnet.domain.states import DeclineReason, JobState, MachineStatus
 from fabnet.services import escrow
 from fabnet.services.commands import (
@@ -101,8 +102,20 @@ def do_finish(
     job.finish(now, material_lot=material_lot, profile_hash=profile_hash)
     if order.is_open:
         order.complete(job.line_id, units, now)
-    uow.producers.get(job.producer_id).record_outcome(succeeded=True)
+    line = order.find_line(job.line_id)
+    on_time = line is None or now <= line.deadline  # a late job counts against it
+    _learn(uow, job, now, succeeded=on_time, done=True)
     _machine_done(uow, job, now)
+
+
+def _learn(uow: UnitOfWork, job: Job, now: datetime, *, succeeded: bool, done: bool) -> None:
+    """The outcome moves what the hub believes of the producer and of the machine."""
+    producer = uow.producers.get(job.producer_id)
+    producer.record_outcome(succeeded=done, at=None)
+    producer.belief = producer.belief.observe(succeeded, now, ReliabilityPrior())
+    machine = uow.machines.find(job.machine_id)
+    if machine is not None:
+        machine.belief = machine.belief.observe(succeeded, now, ReliabilityPrior())
 
 
 def do_fail(
@@ -113,7 +126,7 @@ def do_fail(
     if order.is_open:
         order.complete(job.line_id, units_made, now)
         release_job_units(order, job, open_units - units_made, now, failed=True)
-    uow.producers.get(job.producer_id).record_outcome(succeeded=False)
+    _learn(uow, job, now, succeeded=False, done=False)
     _machine_done(uow, job, now)
 
 

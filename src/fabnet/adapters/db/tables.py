@@ -29,6 +29,9 @@ producers = sa.Table(
     sa.Column("extra", Json, nullable=False),
     sa.Column("producer_class", sa.String(30), nullable=False, server_default="maker"),
     sa.Column("pricing", Json, nullable=True),
+    sa.Column("rel_successes", sa.Double, nullable=False, server_default="0"),
+    sa.Column("rel_failures", sa.Double, nullable=False, server_default="0"),
+    sa.Column("rel_at", Time, nullable=True),
 )
 
 machines = sa.Table(
@@ -53,6 +56,9 @@ machines = sa.Table(
     sa.Column("unreachable", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("slow_runs", sa.Integer, nullable=False, server_default="0"),
     sa.Column("capacity_flag", sa.String(300), nullable=False, server_default=""),
+    sa.Column("rel_successes", sa.Double, nullable=False, server_default="0"),
+    sa.Column("rel_failures", sa.Double, nullable=False, server_default="0"),
+    sa.Column("rel_at", Time, nullable=True),
     sa.Index("ix_machines_producer", "producer_id"),
 )
 

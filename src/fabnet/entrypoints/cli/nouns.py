@@ -531,6 +531,27 @@ def jobs_decline(
         show_one(JobOut.of(views.get_job(app.new_uow(), CLI_OPERATOR, job_id)), as_json=as_json)
 
 
+@producers.command("reliability")
+def producers_reliability(producer_id: str, as_json: Json = False) -> None:
+    """What the hub has learned of a producer and its machines, with uncertainty."""
+    from fabnet.entrypoints.api.routers.producers import reliability_of
+
+    with wired() as app:
+        found = reliability_of(app.new_uow(), CLI_OPERATOR, producer_id, app.clock.now())
+    if as_json:
+        emit_json(found.model_dump(mode="json"))
+        return
+    rows = [("producer", found.producer), *((m.name, m) for m in found.machines)]
+    for label, b in rows:
+        lo, hi = b.interval_90
+        out.print(
+            f"{label:<24} {b.mean:.3f}  90% in [{lo:.3f}, {hi:.3f}]  "
+            f"from {b.successes:.1f} ok, {b.failures:.1f} failed (discounted)",
+            highlight=False,
+            markup=False,
+        )
+
+
 @producers.command("invite")
 def producers_invite(
     producer_id: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -9,14 +10,17 @@ from fastapi import APIRouter, Depends, Query
 from fabnet.bootstrap import App
 from fabnet.domain.errors import NotFound
 from fabnet.domain.ids import JobId, MachineId, ProducerId
+from fabnet.domain.reliability import ReliabilityPrior
 from fabnet.domain.states import FacilityStatus, MachineStatus
 from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow, get_app
 from fabnet.entrypoints.api.schemas.common import PageOut, paged
 from fabnet.entrypoints.api.schemas.producers import (
+    BeliefOut,
     EnrolIn,
     EnrolOut,
     InviteIn,
     InviteOut,
+    MachineBeliefOut,
     MachineCommandIn,
     MachineCommandOut,
     MachineConfirmIn,
@@ -27,12 +31,35 @@ from fabnet.entrypoints.api.schemas.producers import (
     ProducerIn,
     ProducerOut,
     ProducerPatch,
+    ReliabilityOut,
     RestockIn,
 )
 from fabnet.services import commands as cmd
 from fabnet.services import views
+from fabnet.services.paging import Page
 
 router = APIRouter(tags=["producers"])
+
+
+def reliability_of(uow: Uow, caller: Caller, producer_id: str, now: datetime) -> ReliabilityOut:
+    prior = ReliabilityPrior()
+    producer = views.get_producer(uow, caller, producer_id)
+    machines = views.list_machines(uow, caller, Page(500, 0), producer_id=producer.id).items
+    return ReliabilityOut(
+        producer_id=producer.id,
+        prior={
+            "successes": prior.successes,
+            "failures": prior.failures,
+            "half_life_days": prior.half_life_days,
+        },
+        producer=BeliefOut.of(producer.belief, prior, now),
+        machines=[
+            MachineBeliefOut(
+                machine_id=m.id, name=m.name, **BeliefOut.of(m.belief, prior, now).model_dump()
+            )
+            for m in machines
+        ],
+    )
 
 
 @router.post("/producers", status_code=201, response_model=ProducerOut)
@@ -73,6 +100,15 @@ def update_producer(
         )
     )
     return ProducerOut.of(views.get_producer(uow, caller, producer_id))
+
+
+@router.get("/producers/{producer_id}/reliability", response_model=ReliabilityOut)
+def reliability(
+    producer_id: ProducerId, uow: Uow, caller: Caller, app: Annotated[App, Depends(get_app)]
+) -> ReliabilityOut:
+    """What the hub has learned of the producer and each of its machines: the chance a
+    job succeeds (made, on time, passed inspection), with its 90% credible interval."""
+    return reliability_of(uow, caller, producer_id, app.clock.now())
 
 
 @router.post("/producers/{producer_id}/invite", status_code=201, response_model=InviteOut)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from fabnet.domain.producers import Machine, Producer
+from fabnet.domain.reliability import Belief, ReliabilityPrior
 from fabnet.domain.states import FacilityStatus, MachineStatus
 from fabnet.entrypoints.api.schemas.common import Location, Strict
 from fabnet.services.commands import FacilitySpec, MachineSpec
@@ -153,6 +154,41 @@ class MachineOut(BaseModel):
             status=m.status,
             capacity_flag=m.capacity_flag,
         )
+
+
+class BeliefOut(BaseModel):
+    mean: float = Field(description="posterior mean chance a job succeeds")
+    interval_90: tuple[float, float] = Field(description="90% credible interval")
+    evidence: float = Field(description="discounted outcomes behind it, prior included")
+    successes: float
+    failures: float
+    last_outcome_at: datetime | None
+
+    @classmethod
+    def of(cls, belief: Belief, prior: ReliabilityPrior, now: datetime) -> BeliefOut:
+        post = belief.posterior(prior, now)
+        lo, hi = post.interval(0.9)
+        current = belief.decayed(now, prior) if belief.at else belief
+        return cls(
+            mean=round(post.mean, 4),
+            interval_90=(round(lo, 4), round(hi, 4)),
+            evidence=round(post.evidence, 3),
+            successes=round(current.successes, 3),
+            failures=round(current.failures, 3),
+            last_outcome_at=belief.at,
+        )
+
+
+class MachineBeliefOut(BeliefOut):
+    machine_id: str
+    name: str
+
+
+class ReliabilityOut(BaseModel):
+    producer_id: str
+    prior: dict[str, float]
+    producer: BeliefOut
+    machines: list[MachineBeliefOut]
 
 
 class InviteIn(Strict):
