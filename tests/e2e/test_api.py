@@ -484,3 +484,40 @@ def test_escrow_over_http(api: Api, placed):
         ]
         == "released"
     )
+
+
+def test_a_finished_lot_is_inspected_over_http(api: Api, placed):
+    for step in ("accept", "queue", "start", "finish"):
+        assert (
+            api.client.post(f"/jobs/{placed['job']}/{step}", headers=api.as_("p1")).status_code
+            == 200
+        )
+    plan = api.client.get(
+        f"/jobs/{placed['job']}/sampling-plan", headers=api.as_("operator"), params={"aql": 2.5}
+    )
+    assert plan.status_code == 200, plan.text
+    assert (plan.json()["code_letter"], plan.json()["sample_size"]) == ("C", 5)  # lot of 20
+    bad = api.client.post(
+        f"/jobs/{placed['job']}/inspection",
+        headers=api.as_("operator"),
+        json={"aql": 2.5, "nonconforming": 6},
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "nonconforming"
+    r = api.client.post(
+        f"/jobs/{placed['job']}/inspection",
+        headers=api.as_("operator"),
+        json={"aql": 2.5, "nonconforming": 0},
+    )
+    assert r.status_code == 201 and r.json()["accepted"] is True
+    again = api.client.post(
+        f"/jobs/{placed['job']}/inspection",
+        headers=api.as_("operator"),
+        json={"aql": 2.5, "nonconforming": 0},
+    )
+    assert again.status_code == 409
+    refused = api.client.post(
+        f"/jobs/{placed['job']}/inspection",
+        headers=api.as_("p1"),
+        json={"aql": 2.5, "nonconforming": 0},
+    )
+    assert refused.status_code == 403

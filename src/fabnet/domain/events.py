@@ -156,6 +156,28 @@ class UnitsRejected(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class LotInspected(Event):
+    """A job's lot checked by acceptance sampling (ISO 2859-1 single sampling, normal
+    inspection, level II): the plan, what was found and the decision. Part of the
+    provenance of the lot's units."""
+
+    order_id: str
+    line_id: str
+    job_id: str
+    producer_id: str
+    lot_size: int
+    aql: float
+    code_letter: str
+    sample_size: int
+    accept: int
+    reject: int
+    nonconforming: int
+    accepted: bool
+    inspector: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class JobFailed(JobEvent):
     units_made: int = 0
     cause: str = ""
@@ -256,6 +278,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         JobCancelled,
         UnitsMade,
         UnitsRejected,
+        LotInspected,
         EscrowFunded,
         EscrowProductionStarted,
         EscrowUnitsDelivered,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from fabnet.domain.aggregate import Aggregate
 from fabnet.domain.capabilities import Process
 from fabnet.domain.errors import InvalidInput, InvalidTransition, NotFound
-from fabnet.domain.events import OrderPlaced, OrderStateChanged, UnitsRejected
+from fabnet.domain.events import LotInspected, OrderPlaced, OrderStateChanged, UnitsRejected
 from fabnet.domain.ids import DesignId, LineId, OrderId, PrincipalId
 from fabnet.domain.states import ORDER_MOVES, OrderState
 from fabnet.domain.times import to_utc
@@ -165,6 +165,24 @@ class Order(Aggregate):
             )
         )
         self._refresh(at)
+
+    def inspected(self, event: LotInspected) -> None:
+        """Record a lot's inspection; a rejected lot's units go back to be made again."""
+        line = self.line(LineId(event.line_id))
+        if self.state is OrderState.CANCELLED:
+            raise InvalidTransition("order", self.id, self.state, "inspect a lot")
+        self.events.append(event)
+        if not event.accepted:
+            units = min(event.lot_size, line.units_made)
+            if units:
+                self.reject(
+                    line.id,
+                    event.producer_id,
+                    units,
+                    event.at,
+                    f"lot of job {event.job_id} rejected by sampling: {event.nonconforming} "
+                    f"nonconforming in {event.sample_size} (accept at most {event.accept})",
+                )
 
     def cancel(self, at: datetime) -> None:
         self._move(OrderState.CANCELLED, at)

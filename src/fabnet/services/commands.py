@@ -173,6 +173,17 @@ class Enrol(Command):
 
 
 @dataclass(frozen=True)
+class InspectLot(Command):
+    """An inspector records what a sample of a finished job's lot showed."""
+
+    actor: Principal
+    job_id: JobId
+    aql: float
+    nonconforming: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class RestockMaterial(Command):
     """A producer has a material again that a decline took off its machines."""
 

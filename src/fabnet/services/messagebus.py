@@ -22,6 +22,7 @@ from fabnet.services import (
     orders,
     planning,
     producers,
+    quality,
     quotes,
     reactions,
 )
@@ -49,6 +50,7 @@ HANDLERS: dict[type[cmd.Command], Callable[..., Any]] = {
     cmd.AcceptJob: jobs.accept_job,
     cmd.DeclineJob: jobs.decline_job,
     cmd.RestockMaterial: jobs.restock_material,
+    cmd.InspectLot: quality.inspect_lot,
     cmd.QueueJob: jobs.queue_job,
     cmd.StartJob: jobs.start_job,
     cmd.FinishJob: jobs.finish_job,

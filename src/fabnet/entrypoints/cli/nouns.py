@@ -590,6 +590,49 @@ def producers_restock(producer_id: str, material: str, as_json: Json = False) ->
         )
 
 
+@jobs.command("inspect")
+def jobs_inspect(
+    job_id: str,
+    aql: Annotated[float, typer.Option(help="acceptable quality limit, percent")],
+    nonconforming: Annotated[
+        int | None, typer.Option(min=0, help="found in the sample; leave out to see the plan")
+    ] = None,
+    note: str = "",
+    as_json: Json = False,
+) -> None:
+    """Inspect a finished job's lot: without --nonconforming, print the sampling plan
+    (ISO 2859-1, normal, level II); with it, record the result and the decision."""
+    from fabnet.services.quality import sampling_plan
+
+    with wired() as app:
+        if nonconforming is None:
+            plan = sampling_plan(app.new_uow(), CLI_OPERATOR, job_id, aql)
+            data: dict[str, object] = {
+                "lot_size": plan.lot_size,
+                "code_letter": plan.code_letter,
+                "sample_size": plan.sample_size,
+                "accept": plan.accept,
+                "reject": plan.reject,
+                "full_inspection": plan.full_inspection,
+            }
+        else:
+            done = app.bus().handle(
+                cmd.InspectLot(CLI_OPERATOR, JobId(job_id), aql, nonconforming, note)
+            )
+            data = {
+                "lot_size": done.lot_size,
+                "sample_size": done.sample_size,
+                "nonconforming": done.nonconforming,
+                "accept": done.accept,
+                "accepted": done.accepted,
+            }
+    if as_json:
+        emit_json(data)
+    else:
+        for key, value in data.items():
+            out.print(f"{key}: {value}", highlight=False, markup=False)
+
+
 @jobs.command("show")
 def jobs_show(job_id: str, as_json: Json = False) -> None:
     from fabnet.entrypoints.api.schemas.orders import JobOut

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from fabnet.bootstrap import App
@@ -12,7 +14,7 @@ from fabnet.domain.errors import Forbidden
 from fabnet.domain.ids import JobId, OrderId, ProducerId
 from fabnet.domain.states import JobState, OrderState
 from fabnet.entrypoints.api.deps import Bus, Caller, Heavy, Paging, Uow, get_app
-from fabnet.entrypoints.api.schemas.common import PageOut, paged
+from fabnet.entrypoints.api.schemas.common import PageOut, Strict, paged
 from fabnet.entrypoints.api.schemas.orders import (
     AcceptIn,
     DecisionIn,
@@ -221,3 +223,73 @@ def fail_job(job_id: JobId, body: FailIn, bus: Bus, uow: Uow, caller: Caller) ->
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut, tags=["jobs"])
 def cancel_job(job_id: JobId, body: ReasonIn, bus: Bus, uow: Uow, caller: Caller) -> JobOut:
     return _job_step(job_id, cmd.CancelJob(caller, job_id, body.reason), bus, uow, caller)
+
+
+class SamplingPlanOut(BaseModel):
+    lot_size: int
+    aql: float
+    code_letter: str
+    sample_size: int = Field(
+        description="units to inspect (the whole lot when the plan's n reaches it)"
+    )
+    accept: int = Field(description="Ac: accept with at most this many nonconforming")
+    reject: int = Field(description="Re: reject with this many or more")
+    full_inspection: bool
+    inspection: str = "ISO 2859-1 single sampling, normal inspection, general level II"
+
+
+class InspectionIn(Strict):
+    aql: float = Field(examples=[2.5], allow_inf_nan=False)
+    nonconforming: int = Field(ge=0, le=10_000_000)
+    note: str = Field(default="", max_length=500)
+
+
+class InspectionOut(SamplingPlanOut):
+    job_id: str
+    nonconforming: int
+    accepted: bool
+    inspected_at: datetime
+
+
+@router.get("/jobs/{job_id}/sampling-plan", response_model=SamplingPlanOut, tags=["quality"])
+def sampling_plan(
+    job_id: JobId,
+    uow: Uow,
+    caller: Caller,
+    aql: Annotated[float, Query(description="acceptable quality limit, percent nonconforming")],
+) -> SamplingPlanOut:
+    """How many units of a finished job's lot to inspect, and the accept/reject numbers."""
+    from fabnet.services.quality import sampling_plan as plan_for
+
+    plan = plan_for(uow, caller, job_id, aql)
+    return SamplingPlanOut(
+        lot_size=plan.lot_size,
+        aql=plan.aql,
+        code_letter=plan.code_letter,
+        sample_size=plan.sample_size,
+        accept=plan.accept,
+        reject=plan.reject,
+        full_inspection=plan.full_inspection,
+    )
+
+
+@router.post(
+    "/jobs/{job_id}/inspection", status_code=201, response_model=InspectionOut, tags=["quality"]
+)
+def inspect(job_id: JobId, body: InspectionIn, bus: Bus, caller: Caller) -> InspectionOut:
+    """Record what the sample showed: the lot is accepted, or rejected and made again
+    elsewhere (and paid nothing). Once per lot."""
+    done = bus.handle(cmd.InspectLot(caller, job_id, body.aql, body.nonconforming, body.note))
+    return InspectionOut(
+        job_id=done.job_id,
+        lot_size=done.lot_size,
+        aql=done.aql,
+        code_letter=done.code_letter,
+        sample_size=done.sample_size,
+        accept=done.accept,
+        reject=done.reject,
+        full_inspection=done.sample_size >= done.lot_size,
+        nonconforming=done.nonconforming,
+        accepted=done.accepted,
+        inspected_at=done.at,
+    )

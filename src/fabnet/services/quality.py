@@ -1,0 +1,95 @@
+"""Quality: lots inspected by acceptance sampling (fabrication/sampling.py).
+
+A finished job's units are its lot. The inspector asks for the plan (sample size, accept
+and reject numbers for the lot and the AQL), inspects that many units and records how
+many were nonconforming. An accepted lot stays made; a rejected one leaves the line and is
+planned again on other producers' machines, the escrow pays nothing for it (the reactions
+to UnitsRejected), and the maker's learned reliability takes a failure. Every inspection is
+an event of the order, so it is in the log and in the provenance of the lot's units.
+"""
+
+from __future__ import annotations
+
+from fabnet.domain import events as ev
+from fabnet.domain.access import Principal
+from fabnet.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fabnet.domain.jobs import Job
+from fabnet.domain.reliability import ReliabilityPrior
+from fabnet.domain.states import JobState
+from fabnet.fabrication.sampling import SamplingPlan, single_normal
+from fabnet.services.commands import InspectLot
+from fabnet.services.ports import Clock, UnitOfWork
+
+MAX_NOTE = 500
+
+
+def _finished_job(uow: UnitOfWork, actor: Principal, job_id: str) -> Job:
+    if not actor.is_operator:
+        raise Forbidden("only an operator (the inspector) inspects lots")
+    job = uow.jobs.find(job_id)
+    if job is None:
+        raise NotFound("job", job_id)
+    if job.state is not JobState.DONE or job.units_made < 1:
+        raise Conflict(
+            f"job {job.id!r} is {job.state.value}: only a finished job's lot can be inspected"
+        )
+    return job
+
+
+def sampling_plan(uow: UnitOfWork, actor: Principal, job_id: str, aql: float) -> SamplingPlan:
+    """The plan for a finished job's lot: how many units to inspect, Ac and Re."""
+    with uow.reading():
+        job = _finished_job(uow, actor, job_id)
+    return single_normal(job.units_made, aql)
+
+
+def _decided(uow: UnitOfWork, job: Job) -> ev.LotInspected | None:
+    for event in uow.order_events(job.order_id, (ev.LotInspected,)):
+        if isinstance(event, ev.LotInspected) and event.job_id == job.id:
+            return event
+    return None
+
+
+def inspect_lot(cmd: InspectLot, *, uow: UnitOfWork, clock: Clock) -> ev.LotInspected:
+    """Record an inspection and its decision; a lot is decided once."""
+    if len(cmd.note) > MAX_NOTE:
+        raise InvalidInput("note", f"at most {MAX_NOTE} characters")
+    with uow:
+        job = _finished_job(uow, cmd.actor, cmd.job_id)
+        plan = single_normal(job.units_made, cmd.aql)
+        if not 0 <= cmd.nonconforming <= plan.sample_size:
+            raise InvalidInput(
+                "nonconforming",
+                f"{cmd.nonconforming} is not in 0..{plan.sample_size} (the sample size)",
+            )
+        earlier = _decided(uow, job)
+        if earlier is not None:
+            verdict = "accepted" if earlier.accepted else "rejected"
+            raise Conflict(f"the lot of job {job.id!r} was already inspected and {verdict}")
+        order = uow.orders.get(job.order_id)
+        event = ev.LotInspected(
+            at=clock.now(),
+            order_id=order.id,
+            line_id=job.line_id,
+            job_id=job.id,
+            producer_id=job.producer_id,
+            lot_size=plan.lot_size,
+            aql=plan.aql,
+            code_letter=plan.code_letter,
+            sample_size=plan.sample_size,
+            accept=plan.accept,
+            reject=plan.reject,
+            nonconforming=cmd.nonconforming,
+            accepted=plan.accepts(cmd.nonconforming),
+            inspector=cmd.actor.id,
+            note=cmd.note,
+        )
+        order.inspected(event)
+        if not event.accepted:
+            producer = uow.producers.get(job.producer_id)
+            producer.belief = producer.belief.observe(False, event.at, ReliabilityPrior())
+            machine = uow.machines.find(job.machine_id)
+            if machine is not None:
+                machine.belief = machine.belief.observe(False, event.at, ReliabilityPrior())
+        uow.commit()
+    return event
