@@ -12,7 +12,6 @@ from fabnet.domain.contracts import Escrow, EscrowState
 from fabnet.domain.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from fabnet.domain.escrow_policy import terms_digest, terms_of
 from fabnet.domain.orders import Order
-from fabnet.domain.reliability import ReliabilityPrior
 from fabnet.domain.states import OrderState
 from fabnet.services.commands import (
     AcceptDelivery,
@@ -22,6 +21,7 @@ from fabnet.services.commands import (
     RejectUnits,
     SweepEscrows,
 )
+from fabnet.services.learning import learn_outcome
 from fabnet.services.ports import Clock, Policy, UnitOfWork
 
 ESCROW_EVENTS: tuple[type[ev.Event], ...] = (
@@ -160,9 +160,8 @@ def reject_units(cmd: RejectUnits, *, uow: UnitOfWork, clock: Clock) -> dict[str
                 "units", f"{cmd.producer_id} has {made - rejected} accepted units on this line"
             )
         order.reject(line.id, cmd.producer_id, cmd.units, now, cmd.reason)
-        producer = uow.producers.find(cmd.producer_id)
-        if producer is not None:  # a rejected lot is a failed outcome for its maker
-            producer.belief = producer.belief.observe(False, now, ReliabilityPrior())
+        # a rejected lot is a failed outcome for its maker
+        learn_outcome(uow, cmd.producer_id, None, succeeded=False, at=now)
         uow.commit()
     return escrow_of_order(uow, order.id)
 

@@ -16,7 +16,6 @@ from fabnet.domain.escrow_policy import terms_digest
 from fabnet.domain.ids import JobId, ProducerId
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
-from fabnet.domain.reliability import ReliabilityPrior
 from fabnet.domain.states import DeclineReason, JobState, MachineStatus
 from fabnet.services import escrow
 from fabnet.services.commands import (
@@ -30,6 +29,7 @@ from fabnet.services.commands import (
     RestockMaterial,
     StartJob,
 )
+from fabnet.services.learning import learn_outcome
 from fabnet.services.ports import Clock, UnitOfWork
 
 
@@ -109,13 +109,8 @@ def do_finish(
 
 
 def _learn(uow: UnitOfWork, job: Job, now: datetime, *, succeeded: bool, done: bool) -> None:
-    """The outcome moves what the hub believes of the producer and of the machine."""
-    producer = uow.producers.get(job.producer_id)
-    producer.record_outcome(succeeded=done, at=None)
-    producer.belief = producer.belief.observe(succeeded, now, ReliabilityPrior())
-    machine = uow.machines.find(job.machine_id)
-    if machine is not None:
-        machine.belief = machine.belief.observe(succeeded, now, ReliabilityPrior())
+    uow.producers.get(job.producer_id).record_outcome(succeeded=done, at=None)
+    learn_outcome(uow, job.producer_id, job.machine_id, succeeded=succeeded, at=now)
 
 
 def do_fail(

@@ -14,10 +14,10 @@ from fabnet.domain import events as ev
 from fabnet.domain.access import Principal
 from fabnet.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fabnet.domain.jobs import Job
-from fabnet.domain.reliability import ReliabilityPrior
 from fabnet.domain.states import JobState
 from fabnet.fabrication.sampling import SamplingPlan, single_normal
 from fabnet.services.commands import InspectLot
+from fabnet.services.learning import learn_outcome
 from fabnet.services.ports import Clock, UnitOfWork
 
 MAX_NOTE = 500
@@ -86,10 +86,6 @@ def inspect_lot(cmd: InspectLot, *, uow: UnitOfWork, clock: Clock) -> ev.LotInsp
         )
         order.inspected(event)
         if not event.accepted:
-            producer = uow.producers.get(job.producer_id)
-            producer.belief = producer.belief.observe(False, event.at, ReliabilityPrior())
-            machine = uow.machines.find(job.machine_id)
-            if machine is not None:
-                machine.belief = machine.belief.observe(False, event.at, ReliabilityPrior())
+            learn_outcome(uow, job.producer_id, job.machine_id, succeeded=False, at=event.at)
         uow.commit()
     return event
