@@ -521,3 +521,26 @@ def test_a_finished_lot_is_inspected_over_http(api: Api, placed):
         json={"aql": 2.5, "nonconforming": 0},
     )
     assert refused.status_code == 403
+
+
+def test_a_design_review_over_http_and_a_line_that_needs_it(api: Api):
+    design = upload(api, "operator").json()["id"]
+    body = order_body(design, min_review="clinical_use")
+    placed = api.client.post("/orders", headers=api.as_("alice"), json=body)
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["lines"][0]["min_review"] == "clinical_use"
+    assert placed.json()["lines"][0]["units_allocated"] == 0  # held for the review
+    refused = api.client.post(
+        f"/designs/{design}/review", headers=api.as_("alice"), json={"status": "clinical_use"}
+    )
+    assert refused.status_code == 403
+    bad = api.client.post(
+        f"/designs/{design}/review", headers=api.as_("operator"), json={"status": "safe"}
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "status"
+    done = api.client.post(
+        f"/designs/{design}/review",
+        headers=api.as_("operator"),
+        json={"status": "clinical_use", "notes": "reviewed"},
+    )
+    assert done.status_code == 200 and done.json()["review_status"] == "clinical_use"

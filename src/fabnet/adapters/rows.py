@@ -32,7 +32,14 @@ from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.producers import Machine, Producer
 from fabnet.domain.reliability import Belief
-from fabnet.domain.states import FacilityStatus, JobState, MachineStatus, OrderState, Role
+from fabnet.domain.states import (
+    FacilityStatus,
+    JobState,
+    MachineStatus,
+    OrderState,
+    ReviewStatus,
+    Role,
+)
 from fabnet.domain.times import LATEST, stored_utc
 from fabnet.domain.units import Box, Place
 
@@ -217,6 +224,7 @@ def _line_json(line: OrderLine) -> dict[str, Any]:
         "units_made": line.units_made,
         "units_failed": line.units_failed,
         "units_rejected": line.units_rejected,
+        "min_review": line.min_review.value,
     }
 
 
@@ -240,6 +248,7 @@ def _line(j: dict[str, Any]) -> OrderLine:
         units_made=j["units_made"],
         units_failed=j["units_failed"],
         units_rejected=j.get("units_rejected", 0),
+        min_review=ReviewStatus(j.get("min_review", ReviewStatus.NOT_REVIEWED.value)),
     )
 
 

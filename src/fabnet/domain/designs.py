@@ -13,8 +13,9 @@ from datetime import datetime
 from fabnet.domain.aggregate import Aggregate
 from fabnet.domain.capabilities import Process
 from fabnet.domain.errors import InvalidInput
-from fabnet.domain.events import DesignRegistered
+from fabnet.domain.events import DesignRegistered, DesignReviewed
 from fabnet.domain.ids import DesignId, PrincipalId
+from fabnet.domain.states import ReviewStatus
 from fabnet.domain.units import Box
 
 
@@ -42,6 +43,28 @@ class Design(Aggregate):
     filament_mm3: float = 0.0  # filament of one unit by the fast estimate (0: not estimated)
     estimated_print_time_s: float = 0.0  # the fast estimate's time on the reference machine
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def review_status(self) -> ReviewStatus:
+        try:
+            return ReviewStatus(self.extra.get("review_status", ReviewStatus.NOT_REVIEWED))
+        except ValueError:
+            return ReviewStatus.NOT_REVIEWED
+
+    def review(self, status: ReviewStatus, reviewer: str, notes: str, at: datetime) -> None:
+        """A reviewer's verdict: kept with the design and logged as an event."""
+        self.extra = {
+            **self.extra,
+            "review_status": status.value,
+            "reviewed_by": reviewer,
+            "reviewed_at": at.isoformat(),
+            "review_notes": notes,
+        }
+        self.events.append(
+            DesignReviewed(
+                at=at, design_id=self.id, status=status.value, reviewer=reviewer, notes=notes
+            )
+        )
 
     def unit_mass_g(self, density_g_cm3: float) -> float:
         return self.filament_mm3 / 1000 * density_g_cm3

@@ -57,6 +57,16 @@ class DesignRegistered(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class DesignReviewed(Event):
+    """A reviewer's verdict on a design (not_reviewed, community_use, clinical_use)."""
+
+    design_id: str
+    status: str
+    reviewer: str
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class DesignDownloaded(Event):
     """A producer fetched a design's file for a job (through a signed link)."""
 
@@ -264,6 +274,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MachineStatusChanged,
         MachineCapacityFlagged,
         DesignRegistered,
+        DesignReviewed,
         DesignDownloaded,
         OrderPlaced,
         OrderStateChanged,

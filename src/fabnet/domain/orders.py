@@ -14,7 +14,7 @@ from fabnet.domain.capabilities import Process
 from fabnet.domain.errors import InvalidInput, InvalidTransition, NotFound
 from fabnet.domain.events import LotInspected, OrderPlaced, OrderStateChanged, UnitsRejected
 from fabnet.domain.ids import DesignId, LineId, OrderId, PrincipalId
-from fabnet.domain.states import ORDER_MOVES, OrderState
+from fabnet.domain.states import ORDER_MOVES, OrderState, ReviewStatus
 from fabnet.domain.times import to_utc
 from fabnet.domain.units import Place
 
@@ -35,6 +35,7 @@ class OrderLine:
     units_made: int = 0
     units_failed: int = 0  # units lost to failed jobs (and planned again)
     units_rejected: int = 0  # units made that failed inspection (and planned again)
+    min_review: ReviewStatus = ReviewStatus.NOT_REVIEWED  # the design must be vetted so far
 
     def __post_init__(self) -> None:
         if not 1 <= self.quantity <= MAX_LINE_QUANTITY:

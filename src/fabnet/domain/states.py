@@ -66,6 +66,19 @@ class MachineStatus(StrEnum):
     UNVERIFIED = "unverified"  # imported without a build volume or materials: not planned
 
 
+class ReviewStatus(StrEnum):
+    """How far a design has been vetted, lowest first (after the NIH 3D Print Exchange's
+    review levels for PPE designs)."""
+
+    NOT_REVIEWED = "not_reviewed"
+    COMMUNITY_USE = "community_use"  # reviewed: fit for use outside clinics
+    CLINICAL_USE = "clinical_use"  # reviewed: fit for clinical use
+
+    @property
+    def rank(self) -> int:
+        return list(ReviewStatus).index(self)
+
+
 class DeclineReason(StrEnum):
     """Why a producer declines an offer: each tells the planner something different."""
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from fabnet.domain.access import Principal
 from fabnet.domain.ids import ApiKeyId, DesignId, JobId, LineId, MachineId, OrderId, ProducerId
-from fabnet.domain.states import DeclineReason, FacilityStatus, MachineStatus, Role
+from fabnet.domain.states import DeclineReason, FacilityStatus, MachineStatus, ReviewStatus, Role
 from fabnet.services.machine_messages import AgentEvent
 
 
@@ -115,6 +115,17 @@ class LineRequest:
     deadline: datetime
     lat: float
     lon: float
+    min_review: ReviewStatus = ReviewStatus.NOT_REVIEWED
+
+
+@dataclass(frozen=True)
+class ReviewDesign(Command):
+    """A reviewer sets how far a design is vetted."""
+
+    actor: Principal
+    design_id: DesignId
+    status: ReviewStatus
+    notes: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ import math
 
 from fabnet.domain.capabilities import Process, parse_material, parse_process
 from fabnet.domain.designs import Design, content_hash
-from fabnet.domain.errors import InvalidInput, PayloadTooLarge
+from fabnet.domain.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from fabnet.domain.ids import PREFIXES, DesignId
 from fabnet.domain.units import Box
 from fabnet.fabrication.estimate import estimate
 from fabnet.fabrication.profiles import REFERENCE
-from fabnet.services.commands import RegisterDesign
+from fabnet.services.commands import RegisterDesign, ReviewDesign
 from fabnet.services.ports import BlobStore, Clock, IdSource, MeshAnalyzer, Policy, UnitOfWork
 from fabnet.services.quotes import reference_profile
 
@@ -83,5 +83,24 @@ def register_design(
         if not blobs.exists(digest):
             blobs.put(digest, cmd.data)  # content-addressed: a retry rewrites the same file
         uow.designs.add(design.registered())
+        uow.commit()
+    return design.id
+
+
+MAX_REVIEW_NOTES = 2000
+
+
+def review_design(cmd: ReviewDesign, *, uow: UnitOfWork, clock: Clock) -> DesignId:
+    """Only an operator (the hub's reviewers) sets a design's review status; every
+    verdict is an event of the design, so it is in the log."""
+    if not cmd.actor.is_operator:
+        raise Forbidden("only a reviewer (an operator) sets a design's review status")
+    if len(cmd.notes) > MAX_REVIEW_NOTES:
+        raise InvalidInput("notes", f"at most {MAX_REVIEW_NOTES} characters")
+    with uow:
+        design = uow.designs.find(cmd.design_id)
+        if design is None:
+            raise NotFound("design", cmd.design_id)
+        design.review(cmd.status, cmd.actor.id, cmd.notes.strip(), clock.now())
         uow.commit()
     return design.id

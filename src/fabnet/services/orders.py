@@ -57,6 +57,7 @@ def place_order(
                         quantity=req.quantity,
                         deadline=req.deadline,
                         destination=destination,
+                        min_review=req.min_review,
                     )
                 )
             except InvalidInput as exc:

@@ -61,6 +61,7 @@ class Proposal:
     problem: Problem | None = None
     plan: Plan | None = None
     designs: dict[DesignId, Design] = field(default_factory=dict)
+    held: dict[str, tuple[int, str]] = field(default_factory=dict)  # line -> (units, why)
 
 
 def propose(
@@ -81,7 +82,7 @@ def propose(
     orders = [o for o in orders if o.is_open and any(ln.unallocated for ln in o.lines)]
     proposal = Proposal(versions={o.id: o.version for o in orders})
     if orders:
-        proposal.problem, proposal.designs = _problem(uow, orders, now, policy)
+        proposal.problem, proposal.designs, proposal.held = _problem(uow, orders, now, policy)
         proposal.plan = solve(proposal.problem, solver=solver, flow_solver=flow_solver)
     return proposal
 
@@ -135,6 +136,9 @@ def apply(
     for unmet in proposal.plan.unmet:
         report.units_unmet += unmet.units
         report.unmet[unmet.line_id] = unmet.reason
+    for line_id, (units, why) in proposal.held.items():
+        report.units_unmet += units
+        report.unmet[line_id] = why
     return report
 
 
@@ -176,7 +180,7 @@ def density(material: str) -> float:
 
 def _problem(
     uow: UnitOfWork, orders: list[Order], now: datetime, policy: Policy
-) -> tuple[Problem, dict[DesignId, Design]]:
+) -> tuple[Problem, dict[DesignId, Design], dict[str, tuple[int, str]]]:
     producers: dict[str, Producer] = {p.id: p for p in uow.producers.active()}
     machines: list[Machine] = [m for m in uow.machines.available() if m.producer_id in producers]
     busy: dict[str, float] = defaultdict(float)
@@ -199,6 +203,7 @@ def _problem(
                     m.id for m in machines if m.producer_id == event.producer_id
                 )
     designs: dict[DesignId, Design] = {}
+    held: dict[str, tuple[int, str]] = {}
     demands = []
     for order in orders:
         for line in order.lines:
@@ -206,6 +211,13 @@ def _problem(
                 continue
             design = designs.get(line.design_id) or uow.designs.get(line.design_id)
             designs[design.id] = design
+            if design.review_status.rank < line.min_review.rank:
+                held[line.id] = (
+                    line.unallocated,
+                    f"the design is {design.review_status.value.replace('_', ' ')}; this line "
+                    f"needs it reviewed for {line.min_review.value.replace('_', ' ')}",
+                )
+                continue
             demands.append(
                 Demand(
                     line_id=line.id,
@@ -244,4 +256,4 @@ def _problem(
         horizon_s=policy.horizon_days * 86_400,
         load_factor=policy.load_factor,
     )
-    return problem, designs
+    return problem, designs, held

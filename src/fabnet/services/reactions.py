@@ -49,6 +49,9 @@ class Reaction:
 
 
 def _order_ids(batch: Batch) -> tuple[str, ...]:
+    """The orders a batch concerns; none (every open order) when a design was reviewed."""
+    if any(isinstance(e, ev.DesignReviewed) for _, e in batch):
+        return ()
     return tuple(sorted({getattr(e, "order_id", "") for _, e in batch} - {""}))
 
 
@@ -152,6 +155,7 @@ REACTIONS: tuple[Reaction, ...] = (
             ev.JobFailed,
             ev.JobCancelled,
             ev.UnitsRejected,
+            ev.DesignReviewed,  # lines held for a review may be planned now
         ),
         replan,
         prepare=propose_plan,

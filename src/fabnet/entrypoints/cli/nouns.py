@@ -12,7 +12,7 @@ import typer
 
 from fabnet.domain.errors import FabnetError
 from fabnet.domain.ids import DesignId, JobId, MachineId, OrderId, ProducerId
-from fabnet.domain.states import DeclineReason, FacilityStatus, JobState, OrderState
+from fabnet.domain.states import DeclineReason, FacilityStatus, JobState, OrderState, ReviewStatus
 from fabnet.entrypoints.cli.common import (
     CLI_OPERATOR,
     emit_json,
@@ -350,6 +350,24 @@ def designs_export(
     err.print(f"{count} designs written to {out_dir}")
 
 
+@designs.command("review")
+def designs_review(
+    design_id: str,
+    status: Annotated[ReviewStatus, typer.Option(help="the verdict")],
+    notes: str = "",
+    as_json: Json = False,
+) -> None:
+    """Set how far a design is vetted (a reviewer's verdict, logged)."""
+    from fabnet.entrypoints.api.schemas.orders import DesignOut
+    from fabnet.services import views
+
+    with wired() as app:
+        app.bus().handle(cmd.ReviewDesign(CLI_OPERATOR, DesignId(design_id), status, notes))
+        show_one(
+            DesignOut.of(views.get_design(app.new_uow(), CLI_OPERATOR, design_id)), as_json=as_json
+        )
+
+
 @designs.command("list")
 def designs_list(limit: Limit = 50, offset: Offset = 0, as_json: Json = False) -> None:
     from fabnet.entrypoints.api.schemas.orders import DesignOut
@@ -402,6 +420,9 @@ def orders_create(
     lon: Annotated[float | None, typer.Option(help="destination longitude")] = None,
     material: Annotated[str, typer.Option(help="e.g. PLA")] = "PLA",
     priority: Annotated[int, typer.Option(min=0, max=9)] = 0,
+    min_review: Annotated[
+        ReviewStatus, typer.Option(help="plan only once the design is reviewed this far")
+    ] = ReviewStatus.NOT_REVIEWED,
     reference: str = "",
     as_json: Json = False,
 ) -> None:
@@ -429,7 +450,9 @@ def orders_create(
 
             city, country = split_place(to)
             where = resolve_place(city, country, "--to")
-        line = cmd.LineRequest(DesignId(design_id), material, quantity, due, where[0], where[1])
+        line = cmd.LineRequest(
+            DesignId(design_id), material, quantity, due, where[0], where[1], min_review
+        )
         order_id = app.bus().handle(
             cmd.PlaceOrder(CLI_OPERATOR, (line,), priority=priority, reference=reference)
         )

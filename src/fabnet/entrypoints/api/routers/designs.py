@@ -8,15 +8,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from fabnet.bootstrap import App
 from fabnet.domain.designs import Design
 from fabnet.domain.errors import InvalidInput, NotFound, PayloadTooLarge
-from fabnet.domain.ids import JobId
+from fabnet.domain.ids import DesignId, JobId
+from fabnet.domain.states import ReviewStatus
 from fabnet.entrypoints.api.deps import Bus, Caller, Heavy, Paging, Uow, get_app
-from fabnet.entrypoints.api.schemas.common import PageOut, paged
+from fabnet.entrypoints.api.schemas.common import PageOut, Strict, paged
 from fabnet.entrypoints.api.schemas.orders import DesignOut
 from fabnet.services import commands as cmd
 from fabnet.services import views
@@ -86,6 +87,21 @@ def get_design(design_id: str, uow: Uow, caller: Caller) -> DesignOut:
 class LinkOut(BaseModel):
     url: str
     expires_at: datetime
+
+
+class ReviewIn(Strict):
+    status: ReviewStatus = Field(strict=False)
+    notes: str = Field(default="", max_length=2000)
+
+
+@router.post("/designs/{design_id}/review", response_model=DesignOut)
+def review_design(
+    design_id: DesignId, body: ReviewIn, bus: Bus, uow: Uow, caller: Caller
+) -> DesignOut:
+    """A reviewer's verdict (not_reviewed, community_use, clinical_use), logged; lines that
+    require a review are planned once their design has it."""
+    bus.handle(cmd.ReviewDesign(caller, design_id, body.status, body.notes))
+    return DesignOut.of(views.get_design(uow, caller, design_id))
 
 
 @router.get("/designs/{design_id}/file")

@@ -11,7 +11,7 @@ from fabnet.domain.designs import Design
 from fabnet.domain.ids import DesignId
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import MAX_LINE_QUANTITY, Order
-from fabnet.domain.states import DeclineReason, JobState, OrderState
+from fabnet.domain.states import DeclineReason, JobState, OrderState, ReviewStatus
 from fabnet.entrypoints.api.schemas.common import Location, Strict
 from fabnet.services.commands import LineRequest
 
@@ -33,6 +33,10 @@ class DesignOut(BaseModel):
     filament_mm3: float
     created_at: datetime
     license: str = Field(default="", description="SPDX id, as its source stated it")
+    review_status: ReviewStatus = ReviewStatus.NOT_REVIEWED
+    reviewed_by: str = ""
+    reviewed_at: str = ""
+    review_notes: str = ""
     source: str = Field(default="", description="where the design comes from (OKH repo)")
 
     @classmethod
@@ -54,6 +58,10 @@ class DesignOut(BaseModel):
             filament_mm3=d.filament_mm3,
             created_at=d.created_at,
             license=d.extra.get("license", ""),
+            review_status=d.review_status,
+            reviewed_by=d.extra.get("reviewed_by", ""),
+            reviewed_at=d.extra.get("reviewed_at", ""),
+            review_notes=d.extra.get("review_notes", ""),
             source=d.extra.get("source", ""),
         )
 
@@ -91,6 +99,11 @@ class LineIn(Strict):
     quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
     deadline: AwareDatetime = Field(strict=False, description="ISO 8601 with a timezone")
     destination: DestinationIn
+    min_review: ReviewStatus = Field(
+        default=ReviewStatus.NOT_REVIEWED,
+        strict=False,
+        description="plan this line only once its design is reviewed at least this far",
+    )
 
     def request(self, field: str = "destination") -> LineRequest:
         lat, lon = self.destination.place(field)
@@ -101,6 +114,7 @@ class LineIn(Strict):
             deadline=self.deadline,
             lat=lat,
             lon=lon,
+            min_review=self.min_review,
         )
 
 
@@ -121,6 +135,7 @@ class LineOut(BaseModel):
     units_allocated: int
     units_made: int
     units_failed: int
+    min_review: ReviewStatus = ReviewStatus.NOT_REVIEWED
 
 
 class OrderOut(BaseModel):
@@ -157,6 +172,7 @@ class OrderOut(BaseModel):
                     units_allocated=ln.units_allocated,
                     units_made=ln.units_made,
                     units_failed=ln.units_failed,
+                    min_review=ln.min_review,
                 )
                 for ln in o.lines
             ],
