@@ -215,7 +215,10 @@ class _Tier:
 
 
 class Gazetteer:
-    def __init__(self) -> None:
+    def __init__(self, tiers: tuple[int, ...] = TIERS) -> None:
+        """``tiers``: the population tables searched, in order (the API searches only the
+        cities of 15,000, so no request can make it load the larger table)."""
+        self.tiers = tiers
         self._tiers: dict[int, _Tier] = {}
         self._folded: dict[str, str] = {}  # name -> fold(name), shared by the tiers
 
@@ -259,7 +262,7 @@ class Gazetteer:
         if country.strip() and code is None:
             return None
         names = variants(city)
-        for population in TIERS:
+        for population in self.tiers:
             tier = self._tier(population)
             for name in names:
                 found = tier.exact(name, code)
@@ -267,7 +270,7 @@ class Gazetteer:
                     return found
         if code is None:
             return None
-        for population in TIERS:
+        for population in self.tiers:
             tier = self._tier(population)
             for name in names:
                 found = tier.close(name, code)

@@ -10,7 +10,9 @@ from fabnet.domain.errors import InvalidInput
 
 @cache
 def _gazetteer() -> Gazetteer:
-    return Gazetteer()  # loads its tables on first need, then keeps them
+    # cities of 15,000 people or more only: a request cannot make the hub load the table
+    # of small towns (60 MB, seconds), whatever it asks for
+    return Gazetteer(tiers=(15000,))
 
 
 def resolve_place(city: str, country: str, field: str) -> tuple[float, float]:

@@ -82,3 +82,14 @@ def _reference_osa(a: str, b: str) -> int:
 def test_bounded_distance_agrees_with_the_full_table(a, b, limit):
     full = _reference_osa(a, b)
     assert distance(a, b, limit) == (full if full <= limit else limit + 1)
+
+
+def test_destinations_search_only_the_cities_of_15000_so_no_request_loads_the_big_table():
+    from fabnet.adapters.places import _gazetteer, resolve_place
+    from fabnet.domain.errors import InvalidInput
+
+    assert resolve_place("munchen", "DE", "destination")[0] == pytest.approx(48.14, abs=0.05)
+    with pytest.raises(InvalidInput) as caught:
+        resolve_place("Bloomfield Hills", "US", "lines[0].destination")  # 4,000 people
+    assert caught.value.field == "lines[0].destination.city"
+    assert 1000 not in _gazetteer()._tiers  # the table of small towns was never loaded
