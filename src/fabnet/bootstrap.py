@@ -251,6 +251,7 @@ def policy_from(settings: Settings) -> Policy:
         escrow=json_settings(settings.escrow_policy, "escrow_policy", EscrowPolicy),
         machines=json_settings(settings.machine_envelope, "machine_envelope", MachineEnvelope),
         max_open_units_per_consumer=settings.max_open_units_per_consumer,
+        anomaly_action=settings.anomaly_action,
     )
 
 
@@ -361,7 +362,15 @@ def connect_machines(app: App) -> MqttBridge | None:
         password=settings.mqtt_password,
         manual_ack=True,
     )
-    bridge = MqttBridge(client, bus=app.bus, new_uow=app.new_uow, telemetry=app.telemetry)
+    from fabnet.fabrication.anomaly import DetectorSettings
+
+    bridge = MqttBridge(
+        client,
+        bus=app.bus,
+        new_uow=app.new_uow,
+        telemetry=app.telemetry,
+        anomaly=json_settings(settings.anomaly_rules, "anomaly_rules", DetectorSettings),
+    )
     bridge.start()
     app.machine_commands = bridge.commands
     app.listeners.append(bridge.on_hub_event)

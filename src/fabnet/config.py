@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     max_open_units_per_consumer: int = Field(
         default=1_000_000, gt=0, description="units a consumer may have ordered and not received"
     )
+    anomaly_action: Literal["ask_photo", "pause"] = Field(
+        default="ask_photo",
+        description="what a telemetry anomaly flag does: ask the maker for a photo, or pause",
+    )
+    anomaly_rules: str = Field(
+        default="", description='JSON {"temp_band_c": 15, "stall_s": 600, ...}; empty: defaults'
+    )
     request_threads: int = Field(
         default=8, ge=1, le=200, description="threads that run requests (per process)"
     )

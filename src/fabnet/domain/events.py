@@ -166,6 +166,16 @@ class UnitsRejected(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class JobFlagged(JobEvent):
+    """An anomaly in a running job's telemetry (fabrication/anomaly.py) and what the
+    operator's policy does about it: ask the maker for a photo, or pause the print."""
+
+    kind: str = ""  # temperature, stall, behind, error
+    detail: str = ""
+    action: str = "ask_photo"  # ask_photo | pause
+
+
+@dataclass(frozen=True, slots=True)
 class LotInspected(Event):
     """A job's lot checked by acceptance sampling (ISO 2859-1 single sampling, normal
     inspection, level II): the plan, what was found and the decision. Part of the
@@ -290,6 +300,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         UnitsMade,
         UnitsRejected,
         LotInspected,
+        JobFlagged,
         EscrowFunded,
         EscrowProductionStarted,
         EscrowUnitsDelivered,

@@ -23,6 +23,7 @@ from fabnet.domain.events import (
     JobEvent,
     JobExpired,
     JobFailed,
+    JobFlagged,
     JobOffered,
     JobQueued,
     JobStarted,
@@ -80,6 +81,12 @@ class Job(Aggregate):
     def decline(self, at: datetime, reason: str = "") -> None:
         self._move(JobState.DECLINED, at, reason)
         self.events.append(self._event(JobDeclined, at, reason=reason))
+
+    def flag(self, at: datetime, kind: str, detail: str, action: str) -> None:
+        """An anomaly seen in its telemetry: recorded (and acted on by the policy)."""
+        self.events.append(
+            self._event(JobFlagged, at, kind=kind[:40], detail=detail[:500], action=action)
+        )
 
     def expire(self, at: datetime) -> None:
         self._move(JobState.EXPIRED, at)

@@ -184,6 +184,15 @@ class Enrol(Command):
 
 
 @dataclass(frozen=True)
+class FlagJob(Command):
+    """The hub saw an anomaly in a running job's telemetry (internal: the MQTT bridge)."""
+
+    job_id: JobId
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class InspectLot(Command):
     """An inspector records what a sample of a finished job's lot showed."""
 

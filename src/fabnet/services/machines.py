@@ -224,6 +224,10 @@ def command_for(event: ev.Event, uow: UnitOfWork) -> tuple[str, str, AgentComman
             return None
         offer = AgentCommand(new_id(), CommandType.OFFER, job.machine_id, _spec(job, 0.0))
         return job.producer_id, job.machine_id, offer
+    if isinstance(event, ev.JobFlagged) and event.action == "pause":
+        job_ref = JobSpec(event.job_id, "", "", max(event.units, 1), 1.0)
+        pause = AgentCommand(new_id(), CommandType.PAUSE, event.machine_id, job=job_ref)
+        return event.producer_id, event.machine_id, pause
     hub_cancelled = isinstance(event, ev.JobCancelled) and not event.reason.startswith(AT_MACHINE)
     hub_failed = isinstance(event, ev.JobFailed) and not event.cause.startswith(AT_MACHINE)
     if hub_cancelled or hub_failed:

@@ -51,6 +51,7 @@ HANDLERS: dict[type[cmd.Command], Callable[..., Any]] = {
     cmd.DeclineJob: jobs.decline_job,
     cmd.RestockMaterial: jobs.restock_material,
     cmd.InspectLot: quality.inspect_lot,
+    cmd.FlagJob: quality.flag_job,
     cmd.ReviewDesign: designs.review_design,
     cmd.QueueJob: jobs.queue_job,
     cmd.StartJob: jobs.start_job,

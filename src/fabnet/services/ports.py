@@ -179,6 +179,7 @@ class Policy:
     slow_run_tolerance: float = 1.5  # a job this many times its planned time is slow
     slow_runs_to_flag: int = 3  # slow jobs in a row before the machine is flagged
     max_open_units_per_consumer: int = 1_000_000
+    anomaly_action: str = "ask_photo"  # what a telemetry flag does: ask_photo | pause
     price_rules: dict[ProducerClass, PriceRule] = field(
         default_factory=lambda: {
             ProducerClass.MAKER: PriceRule(2500, 100, 0, 0.0),

@@ -16,9 +16,9 @@ from fabnet.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fabnet.domain.jobs import Job
 from fabnet.domain.states import JobState
 from fabnet.fabrication.sampling import SamplingPlan, single_normal
-from fabnet.services.commands import InspectLot
+from fabnet.services.commands import FlagJob, InspectLot
 from fabnet.services.learning import learn_outcome
-from fabnet.services.ports import Clock, UnitOfWork
+from fabnet.services.ports import Clock, Policy, UnitOfWork
 
 MAX_NOTE = 500
 
@@ -89,3 +89,15 @@ def inspect_lot(cmd: InspectLot, *, uow: UnitOfWork, clock: Clock) -> ev.LotInsp
             learn_outcome(uow, job.producer_id, job.machine_id, succeeded=False, at=event.at)
         uow.commit()
     return event
+
+
+def flag_job(cmd: FlagJob, *, uow: UnitOfWork, clock: Clock, policy: Policy) -> bool:
+    """Record a telemetry flag on a running job, with the action the policy takes (the
+    agent is told to pause when it says so). False when the job no longer runs."""
+    with uow:
+        job = uow.jobs.find(cmd.job_id)
+        if job is None or job.state is not JobState.RUNNING:
+            return False
+        job.flag(clock.now(), cmd.kind, cmd.detail, policy.anomaly_action)
+        uow.commit()
+    return True

@@ -164,7 +164,7 @@ REACTIONS: tuple[Reaction, ...] = (
     Reaction("capacity", (ev.JobDone,), check_capacity),
     Reaction(
         "agents",
-        (ev.JobOffered, ev.JobCancelled, ev.JobFailed),
+        (ev.JobOffered, ev.JobCancelled, ev.JobFailed, ev.JobFlagged),
         notify_agents,
         needs=("commands",),
     ),

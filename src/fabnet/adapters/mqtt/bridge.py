@@ -11,21 +11,24 @@ delivery a no-op. Everything dropped is counted by reason and logged.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fabnet.adapters.mqtt.client import Message, MqttClient
 from fabnet.domain import events as ev
 from fabnet.domain.errors import Conflict, ExternalSystemError, FabnetError
-from fabnet.domain.ids import MachineId, ProducerId
+from fabnet.domain.ids import JobId, MachineId, ProducerId
 from fabnet.domain.topics import HUB_SUBSCRIPTIONS, QOS, Kind, Topic, machine_topic, parse
+from fabnet.fabrication.anomaly import DetectorSettings, JobWatch, Sample
 from fabnet.services import commands as cmd
-from fabnet.services.machine_messages import parse_event, parse_telemetry
+from fabnet.services.machine_messages import Telemetry, parse_event, parse_telemetry
 from fabnet.services.machines import Counters, Outcome
 from fabnet.services.messagebus import MessageBus
 from fabnet.services.ports import LiveState, TelemetryStore, UnitOfWork
@@ -60,6 +63,7 @@ class MqttBridge:
         new_uow: Callable[[], UnitOfWork],
         telemetry: TelemetryStore,
         flush_s: float = 1.0,
+        anomaly: DetectorSettings | None = None,
     ) -> None:
         self.client = client
         self.bus = bus
@@ -77,6 +81,8 @@ class MqttBridge:
         self._topics: dict[str, Topic | None] = {}  # parsed topic names
         self._unknown: dict[str, float] = {}  # machine id -> when the store last said no
         self._pending: dict[str, _Pending] = {}
+        self.anomaly = anomaly or DetectorSettings()
+        self._watches: dict[str, _Watch] = {}  # running job -> its detector
         self._lock = threading.Lock()
         self._events: queue.Queue[Message | None] = queue.Queue()
         self._stop = threading.Event()
@@ -173,9 +179,40 @@ class MqttBridge:
                 if state.seen_at >= old.state.seen_at:
                     old.state = state
                 old.count += 1
+        if reading.job_id:
+            self._watch(reading)
         if reading.machine_id in self.unreachable:
             self.unreachable.discard(reading.machine_id)
             self._events.put(Message(f"hear/{reading.machine_id}", b"", 0, -1, False))
+
+    def _watch(self, reading: Telemetry) -> None:
+        """Feed a running job's reading to its detector; a flag goes to the event worker
+        (commands are applied in one thread, in order)."""
+        job_id = str(reading.job_id)
+        watch = self._watches.get(job_id)
+        progress = reading.progress
+        if watch is not None and progress is not None and progress + 0.05 < watch.progress:
+            watch = None  # the next unit of the job started: a fresh print
+        if watch is None:
+            with self.new_uow() as uow:
+                job = uow.jobs.find(job_id)
+            if job is None or job.unit_time_s <= 0 or len(self._watches) > MAX_WATCHES:
+                return
+            watch = self._watches[job_id] = _Watch(
+                JobWatch(job.unit_time_s, self.anomaly), reading.at, progress or 0.0
+            )
+        watch.progress = progress if progress is not None else watch.progress
+        sample = Sample(
+            at_s=(reading.at - watch.started).total_seconds(),
+            state=reading.state,
+            progress=progress,
+            temps=dict(reading.temps),
+        )
+        for flag in watch.detector.feed(sample):
+            payload = json.dumps({"kind": flag.kind, "detail": flag.detail}).encode()
+            self._events.put(Message(f"flag/{job_id}", payload, 0, -1, False))
+        if reading.state in ("idle", "offline") and progress in (None, 1.0):
+            self._watches.pop(job_id, None)
 
     def _owner(self, machine_id: str) -> str | None:
         """The machine's producer; the store is asked at most once a minute per unknown id,
@@ -228,6 +265,10 @@ class MqttBridge:
             if msg.topic.startswith("hear/"):
                 self._safely(cmd.HearMachine(MachineId(msg.topic[5:])))
                 continue
+            if msg.topic.startswith("flag/"):
+                flag = json.loads(msg.payload)
+                self._safely(cmd.FlagJob(JobId(msg.topic[5:]), flag["kind"], flag["detail"]))
+                continue
             topic = parse(msg.topic)
             assert topic is not None
             try:
@@ -266,6 +307,16 @@ class MqttBridge:
                 self.counters.drop("event error", type(command).__name__)
                 return None
         return None
+
+
+MAX_WATCHES = 100_000  # running jobs followed at once (a bound, not a target)
+
+
+@dataclass
+class _Watch:
+    detector: JobWatch
+    started: datetime
+    progress: float
 
 
 def _with_count(p: _Pending) -> LiveState:
