@@ -30,7 +30,7 @@ from fabnet.domain.states import Role
 from fabnet.services import commands as cmd
 
 ROOT = Path(__file__).resolve().parent.parent
-IOPA = ROOT.parent / "shared" / "testdata" / "okw-iopa"
+IOPA = ROOT / "tests" / "data" / "okw-iopa"
 
 
 def run(args: list[str], env: dict[str, str], runs: int) -> float:

@@ -1,5 +1,6 @@
 """OKW import on data other projects published: the IoPA's fablabs.io export and its
-machine list (../shared/testdata/okw-iopa). Prints what was kept, assumed and refused, and
+machine list (tests/data/okw-iopa, from ../shared/testdata). Prints what was kept,
+assumed and refused, and
 the time, against the baseline of only parsing the files in the same run; then the same
 import as a whole process twice (the second must change nothing).
 
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-IOPA = ROOT.parent / "shared" / "testdata" / "okw-iopa"
+IOPA = ROOT / "tests" / "data" / "okw-iopa"
 FACILITIES = IOPA / "preliminary_iop_okw_fac_source_01.sample300.json"
 MACHINES = IOPA / "mvp_machinery.sample300.csv"
 

@@ -400,7 +400,7 @@ def test_a_tampered_backup_fails_the_restore_check(tmp_path, monkeypatch):
     assert "root" in json.loads(result.stdout)["problems"][0]
 
 
-IOPA = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "okw-iopa"
+IOPA = Path(__file__).resolve().parents[1] / "data" / "okw-iopa"
 
 
 def test_the_iopa_export_imports_with_its_machines_and_reimports_unchanged():
@@ -441,7 +441,7 @@ def test_okh_designs_import_keep_their_licence_reimport_and_export_round_trip(
 ):
     import shutil
 
-    parts = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "real-parts"
+    parts = Path(__file__).resolve().parents[1] / "data" / "real-parts"
     src = tmp_path / "src"
     src.mkdir()
     shutil.copy(parts / "voron2_voron_design_cube_v7.stl", src / "cube.stl")

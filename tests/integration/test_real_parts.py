@@ -1,4 +1,5 @@
-"""The 29 real printable parts (../shared/testdata/real-parts) and PrusaSlicer's sample
+"""The real printable parts of tests/data/real-parts (22 of the 29 of ../shared/testdata,
+the files under 1.3 MB and one 196k-triangle 3MF) and PrusaSlicer's sample
 shapes: every mesh PrusaSlicer loads as manifold is accepted, with its repairs listed,
 and its volume agrees with PrusaSlicer's own figure."""
 
@@ -10,7 +11,7 @@ import pytest
 
 from fabnet.adapters.geometry.analysis import TrimeshAnalyzer
 
-PARTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "real-parts"
+PARTS = Path(__file__).resolve().parents[1] / "data" / "real-parts"
 SHAPES = Path("/usr/share/PrusaSlicer/shapes")
 MESHES = sorted(p for p in PARTS.iterdir() if p.suffix.lower() in (".stl", ".3mf")) + sorted(
     SHAPES.glob("*.stl")
@@ -22,7 +23,7 @@ BUILD_TRANSFORMED = {"rapax_alby_case_pi_zero_2w.3mf"}
 
 @pytest.fixture(scope="module")
 def slicer_volumes() -> dict[str, float]:
-    assert len(MESHES) >= 29 + 10, "the real parts or PrusaSlicer's shapes are missing"
+    assert len(MESHES) >= 22 + 10, "the real parts or PrusaSlicer's shapes are missing"
     done = subprocess.run(
         ["prusa-slicer", "--info", *map(str, MESHES)],
         capture_output=True,

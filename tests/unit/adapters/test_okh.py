@@ -11,7 +11,7 @@ import pytest
 from fabnet.adapters.okh import losh_manifest, read_manifest
 from fabnet.domain.errors import InvalidInput
 
-PARTS = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata" / "real-parts"
+PARTS = Path(__file__).resolve().parents[2] / "data" / "real-parts"
 
 LOSH = """
 okhv = "2.0"

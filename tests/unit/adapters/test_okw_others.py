@@ -9,7 +9,7 @@ from fabnet.adapters.gazetteer import Gazetteer
 from fabnet.adapters.okw import OkwReader, export_records, load_iopa_machines, load_records
 from fabnet.domain.errors import InvalidInput
 
-IOPA = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata" / "okw-iopa"
+IOPA = Path(__file__).resolve().parents[2] / "data" / "okw-iopa"
 FACILITIES = IOPA / "preliminary_iop_okw_fac_source_01.sample300.json"
 MACHINES = IOPA / "mvp_machinery.sample300.csv"
 

@@ -1,5 +1,6 @@
 """ISO 2859-1 single sampling, normal inspection, level II, against the published values
-(../shared/reference/figures.md section 5, from MIL-STD-105E Tables I and II-A)."""
+(../shared/reference/figures.md section 5, copied to tests/data/reference; from
+MIL-STD-105E Tables I and II-A)."""
 
 import re
 from pathlib import Path
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from fabnet.domain.errors import InvalidInput
 from fabnet.fabrication.sampling import AQLS, SAMPLE_SIZE, code_letter, single_normal
 
-FIGURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "figures.md"
+FIGURES = Path(__file__).resolve().parents[2] / "data" / "reference" / "iso2859-1-level2-normal.md"
 
 
 def published() -> dict[tuple[str, float], tuple[int, int, int]]:
