@@ -15,6 +15,7 @@ from fabnet.domain.producers import Machine, Producer
 from fabnet.domain.states import JobState
 from fabnet.fabrication.profiles import FILAMENT_DENSITY_G_CM3, REFERENCE
 from fabnet.planning import Assignment, Demand, Plan, Problem, Supply, solve
+from fabnet.planning.costs import CostParams
 from fabnet.planning.network import FlowSolver
 from fabnet.services.commands import PlanOrders
 from fabnet.services.ports import Clock, IdSource, Policy, UnitOfWork
@@ -255,5 +256,6 @@ def _problem(
         supplies=supplies,
         horizon_s=policy.horizon_days * 86_400,
         load_factor=policy.load_factor,
+        costs=CostParams(risk_per_unit=policy.risk_per_unit),
     )
     return problem, designs, held

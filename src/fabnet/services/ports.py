@@ -180,6 +180,7 @@ class Policy:
     slow_runs_to_flag: int = 3  # slow jobs in a row before the machine is flagged
     max_open_units_per_consumer: int = 1_000_000
     anomaly_action: str = "ask_photo"  # what a telemetry flag does: ask_photo | pause
+    risk_per_unit: float = 500.0  # the planner's cost of a unit that fails (x 1 - reliability)
     price_rules: dict[ProducerClass, PriceRule] = field(
         default_factory=lambda: {
             ProducerClass.MAKER: PriceRule(2500, 100, 0, 0.0),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -55,11 +56,19 @@ def run_demo(
             )
         )
 
+    failure_rates: dict[str, float] = {}
+    if config.unreliable_share > 0:  # hidden from the hub: it has to learn who they are
+        with new_uow() as uow:
+            ids = sorted(p.id for p in uow.producers.everyone())
+        picker = random.Random(seed * 7919 + 1)
+        for pid in picker.sample(ids, round(config.unreliable_share * len(ids))):
+            failure_rates[pid] = config.unreliable_failure_rate
     behaviour = ProducerBehaviour(
         accept_rate=config.accept_rate,
         failure_rate=config.failure_rate,
         response_minutes=config.response_minutes,
         jitter=config.jitter,
+        failure_rates=failure_rates,
     )
     engine = Engine(
         bus=bus,

@@ -149,7 +149,7 @@ class Engine:
         machine.running = None
         actor = self._producer(job.producer_id)
         if job.state is JobState.RUNNING:
-            if self.behaviour.fails(self.rng):
+            if self.behaviour.fails(self.rng, job.producer_id):
                 made = self.rng.randint(0, job.units - 1)
                 self.bus.handle(cmd.FailJob(actor, job_id, "simulated print failure", made))
             else:

@@ -37,6 +37,7 @@ class ProducerBehaviour:
     failure_rate: float
     response_minutes: tuple[float, float]
     jitter: float
+    failure_rates: dict[str, float] = field(default_factory=dict)  # producer -> its own
 
     def __post_init__(self) -> None:
         for name in ("accept_rate", "failure_rate"):
@@ -50,5 +51,5 @@ class ProducerBehaviour:
     def accepts(self, rng: random.Random) -> bool:
         return rng.random() < self.accept_rate
 
-    def fails(self, rng: random.Random) -> bool:
-        return rng.random() < self.failure_rate
+    def fails(self, rng: random.Random, producer_id: str = "") -> bool:
+        return rng.random() < self.failure_rates.get(producer_id, self.failure_rate)

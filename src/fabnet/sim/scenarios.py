@@ -57,6 +57,8 @@ class ScenarioConfig:
         ProducerKind("factory", 0.02, (20, 50), 24.0, 1.2),
     )
     failure_rate: float = 0.05  # chance that a job fails part-way (user parameter)
+    unreliable_share: float = 0.0  # producers (hidden from the hub) who fail far more often
+    unreliable_failure_rate: float = 0.30  # ...and their chance (user parameter)
     accept_rate: float = 0.95  # chance that a producer accepts an offer (user parameter)
     response_minutes: tuple[float, float] = (5.0, 90.0)  # time to answer an offer
     jitter: float = 0.10  # relative spread of real print times around the estimate

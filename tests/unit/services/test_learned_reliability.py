@@ -61,3 +61,15 @@ def test_the_planner_moves_work_from_a_maker_that_fails(world: World):
         assert uow.producers.get(flaky).reliability < uow.producers.get(steady).reliability
     world.order(design, 3)
     assert {j.producer_id for j in offered(world)} == {steady}
+
+
+def test_the_simulator_keeps_each_makers_hidden_failure_rate():
+    import random
+
+    from fabnet.sim.machines import ProducerBehaviour
+
+    behaviour = ProducerBehaviour(0.9, 0.05, (1, 2), 0.0, failure_rates={"prd_bad": 0.3})
+    rng = random.Random(1)
+    bad = sum(behaviour.fails(rng, "prd_bad") for _ in range(4000)) / 4000
+    good = sum(behaviour.fails(rng, "prd_ok") for _ in range(4000)) / 4000
+    assert abs(bad - 0.3) < 0.03 and abs(good - 0.05) < 0.015
