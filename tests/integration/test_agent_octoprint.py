@@ -65,3 +65,57 @@ def test_octoprint_link_reports_a_cancelled_print(tmp_path, printer_server):
     link.cancel()
     status = wait_for(lambda: (s := link.status()).state == "idle" and s, timeout_s=30)
     assert status.progress is None or status.progress < 1.0
+
+
+def _record(link, seconds: float, every_s: float = 0.5):
+    """Telemetry samples of the print running on the virtual printer, as the agent reads
+    them (state, progress, temperatures), with their time since the first."""
+    import time
+
+    from fabnet.fabrication.anomaly import Sample
+
+    start, samples = time.monotonic(), []
+    while time.monotonic() - start < seconds:
+        status = link.status()
+        samples.append(
+            Sample(time.monotonic() - start, status.state, status.progress, dict(status.temps))
+        )
+        if status.state == "idle" and samples[-1].at_s > 2:
+            break
+        time.sleep(every_s)
+    return samples
+
+
+def _flags(samples, expected_s: float):
+    from fabnet.fabrication.anomaly import DetectorSettings, JobWatch
+
+    # thresholds scaled to a trace of a minute (the defaults are for prints of hours)
+    rules = DetectorSettings(temp_band_c=15, temp_hold_s=5, stall_s=12, min_elapsed_s=10)
+    watch = JobWatch(expected_s, rules)
+    return [f for s in samples for f in watch.feed(s)]
+
+
+def test_recorded_virtual_printer_traces_normal_and_stalled(printer_server):
+    """Traces recorded from OctoPrint's virtual printer: a normal print (heating, moves) is
+    not flagged; a print stuck in a long dwell (its progress stops) is flagged as a stall."""
+    url, key = printer_server
+    link = OctoPrintLink(url, key, port="VIRTUAL", virtual=False)
+    wait_for(lambda: link.status().state == "idle", timeout_s=30, what="connected")
+    heat = b"M104 S200\nM140 S60\nM109 S200\nM190 S60\nG28\n"
+    moves = b"G1 X10 Y10 F3000\nG1 X50 Y50 F3000\nG4 P200\n" * 60
+    link.upload("normal.gcode", heat + moves)
+    link.start("normal.gcode")
+    wait_for(lambda: link.status().state == "printing", timeout_s=30, what="printing")
+    normal = _record(link, 90)
+    assert len(normal) > 20 and any(s.temps for s in normal)
+    assert _flags(normal, expected_s=max(normal[-1].at_s, 1.0)) == []
+    wait_for(lambda: link.status().state == "idle", timeout_s=60, what="done")
+
+    stuck = heat + b"G1 X10 Y10 F3000\n" * 40 + b"G4 S40\n" + b"G1 X20 Y20 F3000\n" * 40
+    link.upload("stuck.gcode", stuck)
+    link.start("stuck.gcode")
+    wait_for(lambda: link.status().state == "printing", timeout_s=30, what="printing")
+    stalled = _record(link, 45)
+    link.cancel()
+    kinds = [f.kind for f in _flags(stalled, expected_s=10.0)]
+    assert "stall" in kinds, [(s.at_s, s.progress) for s in stalled][-10:]

@@ -6,7 +6,9 @@ temperatures as (actual, target), the machine's state) and raises each kind of f
 * ``temperature``: a heater that has reached its target leaves it by more than
   ``temp_band_c`` for ``temp_hold_s`` (a failing heater, thermal runaway, a lost
   thermistor); heating up at the start is not an excursion;
-* ``stall``: printing, but the progress has not moved for ``stall_s``;
+* ``stall``: printing, heaters at their targets, but the progress has not moved for
+  ``stall_s`` (a print waiting for its heaters is not stalled: seen on OctoPrint's
+  virtual printer, whose progress stands still through M109/M190);
 * ``behind``: ``min_elapsed_s`` after the progress first moved (heating up is not in a
   slicer's estimate), the progress is below the estimate's schedule divided by
   ``behind_ratio`` (the print takes far longer than its estimate);
@@ -106,7 +108,13 @@ class JobWatch:
                     )
             else:
                 self._out_since.pop(heater, None)
+        heating = any(
+            target > 0 and heater not in self._reached
+            for heater, (_, target) in sample.temps.items()
+        )
         if sample.progress is not None:
+            if heating:
+                self._moved_at = sample.at_s  # waiting for heat is not a stall
             if self._progress is None or sample.progress > self._progress + 1e-9:
                 if self._progress is not None and self._started_s is None:
                     self._started_s = sample.at_s
