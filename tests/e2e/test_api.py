@@ -544,3 +544,35 @@ def test_a_design_review_over_http_and_a_line_that_needs_it(api: Api):
         json={"status": "clinical_use", "notes": "reviewed"},
     )
     assert done.status_code == 200 and done.json()["review_status"] == "clinical_use"
+
+
+def test_a_machine_is_qualified_over_http_with_the_coupon(api: Api):
+    coupon = api.client.get("/qualification/coupon.stl", headers=api.as_("p1"))
+    assert coupon.status_code == 200 and coupon.headers["content-type"] == "model/stl"
+    from fabnet.fabrication.qualification import COUPON
+
+    good = {f: nominal for f, (nominal, _) in COUPON.items()}
+    machine = api.client.get("/machines", headers=api.as_("p1")).json()["items"][0]["id"]
+    bad = api.client.post(
+        f"/machines/{machine}/qualification",
+        headers=api.as_("p1"),
+        json={"measurements": {**good, "length_mm": 4.0}},
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "measurements.length_mm"
+    other = api.client.post(
+        f"/machines/{machine}/qualification", headers=api.as_("p2"), json={"measurements": good}
+    )
+    assert other.status_code == 404
+    failed = api.client.post(
+        f"/machines/{machine}/qualification",
+        headers=api.as_("p1"),
+        json={"measurements": {**good, "hole_6_mm": 5.0}, "photo_base64": "aGVsbG8="},
+    )
+    assert failed.status_code == 200, failed.text
+    body = failed.json()
+    assert (body["passed"], body["failed_features"], body["status"]) == (
+        False,
+        ["hole_6_mm"],
+        "unverified",
+    )
+    assert len(body["photo_hash"]) == 64

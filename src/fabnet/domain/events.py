@@ -176,6 +176,18 @@ class JobFlagged(JobEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class MachineQualified(Event):
+    """A machine's test coupon measured against the tolerance rules."""
+
+    machine_id: str
+    producer_id: str
+    passed: bool
+    failed_features: str = ""  # comma-separated
+    measurements: str = ""  # JSON: feature -> mm
+    photo_hash: str = ""  # SHA-256 of the photo, stored content-addressed
+
+
+@dataclass(frozen=True, slots=True)
 class LotInspected(Event):
     """A job's lot checked by acceptance sampling (ISO 2859-1 single sampling, normal
     inspection, level II): the plan, what was found and the decision. Part of the
@@ -301,6 +313,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         UnitsRejected,
         LotInspected,
         JobFlagged,
+        MachineQualified,
         EscrowFunded,
         EscrowProductionStarted,
         EscrowUnitsDelivered,

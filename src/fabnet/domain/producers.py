@@ -12,6 +12,7 @@ from fabnet.domain.errors import InvalidInput
 from fabnet.domain.events import (
     MachineAdded,
     MachineCapacityFlagged,
+    MachineQualified,
     MachineStatusChanged,
     ProducerRegistered,
 )
@@ -22,6 +23,7 @@ from fabnet.domain.states import FacilityStatus, MachineStatus
 from fabnet.domain.units import Box, Place
 
 SECONDS_PER_DAY = 86_400
+QUALIFICATION_FLAG = "test coupon out of tolerance"
 
 
 @dataclass(kw_only=True)
@@ -164,6 +166,17 @@ class Machine(Aggregate):
                     reason=self.capacity_flag,
                 )
             )
+
+    def qualified(self, at: datetime, event: MachineQualified) -> None:
+        """A coupon's verdict: a failed one keeps the machine out of planning (unverified,
+        with the features that failed) until a new coupon passes."""
+        self.events.append(event)
+        if not event.passed:
+            self.capacity_flag = f"{QUALIFICATION_FLAG}: {event.failed_features}"[:300]
+            self.set_status(MachineStatus.UNVERIFIED, at)
+        elif self.capacity_flag.startswith(QUALIFICATION_FLAG):
+            self.capacity_flag = ""
+            self.set_status(MachineStatus.IDLE, at)
 
     def confirm(self, build_volume: Box, materials: tuple[str, ...], at: datetime) -> None:
         """Its producer states what an import did not know: it can be planned on."""

@@ -193,6 +193,16 @@ class FlagJob(Command):
 
 
 @dataclass(frozen=True)
+class QualifyMachine(Command):
+    """A maker's caliper measurements of the test coupon its machine printed."""
+
+    actor: Principal
+    machine_id: MachineId
+    measurements: dict[str, object]
+    photo: bytes = b""
+
+
+@dataclass(frozen=True)
 class InspectLot(Command):
     """An inspector records what a sample of a finished job's lot showed."""
 

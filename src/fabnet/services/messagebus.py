@@ -52,6 +52,7 @@ HANDLERS: dict[type[cmd.Command], Callable[..., Any]] = {
     cmd.RestockMaterial: jobs.restock_material,
     cmd.InspectLot: quality.inspect_lot,
     cmd.FlagJob: quality.flag_job,
+    cmd.QualifyMachine: quality.qualify_machine,
     cmd.ReviewDesign: designs.review_design,
     cmd.QueueJob: jobs.queue_job,
     cmd.StartJob: jobs.start_job,

@@ -10,15 +10,19 @@ an event of the order, so it is in the log and in the provenance of the lot's un
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from fabnet.domain import events as ev
 from fabnet.domain.access import Principal
 from fabnet.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fabnet.domain.jobs import Job
 from fabnet.domain.states import JobState
+from fabnet.fabrication.qualification import Tolerances, judge
 from fabnet.fabrication.sampling import SamplingPlan, single_normal
-from fabnet.services.commands import FlagJob, InspectLot
+from fabnet.services.commands import FlagJob, InspectLot, QualifyMachine
 from fabnet.services.learning import learn_outcome
-from fabnet.services.ports import Clock, Policy, UnitOfWork
+from fabnet.services.ports import BlobStore, Clock, Policy, UnitOfWork
 
 MAX_NOTE = 500
 
@@ -101,3 +105,35 @@ def flag_job(cmd: FlagJob, *, uow: UnitOfWork, clock: Clock, policy: Policy) -> 
         job.flag(clock.now(), cmd.kind, cmd.detail, policy.anomaly_action)
         uow.commit()
     return True
+
+
+MAX_PHOTO_BYTES = 10 << 20
+
+
+def qualify_machine(
+    cmd: QualifyMachine, *, uow: UnitOfWork, clock: Clock, blobs: BlobStore
+) -> ev.MachineQualified:
+    """Judge a machine's test coupon by the tolerance rules; a photo, when given, is kept
+    content-addressed and its hash logged with the verdict."""
+    if len(cmd.photo) > MAX_PHOTO_BYTES:
+        raise InvalidInput("photo", f"at most {MAX_PHOTO_BYTES >> 20} MiB")
+    verdict = judge(cmd.measurements, Tolerances())
+    photo_hash = hashlib.sha256(cmd.photo).hexdigest() if cmd.photo else ""
+    with uow:
+        machine = uow.machines.find(cmd.machine_id)
+        if machine is None or not cmd.actor.owns_producer(machine.producer_id):
+            raise NotFound("machine", cmd.machine_id)
+        event = ev.MachineQualified(
+            at=clock.now(),
+            machine_id=machine.id,
+            producer_id=machine.producer_id,
+            passed=verdict.passed,
+            failed_features=",".join(verdict.failed),
+            measurements=json.dumps({c.feature: c.measured_mm for c in verdict.checks}),
+            photo_hash=photo_hash,
+        )
+        if cmd.photo and not blobs.exists(photo_hash):
+            blobs.put(photo_hash, cmd.photo)
+        machine.qualified(event.at, event)
+        uow.commit()
+    return event

@@ -62,3 +62,12 @@ def write_text(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise fail(f"{path}: cannot write: {exc.strerror}", CANT_CREATE) from None
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    if not path.parent.is_dir():
+        raise fail(f"{path}: the folder {path.parent} does not exist", CANT_CREATE)
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise fail(f"{path}: cannot write: {exc.strerror}", CANT_CREATE) from None

@@ -226,6 +226,60 @@ def machines_confirm(
         )
 
 
+@machines.command("coupon")
+def machines_coupon(
+    out_file: Annotated[Path, typer.Option("--out", help="where to write the STL")],
+) -> None:
+    """Write fabnet's test coupon (STL): print it on a new machine, then measure it."""
+    from fabnet.adapters.geometry.coupon import coupon_stl
+    from fabnet.entrypoints.cli import files
+    from fabnet.fabrication.qualification import COUPON
+
+    files.write_bytes(out_file, coupon_stl())
+    err.print(f"coupon written to {out_file}; measure, in mm:", highlight=False)
+    for feature, (nominal, what) in COUPON.items():
+        err.print(f"  {feature} ({what}, nominal {nominal:g})", highlight=False)
+
+
+@machines.command("qualify")
+def machines_qualify(
+    machine_id: str,
+    measure: Annotated[
+        list[str], typer.Option("--measure", help="FEATURE=MM for each coupon feature")
+    ],
+    photo: Annotated[Path | None, typer.Option(help="a photo of the printed coupon")] = None,
+    as_json: Json = False,
+) -> None:
+    """Record a machine's test-coupon measurements; a failed coupon keeps it unplanned."""
+    from fabnet.entrypoints.cli import files
+
+    values: dict[str, object] = {}
+    for item in measure:
+        feature, sep, value = item.partition("=")
+        try:
+            values[feature.strip()] = float(value)
+        except ValueError:
+            raise fail(f"--measure {item!r}: expected FEATURE=MM, e.g. length_mm=40.1", 2) from None
+        if not sep:
+            raise fail(f"--measure {item!r}: expected FEATURE=MM", 2)
+    data = files.read_bytes(photo, 10 << 20) if photo else b""
+    with wired() as app:
+        done = app.bus().handle(
+            cmd.QualifyMachine(CLI_OPERATOR, MachineId(machine_id), values, data)
+        )
+    result = {
+        "machine_id": done.machine_id,
+        "passed": done.passed,
+        "failed_features": [f for f in done.failed_features.split(",") if f],
+        "photo_hash": done.photo_hash,
+    }
+    if as_json:
+        emit_json(result)
+    else:
+        verdict = "passed" if done.passed else f"failed: {done.failed_features}"
+        out.print(f"{machine_id}: {verdict}", highlight=False, markup=False)
+
+
 @designs.command("add")
 def designs_add(
     file: Path,

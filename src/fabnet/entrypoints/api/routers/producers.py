@@ -6,14 +6,16 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from fabnet.bootstrap import App
-from fabnet.domain.errors import NotFound
+from fabnet.domain.errors import InvalidInput, NotFound
 from fabnet.domain.ids import JobId, MachineId, ProducerId
 from fabnet.domain.reliability import ReliabilityPrior
 from fabnet.domain.states import FacilityStatus, MachineStatus
 from fabnet.entrypoints.api.deps import Bus, Caller, Paging, Uow, get_app
-from fabnet.entrypoints.api.schemas.common import PageOut, paged
+from fabnet.entrypoints.api.schemas.common import PageOut, Strict, paged
 from fabnet.entrypoints.api.schemas.producers import (
     BeliefOut,
     EnrolIn,
@@ -233,4 +235,58 @@ def machine_live(
         progress=live.progress,
         temps=live.temps,
         messages=live.messages,
+    )
+
+
+class QualificationIn(Strict):
+    measurements: dict[str, float] = Field(
+        description="caliper measurements of the printed test coupon, mm, by feature",
+        examples=[{"length_mm": 40.1, "hole_6_mm": 5.8}],
+    )
+    photo_base64: str = Field(default="", max_length=14_000_000)
+
+
+class QualificationOut(BaseModel):
+    machine_id: str
+    passed: bool
+    failed_features: list[str]
+    photo_hash: str
+    status: MachineStatus
+
+
+@router.get("/qualification/coupon.stl", tags=["machines"])
+def coupon() -> Response:
+    """fabnet's test coupon: print it on a new machine and measure it with a caliper."""
+    from fabnet.adapters.geometry.coupon import coupon_stl
+
+    return Response(
+        coupon_stl(),
+        media_type="model/stl",
+        headers={"Content-Disposition": 'attachment; filename="fabnet-coupon.stl"'},
+    )
+
+
+@router.post(
+    "/machines/{machine_id}/qualification", response_model=QualificationOut, tags=["machines"]
+)
+def qualify(
+    machine_id: MachineId, body: QualificationIn, bus: Bus, uow: Uow, caller: Caller
+) -> QualificationOut:
+    """Judge the coupon's measurements by the tolerance rules: a failed coupon keeps the
+    machine out of planning until one passes. The photo is stored by its hash."""
+    import base64
+    import binascii
+
+    try:
+        photo = base64.b64decode(body.photo_base64, validate=True) if body.photo_base64 else b""
+    except (binascii.Error, ValueError):
+        raise InvalidInput("photo_base64", "not base64") from None
+    done = bus.handle(cmd.QualifyMachine(caller, machine_id, dict(body.measurements), photo))
+    status = views.get_machine(uow, caller, machine_id).status
+    return QualificationOut(
+        machine_id=done.machine_id,
+        passed=done.passed,
+        failed_features=[f for f in done.failed_features.split(",") if f],
+        photo_hash=done.photo_hash,
+        status=status,
     )
