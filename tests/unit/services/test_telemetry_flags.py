@@ -81,3 +81,23 @@ def test_a_job_that_no_longer_runs_is_not_flagged(world: World):
     assert world.bus.handle(cmd.FlagJob(job.id, "stall", "late reading")) is False
     with world.uow() as uow:
         assert uow.jobs.get(job.id).state is JobState.DONE
+
+
+def test_a_reading_from_another_machine_cannot_flag_the_job(world: World):
+    failing = trace("heater_failure", 7)
+    job = running_job(world, print_time_s=failing.expected_s)
+    bridge = MqttBridge(_Client(), bus=lambda: world.bus, new_uow=world.uow, telemetry=None)  # type: ignore[arg-type]
+    start = world.clock.now()
+    for s in failing.samples:
+        bridge._watch(
+            Telemetry(
+                machine_id="mch_someone_elses",
+                at=start + timedelta(seconds=s.at_s),
+                state=s.state,
+                job_id=job.id,
+                progress=s.progress,
+                temps=s.temps,
+            )
+        )
+    assert bridge._events.empty()
+    assert list(bridge._not_watched) == [job.id]  # looked up once, then refused from memory

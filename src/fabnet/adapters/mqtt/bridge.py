@@ -82,7 +82,8 @@ class MqttBridge:
         self._unknown: dict[str, float] = {}  # machine id -> when the store last said no
         self._pending: dict[str, _Pending] = {}
         self.anomaly = anomaly or DetectorSettings()
-        self._watches: dict[str, _Watch] = {}  # running job -> its detector
+        self._watches: dict[str, _Watch] = {}  # running job -> its detector, oldest first
+        self._not_watched: dict[str, None] = {}  # job ids looked up and refused
         self._lock = threading.Lock()
         self._events: queue.Queue[Message | None] = queue.Queue()
         self._stop = threading.Event()
@@ -187,20 +188,32 @@ class MqttBridge:
 
     def _watch(self, reading: Telemetry) -> None:
         """Feed a running job's reading to its detector; a flag goes to the event worker
-        (commands are applied in one thread, in order)."""
+        (commands are applied in one thread, in order). Only a job on the reporting
+        machine is watched: an agent cannot flag (or pause) another producer's print."""
         job_id = str(reading.job_id)
         watch = self._watches.get(job_id)
         progress = reading.progress
+        if watch is not None and watch.machine_id != reading.machine_id:
+            return
         if watch is not None and progress is not None and progress + 0.05 < watch.progress:
             watch = None  # the next unit of the job started: a fresh print
         if watch is None:
+            if job_id in self._not_watched:
+                return  # asked already: unknown, or another machine's
             with self.new_uow() as uow:
                 job = uow.jobs.find(job_id)
-            if job is None or job.unit_time_s <= 0 or len(self._watches) > MAX_WATCHES:
+            if job is None or job.machine_id != reading.machine_id or job.unit_time_s <= 0:
+                self._not_watched[job_id] = None
+                while len(self._not_watched) > MAX_WATCHES:
+                    self._not_watched.pop(next(iter(self._not_watched)))
                 return
-            watch = self._watches[job_id] = _Watch(
-                JobWatch(job.unit_time_s, self.anomaly), reading.at, progress or 0.0
+            watch = _Watch(
+                JobWatch(job.unit_time_s, self.anomaly), reading.at, progress or 0.0, job.machine_id
             )
+        self._watches.pop(job_id, None)
+        self._watches[job_id] = watch  # the most recently heard last: evicted last
+        while len(self._watches) > MAX_WATCHES:
+            self._watches.pop(next(iter(self._watches)))
         watch.progress = progress if progress is not None else watch.progress
         sample = Sample(
             at_s=(reading.at - watch.started).total_seconds(),
@@ -309,7 +322,7 @@ class MqttBridge:
         return None
 
 
-MAX_WATCHES = 100_000  # running jobs followed at once (a bound, not a target)
+MAX_WATCHES = 100_000  # jobs followed (and ids refused) at once; the oldest heard go first
 
 
 @dataclass
@@ -317,6 +330,7 @@ class _Watch:
     detector: JobWatch
     started: datetime
     progress: float
+    machine_id: str
 
 
 def _with_count(p: _Pending) -> LiveState:
