@@ -27,6 +27,8 @@ from fabnet.services.commands import (
 from fabnet.services.jobs import release_job_units
 from fabnet.services.ports import Clock, IdSource, Policy, UnitOfWork
 
+IMPORT_NOTES = ("other_equipment", "located")  # the keys of Producer.extra an import owns
+
 
 def _operator_only(actor: Principal, what: str) -> None:
     if not actor.is_operator:
@@ -167,10 +169,17 @@ def _update_from(
 ) -> bool:
     wanted = build_producer(spec, ident=producer.id)
     changed = False
-    for attr in ("name", "place", "address", "status", "certifications", "producer_class", "extra"):
+    for attr in ("name", "place", "address", "status", "certifications", "producer_class"):
         if getattr(producer, attr) != getattr(wanted, attr):
             setattr(producer, attr, getattr(wanted, attr))
             changed = True
+    # only the notes an import writes are the record's; an enrolment code or a material
+    # taken off by a decline belong to the hub and stay
+    kept = {k: v for k, v in producer.extra.items() if k not in IMPORT_NOTES}
+    merged = {**kept, **{k: v for k, v in wanted.extra.items() if k in IMPORT_NOTES}}
+    if merged != producer.extra:
+        producer.extra = merged
+        changed = True
     machines = {m.name: m for m in uow.machines.of_producer(producer.id)}
     for i, mspec in enumerate(spec.machines):
         current = machines.get(mspec.name)

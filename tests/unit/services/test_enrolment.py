@@ -58,3 +58,14 @@ def test_only_an_operator_invites_and_only_known_producers(world: World):
         world.bus.handle(cmd.InviteProducer(OPERATOR, "prd_nobody"))
     with pytest.raises(InvalidInput, match="ttl_s"):
         world.bus.handle(cmd.InviteProducer(OPERATOR, pid, ttl_s=0))
+
+
+def test_reimporting_the_record_keeps_a_pending_invitation(world: World):
+    from tests.conftest import facility
+
+    spec = facility("Lab", 52.5, 13.4, ref="lab-1")
+    (pid,) = world.bus.handle(cmd.ImportFacilities(OPERATOR, (spec,))).created
+    invitation = world.bus.handle(cmd.InviteProducer(OPERATOR, pid))
+    again = world.bus.handle(cmd.ImportFacilities(OPERATOR, (spec,)))
+    assert again.unchanged == [pid]
+    assert world.bus.handle(cmd.Enrol(invitation.code)).producer_id == pid
