@@ -484,3 +484,12 @@ def test_with_json_errors_are_json_too():
     assert (error["type"], error["kind"], error["ident"]) == ("not_found", "order", "ord_missing")
     plain = fab("orders", "show", "ord_missing")
     assert plain.exit_code == 66 and plain.stderr.startswith("error:")
+
+
+def test_a_bad_machine_list_is_a_clear_error_not_a_traceback(tmp_path):
+    facilities = str(IOPA / "preliminary_iop_okw_fac_source_01.sample300.json")
+    bad = tmp_path / "m.csv"
+    bad.write_text("a,b\n1,2\n")
+    result = fab("producers", "import", facilities, "--machines", str(bad))
+    assert result.exit_code == 65 and "CSV columns missing" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

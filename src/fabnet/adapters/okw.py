@@ -102,12 +102,13 @@ def load_records(text: str, fmt: str) -> list[Any]:
 
 
 MAX_MACHINE_ROWS = 1_000_000
+MAX_EQUIPMENT = 1_000  # entries of one facility record
 IOPA_COLUMNS = ("name", "brand", "class_1", "lab")
 
 
 def load_iopa_machines(text: str) -> dict[str, list[dict[str, str]]]:
     """The IoPA machine list (CSV: name, brand, class_1, lab, country_code) by lab name."""
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))  # a BOM, from Excel
     missing = [c for c in IOPA_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise InvalidInput("machines", f"CSV columns missing: {', '.join(missing)}")
@@ -266,6 +267,9 @@ class OkwReader:
         equipment = data.get("equipment", [])
         if not isinstance(equipment, list):
             rec.error("equipment", "must be a list")
+            equipment = []
+        if len(equipment) > MAX_EQUIPMENT:
+            rec.error("equipment", f"{len(equipment)} entries; at most {MAX_EQUIPMENT} a facility")
             equipment = []
         machines: list[MachineSpec] = []
         others: list[str] = []

@@ -257,3 +257,24 @@ def test_the_open_hardware_managers_okw_json_shape_reads(gaz):
         "build volume not known; materials not given",
     )
     assert any("one number" in w.reason for w in result.warnings)
+
+
+def test_a_machine_list_saved_with_a_bom_reads():
+    rows = load_iopa_machines(
+        "\ufeffname,brand,class_1,lab\nmini,original prusa,three_d_printer,X\n"
+    )
+    assert rows == {
+        "X": [{"name": "mini", "brand": "original prusa", "class_1": "three_d_printer", "lab": "X"}]
+    }
+
+
+def test_a_facility_with_too_much_equipment_is_refused_not_imported_slowly(gaz):
+    from fabnet.adapters.okw import MAX_EQUIPMENT
+
+    record = {
+        "name": "Huge",
+        "location": {"lat": 1, "lon": 2},
+        "equipment": [printer()] * (MAX_EQUIPMENT + 1),
+    }
+    result = OkwReader(gaz).read([record])
+    assert not result.good and [e.field for e in result.bad] == ["equipment"]

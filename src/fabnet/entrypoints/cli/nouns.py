@@ -102,10 +102,9 @@ def producers_import(
     if file.suffix.lower() not in (".json", ".yaml", ".yml"):
         raise fail(f"{file}: expected a .json, .yaml or .yml file", 65)
     text = files.read_text(file, MAX_OKW_BYTES)
-    machine_rows = None
-    if machines_csv is not None:
-        machine_rows = load_iopa_machines(files.read_text(machines_csv, MAX_OKW_BYTES))
+    csv_text = files.read_text(machines_csv, MAX_OKW_BYTES) if machines_csv else None
     with wired() as app:
+        machine_rows = load_iopa_machines(csv_text) if csv_text is not None else None
         records = load_records(text, fmt)
         result = OkwReader(Gazetteer(), machine_rows).read(records)
         report = app.bus().handle(
