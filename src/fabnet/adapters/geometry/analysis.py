@@ -107,7 +107,7 @@ class TrimeshAnalyzer:
         if duplicates:
             repairs.append(f"removed {duplicates} duplicate faces")
         open_edges, _, _ = edge_report(faces, len(verts))
-        if open_edges:
+        if open_edges and len(faces) <= self.repair_cap:  # above it: refused, said below
             diag = float(np.linalg.norm(np.ptp(verts, axis=0)))
             faces, merged, tol = stitch(verts, faces, [diag * 1e-6, diag * 1e-5, diag * 1e-4])
             if merged:
