@@ -126,7 +126,8 @@ def check_store(url: str, data_dir: Path, acknowledged: list[str], *, drained: b
     acknowledged = list(acknowledged)  # before the store is read: the client goes on
     app = bootstrap(Settings(database_url=url, data_dir=data_dir))
     try:
-        with app.new_uow() as uow:
+        uow = app.new_uow()
+        with uow.reading():  # one snapshot: the hub goes on planning while this reads
             orders = uow.orders.all()
             jobs = uow.jobs.all()
         references = [o.reference for o in orders]

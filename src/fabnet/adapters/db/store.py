@@ -169,6 +169,11 @@ class _SqlTransaction(Transaction):
             self.conn = engine.connect()
             if read_only:
                 self.conn = self.conn.execution_options(**{READ_ONLY: True})
+                if engine.dialect.name == "postgresql":
+                    # one snapshot for all the reads (READ COMMITTED gives each statement
+                    # its own: orders read before a plan's commit, jobs after it, would
+                    # disagree); a read-only transaction never fails serialization
+                    self.conn = self.conn.execution_options(isolation_level="REPEATABLE READ")
             self.conn.begin()
         except OperationalError as exc:
             raise ExternalSystemError("database", str(exc.orig)) from exc
