@@ -29,6 +29,8 @@ from fabnet.domain.escrow_policy import EscrowPolicy
 from fabnet.domain.events import Event
 from fabnet.domain.pricing import PriceRule, ProducerClass, parse_producer_class
 from fabnet.domain.producers import MachineEnvelope
+from fabnet.domain.reliability import Probation
+from fabnet.fabrication.qualification import ToleranceTable
 from fabnet.ledger.notes import NoteError, Signer, Verifier
 from fabnet.services.design_access import LinkSigner
 from fabnet.services.ledger import TransparencyLog
@@ -252,7 +254,15 @@ def policy_from(settings: Settings) -> Policy:
         machines=json_settings(settings.machine_envelope, "machine_envelope", MachineEnvelope),
         max_open_units_per_consumer=settings.max_open_units_per_consumer,
         anomaly_action=settings.anomaly_action,
+        probation=json_settings(settings.probation, "probation", _probation_terms),
+        coupon_tolerances=ToleranceTable.parse(settings.coupon_tolerances),
     )
+
+
+def _probation_terms(**terms: object) -> Probation:
+    if "left" in terms:
+        raise InvalidInput("probation.left", "not a setting: each machine counts its own")
+    return Probation(**terms)  # type: ignore[arg-type]
 
 
 T = TypeVar("T")

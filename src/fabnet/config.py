@@ -82,6 +82,17 @@ class Settings(BaseSettings):
     anomaly_rules: str = Field(
         default="", description='JSON {"temp_band_c": 15, "stall_s": 600, ...}; empty: defaults'
     )
+    probation: str = Field(
+        default="",
+        description='JSON {"jobs": 5, "units_per_job": 10, "graduate_at": 0.8}: the terms a '
+        "newly qualified machine starts on (placeholders; domain/reliability.py)",
+    )
+    coupon_tolerances: str = Field(
+        default="",
+        description='JSON {"fdm": {"outer": [0.3, 0.3], "holes": [0.4, 0.2], "walls": '
+        '[0.15, 0.25]}, "fdm/TPU": {...}}: mm below/above nominal of the test coupon '
+        "(placeholders; fabrication/qualification.py)",
+    )
     request_threads: int = Field(
         default=8, ge=1, le=200, description="threads that run requests (per process)"
     )

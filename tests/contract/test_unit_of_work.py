@@ -14,6 +14,7 @@ from fabnet.domain.errors import Conflict, NotFound, StaleUpdate
 from fabnet.domain.ids import DesignId, LineId, MachineId, OrderId, PrincipalId, ProducerId
 from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.producers import Machine, Producer
+from fabnet.domain.reliability import Probation
 from fabnet.domain.states import MachineStatus, OrderState
 from fabnet.domain.units import Box, Place
 from fabnet.services.ports import Page, UnitOfWork
@@ -83,14 +84,17 @@ def order(n: int = 1) -> Order:
 
 def test_what_is_committed_reads_back_equal(new_uow: Factory):
     p, m, o = producer(1), machine(1, "prd_001"), order()
+    on_probation = machine(2, "prd_001", probation=Probation(4, 7, 0.75, 3))
     with new_uow() as uow:
         uow.producers.add(p)
         uow.machines.add(m)
+        uow.machines.add(on_probation)
         uow.orders.add(o)
         uow.commit()
     with new_uow() as uow:
         assert uow.producers.get(p.id) == p
         assert uow.machines.get(m.id) == m
+        assert uow.machines.get(on_probation.id).probation == Probation(4, 7, 0.75, 3)
         got = uow.orders.get(o.id)
         assert got == o and got.lines[0].deadline == o.lines[0].deadline
         assert got.placed_at.tzinfo is not None

@@ -576,3 +576,33 @@ def test_a_machine_is_qualified_over_http_with_the_coupon(api: Api):
         "unverified",
     )
     assert len(body["photo_hash"]) == 64
+
+
+def test_a_passed_coupon_puts_the_machine_on_probation_over_http(api: Api):
+    from fabnet.fabrication.qualification import COUPON
+
+    good = {f: nominal for f, (nominal, _) in COUPON.items()}
+    machine = api.client.get("/machines", headers=api.as_("p1")).json()["items"][0]
+    assert machine["probation"] is None
+    wrong = api.client.post(
+        f"/machines/{machine['id']}/qualification",
+        headers=api.as_("p1"),
+        json={"measurements": good, "material": "TPU"},
+    )
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "material"
+    passed = api.client.post(
+        f"/machines/{machine['id']}/qualification",
+        headers=api.as_("p1"),
+        json={"measurements": good, "material": machine["materials"][-1]},
+    )
+    assert passed.status_code == 200, passed.text
+    body = passed.json()
+    assert body["passed"] and body["material"] == machine["materials"][-1]
+    assert body["probation"] == {
+        "jobs_left": 5,
+        "jobs": 5,
+        "units_per_job": 10,
+        "graduate_at": 0.8,
+    }
+    shown = api.client.get(f"/machines/{machine['id']}", headers=api.as_("p1")).json()
+    assert shown["probation"]["jobs_left"] == 5

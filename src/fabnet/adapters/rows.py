@@ -9,7 +9,7 @@ a plain column.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -31,7 +31,7 @@ from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.producers import Machine, Producer
-from fabnet.domain.reliability import Belief
+from fabnet.domain.reliability import Belief, Probation
 from fabnet.domain.states import (
     FacilityStatus,
     JobState,
@@ -137,6 +137,7 @@ def _machine_row(m: Machine) -> Row:
         "slow_runs": m.slow_runs,
         "capacity_flag": m.capacity_flag,
         **_belief_row(m.belief),
+        "probation": asdict(m.probation) if m.probation else None,
     }
 
 
@@ -159,6 +160,7 @@ def _machine(r: Row) -> Machine:
         slow_runs=r["slow_runs"] or 0,
         capacity_flag=r["capacity_flag"] or "",
         belief=_belief(r),
+        probation=Probation(**r["probation"]) if r.get("probation") else None,
         version=r["version"],
     )
 

@@ -185,6 +185,19 @@ class MachineQualified(Event):
     failed_features: str = ""  # comma-separated
     measurements: str = ""  # JSON: feature -> mm
     photo_hash: str = ""  # SHA-256 of the photo, stored content-addressed
+    material: str = ""  # what the coupon was printed in (its tolerances)
+    probation_jobs: int = 0  # jobs on probation it starts with (0: none)
+
+
+@dataclass(frozen=True, slots=True)
+class MachineGraduated(Event):
+    """A machine on probation did its jobs without a failure and is trusted enough: the
+    planner no longer bounds its jobs."""
+
+    machine_id: str
+    producer_id: str
+    jobs: int
+    reliability: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +327,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         LotInspected,
         JobFlagged,
         MachineQualified,
+        MachineGraduated,
         EscrowFunded,
         EscrowProductionStarted,
         EscrowUnitsDelivered,

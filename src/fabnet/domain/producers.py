@@ -12,13 +12,14 @@ from fabnet.domain.errors import InvalidInput
 from fabnet.domain.events import (
     MachineAdded,
     MachineCapacityFlagged,
+    MachineGraduated,
     MachineQualified,
     MachineStatusChanged,
     ProducerRegistered,
 )
 from fabnet.domain.ids import MachineId, ProducerId
 from fabnet.domain.pricing import PriceRule, ProducerClass
-from fabnet.domain.reliability import Belief, ReliabilityPrior
+from fabnet.domain.reliability import Belief, Probation, ReliabilityPrior
 from fabnet.domain.states import FacilityStatus, MachineStatus
 from fabnet.domain.units import Box, Place
 
@@ -94,6 +95,7 @@ class Machine(Aggregate):
     slow_runs: int = 0  # jobs in a row that took far longer than planned
     capacity_flag: str = ""  # why its declared capacity is in doubt ("" = not flagged)
     belief: Belief = field(default_factory=Belief)  # learned: discounted outcomes
+    probation: Probation | None = None  # on probation, with its terms and jobs left
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -167,16 +169,42 @@ class Machine(Aggregate):
                 )
             )
 
-    def qualified(self, at: datetime, event: MachineQualified) -> None:
+    @property
+    def reliability(self) -> float:
+        return self.belief.posterior(ReliabilityPrior()).mean
+
+    def qualified(self, at: datetime, event: MachineQualified, terms: Probation) -> None:
         """A coupon's verdict: a failed one keeps the machine out of planning (unverified,
-        with the features that failed) until a new coupon passes."""
+        with the features that failed) until a new coupon passes; a passed one puts it on
+        probation under ``terms``."""
         self.events.append(event)
         if not event.passed:
             self.capacity_flag = f"{QUALIFICATION_FLAG}: {event.failed_features}"[:300]
             self.set_status(MachineStatus.UNVERIFIED, at)
-        elif self.capacity_flag.startswith(QUALIFICATION_FLAG):
+            return
+        self.probation = terms.start()
+        if self.capacity_flag.startswith(QUALIFICATION_FLAG):
             self.capacity_flag = ""
             self.set_status(MachineStatus.IDLE, at)
+
+    def learn(self, succeeded: bool, at: datetime, prior: ReliabilityPrior) -> None:
+        """An outcome of one of its jobs: what the hub believes of it, and its probation,
+        which it leaves once its jobs are done and its posterior is high enough."""
+        self.belief = self.belief.observe(succeeded, at, prior)
+        if self.probation is None:
+            return
+        before = self.probation
+        self.probation = before.after(succeeded, self.belief.posterior(prior).mean)
+        if self.probation is None:
+            self.events.append(
+                MachineGraduated(
+                    at=at,
+                    machine_id=self.id,
+                    producer_id=self.producer_id,
+                    jobs=before.jobs,
+                    reliability=round(self.belief.posterior(prior).mean, 4),
+                )
+            )
 
     def confirm(self, build_volume: Box, materials: tuple[str, ...], at: datetime) -> None:
         """Its producer states what an import did not know: it can be planned on."""

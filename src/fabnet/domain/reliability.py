@@ -60,6 +60,55 @@ class Belief:
 
 
 @dataclass(frozen=True, slots=True)
+class Probation:
+    """A machine whose test coupon passed starts on probation, as marketplaces put new
+    suppliers on it: the planner gives it at most ``units_per_job`` units of a line (on
+    time only) until it has done ``jobs`` jobs in a row without a failure and the hub's
+    posterior mean of its reliability is at least ``graduate_at``; a failure starts the
+    count again. ``left`` counts the jobs still to do. The defaults are placeholders for
+    an operator to set (FABNET_PROBATION), not sourced figures; ``jobs`` 0 turns it off.
+    A machine keeps the terms it was put on probation with."""
+
+    jobs: int = 5
+    units_per_job: int = 10
+    graduate_at: float = 0.8
+    left: int = -1  # -1: not started (``jobs``)
+
+    def __post_init__(self) -> None:
+        if not _whole(self.jobs, 0, 1000):
+            raise InvalidInput("probation.jobs", "a whole number of jobs in 0..1000")
+        if not _whole(self.units_per_job, 1, 1_000_000):
+            raise InvalidInput("probation.units_per_job", "a whole number of units >= 1")
+        if not _whole(self.left, -1, self.jobs):
+            raise InvalidInput("probation.left", f"a whole number of jobs in -1..{self.jobs}")
+        if not (
+            isinstance(self.graduate_at, int | float)
+            and math.isfinite(self.graduate_at)
+            and 0 <= self.graduate_at < 1
+        ):
+            raise InvalidInput("probation.graduate_at", "a reliability in [0, 1)")
+
+    def start(self) -> Probation | None:
+        """The state of a machine put on probation now (None: probation is off)."""
+        if self.jobs == 0:
+            return None
+        return Probation(self.jobs, self.units_per_job, self.graduate_at, self.jobs)
+
+    def after(self, succeeded: bool, reliability: float) -> Probation | None:
+        """The state after one more outcome; None when the machine graduates."""
+        if not succeeded:
+            return Probation(self.jobs, self.units_per_job, self.graduate_at, self.jobs)
+        left = max(0, self.left - 1)
+        if left == 0 and reliability >= self.graduate_at:
+            return None
+        return Probation(self.jobs, self.units_per_job, self.graduate_at, max(left, 1))
+
+
+def _whole(value: object, lo: int, hi: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+
+
+@dataclass(frozen=True, slots=True)
 class Posterior:
     a: float  # prior successes + discounted successes
     b: float

@@ -41,6 +41,7 @@ def to_dict(problem: Problem) -> dict[str, Any]:
                 "price_per_unit": s.price_per_unit,
                 "material_per_g": s.material_per_g,
                 "machine_per_s": s.machine_per_s,
+                **({"job_units_max": s.job_units_max} if s.on_probation else {}),
             }
             for s in problem.supplies
         ],
@@ -127,7 +128,15 @@ def _machine(rec: Any, i: int) -> Supply:
         price_per_unit=_num(rec, "price_per_unit", where, lo=0, default=0.0),
         material_per_g=_num(rec, "material_per_g", where, lo=0, hi=1e9, default=0.0),
         machine_per_s=_num(rec, "machine_per_s", where, lo=0, hi=1e9, default=0.0),
+        job_units_max=_whole(rec, "job_units_max", where),
     )
+
+
+def _whole(rec: dict[str, Any], key: str, where: str) -> int:
+    value = rec.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
+        raise InvalidInput(f"{where}.{key}", "must be a whole number >= 0 (0: no limit)")
+    return value
 
 
 def _line(rec: Any, i: int) -> Demand:

@@ -156,6 +156,10 @@ class TimeModel:
         self.per_ref_s = arr("machine_per_s") / speed  # money per reference second
         self.material_per_g = arr("material_per_g")
         self.risk = (1.0 - arr("reliability")) * self.costs.risk_per_unit
+        # units of a demand a machine on probation may take (0: no limit)
+        self.job_cap = arr("job_units_max").astype(np.int64)
+        self.any_cap = bool(self.job_cap.any())
+        self._cap_left: dict[int, int] = {}  # _repair's: units still allowed, by pair
         self._groups(demands)
         self.d = self._merge(demands)
         self.layout = Layout(len(self.d.quantity), n_m, self.horizon)
@@ -286,6 +290,20 @@ class TimeModel:
             cost = cost + self.extra(arcs.a, arcs.m)
         return np.asarray(cost, dtype=np.float64)
 
+    def arc_caps(self, arcs: Arcs, per_unit: Ints | int) -> Ints | None:
+        """Bounds of the arcs on machines on probation (the job size), in ``per_unit`` of a
+        unit; None when no machine is on it."""
+        if not self.any_cap:
+            return None
+        cap = self.job_cap[arcs.m]
+        room = np.where(cap > 0, cap, self.d.quantity[arcs.a])
+        out: Ints = (room * per_unit).astype(np.int64)
+        return out
+
+    def _arc_units(self, arcs: Arcs) -> Ints:
+        caps = self.arc_caps(arcs, 1)
+        return self.d.quantity[arcs.a] if caps is None else caps
+
     def network(self, arcs: Arcs, unit_cost: Floats) -> Network:
         ticks = self.d.ticks
         return build(
@@ -297,6 +315,7 @@ class TimeModel:
             arc_cost=np.rint(unit_cost * self.scale / ticks[arcs.a]).astype(np.int64),
             unmet_cost=np.rint(self.d.unmet * self.scale / ticks).astype(np.int64),
             day_caps=self.day_caps,
+            arc_caps=self.arc_caps(arcs, ticks[arcs.a]),
         )
 
     def flow_cost(self, arcs: Arcs, unit_cost: Floats, flows: Ints, net: Network) -> float:
@@ -314,7 +333,7 @@ class TimeModel:
         pa, pm, lo, hi = pa[ok], pm[ok], lo[ok], hi[ok]
         if not every_day:
             return Arcs(pa, pm, lo)
-        span = hi - lo + 1
+        span = np.where(self.job_cap[pm] > 0, 1, hi - lo + 1)
         rep = np.repeat(np.arange(pa.size), span)
         offset = np.arange(rep.size) - np.repeat(np.cumsum(span) - span, span)
         return Arcs(pa[rep], pm[rep], lo[rep] + offset)
@@ -532,6 +551,7 @@ class TimeModel:
             arc_cost=np.rint(unit_cost * scale).astype(np.int64),
             unmet_cost=np.rint(self.d.unmet * scale).astype(np.int64),
             day_caps=caps,
+            arc_caps=self.arc_caps(arcs, 1),
         )
         return net.arc_flows(net.solve(solver).flows)
 
@@ -553,6 +573,7 @@ class TimeModel:
             arc_cost=np.rint(unit_cost * self.scale / ticks[arcs.a]).astype(np.int64),
             unmet_cost=np.rint(self.d.unmet * self.scale / ticks).astype(np.int64),
             day_caps=caps,
+            arc_caps=self.arc_caps(arcs, ticks[arcs.a]),
         )
         return net.arc_flows(net.solve(solver).flows)
 
@@ -572,6 +593,15 @@ class TimeModel:
         d = self.d
         if not left.any():
             return arcs, units
+        # units a machine on probation may still take of each demand, by pair
+        n_m = max(1, self.layout.n_machines)
+        self._cap_left = {}
+        if self.any_cap:
+            capped = self.job_cap[arcs.m] > 0
+            pair = arcs.a[capped] * n_m + arcs.m[capped]
+            for key, u in zip(pair.tolist(), units[capped].tolist(), strict=True):
+                cap = int(self.job_cap[key % n_m])
+                self._cap_left[key] = self._cap_left.get(key, cap) - u
         order = np.lexsort((unit_cost, arcs.a))
         starts = np.searchsorted(arcs.a[order], np.arange(d.quantity.size + 1))
         size = 1 if short else -1  # among equals: shortest first (more units an hour) or longest
@@ -627,6 +657,11 @@ class TimeModel:
             m, day = int(arcs.m[j]), int(arcs.d[j])
             room = int(slack[m, day - 1 :].min()) // ticks
             take = min(room, int(left[a]))
+            if self.job_cap[m] > 0:  # on probation: a bounded job per demand
+                key = a * max(1, self.layout.n_machines) + m
+                take = min(take, self._cap_left.get(key, int(self.job_cap[m])))
+                if take > 0:
+                    self._cap_left[key] = self._cap_left.get(key, int(self.job_cap[m])) - take
             if take > 0:
                 slack[m, day - 1 :] -= take * ticks
                 units[j if where is None else int(where[j])] += take
@@ -664,7 +699,7 @@ class TimeModel:
                 LinearConstraint(ub.tocsr(), -np.inf, self.cum_ticks[:, 1:].ravel()),
             ],
             integrality=np.ones(n + n_d),
-            bounds=Bounds(0, np.concatenate([d.quantity[arcs.a], d.quantity])),
+            bounds=Bounds(0, np.concatenate([self._arc_units(arcs), d.quantity])),
             options={"time_limit": self.options.polish_time_s, "mip_rel_gap": 1e-7},
         )
         if result.x is None:

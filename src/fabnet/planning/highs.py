@@ -8,6 +8,8 @@ capable pair and every day the line may use (its deadline day and the late windo
 it, within the horizon); ``z[l]`` units left unmet. Rows: each line's units are made or
 unmet; on each machine, the machine time of the units due by day k is at most what the
 machine has by the end of day k (``max(0, k * seconds_per_day * load_factor - busy_s)``).
+A machine on probation (``job_units_max`` n > 0) has one column per line, on the line's
+first usable day, bounded by n.
 """
 
 from __future__ import annotations
@@ -64,10 +66,14 @@ def solve_highs(
                 + (1 - s.reliability) * costs.risk_per_unit
                 + d.destination.distance_km(s.place) * (transport + co2)
             )
-            for day in days:
+            for day in days[:1] if s.on_probation else days:
                 cols.append((i, j, day))
                 c.append(unit + late_rate * (day - deadline))
     n_x = len(cols)
+    upper = np.full(n_x + len(lines), np.inf)
+    for col, (_, j, _) in enumerate(cols):
+        if machines[j].on_probation:
+            upper[col] = machines[j].job_units_max
     c.extend(costs.unmet_per_unit * (1 + d.priority) for d in lines)
     rows_i: list[int] = []
     rows_j: list[int] = []
@@ -110,7 +116,7 @@ def solve_highs(
                 LinearConstraint(ub, -np.inf, np.array(rhs)),
             ],
             integrality=np.ones(len(c)),
-            bounds=Bounds(0, np.inf),
+            bounds=Bounds(0, upper),
             options={**options, "mip_rel_gap": 1e-9},
         )
         x, fun, ok = result.x, result.fun, result.status == 0
@@ -121,7 +127,7 @@ def solve_highs(
             b_ub=np.array(rhs) if rhs else None,
             A_eq=eq,
             b_eq=units,
-            bounds=(0, None),
+            bounds=np.column_stack([np.zeros(len(c)), upper]),
             method="highs",
             options=options,
         )
@@ -164,6 +170,7 @@ def solve_highs_lp(problem: Problem, *, time_limit_s: float | None = None) -> Hi
     )
     per_s = np.array([s.machine_per_s for s in machines]) / speed
     per_g = np.array([s.material_per_g for s in machines])
+    job_cap = np.array([s.job_units_max for s in machines], dtype=np.float64).reshape(n_m)
     groups: dict[tuple[object, ...], list[int]] = {}
     for i, d in enumerate(lines):
         groups.setdefault((d.process, d.material, d.size, d.excluded_machines), []).append(i)
@@ -195,11 +202,13 @@ def solve_highs_lp(problem: Problem, *, time_limit_s: float | None = None) -> Hi
                 + km * (transport + co2)
             )
             late_rate = costs.late_per_unit_day * (1 + d.priority)
-            for day in days:
-                col_line.append(np.full(capable.size, i, np.int64))
-                col_machine.append(capable)
-                col_day.append(np.full(capable.size, day, np.int64))
-                col_cost.append(unit + late_rate * (day - deadline))
+            for n, day in enumerate(days):
+                on = capable if n == 0 else capable[job_cap[capable] == 0]
+                col_line.append(np.full(on.size, i, np.int64))
+                col_machine.append(on)
+                col_day.append(np.full(on.size, day, np.int64))
+                late = late_rate * (day - deadline)
+                col_cost.append((unit if n == 0 else unit[job_cap[capable] == 0]) + late)
     line_of = np.concatenate(col_line) if col_line else np.empty(0, np.int64)
     mach_of = np.concatenate(col_machine) if col_machine else np.empty(0, np.int64)
     day_of = np.concatenate(col_day) if col_day else np.empty(0, np.int64)
@@ -224,6 +233,8 @@ def solve_highs_lp(problem: Problem, *, time_limit_s: float | None = None) -> Hi
     cols = np.concatenate([np.arange(n_x), carry_col, carry_col])
     vals = np.concatenate([seconds, np.ones(n_carry), -np.ones(n_carry)])
     ub = csr_matrix((vals, (rows, cols)), shape=(n_m * horizon, c.size))
+    upper = np.full(c.size, np.inf)
+    upper[:n_x] = np.where(job_cap[mach_of] > 0, job_cap[mach_of], np.inf)
     per_day = np.array([s.seconds_per_day for s in machines]) * problem.load_factor
     busy = np.array([s.busy_s for s in machines])
     k = np.arange(0, horizon + 1)
@@ -236,7 +247,7 @@ def solve_highs_lp(problem: Problem, *, time_limit_s: float | None = None) -> Hi
         b_ub=cap,
         A_eq=eq,
         b_eq=np.array([d.units for d in lines], dtype=np.float64),
-        bounds=(0, None),
+        bounds=np.column_stack([np.zeros(c.size), upper]),
         method="highs",
         options=options,
     )

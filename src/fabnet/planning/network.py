@@ -9,7 +9,8 @@ Arcs:
 
 - demand -> (machine, day d): units made by the end of day d on that machine; one arc per
   day the line may use (its deadline day, and each day of the late window after it), at the
-  pair's unit cost plus lateness for the days after the deadline day, per tick;
+  pair's unit cost plus lateness for the days after the deadline day, per tick; a machine
+  on probation has one arc per demand, on its first usable day, bounded by the job size;
 - (machine, day k) -> (machine, day k-1): work due later may be done earlier, free;
 - (machine, day k) -> sink: the machine's time that day;
 - demand -> sink: units left unmade, at the unmet cost.
@@ -97,9 +98,11 @@ def build(
     arc_cost: Ints,
     unmet_cost: Ints,
     day_caps: Ints,
+    arc_caps: Ints | None = None,
 ) -> Network:
     """``supply`` in ticks per demand; arcs by (demand, machine, day >= 1) with their cost
-    per tick; ``day_caps`` (machines, horizon) in ticks."""
+    per tick; ``day_caps`` (machines, horizon) in ticks; ``arc_caps`` bounds an arc below
+    its demand's supply (a machine on probation)."""
     machines = np.arange(layout.n_machines, dtype=np.int64)
     days = np.arange(1, layout.horizon + 1, dtype=np.int64)
     mm, kk = np.meshgrid(machines, days, indexing="ij")
@@ -120,7 +123,7 @@ def build(
     )
     caps = np.concatenate(
         [
-            supply[arc_demand],
+            supply[arc_demand] if arc_caps is None else np.minimum(supply[arc_demand], arc_caps),
             np.full(chain_t.size, max(total, 1)),
             day_caps.ravel().astype(np.int64),
             supply,

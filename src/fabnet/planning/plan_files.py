@@ -150,6 +150,7 @@ def check_plan(problem: Problem, plan: Plan, *, tolerance: float = 1e-6) -> list
     costs = problem.costs
     placed: dict[str, int] = defaultdict(int)
     booked: dict[str, list[tuple[int, float]]] = defaultdict(list)  # machine -> (day, s)
+    on_probation: dict[tuple[str, str], int] = defaultdict(int)
     for i, a in enumerate(plan.assignments):
         where = f"assignments[{i}]"
         d, s = demands.get(a.line_id), supplies.get(a.machine_id)
@@ -178,8 +179,23 @@ def check_plan(problem: Problem, plan: Plan, *, tolerance: float = 1e-6) -> list
         charged = a.units * costs.late_per_unit_day * max(0, day - due_day) * (1 + d.priority)
         if a.lateness and abs(a.lateness - charged) > tolerance * max(1.0, charged):
             found.append(Violation(where, f"lateness {a.lateness:.2f} stated, {charged:.2f} due"))
+        if s.on_probation:
+            on_probation[(d.line_id, s.machine_id)] += a.units
+            first = max(1, due_day)
+            if day > first:
+                why = f"machine {s.machine_id} is on probation: due by day {first}, not {day}"
+                found.append(Violation(where, why))
         placed[d.line_id] += a.units
         booked[s.machine_id].append((day, a.units * d.unit_time_s / s.speed_factor))
+    for (line_id, machine_id), units in on_probation.items():
+        cap = supplies[machine_id].job_units_max
+        if units > cap:
+            found.append(
+                Violation(
+                    f"line {line_id}",
+                    f"{units} units on machine {machine_id}, on probation: at most {cap} a job",
+                )
+            )
     for u in plan.unmet:
         if u.line_id not in demands:
             found.append(Violation("unmet", f"line {u.line_id!r} is not in the problem"))

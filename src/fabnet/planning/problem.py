@@ -63,8 +63,13 @@ class Supply:
     # the producer's pricing rule, margin included (the same rule a quote prices with):
     material_per_g: float = 0.0  # minor units per gram of a unit's material
     machine_per_s: float = 0.0  # minor units per second of this machine's time
+    # A machine on probation takes at most this many units of a line, all due by the
+    # line's first usable day (no late work); 0: no limit.
+    job_units_max: int = 0
 
     def __post_init__(self) -> None:
+        if self.job_units_max < 0:
+            raise InvalidInput("job_units_max", "must be >= 0 (0: no limit)")
         if not 0 < self.seconds_per_day <= SECONDS_PER_DAY:
             raise InvalidInput("seconds_per_day", f"must be in (0, {SECONDS_PER_DAY:.0f}]")
         if not 0 <= self.reliability <= 1:
@@ -89,6 +94,10 @@ class Supply:
             + self.machine_per_s * demand.unit_time_s / self.speed_factor
             + self.material_per_g * demand.unit_mass_g
         )
+
+    @property
+    def on_probation(self) -> bool:
+        return self.job_units_max > 0
 
     def capacity_s(self, until_s: float) -> float:
         """Machine time available from the start until ``until_s`` (fluid model)."""

@@ -64,9 +64,11 @@ class _Load:
     supply: Supply
     used_s: float
 
-    def finish_day_s(self, extra_s: float) -> float:
-        """When (seconds from start) the machine ends ``extra_s`` more work after its load."""
-        return (self.used_s + extra_s) / self.supply.seconds_per_day * SECONDS_PER_DAY
+    def finish_day_s(self, extra_s: float, share: float = 1.0) -> float:
+        """When (seconds from start) the machine ends ``extra_s`` more work after its load,
+        when ``share`` of each day's time may be promised."""
+        per_day = self.supply.seconds_per_day * share
+        return (self.used_s + extra_s) / per_day * SECONDS_PER_DAY
 
     def units_until(self, until_s: float, unit_s: float, share: float = 1.0) -> int:
         room = self.supply.capacity_s(until_s) * share - self.used_s
@@ -173,11 +175,14 @@ class _Greedy:
                     break
                 unit_s = demand.unit_time_s / load.supply.speed_factor
                 take = min(left, load.units_until(until_day * SECONDS_PER_DAY, unit_s, share))
+                if load.supply.on_probation:  # a bounded job, on time only
+                    given = units_by.get((load.supply.machine_id, True), 0)
+                    take = min(take, load.supply.job_units_max - given) if on_time else 0
                 if take:
                     load.used_s += take * unit_s
                     key = (load.supply.machine_id, on_time)
                     units_by[key] = units_by.get(key, 0) + take
-                    ends_by[key] = load.finish_day_s(0.0)
+                    ends_by[key] = load.finish_day_s(0.0, share)
                     touched[load.supply.machine_id] = load
                     left -= take
         capable = list(touched.values())

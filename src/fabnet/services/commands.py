@@ -200,6 +200,7 @@ class QualifyMachine(Command):
     machine_id: MachineId
     measurements: dict[str, object]
     photo: bytes = b""
+    material: str = ""  # what the coupon was printed in; "" = the machine's first
 
 
 @dataclass(frozen=True)

@@ -17,4 +17,4 @@ def learn_outcome(
         producer.belief = producer.belief.observe(succeeded, at, ReliabilityPrior())
     machine = uow.machines.find(machine_id) if machine_id else None
     if machine is not None:
-        machine.belief = machine.belief.observe(succeeded, at, ReliabilityPrior())
+        machine.learn(succeeded, at, ReliabilityPrior())

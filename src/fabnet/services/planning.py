@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from fabnet.domain.designs import Design
 from fabnet.domain.events import UnitsRejected
@@ -163,7 +164,12 @@ def plan_within(
     return report
 
 
-def _price_terms(producer: Producer, policy: Policy) -> dict[str, float]:
+class _PriceTerms(TypedDict):
+    material_per_g: float
+    machine_per_s: float
+
+
+def _price_terms(producer: Producer, policy: Policy) -> _PriceTerms:
     """The producer's pricing rule (its own, else its class's) as the planner's linear
     terms: what ``PriceRule.price`` charges per gram and per machine second, margin
     included. The setup charge is per job, a fixed charge the flow model leaves out."""
@@ -247,6 +253,7 @@ def _problem(
             speed_factor=m.speed_factor,
             busy_s=busy[m.id],
             reliability=producers[m.producer_id].reliability,
+            job_units_max=m.probation.units_per_job if m.probation else 0,
             **_price_terms(producers[m.producer_id], policy),
         )
         for m in machines

@@ -23,9 +23,11 @@ from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
 from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.producers import Machine, MachineEnvelope, Producer
+from fabnet.domain.reliability import Probation
 from fabnet.domain.states import FacilityStatus, JobState, MachineStatus, OrderState
 from fabnet.fabrication.meshes import MeshFacts
 from fabnet.fabrication.profiles import FdmProfile
+from fabnet.fabrication.qualification import ToleranceTable
 from fabnet.services.paging import MAX_OFFSET, MAX_PAGE, Page
 
 A = TypeVar("A", bound=Aggregate)
@@ -181,6 +183,8 @@ class Policy:
     max_open_units_per_consumer: int = 1_000_000
     anomaly_action: str = "ask_photo"  # what a telemetry flag does: ask_photo | pause
     risk_per_unit: float = 500.0  # the planner's cost of a unit that fails (x 1 - reliability)
+    probation: Probation = field(default_factory=Probation)  # a newly qualified machine's terms
+    coupon_tolerances: ToleranceTable = field(default_factory=ToleranceTable)
     price_rules: dict[ProducerClass, PriceRule] = field(
         default_factory=lambda: {
             ProducerClass.MAKER: PriceRule(2500, 100, 0, 0.0),

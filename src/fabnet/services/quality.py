@@ -18,7 +18,7 @@ from fabnet.domain.access import Principal
 from fabnet.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fabnet.domain.jobs import Job
 from fabnet.domain.states import JobState
-from fabnet.fabrication.qualification import Tolerances, judge
+from fabnet.fabrication.qualification import coupon_material, judge
 from fabnet.fabrication.sampling import SamplingPlan, single_normal
 from fabnet.services.commands import FlagJob, InspectLot, QualifyMachine
 from fabnet.services.learning import learn_outcome
@@ -111,18 +111,22 @@ MAX_PHOTO_BYTES = 10 << 20
 
 
 def qualify_machine(
-    cmd: QualifyMachine, *, uow: UnitOfWork, clock: Clock, blobs: BlobStore
+    cmd: QualifyMachine, *, uow: UnitOfWork, clock: Clock, blobs: BlobStore, policy: Policy
 ) -> ev.MachineQualified:
-    """Judge a machine's test coupon by the tolerance rules; a photo, when given, is kept
-    content-addressed and its hash logged with the verdict."""
+    """Judge a machine's test coupon by the tolerance rules of its process and the
+    material it was printed in; a pass puts the machine on probation (policy.probation).
+    A photo, when given, is kept content-addressed and its hash logged with the verdict."""
     if len(cmd.photo) > MAX_PHOTO_BYTES:
         raise InvalidInput("photo", f"at most {MAX_PHOTO_BYTES >> 20} MiB")
-    verdict = judge(cmd.measurements, Tolerances())
     photo_hash = hashlib.sha256(cmd.photo).hexdigest() if cmd.photo else ""
     with uow:
         machine = uow.machines.find(cmd.machine_id)
         if machine is None or not cmd.actor.owns_producer(machine.producer_id):
             raise NotFound("machine", cmd.machine_id)
+        material = coupon_material(machine.process, cmd.material, machine.materials)
+        tolerances = policy.coupon_tolerances.of(machine.process, material)
+        verdict = judge(cmd.measurements, tolerances)
+        terms = policy.probation.start() if verdict.passed else None
         event = ev.MachineQualified(
             at=clock.now(),
             machine_id=machine.id,
@@ -131,9 +135,11 @@ def qualify_machine(
             failed_features=",".join(verdict.failed),
             measurements=json.dumps({c.feature: c.measured_mm for c in verdict.checks}),
             photo_hash=photo_hash,
+            material=material,
+            probation_jobs=terms.jobs if terms else 0,
         )
         if cmd.photo and not blobs.exists(photo_hash):
             blobs.put(photo_hash, cmd.photo)
-        machine.qualified(event.at, event)
+        machine.qualified(event.at, event, policy.probation)
         uow.commit()
     return event

@@ -20,6 +20,8 @@ from fabnet.planning.flow import FlowOptions, solve_flow
 from fabnet.planning.highs import solve_highs, solve_highs_lp
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
+from fabnet.planning.problem import deadline_day
+from fabnet.planning.solve import solve
 
 SOLVER = OrToolsFlow()
 ALL = FlowOptions(k=10_000, pricing=False, widen=False, aggregate=False, polish_max_arcs=0)
@@ -370,3 +372,79 @@ def test_the_array_built_highs_lp_is_the_same_lp(seed):
     assert solve_highs_lp(problem).objective == pytest.approx(
         solve_highs(problem).objective, rel=1e-9
     )
+
+
+def _on_probation(problem: Problem, seed: int, cap: int) -> Problem:
+    rng = random.Random(seed)
+    supplies = tuple(
+        replace(s, job_units_max=cap) if rng.random() < 0.5 else s for s in problem.supplies
+    )
+    return replace(problem, supplies=supplies)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 10), st.integers(1, 6), st.integers(1, 15))
+def test_machines_on_probation_get_bounded_jobs_in_every_solver(seed, n_lines, n_machines, cap):
+    """Half the machines on probation (at most ``cap`` units a line, on time): the flow's
+    plan and greedy's pass the checker (which enforces the bound), the flow's bound stays
+    below HiGHS's LP of the same model, and its plan cannot beat HiGHS's integer optimum."""
+    problem = _on_probation(random_problem(seed, n_lines, n_machines), seed, cap)
+    plan = solve_flow(problem, SOLVER, options=EXACT)
+    assert check_plan(problem, plan) == []
+    greedy = solve(problem, solver="greedy")
+    assert check_plan(problem, greedy) == []
+    lp = solve_highs(problem)
+    mip = solve_highs(problem, integral=True)
+    assert plan.stats["lp_bound"] <= lp.objective * (1 + 1e-9) + 1e-6
+    assert plan.stats["objective"] >= mip.objective * (1 - 1e-9) - 1e-6
+    if plan.stats["certified"]:
+        assert plan.stats["objective"] <= mip.objective * (1 + 1e-3) + 1e-6
+    assert solve_highs_lp(problem).objective == pytest.approx(lp.objective, rel=1e-9, abs=1e-6)
+    due = {d.line_id: max(1, deadline_day(d.due_s)) for d in problem.demands}
+    for a in plan.assignments:
+        s = next(x for x in problem.supplies if x.machine_id == a.machine_id)
+        if s.on_probation:
+            assert a.units <= cap and a.day <= due[a.line_id]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 12), st.integers(1, 8))
+def test_greedy_plans_pass_the_checker(seed, n_lines, n_machines):
+    """Greedy, the baseline and the warm start, in the same model: it said a machine's
+    work ended a day early when less than all its time may be promised (load factor)."""
+    problem = random_problem(seed, n_lines, n_machines)
+    assert check_plan(problem, solve(problem, solver="greedy")) == []
+
+
+def test_a_machine_on_probation_takes_a_bounded_job_and_the_rest_goes_elsewhere():
+    """The near machine is on probation (5 units a job): 5 units there, 15 on the far one,
+    which the checker accepts and would refuse with 6 on the near machine."""
+    line = demand(0, 20, 52.5, 13.4, 5)
+    near = replace(supply(0, 52.5, 13.4), job_units_max=5)
+    far = supply(1, 48.1, 11.6)
+    problem = Problem((line,), (near, far), horizon_s=8 * DAY)
+    for plan in (solve_flow(problem, SOLVER), solve(problem, solver="greedy")):
+        got = defaultdict(int)
+        for a in plan.assignments:
+            got[a.machine_id] += a.units
+        assert got == {"m000": 5, "m001": 15}
+        assert check_plan(problem, plan) == []
+    assert solve_highs(problem, integral=True).objective == pytest.approx(
+        solve_flow(problem, SOLVER).stats["objective"]
+    )
+    free = Problem((line,), (replace(near, job_units_max=0), far), horizon_s=8 * DAY)
+    assert sum(a.units for a in solve_flow(free, SOLVER).assignments if a.machine_id == "m000") > 5
+    too_many = solve_flow(free, SOLVER)
+    assert any("probation" in str(v) for v in check_plan(problem, too_many))
+
+
+def test_a_machine_on_probation_does_no_late_work():
+    """Nothing else can make the line on time: the probation machine makes its job on time
+    and the rest is not rescued late on it."""
+    line = demand(0, 40, 52.5, 13.4, 1)
+    near = replace(supply(0, 52.5, 13.4, hours=24), job_units_max=50)
+    problem = Problem((line,), (near,), horizon_s=8 * DAY)
+    plan = solve_flow(problem, SOLVER)
+    assert all(not a.late for a in plan.assignments)
+    assert plan.units_assigned == 15  # one day of 24 h at 85%: 73,440 s, 4,800 s a unit
+    assert check_plan(problem, plan) == []

@@ -59,6 +59,7 @@ machines = sa.Table(
     sa.Column("rel_successes", sa.Double, nullable=False, server_default="0"),
     sa.Column("rel_failures", sa.Double, nullable=False, server_default="0"),
     sa.Column("rel_at", Time, nullable=True),
+    sa.Column("probation", Json, nullable=True),
     sa.Index("ix_machines_producer", "producer_id"),
 )
 

@@ -247,9 +247,13 @@ def machines_qualify(
         list[str], typer.Option("--measure", help="FEATURE=MM for each coupon feature")
     ],
     photo: Annotated[Path | None, typer.Option(help="a photo of the printed coupon")] = None,
+    material: Annotated[
+        str, typer.Option(help="what the coupon was printed in (default: its first material)")
+    ] = "",
     as_json: Json = False,
 ) -> None:
-    """Record a machine's test-coupon measurements; a failed coupon keeps it unplanned."""
+    """Record a machine's test-coupon measurements; a failed coupon keeps it unplanned, a
+    passed one starts it on probation (bounded jobs until it has proved itself)."""
     from fabnet.entrypoints.cli import files
 
     values: dict[str, object] = {}
@@ -264,19 +268,23 @@ def machines_qualify(
     data = files.read_bytes(photo, 10 << 20) if photo else b""
     with wired() as app:
         done = app.bus().handle(
-            cmd.QualifyMachine(CLI_OPERATOR, MachineId(machine_id), values, data)
+            cmd.QualifyMachine(CLI_OPERATOR, MachineId(machine_id), values, data, material)
         )
     result = {
         "machine_id": done.machine_id,
         "passed": done.passed,
         "failed_features": [f for f in done.failed_features.split(",") if f],
         "photo_hash": done.photo_hash,
+        "material": done.material,
+        "probation_jobs": done.probation_jobs,
     }
     if as_json:
         emit_json(result)
     else:
         verdict = "passed" if done.passed else f"failed: {done.failed_features}"
-        out.print(f"{machine_id}: {verdict}", highlight=False, markup=False)
+        if done.probation_jobs:
+            verdict += f"; on probation for its next {done.probation_jobs} jobs"
+        out.print(f"{machine_id} ({done.material}): {verdict}", highlight=False, markup=False)
 
 
 @designs.command("add")

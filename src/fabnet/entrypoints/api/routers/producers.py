@@ -30,6 +30,7 @@ from fabnet.entrypoints.api.schemas.producers import (
     MachineLiveOut,
     MachineOut,
     MachineStatusIn,
+    ProbationOut,
     ProducerIn,
     ProducerOut,
     ProducerPatch,
@@ -244,6 +245,9 @@ class QualificationIn(Strict):
         examples=[{"length_mm": 40.1, "hole_6_mm": 5.8}],
     )
     photo_base64: str = Field(default="", max_length=14_000_000)
+    material: str = Field(
+        default="", max_length=40, description="what it was printed in; '' = its first material"
+    )
 
 
 class QualificationOut(BaseModel):
@@ -252,9 +256,16 @@ class QualificationOut(BaseModel):
     failed_features: list[str]
     photo_hash: str
     status: MachineStatus
+    material: str
+    probation: ProbationOut | None
 
 
-@router.get("/qualification/coupon.stl", tags=["machines"])
+@router.get(
+    "/qualification/coupon.stl",
+    tags=["machines"],
+    response_class=Response,
+    responses={200: {"content": {"model/stl": {}}, "description": "the coupon, binary STL"}},
+)
 def coupon() -> Response:
     """fabnet's test coupon: print it on a new machine and measure it with a caliper."""
     from fabnet.adapters.geometry.coupon import coupon_stl
@@ -281,12 +292,16 @@ def qualify(
         photo = base64.b64decode(body.photo_base64, validate=True) if body.photo_base64 else b""
     except (binascii.Error, ValueError):
         raise InvalidInput("photo_base64", "not base64") from None
-    done = bus.handle(cmd.QualifyMachine(caller, machine_id, dict(body.measurements), photo))
-    status = views.get_machine(uow, caller, machine_id).status
+    done = bus.handle(
+        cmd.QualifyMachine(caller, machine_id, dict(body.measurements), photo, body.material)
+    )
+    machine = views.get_machine(uow, caller, machine_id)
     return QualificationOut(
         machine_id=done.machine_id,
         passed=done.passed,
         failed_features=[f for f in done.failed_features.split(",") if f],
         photo_hash=done.photo_hash,
-        status=status,
+        status=machine.status,
+        material=done.material,
+        probation=ProbationOut.of(machine.probation) if machine.probation else None,
     )

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from fabnet.domain.producers import Machine, Producer
-from fabnet.domain.reliability import Belief, ReliabilityPrior
+from fabnet.domain.reliability import Belief, Probation, ReliabilityPrior
 from fabnet.domain.states import FacilityStatus, MachineStatus
 from fabnet.entrypoints.api.schemas.common import Location, Strict
 from fabnet.services.commands import FacilitySpec, MachineSpec
@@ -135,6 +135,9 @@ class MachineOut(BaseModel):
     speed_factor: float
     status: MachineStatus
     capacity_flag: str = Field(description="why its declared capacity is in doubt; '' if not")
+    probation: ProbationOut | None = Field(
+        default=None, description="its terms while on probation; null once it graduated"
+    )
 
     @classmethod
     def of(cls, m: Machine) -> MachineOut:
@@ -153,6 +156,20 @@ class MachineOut(BaseModel):
             speed_factor=m.speed_factor,
             status=m.status,
             capacity_flag=m.capacity_flag,
+            probation=ProbationOut.of(m.probation) if m.probation else None,
+        )
+
+
+class ProbationOut(BaseModel):
+    jobs_left: int = Field(description="jobs without a failure still to do")
+    jobs: int = Field(description="jobs in a row it must do (a failure starts them again)")
+    units_per_job: int = Field(description="most units of a line the planner gives it")
+    graduate_at: float = Field(description="posterior mean reliability it must reach")
+
+    @classmethod
+    def of(cls, p: Probation) -> ProbationOut:
+        return cls(
+            jobs_left=p.left, jobs=p.jobs, units_per_job=p.units_per_job, graduate_at=p.graduate_at
         )
 
 
