@@ -35,6 +35,7 @@ from fabnet.ledger.notes import NoteError, Signer, Verifier
 from fabnet.services.design_access import LinkSigner
 from fabnet.services.ledger import TransparencyLog
 from fabnet.services.ports import (
+    HUB_TRANSIT,
     BlobStore,
     Clock,
     IdSource,
@@ -255,8 +256,24 @@ def policy_from(settings: Settings) -> Policy:
         max_open_units_per_consumer=settings.max_open_units_per_consumer,
         anomaly_action=settings.anomaly_action,
         probation=json_settings(settings.probation, "probation", _probation_terms),
+        transit=transit_from(settings.transit),
         coupon_tolerances=ToleranceTable.parse(settings.coupon_tolerances),
     )
+
+
+def transit_from(text: str) -> tuple[tuple[float, int], ...]:
+    """FABNET_TRANSIT: [[up to km, days], ...], checked as the planner checks it."""
+    if not text.strip():
+        return HUB_TRANSIT
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput("transit", f"not JSON: {exc}") from None
+    if not isinstance(raw, list):
+        raise InvalidInput("transit", "a JSON list of [up to km, days]")
+    from fabnet.planning.costs import CostParams
+
+    return CostParams(transit=tuple(tuple(b) if isinstance(b, list) else b for b in raw)).transit
 
 
 def _probation_terms(**terms: object) -> Probation:

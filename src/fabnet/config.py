@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     anomaly_rules: str = Field(
         default="", description='JSON {"temp_band_c": 15, "stall_s": 600, ...}; empty: defaults'
     )
+    transit: str = Field(
+        default="",
+        description="JSON [[up to km, days], ...]: days on the way by distance, nearest "
+        "first; empty: [[50, 0], [800, 1], [2000, 2], [20040, 10]] (planning/costs.py)",
+    )
     probation: str = Field(
         default="",
         description='JSON {"jobs": 5, "units_per_job": 10, "graduate_at": 0.8}: the terms a '

@@ -28,6 +28,10 @@ class CostParams:
     risk_per_unit: float = 500.0  # parameter: cost of a failed unit (re-make and delay)
     fixed_per_pair: float = 0.0  # parameter: one parcel per (line, machine); 0 = splittable
     scale: int = 100  # integer costs for the flow solver = round(cost * scale)
+    # Transit: (up to km, whole days on the way) bands, nearest first; a unit made on day d
+    # on a machine that far from its destination arrives on day d + days. Beyond the last
+    # band a destination cannot be reached. Empty: no transit time (arrival = made).
+    transit: tuple[tuple[float, int], ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
@@ -53,6 +57,34 @@ class CostParams:
                 raise InvalidInput(f"costs.{name}", "must be a whole number")
             if not least <= value <= most:
                 raise InvalidInput(f"costs.{name}", f"must be in [{least}, {most}]")
+        if not isinstance(self.transit, tuple) or not all(
+            isinstance(b, tuple) for b in self.transit
+        ):
+            try:  # read from JSON: lists
+                bands = tuple(tuple(b) for b in self.transit)
+            except TypeError:
+                raise InvalidInput("costs.transit", "must be a list of [up to km, days]") from None
+            object.__setattr__(self, "transit", bands)
+        last_km, last_days = 0.0, 0
+        for i, band in enumerate(self.transit):
+            where = f"costs.transit[{i}]"
+            if not (isinstance(band, tuple | list) and len(band) == 2):
+                raise InvalidInput(where, "must be [up to km, days]")
+            km, days = band
+            if isinstance(km, bool) or not isinstance(km, int | float) or not km > last_km:
+                raise InvalidInput(where, "km must be > 0 and grow from band to band")
+            if isinstance(days, bool) or not isinstance(days, int) or not last_days <= days <= 60:
+                raise InvalidInput(where, "days must be whole, 0..60, never fewer than before")
+            last_km, last_days = float(km), days
+
+    def transit_days(self, km: float) -> int | None:
+        """Whole days on the way over ``km``; None when no band reaches that far."""
+        if not self.transit:
+            return 0
+        for upto, days in self.transit:
+            if km <= upto:
+                return days
+        return None
 
     def per_km(self, unit_mass_g: float) -> tuple[float, float]:
         """(transport, CO2 cost) per unit and km for a unit of ``unit_mass_g``."""

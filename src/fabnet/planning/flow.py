@@ -49,6 +49,7 @@ Stop = Callable[[], bool]
 Extra = Callable[[Ints, Ints], Floats]
 log = logging.getLogger(__name__)
 EMPTY = np.empty(0, np.int64)
+UNREACHABLE = 1 << 30  # transit days of a pair beyond the farthest band
 # int64 head room: OR-Tools scales costs by the node count; totals must not overflow
 _LIMIT = float(1 << 60)
 
@@ -79,6 +80,7 @@ class _Demands:
     ticks: Ints  # reference seconds per unit, rounded up (the network's rate)
     unit_s: Floats  # reference seconds per unit, exact (the bound's rate)
     on_day: Ints  # deadline day: the last day bucket ending by the deadline (0: none)
+    raw_day: Ints  # the same, not cut at the horizon (transit counts back from it)
     lo: Ints  # first and last day bucket the demand may use (lo > hi: none)
     hi: Ints
     late_rate: Floats  # lateness per unit and day late
@@ -158,6 +160,10 @@ class TimeModel:
         self.risk = (1.0 - arr("reliability")) * self.costs.risk_per_unit
         # units of a demand a machine on probation may take (0: no limit)
         self.job_cap = arr("job_units_max").astype(np.int64)
+        # transit bands: a pair's days on the way, by its distance (UNREACHABLE beyond)
+        bands = self.costs.transit
+        self.band_km = np.array([km for km, _ in bands], dtype=np.float64)
+        self.band_days = np.array([days for _, days in bands] + [UNREACHABLE], dtype=np.int64)
         self.any_cap = bool(self.job_cap.any())
         self._cap_left: dict[int, int] = {}  # _repair's: units still allowed, by pair
         self._groups(demands)
@@ -212,7 +218,9 @@ class TimeModel:
                 (
                     dem.destination.lat,
                     dem.destination.lon,
-                    self.deadline_day(dem.due_s),
+                    self.deadline_day(dem.due_s)
+                    if not self.costs.transit
+                    else deadline_day(dem.due_s),
                     self.group_of[dem.line_id],
                     dem.priority,
                     dem.unit_mass_g,
@@ -246,6 +254,7 @@ class TimeModel:
             ticks=np.ceil(unit_s - 1e-9).astype(np.int64),
             unit_s=unit_s,
             on_day=on_day,
+            raw_day=ints([deadline_day(f.due_s) for f in first]),
             lo=np.maximum(on_day, 1),
             hi=np.minimum(on_day + window, self.horizon).astype(np.int64),
             late_rate=(self.costs.late_per_unit_day * (1 + priority)).astype(np.float64),
@@ -280,7 +289,8 @@ class TimeModel:
             "transport": transport,
             "co2": km * self.d.per_km[a] - transport,
             "risk": self.risk[m],
-            "lateness": self.d.late_rate[a] * (arcs.d - self.d.on_day[a]),
+            "lateness": self.d.late_rate[a] * (arcs.d - self.due_day(a, m, km)),
+            "transit_days": self.transit(a, m, km).astype(np.float64),
         }
 
     def unit_cost(self, arcs: Arcs) -> Floats:
@@ -326,9 +336,33 @@ class TimeModel:
         return float((units * unit_cost).sum() + (unmet * d.unmet).sum())
 
     # -- candidates ------------------------------------------------------------------------
+    def transit(self, a: Ints, m: Ints, km: Floats | None = None) -> Ints:
+        """Whole days on the way from machine m to demand a's destination."""
+        if not self.band_km.size:
+            return np.zeros(a.size, dtype=np.int64)
+        if km is None:
+            km = great_circle_km(self.d.xyz[a], self.m_xyz[m])
+        out: Ints = self.band_days[np.searchsorted(self.band_km, km - 1e-9, side="left")]
+        return out
+
+    def due_day(self, a: Ints, m: Ints, km: Floats | None = None) -> Ints:
+        """The last day a unit may be made and still arrive by the deadline day (the
+        horizon's last day at most: every day within it is then on time)."""
+        if not self.band_km.size:
+            return self.d.on_day[a]
+        out: Ints = np.minimum(self.d.raw_day[a] - self.transit(a, m, km), self.horizon)
+        return out
+
     def arcs_of_pairs(self, pa: Ints, pm: Ints, *, every_day: bool) -> Arcs:
-        """The first usable day of each pair (every usable day with ``every_day``)."""
-        lo, hi = self.d.lo[pa], self.d.hi[pa]
+        """The first usable day of each pair (every usable day with ``every_day``): from
+        the day by which a unit must be made to arrive on time (at least day 1) to the
+        last of the late window, within the horizon."""
+        if self.band_km.size:
+            due = self.due_day(pa, pm)
+            lo = np.maximum(due, 1)
+            hi = np.minimum(due + self.costs.late_window_days, self.horizon)
+        else:
+            lo, hi = self.d.lo[pa], self.d.hi[pa]
         ok = lo <= hi
         pa, pm, lo, hi = pa[ok], pm[ok], lo[ok], hi[ok]
         if not every_day:
@@ -765,6 +799,7 @@ def _assignments(model: TimeModel, arcs: Arcs, units: Ints, unit_cost: Floats) -
     used = np.flatnonzero(units > 0)
     arcs, units = arcs.take(used), units[used]
     parts = model.parts(arcs)
+    due = model.due_day(arcs.a, arcs.m, parts["km"])
     finish = _finish_days(model, arcs, units)
     remaining = [list(members) for members in model.d.members]
     out: list[Assignment] = []
@@ -780,13 +815,14 @@ def _assignments(model: TimeModel, arcs: Arcs, units: Ints, unit_cost: Floats) -
                     units=take,
                     distance_km=float(parts["km"][j]),
                     finish_s=float(finish[j]) * SECONDS_PER_DAY,
-                    late=bool(day > model.d.on_day[a]),
+                    late=bool(day > due[j]),
                     production=float(parts["production"][j]) * take,
                     transport=float(parts["transport"][j]) * take,
                     co2=float(parts["co2"][j]) * take,
                     lateness=float(parts["lateness"][j]) * take,
                     risk=float(parts["risk"][j]) * take,
                     day=day,
+                    transit_days=int(parts["transit_days"][j]),
                 )
             )
     return out

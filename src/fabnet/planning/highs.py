@@ -34,9 +34,11 @@ class HighsResult:
     units: dict[tuple[str, str, int], float]  # (line, machine, day) -> units, where > 0
 
 
-def _days(problem: Problem, due_s: float) -> tuple[int, range]:
+def _days(problem: Problem, due_s: float, transit: int = 0) -> tuple[int, range]:
+    """The day a unit must be made by to arrive on time (``transit`` days on the way),
+    and the days it may be made: that day (at least day 1) to the end of the late window."""
     horizon = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
-    deadline = min(horizon, deadline_day(due_s))
+    deadline = min(horizon, deadline_day(due_s) - transit)
     last = min(deadline + problem.costs.late_window_days, horizon)
     return deadline, range(max(deadline, 1), last + 1)
 
@@ -55,16 +57,18 @@ def solve_highs(
     cols: list[tuple[int, int, int]] = []
     c: list[float] = []
     for i, d in enumerate(lines):
-        deadline, days = _days(problem, d.due_s)
         transport, co2 = costs.per_km(d.unit_mass_g)
         late_rate = costs.late_per_unit_day * (1 + d.priority)
         for j, s in enumerate(machines):
             if not s.can_make(d):
                 continue
+            km = d.destination.distance_km(s.place)
+            transit = costs.transit_days(km)
+            if transit is None:
+                continue  # beyond the farthest transit band: cannot reach it
+            deadline, days = _days(problem, d.due_s, transit)
             unit = (
-                s.unit_price(d)
-                + (1 - s.reliability) * costs.risk_per_unit
-                + d.destination.distance_km(s.place) * (transport + co2)
+                s.unit_price(d) + (1 - s.reliability) * costs.risk_per_unit + km * (transport + co2)
             )
             for day in days[:1] if s.on_probation else days:
                 cols.append((i, j, day))
@@ -185,9 +189,6 @@ def solve_highs_lp(problem: Problem, *, time_limit_s: float | None = None) -> Hi
             continue
         for i in members:
             d = lines[i]
-            deadline, days = _days(problem, d.due_s)
-            if not days:
-                continue
             la, lo = math.radians(d.destination.lat), math.radians(d.destination.lon)
             h = (
                 np.sin((m_lat[capable] - la) / 2) ** 2
@@ -202,13 +203,21 @@ def solve_highs_lp(problem: Problem, *, time_limit_s: float | None = None) -> Hi
                 + km * (transport + co2)
             )
             late_rate = costs.late_per_unit_day * (1 + d.priority)
-            for n, day in enumerate(days):
-                on = capable if n == 0 else capable[job_cap[capable] == 0]
-                col_line.append(np.full(on.size, i, np.int64))
-                col_machine.append(on)
-                col_day.append(np.full(on.size, day, np.int64))
-                late = late_rate * (day - deadline)
-                col_cost.append((unit if n == 0 else unit[job_cap[capable] == 0]) + late)
+            transit = np.array(
+                [t if (t := costs.transit_days(k)) is not None else 1 << 30 for k in km.tolist()],
+                dtype=np.int64,
+            )
+            due = np.minimum(horizon, deadline_day(d.due_s) - transit)  # made by, to be on time
+            first = np.maximum(due, 1)
+            last = np.minimum(due + costs.late_window_days, horizon)
+            for day in range(1, horizon + 1):
+                on = (first <= day) & (day <= last) & ((day == first) | (job_cap[capable] == 0))
+                if not on.any():
+                    continue
+                col_line.append(np.full(int(on.sum()), i, np.int64))
+                col_machine.append(capable[on])
+                col_day.append(np.full(int(on.sum()), day, np.int64))
+                col_cost.append(unit[on] + late_rate * (day - due[on]))
     line_of = np.concatenate(col_line) if col_line else np.empty(0, np.int64)
     mach_of = np.concatenate(col_machine) if col_machine else np.empty(0, np.int64)
     day_of = np.concatenate(col_day) if col_day else np.empty(0, np.int64)

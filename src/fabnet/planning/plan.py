@@ -20,6 +20,7 @@ class Assignment:
     lateness: float = 0.0
     risk: float = 0.0
     day: int = 0  # day bucket (1 = the first day) in which the last unit ends
+    transit_days: int = 0  # whole days on the way to the destination (costs.transit)
 
     @property
     def cost(self) -> float:

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fabnet.domain.errors import InvalidInput
-from fabnet.planning.evaluate import day_of, objective
+from fabnet.planning.evaluate import day_of, made_by, objective
 from fabnet.planning.plan import Assignment, Plan, Unmet
-from fabnet.planning.problem import SECONDS_PER_DAY, Problem, deadline_day
+from fabnet.planning.problem import SECONDS_PER_DAY, Problem
 
 FORMAT = "fabnet-plan/1"
 COST_PARTS = ("production", "transport", "co2", "lateness", "risk")
@@ -54,6 +54,7 @@ def plan_to_dict(problem: Problem, plan: Plan) -> dict[str, Any]:
                 "day": day_of(a),
                 "finish_s": round(a.finish_s, 3),
                 "late": a.late,
+                "transit_days": a.transit_days,
                 "distance_km": round(a.distance_km, 4),
                 "costs": {part: round(getattr(a, part), 4) for part in COST_PARTS},
             }
@@ -88,6 +89,7 @@ def plan_from_dict(data: Any) -> Plan:
                 finish_s=_float(row, "finish_s", where, default=day * SECONDS_PER_DAY),
                 late=bool(row.get("late", False)),
                 day=day,
+                transit_days=_int(row, "transit_days", where, lo=0) if "transit_days" in row else 0,
                 **{part: _float(costs, part, f"{where}.costs", default=0.0) for part in COST_PARTS},
             )
         )
@@ -167,21 +169,29 @@ def check_plan(problem: Problem, plan: Plan, *, tolerance: float = 1e-6) -> list
         day = day_of(a)
         if day > horizon_days:
             found.append(Violation(where, f"day {day} is beyond the horizon ({horizon_days})"))
-        due_day = deadline_day(d.due_s)
-        if day > due_day and not a.late:
+        transit = costs.transit_days(d.destination.distance_km(s.place))
+        if transit is None:
+            found.append(Violation(where, f"machine {s.machine_id} is beyond every transit band"))
+            transit = 0
+        if a.transit_days != transit:
             found.append(
-                Violation(where, f"ends on day {day}, after its deadline day {due_day}, not late")
+                Violation(where, f"{a.transit_days} days in transit stated, {transit} due")
             )
+        due_day = made_by(problem, d.due_s, transit)
+        if day > due_day and not a.late:
+            why = f"ends on day {day}, after day {due_day} (to arrive on time), not late"
+            found.append(Violation(where, why))
         if day <= due_day and a.late:
             found.append(
-                Violation(where, f"flagged late, but day {day} is by its deadline day {due_day}")
+                Violation(where, f"flagged late, but day {day} is by day {due_day} (on time)")
             )
         charged = a.units * costs.late_per_unit_day * max(0, day - due_day) * (1 + d.priority)
+        # (lateness counts the days of arrival after the deadline day)
         if a.lateness and abs(a.lateness - charged) > tolerance * max(1.0, charged):
             found.append(Violation(where, f"lateness {a.lateness:.2f} stated, {charged:.2f} due"))
         if s.on_probation:
             on_probation[(d.line_id, s.machine_id)] += a.units
-            first = max(1, due_day)
+            first = max(1, due_day)  # probation: on time only
             if day > first:
                 why = f"machine {s.machine_id} is on probation: due by day {first}, not {day}"
                 found.append(Violation(where, why))

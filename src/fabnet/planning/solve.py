@@ -165,14 +165,24 @@ class _Greedy:
         touched: dict[str, _Load] = {}
         left = demand.units
         horizon = max(1, int(self.problem.horizon_s // SECONDS_PER_DAY))
-        deadline = min(horizon, deadline_day(demand.due_s))
-        last = min(deadline + self.problem.costs.late_window_days, horizon)
+        costs = self.problem.costs
         share = self.problem.load_factor
-        passes = ((deadline, True), (last, False))
-        for until_day, on_time in passes:
+        due: dict[str, int] = {}  # machine -> the last day its units arrive on time
+        for on_time in (True, False):
             for load in self._nearest(demand, loads, index):
                 if left == 0:
                     break
+                mid = load.supply.machine_id
+                if mid not in due:
+                    transit = costs.transit_days(load.supply.place.distance_km(demand.destination))
+                    due[mid] = (
+                        -(1 << 30)
+                        if transit is None
+                        else min(horizon, deadline_day(demand.due_s) - transit)
+                    )
+                until_day = due[mid] if on_time else min(due[mid] + costs.late_window_days, horizon)
+                if until_day < 1:
+                    continue
                 unit_s = demand.unit_time_s / load.supply.speed_factor
                 take = min(left, load.units_until(until_day * SECONDS_PER_DAY, unit_s, share))
                 if load.supply.on_probation:  # a bounded job, on time only
@@ -196,19 +206,21 @@ class _Greedy:
             load = touched[machine_id]
             finish_s = ends_by[(machine_id, on_time)]
             day = max(1, math.ceil(finish_s / SECONDS_PER_DAY - 1e-9))
+            km = load.supply.place.distance_km(demand.destination)
             placed.append(
                 Assignment(
                     line_id=demand.line_id,
                     machine_id=machine_id,
                     producer_id=load.supply.producer_id,
                     units=units,
-                    distance_km=load.supply.place.distance_km(demand.destination),
+                    distance_km=km,
                     finish_s=finish_s,
-                    late=day > deadline,
+                    late=day > due[machine_id],
                     day=day,
+                    transit_days=costs.transit_days(km) or 0,
                 )
             )
-        reason = "" if left == 0 else "not enough machine capacity within the planning horizon"
+        reason = "" if left == 0 else why_unmet(self.problem, demand)
         return placed, reason
 
     def _why_none(self, demand: Demand) -> str:

@@ -263,6 +263,6 @@ def _problem(
         supplies=supplies,
         horizon_s=policy.horizon_days * 86_400,
         load_factor=policy.load_factor,
-        costs=CostParams(risk_per_unit=policy.risk_per_unit),
+        costs=CostParams(risk_per_unit=policy.risk_per_unit, transit=policy.transit),
     )
     return problem, designs, held

@@ -164,6 +164,14 @@ class UnitOfWork(Protocol):
         reaction's effects; raises StaleUpdate when another transaction moved it."""
 
 
+# A hub's default transit bands (up to km, days on the way): 0 days within a metro region
+# (same-day courier: a parameter); 1 day to 800 km (about one driving day under the US
+# hours-of-service rules, figures.md section 2 [D]); 2 days to 2,000 km (a parameter);
+# beyond that, 10 days anywhere on Earth (air freight door to door takes 5-10 days,
+# figures.md section 2 [S]: the plan takes the long end, to promise no deadline it misses).
+HUB_TRANSIT: tuple[tuple[float, int], ...] = ((50.0, 0), (800.0, 1), (2000.0, 2), (20040.0, 10))
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """The operator's knobs that handlers need (read from Settings by the composition root)."""
@@ -183,6 +191,7 @@ class Policy:
     max_open_units_per_consumer: int = 1_000_000
     anomaly_action: str = "ask_photo"  # what a telemetry flag does: ask_photo | pause
     risk_per_unit: float = 500.0  # the planner's cost of a unit that fails (x 1 - reliability)
+    transit: tuple[tuple[float, int], ...] = HUB_TRANSIT  # (up to km, days on the way)
     probation: Probation = field(default_factory=Probation)  # a newly qualified machine's terms
     coupon_tolerances: ToleranceTable = field(default_factory=ToleranceTable)
     price_rules: dict[ProducerClass, PriceRule] = field(

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.domain.capabilities import Process
+from fabnet.domain.errors import InvalidInput
 from fabnet.domain.units import Box, Place
 from fabnet.planning import Demand, Problem, Supply
 from fabnet.planning.costs import CostParams
@@ -448,3 +449,83 @@ def test_a_machine_on_probation_does_no_late_work():
     assert all(not a.late for a in plan.assignments)
     assert plan.units_assigned == 15  # one day of 24 h at 85%: 73,440 s, 4,800 s a unit
     assert check_plan(problem, plan) == []
+
+
+BANDS = ((50.0, 0), (800.0, 1), (2000.0, 2), (8000.0, 7))
+
+
+def _with_transit(problem: Problem) -> Problem:
+    return replace(problem, costs=replace(problem.costs, transit=BANDS))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 10), st.integers(1, 6), st.booleans())
+def test_transit_days_count_against_the_deadline_in_every_solver(seed, n_lines, n_machines, far):
+    """Transit bands by distance (machines 0-600 km away, some 1,000 km with ``far``): the
+    flow plan and greedy's pass the checker (which recomputes each pair's transit), the
+    bound stays below HiGHS's LP of the same model, the plan cannot beat its MIP."""
+    problem = random_problem(seed, n_lines, n_machines)
+    if far:
+        moved = tuple(
+            replace(s, place=Place(s.place.lat - 9.0, s.place.lon)) if i % 2 else s
+            for i, s in enumerate(problem.supplies)
+        )
+        problem = replace(problem, supplies=moved)
+    problem = _with_transit(problem)
+    plan = solve_flow(problem, SOLVER, options=EXACT)
+    assert check_plan(problem, plan) == []
+    assert check_plan(problem, solve(problem, solver="greedy")) == []
+    lp = solve_highs(problem)
+    mip = solve_highs(problem, integral=True)
+    assert plan.stats["lp_bound"] <= lp.objective * (1 + 1e-9) + 1e-6
+    assert plan.stats["lp_bound"] >= lp.objective * (1 - 1e-6) - 1e-6
+    assert plan.stats["objective"] >= mip.objective * (1 - 1e-9) - 1e-6
+    assert solve_highs_lp(problem).objective == pytest.approx(lp.objective, rel=1e-9, abs=1e-6)
+
+
+def test_a_far_machine_must_make_earlier_and_its_days_in_transit_are_in_the_plan():
+    """Due on day 3: the machine 1,000 km away (2 days on the way) makes by day 1 or is
+    late; the plan says 2 days in transit and the checker refuses a plan that hides them."""
+    line = demand(0, 30, 52.5, 13.4, 3)
+    far = supply(0, 43.5, 13.4, hours=24)  # ~1,000 km south
+    problem = _with_transit(Problem((line,), (far,), horizon_s=8 * DAY))
+    plan = solve_flow(problem, SOLVER)
+    assert check_plan(problem, plan) == []
+    assert {a.transit_days for a in plan.assignments} == {2}
+    on_time = sum(a.units for a in plan.assignments if not a.late)
+    assert on_time == 15  # day 1 only: 73,440 s at 85% / 4,800 s a unit
+    assert all(a.late == (a.day > 1) for a in plan.assignments)
+    hidden = replace(plan, assignments=tuple(replace(a, transit_days=0) for a in plan.assignments))
+    assert any("in transit" in str(v) for v in check_plan(problem, hidden))
+
+
+def test_a_line_no_machine_can_deliver_in_time_is_unmet_with_that_reason():
+    """As a new user found: due in three days in Nairobi, the capable machines 3,500 and
+    5,900 km away (7 days in transit) cannot deliver even with the late window: unmet,
+    saying why, in both solvers."""
+    nairobi = (-1.2921, 36.8219)
+    line = demand(0, 20, *nairobi, 3)
+    cairo, berlin = supply(0, 30.04, 31.24), supply(1, 52.52, 13.40)
+    problem = _with_transit(Problem((line,), (cairo, berlin), horizon_s=21 * DAY))
+    for plan in (solve_flow(problem, SOLVER), solve(problem, solver="greedy")):
+        assert plan.assignments == ()
+        (unmet,) = plan.unmet
+        assert unmet.units == 20 and "deliver in time" in unmet.reason
+        assert "3,5" in unmet.reason and "7 days in transit" in unmet.reason
+    near_only = CostParams(transit=((50.0, 0), (2000.0, 2)))
+    beyond = Problem((line,), (berlin,), horizon_s=21 * DAY, costs=near_only)
+    (unmet,) = solve_flow(beyond, SOLVER).unmet
+    assert "can reach the destination" in unmet.reason and "2,000 km" in unmet.reason
+
+
+def test_bad_transit_bands_are_refused_naming_the_band():
+    for bands, field in [
+        (((50.0, 0), (40.0, 1)), "costs.transit[1]"),
+        (((50.0, 2), (100.0, 1)), "costs.transit[1]"),
+        (((50.0, 1.5),), "costs.transit[0]"),
+        (((50.0,),), "costs.transit[0]"),
+    ]:
+        with pytest.raises(InvalidInput) as caught:
+            CostParams(transit=bands)
+        assert caught.value.field == field
+    assert CostParams(transit=[[50, 0], [800, 1]]).transit == ((50, 0), (800, 1))
