@@ -106,10 +106,11 @@ def distance(a: str, b: str, limit: int) -> int:
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
                 cur[j] = min(cur[j], prev2[j - 2] + 1)
-        if min(cur) > limit:
+        # a transposition reaches back two rows: stop only when both are past the limit
+        if min(cur) > limit and min(prev) > limit:
             return limit + 1
         prev2, prev = prev, cur
-    return prev[-1]
+    return min(prev[-1], limit + 1)
 
 
 def _deletes(word: str) -> Iterator[str]:
