@@ -265,10 +265,7 @@ def transit_from(text: str) -> tuple[tuple[float, int], ...]:
     """FABNET_TRANSIT: [[up to km, days], ...], checked as the planner checks it."""
     if not text.strip():
         return HUB_TRANSIT
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput("transit", f"not JSON: {exc}") from None
+    raw = _json(text, "transit")
     if not isinstance(raw, list):
         raise InvalidInput("transit", "a JSON list of [up to km, days]")
     from fabnet.planning.costs import CostParams
@@ -285,14 +282,19 @@ def _probation_terms(**terms: object) -> Probation:
 T = TypeVar("T")
 
 
+def _json(text: str, name: str) -> Any:
+    """A setting's JSON text, or a clear error naming the setting."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(name, f"not JSON: {exc}") from None
+
+
 def json_settings(text: str, name: str, kind: Callable[..., T]) -> T:
     """A setting given as a JSON object of a dataclass's fields (empty: its defaults)."""
     if not text.strip():
         return kind()
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(name, f"not JSON: {exc}") from None
+    raw = _json(text, name)
     if not isinstance(raw, dict):
         raise InvalidInput(name, "must be a JSON object")
     try:
@@ -305,10 +307,7 @@ def price_rules_from(text: str) -> dict[ProducerClass, PriceRule]:
     rules = dict(Policy().price_rules)
     if not text.strip():
         return rules
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput("price_rules", f"not JSON: {exc}") from None
+    raw = _json(text, "price_rules")
     if not isinstance(raw, dict):
         raise InvalidInput("price_rules", "must be an object of class -> rule")
     for name, rule in raw.items():

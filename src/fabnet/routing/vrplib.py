@@ -12,7 +12,7 @@ import numpy as np
 from fabnet.domain.errors import InvalidInput
 from fabnet.routing.instance import Route, RoutingSolution, VehicleType, VrpInstance
 
-MAX_DIMENSION = 20_000
+MAX_DIMENSION = 5_000  # two n x n int64 matrices: 400 MB at 5,000
 
 
 def _sections(text: str) -> tuple[dict[str, str], dict[str, list[list[str]]]]:
@@ -48,11 +48,16 @@ def read_vrptw(path: Path | str, *, scale: int = 10) -> VrpInstance:
         n = int(header["DIMENSION"])
         capacity = int(header["CAPACITY"])
     except (KeyError, ValueError):
-        raise InvalidInput(where, "needs DIMENSION and CAPACITY") from None
+        raise InvalidInput(where, "needs DIMENSION and CAPACITY (whole numbers)") from None
     if not 2 <= n <= MAX_DIMENSION:
         raise InvalidInput(f"{where}: DIMENSION", f"must be in 2..{MAX_DIMENSION}")
-    vehicles = int(header.get("VEHICLES", n))
-    service_all = float(header.get("SERVICE_TIME", 0))
+    try:
+        vehicles = int(header.get("VEHICLES", n))
+        service_all = float(header.get("SERVICE_TIME", 0))
+    except ValueError:
+        raise InvalidInput(where, "VEHICLES and SERVICE_TIME must be numbers") from None
+    if vehicles < 1 or capacity < 0 or not math.isfinite(service_all) or service_all < 0:
+        raise InvalidInput(where, "VEHICLES >= 1, CAPACITY and SERVICE_TIME >= 0")
     try:
         coords = np.array([[float(r[1]), float(r[2])] for r in sec["NODE_COORD_SECTION"]])
         demand = np.array([int(r[1]) for r in sec["DEMAND_SECTION"]], dtype=np.int64)
@@ -61,7 +66,10 @@ def read_vrptw(path: Path | str, *, scale: int = 10) -> VrpInstance:
         raise InvalidInput(where, f"bad or missing section: {exc}") from None
     if coords.shape[0] != n or demand.shape[0] != n or tw.shape[0] != n:
         raise InvalidInput(where, f"sections must have DIMENSION ({n}) rows")
-    depots = [int(r[0]) for r in sec.get("DEPOT_SECTION", [["1"]]) if int(r[0]) > 0]
+    try:
+        depots = [int(r[0]) for r in sec.get("DEPOT_SECTION", [["1"]]) if int(r[0]) > 0]
+    except (IndexError, ValueError):
+        raise InvalidInput(f"{where}: DEPOT_SECTION", "node numbers, ended by -1") from None
     if depots != [1]:
         raise InvalidInput(f"{where}: DEPOT_SECTION", "one depot, the first node")
     diff = coords[:, None, :] - coords[None, :, :]

@@ -187,6 +187,15 @@ def test_bad_vrplib_files_are_refused_naming_the_problem(tmp_path):
     )
     with pytest.raises(InvalidInput, match="DIMENSION"):
         read_vrptw(short)
+    for header in ("VEHICLES : many\n", "SERVICE_TIME : nan\n", "VEHICLES : 0\n"):
+        odd = tmp_path / "odd.vrp"
+        odd.write_text(short.read_text().replace("CAPACITY : 10\n", f"CAPACITY : 10\n{header}"))
+        with pytest.raises(InvalidInput):
+            read_vrptw(odd)
+    huge = tmp_path / "huge.vrp"
+    huge.write_text("NAME : x\nDIMENSION : 20000\nCAPACITY : 10\n")
+    with pytest.raises(InvalidInput, match="DIMENSION"):
+        read_vrptw(huge)  # refused before any matrix is built
 
 
 def _parcels(n: int, seed: int = 3) -> tuple[Parcel, ...]:
