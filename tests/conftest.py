@@ -121,6 +121,19 @@ class World:
         oid: str = self.bus.handle(cmd.PlaceOrder(actor, (line,), priority=priority))
         return oid
 
+    def deliver(self, order_id: str) -> int:
+        """Route the order's waiting parcels and deliver each with its consignee's code
+        (an operator records the carrier's steps); returns the units delivered."""
+        self.bus.handle(cmd.PlanShipments(OPERATOR))
+        with self.uow() as uow:
+            planned = [s for s in uow.shipments.of_order(order_id) if s.state == "planned"]
+        for s in planned:
+            self.bus.handle(cmd.RecordShipmentEvent(OPERATOR, s.id, "picked_up"))
+            self.bus.handle(
+                cmd.RecordShipmentEvent(OPERATOR, s.id, "delivered", "code", s.proof_code)
+            )
+        return sum(s.units for s in planned)
+
 
 @pytest.fixture
 def world(clock: FixedClock) -> World:

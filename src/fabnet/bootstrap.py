@@ -32,6 +32,9 @@ from fabnet.domain.producers import MachineEnvelope
 from fabnet.domain.reliability import Probation
 from fabnet.fabrication.qualification import ToleranceTable
 from fabnet.ledger.notes import NoteError, Signer, Verifier
+from fabnet.routing.airspace import Airspace
+from fabnet.routing.dispatch import LogisticsPolicy, Weights
+from fabnet.routing.modes import MODES
 from fabnet.services.design_access import LinkSigner
 from fabnet.services.ledger import TransparencyLog
 from fabnet.services.ports import (
@@ -55,6 +58,7 @@ from fabnet.services.ports import (
 if TYPE_CHECKING:
     from fabnet.adapters.mqtt.bridge import MqttBridge
     from fabnet.planning.network import FlowSolver
+    from fabnet.routing.instance import VrpSolver
     from fabnet.services.messagebus import MessageBus
 
 log = logging.getLogger(__name__)
@@ -67,6 +71,15 @@ def _flow_solver() -> FlowSolver:
         return OrToolsFlow()
 
     return cast("FlowSolver", Lazy(build))
+
+
+def _vrp_solver() -> VrpSolver:
+    def build() -> VrpSolver:
+        from fabnet.adapters.solvers.pyvrp_routing import DecomposedPyVrp
+
+        return DecomposedPyVrp()
+
+    return cast("VrpSolver", Lazy(build))
 
 
 def _slicer(executable: str = "prusa-slicer", timeout_s: float = 600.0) -> Slicer:
@@ -99,6 +112,7 @@ class App:
     policy: Policy
     settings: Settings
     flow_solver: FlowSolver = field(default_factory=_flow_solver)
+    vrp_solver: VrpSolver = field(default_factory=_vrp_solver)
     slicer: Slicer | None = field(default_factory=_slicer)
     telemetry: TelemetryStore = field(default_factory=InMemoryTelemetryStore)
     machine_commands: MachineCommands | None = None  # set when a broker is configured
@@ -134,6 +148,7 @@ class App:
             mesh=self.mesh,
             policy=self.policy,
             flow_solver=self.flow_solver,
+            vrp_solver=self.vrp_solver,
             slicer=self.slicer,
             telemetry=self.telemetry,
             commands=self.machine_commands,
@@ -258,7 +273,49 @@ def policy_from(settings: Settings) -> Policy:
         probation=json_settings(settings.probation, "probation", _probation_terms),
         transit=transit_from(settings.transit),
         coupon_tolerances=ToleranceTable.parse(settings.coupon_tolerances),
+        logistics=logistics_from(settings.logistics, transit_from(settings.transit)),
     )
+
+
+def logistics_from(text: str, transit: tuple[tuple[float, int], ...]) -> LogisticsPolicy:
+    """FABNET_LOGISTICS: weights, radii, the consolidation factor, the airspace (GeoJSON)
+    and mode overrides (a cargo bike's emission factor, say), each checked by name."""
+    if not text.strip():
+        return LogisticsPolicy(transit=transit)
+    raw = _json(text, "logistics")
+    if not isinstance(raw, dict):
+        raise InvalidInput("logistics", "must be a JSON object")
+    known = {"weights", "local_radius_km", "hub_radius_km", "detour", "consolidation",
+             "carrier_min_days", "airspace", "budget_s", "modes"}  # fmt: skip
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise InvalidInput(f"logistics.{unknown[0]}", f"unknown; choose from {sorted(known)}")
+    args: dict[str, Any] = {
+        k: v for k, v in raw.items() if k not in ("weights", "airspace", "modes")
+    }
+    if "weights" in raw:
+        if not isinstance(raw["weights"], dict):
+            raise InvalidInput("logistics.weights", "must be an object")
+        try:
+            args["weights"] = Weights(**raw["weights"])
+        except TypeError as exc:
+            raise InvalidInput("logistics.weights", str(exc)) from None
+    args["airspace"] = Airspace.from_geojson(raw.get("airspace"), "logistics.airspace")
+    modes = dict(MODES)
+    overrides = raw.get("modes", {})
+    if not isinstance(overrides, dict):
+        raise InvalidInput("logistics.modes", "must be an object of mode -> fields")
+    for name, change in overrides.items():
+        if name not in modes or not isinstance(change, dict):
+            raise InvalidInput(f"logistics.modes.{name}", f"a mode of {sorted(modes)}: an object")
+        try:
+            modes[name] = modes[name].with_(**change)
+        except TypeError as exc:
+            raise InvalidInput(f"logistics.modes.{name}", str(exc)) from None
+    try:
+        return LogisticsPolicy(transit=transit, modes=modes, **args)
+    except TypeError as exc:
+        raise InvalidInput("logistics", str(exc)) from None
 
 
 def transit_from(text: str) -> tuple[tuple[float, int], ...]:

@@ -98,6 +98,16 @@ class Settings(BaseSettings):
         '[0.15, 0.25]}, "fdm/TPU": {...}}: mm below/above nominal of the test coupon '
         "(placeholders; fabrication/qualification.py)",
     )
+    logistics: str = Field(
+        default="",
+        description='JSON {"weights": {"value_of_time_per_h": 100, "co2_price_per_kg": 100}, '
+        '"local_radius_km": 40, "consolidation": 0.092, "budget_s": 2, "airspace": '
+        '<GeoJSON FeatureCollection>, "modes": {"cargo_bike": {"co2_kg_per_km": ...}}}; '
+        "empty: defaults (routing/dispatch.py; placeholders named in docs/logistics.md)",
+    )
+    routing_interval_s: float = Field(
+        default=900.0, gt=0, description="seconds between the hub's routing waves"
+    )
     request_threads: int = Field(
         default=8, ge=1, le=200, description="threads that run requests (per process)"
     )

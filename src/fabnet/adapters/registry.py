@@ -6,7 +6,16 @@ its domain class, one mapper (and repository) here, one table and one migration.
 from __future__ import annotations
 
 from fabnet.adapters import repositories as repos
-from fabnet.adapters.rows import API_KEYS, DESIGNS, JOBS, MACHINES, ORDERS, PRODUCERS
+from fabnet.adapters.rows import (
+    API_KEYS,
+    COURIERS,
+    DESIGNS,
+    JOBS,
+    MACHINES,
+    ORDERS,
+    PRODUCERS,
+    SHIPMENTS,
+)
 from fabnet.adapters.tracking import Kind
 
 # parents before children, so that foreign keys hold at every insert
@@ -17,4 +26,6 @@ KINDS: tuple[Kind, ...] = (
     Kind("orders", ORDERS, repos.Orders, (("consumer_id", "reference"),)),
     Kind("jobs", JOBS, repos.Jobs),
     Kind("api_keys", API_KEYS, repos.ApiKeys, (("key_hash",),)),
+    Kind("couriers", COURIERS, repos.Couriers),
+    Kind("shipments", SHIPMENTS, repos.Shipments),
 )

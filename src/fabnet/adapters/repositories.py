@@ -17,18 +17,22 @@ from fabnet.domain.designs import Design
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
 from fabnet.domain.producers import Machine, Producer
+from fabnet.domain.shipments import Courier, Shipment
 from fabnet.domain.states import (
     JOB_LIVE,
+    SHIPMENT_WAITING,
     FacilityStatus,
     JobState,
     MachineStatus,
     OrderState,
+    ShipmentState,
 )
 from fabnet.services.ports import Listing, Page
 
 LIVE = tuple(s.value for s in JOB_LIVE)
 REFUSED = (JobState.DECLINED.value, JobState.EXPIRED.value, JobState.FAILED.value)
 AVAILABLE = (MachineStatus.IDLE.value, MachineStatus.BUSY.value)
+WAITING = tuple(s.value for s in SHIPMENT_WAITING)
 OPEN = (OrderState.PLACED.value, OrderState.PLANNED.value, OrderState.IN_PRODUCTION.value)
 
 
@@ -167,3 +171,52 @@ class ApiKeys(TrackingRepository[ApiKey]):
 
     def page(self, page: Page, *, principal_id: str | None = None) -> Listing[ApiKey]:
         return self._page(page, _given(principal_id=principal_id))
+
+
+class Couriers(TrackingRepository[Courier]):
+    def everyone(self) -> list[Courier]:
+        return self._where()
+
+    def active(self) -> list[Courier]:
+        return self._where(active=True)
+
+    def page(self, page: Page) -> Listing[Courier]:
+        return self._page(page, {})
+
+
+class Shipments(TrackingRepository[Shipment]):
+    def everyone(self) -> list[Shipment]:
+        return self._where()
+
+    def of_order(self, order_id: str) -> list[Shipment]:
+        return self._where(order_id=order_id)
+
+    def waiting(self) -> list[Shipment]:
+        """Parcels waiting for a route: ready at their producer, or at a hub."""
+        return self._where(state=WAITING)
+
+    def planned(self) -> list[Shipment]:
+        """On a route, not picked up yet: routing may move them."""
+        return self._where(state=ShipmentState.PLANNED.value)
+
+    def of_courier(self, courier_id: str, states: tuple[ShipmentState, ...]) -> list[Shipment]:
+        return self._where(courier_id=courier_id, state=tuple(s.value for s in states))
+
+    def page(
+        self,
+        page: Page,
+        *,
+        order_id: str | None = None,
+        producer_id: str | None = None,
+        courier_id: str | None = None,
+        state: ShipmentState | None = None,
+    ) -> Listing[Shipment]:
+        return self._page(
+            page,
+            _given(
+                order_id=order_id,
+                producer_id=producer_id,
+                courier_id=courier_id,
+                state=state and state.value,
+            ),
+        )

@@ -164,6 +164,8 @@ class TrackingUnitOfWork:
     orders: Any
     jobs: Any
     api_keys: Any
+    couriers: Any
+    shipments: Any
 
     def __init__(self, kinds: tuple[Kind, ...]) -> None:
         """``kinds`` in write order: parents before children (foreign keys hold)."""

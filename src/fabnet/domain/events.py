@@ -290,6 +290,83 @@ class EscrowCancelled(EscrowEvent):
     reason: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ShipmentEvent(Event):
+    """A parcel's step (domain/shipments.py); every one joins its order's log."""
+
+    shipment_id: str
+    order_id: str
+    line_id: str
+    producer_id: str
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentReady(ShipmentEvent):
+    """Made units packed at their producer (or back from a failed delivery), waiting
+    for a route."""
+
+    job_ids: str = ""  # comma-separated
+    mass_g: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentPlanned(ShipmentEvent):
+    leg: int = 1
+    mode: str = ""
+    courier_id: str = ""  # "" for the parcel carrier
+    route_id: str = ""
+    eta: str = ""  # ISO time of arrival at the leg's end
+    to_hub: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentPickedUp(ShipmentEvent):
+    leg: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentInTransit(ShipmentEvent):
+    leg: int = 1
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentAtHub(ShipmentEvent):
+    leg: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentDelivered(ShipmentEvent):
+    """Delivered with its proof: the code's or the signature's or photo's SHA-256."""
+
+    leg: int = 1
+    proof_kind: str = ""
+    proof_sha256: str = ""
+    on_time: bool = True
+    made_days_late: int = 0  # production's lateness: the basis of the maker's penalty
+    distance_km: float = 0.0  # its share of the routes' km, all legs
+    co2_kg: float = 0.0
+    modes: str = ""  # each leg's mode, comma-separated
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentFailed(ShipmentEvent):
+    leg: int = 1
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentReturned(ShipmentEvent):
+    leg: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CourierRegistered(Event):
+    courier_id: str
+    mode: str
+
+
 def event_name(event: Event) -> str:
     return type(event).__name__
 
@@ -336,6 +413,15 @@ EVENT_TYPES: dict[str, type[Event]] = {
         EscrowDisputed,
         EscrowArbitrated,
         EscrowCancelled,
+        ShipmentReady,
+        ShipmentPlanned,
+        ShipmentPickedUp,
+        ShipmentInTransit,
+        ShipmentAtHub,
+        ShipmentDelivered,
+        ShipmentFailed,
+        ShipmentReturned,
+        CourierRegistered,
     )
 }
 

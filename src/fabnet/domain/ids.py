@@ -13,6 +13,8 @@ JobId = NewType("JobId", str)
 PrincipalId = NewType("PrincipalId", str)  # who holds an API key: a consumer, producer, operator
 ApiKeyId = NewType("ApiKeyId", str)
 EventId = NewType("EventId", str)
+ShipmentId = NewType("ShipmentId", str)
+CourierId = NewType("CourierId", str)  # also the principal id of the courier's keys
 
 PREFIXES = {
     "producer": "prd",
@@ -24,4 +26,6 @@ PREFIXES = {
     "key": "key",
     "event": "evt",
     "design": "dsg",
+    "shipment": "shp",
+    "courier": "cou",
 }

@@ -30,5 +30,10 @@ class Principal:
     def owns_producer(self, producer_id: str) -> bool:
         return self.is_operator or (self.role is Role.PRODUCER and self.producer_id == producer_id)
 
+    @property
+    def courier_id(self) -> str | None:
+        """A courier's keys are its courier's: the principal id is the courier id."""
+        return self.id if self.role is Role.COURIER else None
+
     def owns_order(self, consumer_id: str) -> bool:
         return self.is_operator or (self.role is Role.CONSUMER and self.id == consumer_id)

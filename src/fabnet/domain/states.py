@@ -101,3 +101,65 @@ class Role(StrEnum):
     OPERATOR = "operator"
     CONSUMER = "consumer"
     PRODUCER = "producer"
+    COURIER = "courier"
+
+
+class ShipmentState(StrEnum):
+    """Where a parcel is. ``ready``: made, waiting at its producer (or, after the first
+    leg, at the hub) for a route; ``planned``: on a courier's route or booked with the
+    parcel carrier, with an ETA."""
+
+    READY = "ready"
+    PLANNED = "planned"
+    PICKED_UP = "picked_up"
+    IN_TRANSIT = "in_transit"
+    AT_HUB = "at_hub"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    RETURNED = "returned"
+
+
+SHIPMENT_MOVES: dict[ShipmentState, frozenset[ShipmentState]] = {
+    ShipmentState.READY: frozenset({ShipmentState.PLANNED, ShipmentState.FAILED}),
+    # a planned parcel not yet picked up may be routed again (another courier, or back to
+    # ready when no route has room): never one already picked up
+    ShipmentState.PLANNED: frozenset(
+        {
+            ShipmentState.PLANNED,
+            ShipmentState.READY,
+            ShipmentState.PICKED_UP,
+            ShipmentState.FAILED,
+        }
+    ),
+    ShipmentState.PICKED_UP: frozenset(
+        {
+            ShipmentState.IN_TRANSIT,
+            ShipmentState.AT_HUB,
+            ShipmentState.DELIVERED,
+            ShipmentState.FAILED,
+        }
+    ),
+    ShipmentState.IN_TRANSIT: frozenset(
+        {ShipmentState.AT_HUB, ShipmentState.DELIVERED, ShipmentState.FAILED}
+    ),
+    ShipmentState.AT_HUB: frozenset({ShipmentState.PLANNED, ShipmentState.FAILED}),
+    ShipmentState.DELIVERED: frozenset(),
+    # a failed delivery is tried again (ready) or goes back to its maker
+    ShipmentState.FAILED: frozenset({ShipmentState.READY, ShipmentState.RETURNED}),
+    ShipmentState.RETURNED: frozenset(),
+}
+
+SHIPMENT_WAITING = frozenset({ShipmentState.READY, ShipmentState.AT_HUB})
+SHIPMENT_MOVING = frozenset(
+    {ShipmentState.PICKED_UP, ShipmentState.IN_TRANSIT}
+)  # in a courier's hands: never routed to another
+
+
+class ProofKind(StrEnum):
+    """How a delivery is proven: the consignee's one-time code (checked), a signature
+    or photo (its SHA-256, logged), or the consignee's own confirmation."""
+
+    CODE = "code"
+    SIGNATURE = "signature"
+    PHOTO = "photo"
+    CONSIGNEE = "consignee"

@@ -24,7 +24,12 @@ from fabnet.adapters.mqtt.bridge import MqttBridge
 from fabnet.bootstrap import App, connect_machines
 from fabnet.domain.errors import BrokerUnavailable
 from fabnet.domain.events import Event
-from fabnet.services.commands import ExpireOffers, SweepEscrows, SweepHeartbeats
+from fabnet.services.commands import (
+    ExpireOffers,
+    PlanShipments,
+    SweepEscrows,
+    SweepHeartbeats,
+)
 from fabnet.services.ports import Leases
 
 log = logging.getLogger(__name__)
@@ -60,6 +65,11 @@ class Hub:
             Task("reactions", self.reaction_poll_s, self._drain),
             Task("offers", settings.offer_sweep_s, lambda: self.app.bus().handle(ExpireOffers())),
             Task("escrows", settings.offer_sweep_s, lambda: self.app.bus().handle(SweepEscrows())),
+            Task(
+                "routing",
+                settings.routing_interval_s,
+                lambda: self.app.bus().handle(PlanShipments()),
+            ),
         ]
         if self.app.log_store is not None:
             tasks.append(Task("checkpoints", settings.checkpoint_s, self._checkpoint))

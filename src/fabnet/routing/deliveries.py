@@ -65,6 +65,7 @@ class DeliveryProblem:
     parcels: tuple[Parcel, ...]
     fleets: tuple[Fleet, ...]
     detour: float = 1.0
+    speed_kmh: float | None = None  # one speed for every fleet (None: theirs, all alike)
 
     def __post_init__(self) -> None:
         if not self.fleets:
@@ -103,9 +104,9 @@ def build(problem: DeliveryProblem) -> Built:
     lon = np.array([p.lon for p in places])
     km = great_circle_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :]) * problem.detour
     speeds = {f.mode.speed_kmh for f in problem.fleets}
-    if len(speeds) != 1:
+    if problem.speed_kmh is None and len(speeds) != 1:
         raise InvalidInput("fleets", "one speed for all the fleets of a plan (for now)")
-    speed = speeds.pop()
+    speed = problem.speed_kmh or speeds.pop()
     n_d = len(depots)
     demand = np.zeros((len(places), 2), dtype=np.int64)
     demand[n_d:, 0] = [p.mass_g for p in problem.parcels]

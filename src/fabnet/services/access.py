@@ -37,6 +37,11 @@ def create_api_key(cmd: CreateApiKey, *, uow: UnitOfWork, clock: Clock, ids: IdS
                 raise InvalidInput("producer_id", "a producer key must name its producer")
             if uow.producers.find(cmd.producer_id) is None:
                 raise InvalidInput("producer_id", f"no producer {cmd.producer_id!r}")
+        if cmd.role is Role.COURIER:  # a courier's keys speak for the courier: its id
+            if not cmd.principal_id or uow.couriers.find(cmd.principal_id) is None:
+                raise InvalidInput("courier_id", f"no courier {cmd.principal_id!r}")
+        elif cmd.principal_id and cmd.principal_id.startswith(PREFIXES["courier"] + "_"):
+            raise InvalidInput("principal_id", "a courier's id is for courier keys only")
         key = ApiKey(
             id=ApiKeyId(ids.new(PREFIXES["key"])),
             name=cmd.name.strip(),

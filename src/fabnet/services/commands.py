@@ -373,3 +373,31 @@ class SendMachineCommand(Command):
     type: str  # cancel, pause, resume, bed_clear
     job_id: JobId | None = None
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class RegisterCourier(Command):
+    actor: Principal
+    name: str
+    mode: str  # van, ev_van, cargo_bike, ride_share, drone (routing/modes.py)
+    lat: float
+    lon: float  # its base: the hub its routes start from and end at
+    shift_start_h: float = 8.0
+
+
+@dataclass(frozen=True)
+class PlanShipments(Command):
+    """One routing wave (the hub runs one every FABNET_ROUTING_INTERVAL_S)."""
+
+    actor: Principal | None = None  # None: the hub itself
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class RecordShipmentEvent(Command):
+    actor: Principal
+    shipment_id: str
+    kind: str  # picked_up, in_transit, at_hub, delivered, failed, returned, retry
+    proof_kind: str = "code"  # for delivered: code, signature, photo, consignee
+    proof: str = ""  # the code, or the signature's or photo's SHA-256
+    reason: str = ""  # for failed (required) and in_transit (a note)

@@ -3,7 +3,6 @@ checks its event against that state, then logs it in the order's transaction."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 from fabnet.domain import events as ev
@@ -235,14 +234,16 @@ def on_job_started(uow: UnitOfWork, event: ev.JobStarted) -> None:
         record(uow, order, ev.EscrowProductionStarted(at=event.at, order_id=order.id))
 
 
-def on_units_made(uow: UnitOfWork, event: ev.UnitsMade) -> None:
-    """Until shipments are tracked, units made count as delivered to the escrow."""
+def on_shipment_delivered(uow: UnitOfWork, event: ev.ShipmentDelivered) -> None:
+    """Units count as delivered when their shipment is, with its proof. The maker's
+    lateness is production's own (made after the job's due time), never the courier's."""
     escrow = escrow_of(uow, event.order_id)
     if event.units <= 0 or escrow.state not in (EscrowState.FUNDED, EscrowState.IN_PRODUCTION):
         return
-    job = uow.jobs.get(event.job_id)
-    days_late = max(0, math.ceil((event.at - job.due).total_seconds() / 86_400))
-    if not _accepted_under(uow, event.order_id, event.job_id, terms_digest(escrow.terms)):
+    shipment = uow.shipments.get(event.shipment_id)
+    job_id = shipment.job_ids[0] if shipment.job_ids else ""
+    days_late = event.made_days_late
+    if not job_id or not _accepted_under(uow, event.order_id, job_id, terms_digest(escrow.terms)):
         days_late = 0  # penalties bind only a producer who accepted them with the job
     record(
         uow,
@@ -253,7 +254,7 @@ def on_units_made(uow: UnitOfWork, event: ev.UnitsMade) -> None:
             producer_id=event.producer_id,
             units=event.units,
             days_late=days_late,
-            job_id=event.job_id,
+            job_id=job_id,
         ),
     )
 

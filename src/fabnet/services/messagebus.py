@@ -25,6 +25,7 @@ from fabnet.services import (
     quality,
     quotes,
     reactions,
+    shipments,
 )
 from fabnet.services import commands as cmd
 from fabnet.services.ports import UnitOfWork
@@ -70,6 +71,9 @@ HANDLERS: dict[type[cmd.Command], Callable[..., Any]] = {
     cmd.OpenDispute: escrow.open_dispute,
     cmd.DecideDispute: escrow.decide_dispute,
     cmd.SweepEscrows: escrow.sweep_escrows,
+    cmd.RegisterCourier: shipments.register_courier,
+    cmd.PlanShipments: shipments.plan_shipments,
+    cmd.RecordShipmentEvent: shipments.record_shipment_event,
 }
 
 

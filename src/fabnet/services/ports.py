@@ -24,10 +24,18 @@ from fabnet.domain.orders import Order
 from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.producers import Machine, MachineEnvelope, Producer
 from fabnet.domain.reliability import Probation
-from fabnet.domain.states import FacilityStatus, JobState, MachineStatus, OrderState
+from fabnet.domain.shipments import Courier, Shipment
+from fabnet.domain.states import (
+    FacilityStatus,
+    JobState,
+    MachineStatus,
+    OrderState,
+    ShipmentState,
+)
 from fabnet.fabrication.meshes import MeshFacts
 from fabnet.fabrication.profiles import FdmProfile
 from fabnet.fabrication.qualification import ToleranceTable
+from fabnet.routing.dispatch import LogisticsPolicy
 from fabnet.services.paging import MAX_OFFSET, MAX_PAGE, Page
 
 A = TypeVar("A", bound=Aggregate)
@@ -118,6 +126,31 @@ class ApiKeys(Repository[ApiKey], Protocol):
     def page(self, page: Page, *, principal_id: str | None = None) -> Listing[ApiKey]: ...
 
 
+class Couriers(Repository[Courier], Protocol):
+    def everyone(self) -> builtins.list[Courier]: ...
+    def active(self) -> builtins.list[Courier]: ...
+    def page(self, page: Page) -> Listing[Courier]: ...
+
+
+class Shipments(Repository[Shipment], Protocol):
+    def everyone(self) -> builtins.list[Shipment]: ...
+    def of_order(self, order_id: str) -> builtins.list[Shipment]: ...
+    def waiting(self) -> builtins.list[Shipment]: ...
+    def planned(self) -> builtins.list[Shipment]: ...
+    def of_courier(
+        self, courier_id: str, states: tuple[ShipmentState, ...]
+    ) -> builtins.list[Shipment]: ...
+    def page(
+        self,
+        page: Page,
+        *,
+        order_id: str | None = None,
+        producer_id: str | None = None,
+        courier_id: str | None = None,
+        state: ShipmentState | None = None,
+    ) -> Listing[Shipment]: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def producers(self) -> Producers: ...
@@ -131,6 +164,10 @@ class UnitOfWork(Protocol):
     def jobs(self) -> Jobs: ...
     @property
     def api_keys(self) -> ApiKeys: ...
+    @property
+    def couriers(self) -> Couriers: ...
+    @property
+    def shipments(self) -> Shipments: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -194,6 +231,7 @@ class Policy:
     transit: tuple[tuple[float, int], ...] = HUB_TRANSIT  # (up to km, days on the way)
     probation: Probation = field(default_factory=Probation)  # a newly qualified machine's terms
     coupon_tolerances: ToleranceTable = field(default_factory=ToleranceTable)
+    logistics: LogisticsPolicy = field(default_factory=LogisticsPolicy)
     price_rules: dict[ProducerClass, PriceRule] = field(
         default_factory=lambda: {
             ProducerClass.MAKER: PriceRule(2500, 100, 0, 0.0),

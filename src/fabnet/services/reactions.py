@@ -22,7 +22,7 @@ from typing import Any
 
 from fabnet.domain import events as ev
 from fabnet.domain.errors import FabnetError, StaleUpdate
-from fabnet.services import escrow, planning
+from fabnet.services import escrow, planning, shipments
 from fabnet.services.machine_messages import encode
 from fabnet.services.machines import command_for
 from fabnet.services.ports import UnitOfWork
@@ -98,15 +98,15 @@ def replan(
 
 ESCROW_STEPS: dict[type[ev.Event], Callable[[UnitOfWork, Any], None]] = {
     ev.JobStarted: escrow.on_job_started,
-    ev.UnitsMade: escrow.on_units_made,
+    ev.ShipmentDelivered: escrow.on_shipment_delivered,
     ev.UnitsRejected: escrow.on_units_rejected,
     ev.OrderStateChanged: escrow.on_order_cancelled,
 }
 
 
 def escrow_steps(batch: Batch, *, uow: UnitOfWork, **_unused: Any) -> None:
-    """The escrow follows production: started, units made (delivered until shipments
-    exist), units rejected, order cancelled."""
+    """The escrow follows the order: production started, units delivered (a shipment
+    delivered with its proof), units rejected, order cancelled."""
     for _seq, event in batch:
         ESCROW_STEPS[type(event)](uow, event)
 
@@ -145,6 +145,13 @@ def check_capacity(batch: Batch, *, uow: UnitOfWork, policy: Any, **_unused: Any
         )
 
 
+def make_parcels(batch: Batch, *, uow: UnitOfWork, ids: Any, policy: Any, **_unused: Any) -> None:
+    """Units made become parcels ready at their producer (routing waves take them)."""
+    for _seq, event in batch:
+        assert isinstance(event, ev.UnitsMade)
+        shipments.on_units_made(uow, event, ids=ids, policy=policy)
+
+
 REACTIONS: tuple[Reaction, ...] = (
     Reaction(
         "planning",
@@ -162,6 +169,9 @@ REACTIONS: tuple[Reaction, ...] = (
     ),
     Reaction("escrow", tuple(ESCROW_STEPS), escrow_steps),
     Reaction("capacity", (ev.JobDone,), check_capacity),
+    # new in a running hub: from the newest event (units made before it were counted as
+    # delivered when they were made)
+    Reaction("parcels", (ev.UnitsMade,), make_parcels, from_start=False),
     Reaction(
         "agents",
         (ev.JobOffered, ev.JobCancelled, ev.JobFailed, ev.JobFlagged),

@@ -1,5 +1,5 @@
-"""Escrow through the services: funded with the order, units made count as delivered,
-acceptance releases pro rata, and the transparency log alone reproduces the balances."""
+"""Escrow through the services: funded with the order, units delivered (their shipment
+delivered with the consignee's code) count, acceptance releases pro rata, and the transparency log alone reproduces the balances."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def make(world: World, actor_for: dict, job, *, fail_units: int | None = None) -
         world.bus.handle(cmd.FinishJob(actor, job.id))
     else:
         world.bus.handle(cmd.FailJob(actor, job.id, "spaghetti", fail_units))
+    world.deliver(job.order_id)
 
 
 def jobs(world: World, order_id: str):
@@ -130,6 +131,7 @@ def test_penalties_bind_only_producers_who_accepted_them(world: World, clock):
         world.bus.handle(step(actor, job.id))
     clock.set(clock.now() + timedelta(days=3))  # two days late
     world.bus.handle(cmd.FinishJob(actor, job.id))
+    world.deliver(order_id)
     with world.uow() as uow:
         (delivered,) = uow.order_events(order_id, (ev.EscrowUnitsDelivered,))
     assert delivered.days_late == 0  # it never agreed to a penalty

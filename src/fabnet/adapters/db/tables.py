@@ -168,6 +168,57 @@ api_keys = sa.Table(
     sa.Index("ix_api_keys_principal", "principal_id"),
 )
 
+couriers = sa.Table(
+    "couriers",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("mode", sa.String(40), nullable=False),
+    sa.Column("lat", sa.Double, nullable=False),
+    sa.Column("lon", sa.Double, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("shift_start_h", sa.Double, nullable=False),
+)
+
+shipments = sa.Table(
+    "shipments",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("order_id", sa.String(40), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("line_id", sa.String(40), nullable=False),
+    sa.Column("producer_id", sa.String(40), sa.ForeignKey("producers.id"), nullable=False),
+    sa.Column("job_ids", Json, nullable=False),
+    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("mass_g", sa.Integer, nullable=False),
+    sa.Column("volume_ml", sa.Integer, nullable=False),
+    sa.Column("origin_lat", sa.Double, nullable=False),
+    sa.Column("origin_lon", sa.Double, nullable=False),
+    sa.Column("dest_lat", sa.Double, nullable=False),
+    sa.Column("dest_lon", sa.Double, nullable=False),
+    sa.Column("due", Time, nullable=False),
+    sa.Column("made_days_late", sa.Integer, nullable=False),
+    sa.Column("proof_code", sa.String(20), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("leg_no", sa.Integer, nullable=False),
+    sa.Column("leg", Json, nullable=True),
+    sa.Column("courier_id", sa.String(40), sa.ForeignKey("couriers.id"), nullable=True),
+    sa.Column("updated_at", Time, nullable=True),
+    sa.Column("delivered_at", Time, nullable=True),
+    sa.Column("distance_km", sa.Double, nullable=False),
+    sa.Column("co2_kg", sa.Double, nullable=False),
+    sa.Column("modes", Json, nullable=False),
+    sa.Column("proof_attempts", sa.Integer, nullable=False),
+    sa.Column("reason", sa.String(300), nullable=False),
+    sa.Index("ix_shipments_order", "order_id"),
+    sa.Index("ix_shipments_state", "state"),
+    sa.Index("ix_shipments_courier_state", "courier_id", "state"),
+    sa.Index("ix_shipments_producer", "producer_id"),
+)
+
 events = sa.Table(
     "events",
     metadata,
@@ -196,7 +247,9 @@ leases = sa.Table(
     sa.Column("expires_at", Time, nullable=False),
 )
 
-TABLES = {t.name: t for t in (producers, machines, designs, orders, jobs, api_keys)}
+TABLES = {
+    t.name: t for t in (producers, machines, designs, orders, jobs, api_keys, couriers, shipments)
+}
 
 log_leaves = sa.Table(
     "log_leaves",

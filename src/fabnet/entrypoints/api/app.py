@@ -21,7 +21,15 @@ from fabnet.config import Settings
 from fabnet.domain.errors import FabnetError
 from fabnet.entrypoints.api.guard import Guard, KeyCache
 from fabnet.entrypoints.api.heavy import HeavyWork
-from fabnet.entrypoints.api.routers import designs, keys, ledger, orders, producers, quotes
+from fabnet.entrypoints.api.routers import (
+    designs,
+    keys,
+    ledger,
+    logistics,
+    orders,
+    producers,
+    quotes,
+)
 from fabnet.entrypoints.api.schemas.common import ERRORS
 from fabnet.entrypoints.errors import body, classify
 from fabnet.entrypoints.hub import Hub
@@ -131,7 +139,7 @@ def create_app(
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    for router in (producers, designs, quotes, orders, keys, ledger):
+    for router in (producers, designs, quotes, orders, keys, ledger, logistics):
         api.include_router(router.router, responses=ERRORS)
     _errors_are_json(api)
     return api

@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from fabnet.domain.access import Principal, hash_key
 from fabnet.domain.errors import FabnetError
+from fabnet.domain.states import Role
 from fabnet.entrypoints.errors import body, classify
 from fabnet.services.access import authenticate
 
@@ -39,6 +40,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PUBLIC = frozenset({"/health", "/ledger/key", "/openapi.json", "/docs", "/redoc", "/enrol"})
 PUBLIC_PREFIXES = ("/docs/", "/files/")  # a signed link is its own capability
+# a courier's key reaches its route and its parcels, nothing else (defence in depth: the
+# services check every read and step again)
+COURIER_PATHS = ("/couriers/", "/shipments/")
 UPLOADS = frozenset({"/designs", "/quotes"})
 UPLOAD_SLACK = 64 * 1024  # multipart framing and form fields around the file
 
@@ -117,6 +121,11 @@ class Guard:
                 return
             if scope["method"] not in ("GET", "HEAD", "OPTIONS") and not principal.may_write:
                 await _answer(send, 403, "forbidden", "this key may only read (scope 'read')")
+                return
+            if principal.role is Role.COURIER and not path.startswith(COURIER_PATHS):
+                await _answer(
+                    send, 403, "forbidden", "a courier key reaches /couriers and /shipments only"
+                )
                 return
             scope.setdefault("state", {})["principal"] = principal
         problem = self._size(scope, headers, path)

@@ -27,6 +27,9 @@ class KeyIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     role: Role = Field(strict=False)
     producer_id: str | None = Field(default=None, max_length=40)
+    courier_id: str | None = Field(
+        default=None, max_length=40, description="for a courier key: the courier it speaks for"
+    )
     expires_at: AwareDatetime | None = Field(
         default=None, strict=False, description="none: the key lives until revoked"
     )
@@ -77,6 +80,7 @@ def create_key(body: KeyIn, bus: Bus, caller: Caller) -> KeyOut:
             body.name,
             body.role,
             body.producer_id,
+            principal_id=body.courier_id,
             expires_at=body.expires_at,
             scopes=tuple(body.scopes),
         )
