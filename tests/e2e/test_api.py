@@ -448,6 +448,23 @@ def test_the_server_expires_unanswered_offers_and_plans_them_again(tmp_path):
     app.close()
 
 
+def deliver_over_http(api: Api, order_id: str) -> None:
+    """No courier serves this hub: the carrier takes the parcels; the maker hands them
+    over, the consignee confirms each delivery."""
+    wave = api.client.post("/shipments/plan", headers=api.as_("operator"))
+    assert wave.status_code == 200 and wave.json()["planned"] >= 1
+    parcels = api.client.get(f"/orders/{order_id}/shipments", headers=api.as_("alice")).json()
+    for p in parcels:
+        assert p["mode"] == "parcel_carrier" and len(p["proof_code"]) == 6
+        step = f"/shipments/{p['id']}/events"
+        handed = api.client.post(step, headers=api.as_("p1"), json={"kind": "picked_up"})
+        assert handed.status_code == 200, handed.text
+        got = api.client.post(
+            step, headers=api.as_("alice"), json={"kind": "delivered", "proof_kind": "consignee"}
+        )
+        assert got.status_code == 200 and got.json()["state"] == "delivered"
+
+
 def test_escrow_over_http(api: Api, placed):
     r = api.client.post(
         f"/orders/{placed['order']}/escrow", headers=api.as_("alice"), json={"amount_minor": 20_000}
@@ -467,6 +484,9 @@ def test_escrow_over_http(api: Api, placed):
     assert again.status_code == 409
     for step in ("accept", "queue", "start", "finish"):
         api.client.post(f"/jobs/{placed['job']}/{step}", headers=api.as_("p1"))
+    early = api.client.post(f"/orders/{placed['order']}/escrow/accept", headers=api.as_("alice"))
+    assert early.status_code == 409  # made is not delivered: nothing to accept yet
+    deliver_over_http(api, placed["order"])
     assert (
         api.client.post(
             f"/orders/{placed['order']}/escrow/decide",

@@ -60,13 +60,23 @@ def test_reactions_lost_to_a_crash_run_once_after_restart(store_url, tmp_path):
     job = jobs[0]
     crash("finish", store_url, tmp_path, order.id, job.id, job.producer_id)
     with app.new_uow() as uow:
-        assert sum(escrow_of(uow, order.id).delivered.values()) == 0  # not yet
+        assert uow.shipments.of_order(order.id) == []  # the parcels reaction never ran
+    bus.drain()
+    bus.drain()
+    with app.new_uow() as uow:
+        parcels = uow.shipments.of_order(order.id)
+        assert sum(p.units for p in parcels) == job.units  # packed once
+        assert sum(escrow_of(uow, order.id).delivered.values()) == 0  # made, not delivered
+    bus.handle(cmd.PlanShipments(OPERATOR))
+    for p in parcels:
+        bus.handle(cmd.RecordShipmentEvent(OPERATOR, p.id, "picked_up"))
+        bus.handle(cmd.RecordShipmentEvent(OPERATOR, p.id, "delivered", "code", p.proof_code))
     bus.drain()
     bus.drain()
     with app.new_uow() as uow:
         escrow = escrow_of(uow, order.id)
         delivered = uow.order_events(order.id, (ev.EscrowUnitsDelivered,))
-    assert [e.units for e in delivered] == [job.units]  # once
+    assert [e.units for e in delivered] == [p.units for p in parcels]  # once each
     assert escrow.delivered == {job.producer_id: job.units}
     app.close()
 

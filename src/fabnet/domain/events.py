@@ -318,6 +318,7 @@ class ShipmentPlanned(ShipmentEvent):
     route_id: str = ""
     eta: str = ""  # ISO time of arrival at the leg's end
     to_hub: bool = False
+    pickup_eta: str = ""  # ISO time of the pickup
 
 
 @dataclass(frozen=True, slots=True)

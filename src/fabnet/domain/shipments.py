@@ -144,6 +144,7 @@ class Shipment(Aggregate):
                 route_id=leg.route_id,
                 eta=leg.eta.isoformat(),
                 to_hub=leg.to_hub,
+                pickup_eta=leg.pickup_eta.isoformat(),
             )
         )
 

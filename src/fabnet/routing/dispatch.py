@@ -37,7 +37,7 @@ from fabnet.domain.errors import InvalidInput
 from fabnet.domain.units import Place
 from fabnet.routing.airspace import Airspace
 from fabnet.routing.deliveries import DeliveryProblem, Fleet, Parcel, build
-from fabnet.routing.instance import VrpInstance, VrpSolver
+from fabnet.routing.instance import Route, RoutingSolution, VrpInstance, VrpSolver
 from fabnet.routing.modes import CARRIER, DRONE, MODES, Mode
 
 CARRIER_MODE = CARRIER.name
@@ -469,7 +469,10 @@ def _solve(
         speed_kmh=min(c.mode.speed_kmh for c in couriers),
     )
     built = build(problem)
-    solution = solver(built.instance, time_limit_s=max(0.1, budget_s), seed=seed)
+    if len(stops) == 1:  # nothing to search: one stop, the first courier
+        solution = RoutingSolution((Route(0, (built.instance.n_depots,)),), solver="one stop")
+    else:
+        solution = solver(built.instance, time_limit_s=max(0.05, budget_s), seed=seed)
     inst = built.instance
     served: set[int] = set()
     for route in solution.routes:

@@ -391,6 +391,7 @@ class PlanShipments(Command):
 
     actor: Principal | None = None  # None: the hub itself
     seed: int = 0
+    budget_s: float | None = None  # the solver's time for the wave (None: the policy's)
 
 
 @dataclass(frozen=True)

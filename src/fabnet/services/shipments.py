@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -167,6 +167,10 @@ def plan_shipments(
         raise Forbidden("only an operator plans shipments")
     now = clock.now()
     logistics = policy.logistics
+    if cmd.budget_s is not None:
+        if not (math.isfinite(cmd.budget_s) and 0 < cmd.budget_s <= 600):
+            raise InvalidInput("budget_s", "must be in (0, 600] seconds")
+        logistics = replace(logistics, budget_s=cmd.budget_s)
     with uow.reading():
         couriers = uow.couriers.active()
         on_the_way = {

@@ -56,6 +56,9 @@ def run_demo(
             )
         )
 
+    for c in scenario.couriers:
+        bus.handle(cmd.RegisterCourier(OPERATOR, c.name, c.mode, c.base.lat, c.base.lon))
+
     failure_rates: dict[str, float] = {}
     if config.unreliable_share > 0:  # hidden from the hub: it has to learn who they are
         with new_uow() as uow:
@@ -77,6 +80,8 @@ def run_demo(
         behaviour=behaviour,
         seed=seed,
         until=start + timedelta(days=60),
+        routing_every=timedelta(hours=config.routing_every_h),
+        routing_budget_s=config.routing_budget_s,
     )
     engine.load_machines()
     ordered = sum(o.units for o in scenario.orders)

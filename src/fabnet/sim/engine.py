@@ -17,7 +17,7 @@ from fabnet.domain import events as ev
 from fabnet.domain.access import Principal
 from fabnet.domain.errors import Conflict, NotFound
 from fabnet.domain.ids import JobId, PrincipalId, ProducerId
-from fabnet.domain.states import JobState, Role
+from fabnet.domain.states import JobState, Role, ShipmentState
 from fabnet.services import commands as cmd
 from fabnet.services import views
 from fabnet.services.messagebus import MessageBus
@@ -47,6 +47,8 @@ class Engine:
         seed: int,
         until: datetime,
         tick: timedelta = timedelta(hours=1),
+        routing_every: timedelta | None = None,  # None: no deliveries (made is the end)
+        routing_budget_s: float = 0.5,
     ) -> None:
         self.bus = bus
         self.uow = uow
@@ -58,7 +60,11 @@ class Engine:
         self.machines: dict[str, SimulatedMachine] = {}
         self._heap: list[_Step] = []
         self._seq = itertools.count()
-        self._work = 0  # steps that are machine or producer work, not ticks
+        self._work = 0  # steps that are machine, producer or courier work, not ticks
+        self.routing_every = routing_every
+        self.routing_budget_s = routing_budget_s
+        self._next_wave = clock.now()
+        self._waves = 0
         bus.listeners.append(self._on_event)
 
     def load_machines(self) -> None:
@@ -73,7 +79,7 @@ class Engine:
 
     def _at(self, when: datetime, kind: str, ref: str = "") -> None:
         heapq.heappush(self._heap, _Step(when, next(self._seq), kind, ref))
-        if kind in ("respond", "finish"):
+        if kind != "tick":
             self._work += 1
 
     def _on_event(self, event: ev.Event) -> None:
@@ -83,6 +89,10 @@ class Engine:
                 "respond",
                 event.job_id,
             )
+        elif isinstance(event, ev.ShipmentPlanned):
+            ref = f"{event.shipment_id}|{event.route_id}"
+            self._at(datetime.fromisoformat(event.pickup_eta), "pickup", ref)
+            self._at(datetime.fromisoformat(event.eta), "arrive", ref)
 
     def run(self, progress: Progress | None = None) -> None:
         self._at(self.clock.now() + self.tick, "tick")
@@ -97,14 +107,20 @@ class Engine:
                 self._respond(JobId(step.ref))
             elif step.kind == "finish":
                 self._finish(JobId(step.ref))
+            elif step.kind in ("pickup", "arrive"):
+                self._carry(step.kind, *step.ref.split("|"))
             else:
                 self.bus.handle(cmd.ExpireOffers())
+                if self.routing_every is not None and self.clock.now() >= self._next_wave:
+                    self._wave()
                 if progress:
                     progress(self.clock.now())
                 if self._work > 0 or self._busy():
                     self._at(self.clock.now() + self.tick, "tick")
                 else:
                     self.bus.handle(cmd.PlanOrders())  # a last try for units left unplanned
+                    if self._work == 0 and self.routing_every is not None:
+                        self._wave()  # and for parcels still waiting
                     if self._work > 0:
                         self._at(self.clock.now() + self.tick, "tick")
 
@@ -155,3 +171,43 @@ class Engine:
             else:
                 self.bus.handle(cmd.FinishJob(actor, job_id))
         self._start_next(machine)
+
+    # -- couriers --------------------------------------------------------------------
+
+    def _wave(self) -> None:
+        assert self.routing_every is not None
+        self._next_wave = self.clock.now() + self.routing_every
+        self._waves += 1
+        self.bus.handle(
+            cmd.PlanShipments(OPERATOR, seed=self._waves, budget_s=self.routing_budget_s)
+        )
+
+    def _carry(self, kind: str, shipment_id: str, route_id: str) -> None:
+        """A courier (or the carrier) at a stop: the step is taken only if the parcel is
+        still on that route (a later wave may have moved a parcel not yet picked up)."""
+        with self.uow.reading():
+            s = self.uow.shipments.find(shipment_id)
+            order = self.uow.orders.find(s.order_id) if s is not None else None
+        if s is None or order is None or s.leg is None or s.leg.route_id != route_id:
+            return
+        leg = s.leg
+        courier = Principal(PrincipalId(leg.courier_id), Role.COURIER) if leg.courier_id else None
+        try:
+            if kind == "pickup" and s.state is ShipmentState.PLANNED:
+                actor = courier or self._producer(s.producer_id)  # the maker hands it over
+                self.bus.handle(cmd.RecordShipmentEvent(actor, s.id, "picked_up"))
+            elif kind == "arrive" and s.state is ShipmentState.PICKED_UP:
+                if leg.to_hub:
+                    assert courier is not None
+                    self.bus.handle(cmd.RecordShipmentEvent(courier, s.id, "at_hub"))
+                elif courier is not None:  # the consignee gives the courier the code
+                    self.bus.handle(
+                        cmd.RecordShipmentEvent(courier, s.id, "delivered", "code", s.proof_code)
+                    )
+                else:  # the carrier delivered: the consignee confirms
+                    consignee = Principal(order.consumer_id, Role.CONSUMER)
+                    self.bus.handle(
+                        cmd.RecordShipmentEvent(consignee, s.id, "delivered", "consignee")
+                    )
+        except Conflict:
+            return  # moved on meanwhile

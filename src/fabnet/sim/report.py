@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from fabnet.domain.states import JobState
+from fabnet.domain.states import JobState, ShipmentState
+from fabnet.routing.modes import VAN
 from fabnet.services.ports import UnitOfWork
 
 
@@ -23,6 +25,15 @@ class Summary:
     distance_km_p95: float
     sim_days: float
     wall_s: float = 0.0
+    # delivery (from the shipments): units delivered by their deadline / units ordered
+    units_delivered: int = 0
+    delivered_on_time_ratio: float = 0.0
+    delivery_km_per_unit: float = 0.0
+    co2_kg_per_unit: float = 0.0
+    by_mode: dict[str, dict[str, float]] = field(default_factory=dict)
+    # the naive baseline from the same parcels: each its own van round trip from its maker
+    naive_km_per_unit: float = 0.0
+    naive_co2_kg_per_unit: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,6 +58,7 @@ def summarize(uow: UnitOfWork, *, sim_days: float = 0.0, wall_s: float = 0.0) ->
         orders = uow.orders.everyone()
         producers = {p.id: p for p in uow.producers.everyone()}
         jobs = uow.jobs.everyone()
+        shipments = uow.shipments.everyone()
     lines = {ln.id: ln for o in orders for ln in o.lines}
     made = on_time = 0
     engaged: set[str] = set()
@@ -62,6 +74,7 @@ def summarize(uow: UnitOfWork, *, sim_days: float = 0.0, wall_s: float = 0.0) ->
         distances.append((km, job.units_made))
     distances.sort()
     ordered = sum(o.quantity for o in orders)
+    delivery = _delivery(shipments, producers, ordered)
     return Summary(
         units_ordered=ordered,
         units_made=made,
@@ -75,4 +88,40 @@ def summarize(uow: UnitOfWork, *, sim_days: float = 0.0, wall_s: float = 0.0) ->
         distance_km_p95=round(_percentile(distances, 0.95), 2),
         sim_days=round(sim_days, 3),
         wall_s=round(wall_s, 3),
+        **delivery,
     )
+
+
+def _delivery(shipments: list[Any], producers: Mapping[Any, Any], ordered: int) -> dict[str, Any]:
+    done = [s for s in shipments if s.state is ShipmentState.DELIVERED]
+    units = sum(s.units for s in done)
+    if not units:
+        return {}
+    modes: dict[str, list[float]] = {}
+    naive_km = 0.0
+    for s in done:
+        key = "+".join(s.modes) or "?"
+        got = modes.setdefault(key, [0.0, 0.0, 0.0])
+        got[0] += s.units
+        got[1] += s.distance_km
+        got[2] += s.co2_kg
+        naive_km += 2 * producers[s.producer_id].place.distance_km(s.destination)
+    van = VAN.co2_kg_per_km or 0.0
+    return {
+        "units_delivered": units,
+        "delivered_on_time_ratio": round(
+            sum(s.units for s in done if s.on_time) / ordered if ordered else 0.0, 4
+        ),
+        "delivery_km_per_unit": round(sum(s.distance_km for s in done) / units, 4),
+        "co2_kg_per_unit": round(sum(s.co2_kg for s in done) / units, 5),
+        "by_mode": {
+            k: {
+                "units": int(v[0]),
+                "km_per_unit": round(v[1] / v[0], 4),
+                "co2_kg_per_unit": round(v[2] / v[0], 5),
+            }
+            for k, v in sorted(modes.items())
+        },
+        "naive_km_per_unit": round(naive_km / units, 4),
+        "naive_co2_kg_per_unit": round(naive_km * van / units, 5),
+    }

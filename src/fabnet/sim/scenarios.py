@@ -62,6 +62,11 @@ class ScenarioConfig:
     accept_rate: float = 0.95  # chance that a producer accepts an offer (user parameter)
     response_minutes: tuple[float, float] = (5.0, 90.0)  # time to answer an offer
     jitter: float = 0.10  # relative spread of real print times around the estimate
+    # couriers based at each surge hospital (the hub): an assumption of the scenario
+    vans_per_hub: int = 2
+    drones_per_hub: int = 1
+    routing_every_h: float = 3.0  # hours between routing waves
+    routing_budget_s: float = 0.15  # the solver's time for one wave (all hubs)
     surge_part: PartSpec = PartSpec(
         "face shield headband", (180.0, 160.0, 20.0), FACE_SHIELD_PRINT_S, ("PETG", "PLA")
     )
@@ -75,8 +80,12 @@ class ScenarioConfig:
 
 SIZES: dict[str, ScenarioConfig] = {
     "small": ScenarioConfig(producers=60, surge_units=2_000, small_orders=10),
-    "medium": ScenarioConfig(producers=600, surge_units=20_000, small_orders=60),
-    "large": ScenarioConfig(producers=3_000, surge_units=50_000, small_orders=300),
+    "medium": ScenarioConfig(
+        producers=600, surge_units=20_000, small_orders=60, vans_per_hub=6, drones_per_hub=2
+    ),
+    "large": ScenarioConfig(
+        producers=3_000, surge_units=50_000, small_orders=300, vans_per_hub=15, drones_per_hub=3
+    ),
 }
 
 
@@ -91,11 +100,19 @@ class OrderPlan:
     reference: str
 
 
+@dataclass(frozen=True)
+class CourierPlan:
+    name: str
+    mode: str
+    base: Place
+
+
 @dataclass
 class Scenario:
     facilities: list[FacilitySpec]
     orders: list[OrderPlan]
     parts: list[PartSpec] = field(default_factory=list)
+    couriers: list[CourierPlan] = field(default_factory=list)
 
 
 def _near(rng: random.Random, city: City, spread_km: float) -> Place:
@@ -182,4 +199,10 @@ def build(config: ScenarioConfig, *, seed: int, start: datetime, gazetteer: Gaze
                 reference=f"order-{n + 1}",
             )
         )
-    return Scenario(facilities, orders, [config.surge_part, *config.other_parts])
+    couriers = [
+        CourierPlan(f"{mode} {n + 1} ({city.name})", mode, city.place)
+        for city in hospitals
+        for mode, count in (("van", config.vans_per_hub), ("drone", config.drones_per_hub))
+        for n in range(count)
+    ]
+    return Scenario(facilities, orders, [config.surge_part, *config.other_parts], couriers)

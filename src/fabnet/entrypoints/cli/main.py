@@ -17,6 +17,7 @@ from fabnet.domain.states import Role
 from fabnet.entrypoints.agent.cli import agent as agent_cli
 from fabnet.entrypoints.cli import backup as backup_cli
 from fabnet.entrypoints.cli import files, nouns
+from fabnet.entrypoints.cli import logistics as logistics_cli
 from fabnet.entrypoints.cli.common import (
     CLI_OPERATOR,
     emit_json,
@@ -50,6 +51,8 @@ app.add_typer(nouns.machines, name="machines")
 app.add_typer(nouns.designs, name="designs")
 app.add_typer(nouns.orders, name="orders")
 app.add_typer(nouns.jobs, name="jobs")
+app.add_typer(logistics_cli.couriers, name="couriers")
+app.add_typer(logistics_cli.shipments, name="shipments")
 app.add_typer(agent_cli, name="agent")
 app.add_typer(ledger_cli, name="ledger")
 app.add_typer(plan_cli, name="plan")
@@ -211,6 +214,19 @@ def demo(
         out.print(f"producers engaged  {s.producers_engaged} of {s.producers}")
         out.print(f"jobs               {s.jobs} ({s.jobs_failed} failed and re-planned)")
         out.print(f"distance per unit  mean {s.distance_km_mean} km, p95 {s.distance_km_p95} km")
+        out.print(
+            f"units delivered    {s.units_delivered} ({s.delivered_on_time_ratio:.1%} on time)"
+        )
+        out.print(
+            f"per unit delivered {s.delivery_km_per_unit:.2f} km, {s.co2_kg_per_unit:.3f} kg CO2e"
+            f" (naive, each parcel its own van trip: {s.naive_km_per_unit:.2f} km, "
+            f"{s.naive_co2_kg_per_unit:.3f} kg)"
+        )
+        for mode, m in s.by_mode.items():
+            out.print(
+                f"  {mode:<17}{m['units']:>6} units, {m['km_per_unit']:.2f} km, "
+                f"{m['co2_kg_per_unit']:.3f} kg CO2e per unit"
+            )
         out.print(f"simulated          {s.sim_days:.1f} days in {s.wall_s:.1f} s")
     if serve_after:
         key = bootstrap(settings).bus().handle(cmd.CreateApiKey("demo operator", Role.OPERATOR))
@@ -404,9 +420,10 @@ def witness(
 
 @keys.command("create")
 def keys_create(
-    role: Annotated[Role, typer.Option(help="operator, consumer or producer")],
+    role: Annotated[Role, typer.Option(help="operator, consumer, producer or courier")],
     name: Annotated[str, typer.Option(help="who it is for")],
     producer_id: Annotated[str | None, typer.Option(help="for a producer key")] = None,
+    courier_id: Annotated[str | None, typer.Option(help="for a courier key")] = None,
     expires_in_days: Annotated[
         float | None, typer.Option(min=0.001, max=3650, help="the key expires after this")
     ] = None,
@@ -425,6 +442,7 @@ def keys_create(
                 name,
                 role,
                 producer_id,
+                principal_id=courier_id,
                 expires_at=expires,
                 scopes=("read",) if read_only else ("read", "write"),
             )
