@@ -233,3 +233,69 @@ def test_the_catalogue_is_the_public_designs_and_ones_own(new_uow):
         assert sorted(d.name for d in found.items) == ["part 1", "part 2", "part 4"]
         assert found.total == 3
         assert uow.designs.catalogue(Page(10, 0), owner_id="usr_carol").total == 2
+
+
+def test_a_shipment_on_a_courier_leg_reads_back_equal_and_by_its_queries(new_uow: Factory):
+    from fabnet.domain.ids import CourierId, JobId, ShipmentId
+    from fabnet.domain.shipments import Courier, Leg, Shipment
+    from fabnet.domain.states import ShipmentState
+
+    with new_uow() as uow:
+        uow.producers.add(producer(1))
+        uow.orders.add(order())
+        uow.couriers.add(
+            Courier(
+                id=CourierId("cou_1"),
+                name="van",
+                mode="van",
+                base=Place(52.52, 13.4),
+                created_at=START,
+            )
+        )
+        for n in (1, 2):
+            uow.shipments.add(
+                Shipment(
+                    id=ShipmentId(f"shp_{n}"),
+                    order_id=OrderId("ord_1"),
+                    line_id=LineId("lin_1"),
+                    producer_id=ProducerId("prd_001"),
+                    job_ids=(JobId("job_1"), JobId("job_2")),
+                    units=5,
+                    mass_g=500,
+                    volume_ml=900,
+                    origin=Place(52.4, 13.3),
+                    destination=Place(52.5, 13.5),
+                    due=START + timedelta(days=2),
+                    made_days_late=1,
+                    proof_code="004211",
+                    created_at=START,
+                )
+            )
+        uow.commit()
+    leg = Leg(
+        mode="van",
+        courier_id=CourierId("cou_1"),
+        route_id="rte-1",
+        stop=3,
+        to=Place(52.52, 13.4),
+        to_hub=True,
+        pickup_eta=START + timedelta(hours=1),
+        eta=START + timedelta(hours=2, seconds=7),
+        distance_km=3.25,
+        co2_kg=0.83,
+    )
+    with new_uow() as uow:
+        s = uow.shipments.get("shp_1")
+        s.plan(leg, START)
+        s.pick_up(START, "cou_1")
+        uow.commit()
+    with new_uow() as uow:
+        s = uow.shipments.get("shp_1")
+        assert s.leg == leg and s.state is ShipmentState.PICKED_UP and s.version == 2
+        assert s.job_ids == ("job_1", "job_2") and s.proof_code == "004211"
+        assert [x.id for x in uow.shipments.of_courier("cou_1", (ShipmentState.PICKED_UP,))] == [
+            "shp_1"
+        ]
+        assert [x.id for x in uow.shipments.waiting()] == ["shp_2"]
+        assert len(uow.shipments.of_order("ord_1")) == 2
+        assert uow.couriers.get("cou_1").base == Place(52.52, 13.4)

@@ -12,8 +12,9 @@ For each waiting parcel the wave weighs its options by the operator's generalise
 - **drone**: a drone based within range flies base -> pickup -> drop -> base, one parcel
   a trip, if the parcel is within its payload and the flight crosses no no-fly area and
   no area grounded by weather (routing/airspace.py);
-- **parcel carrier**: door to door, days on the way by the hub's distance bands (at least
-  ``carrier_min_days``), CO2 at the carrier's tonne-km factor.
+- **parcel carrier**: door to door, days on the way by the hub's distance bands, the
+  same bands the production planner plans with (a band of 0 days is the hub's same-day
+  service: ``same_day_h`` hours), CO2 at the carrier's tonne-km factor.
 
 An option that arrives by the parcel's deadline wins over one that does not. The land
 parcels of each hub are then routed: the second-echelon deliveries first (the parcels
@@ -67,14 +68,15 @@ class LogisticsPolicy:
     # routed km per km of direct round trips: benchmarks/routing.py, 1,000 metro stops,
     # 1,556.0 km against 16,917.1 km (2026-12-02); re-measure and set per hub
     consolidation: float = 0.092
-    carrier_min_days: int = 1
+    carrier_min_days: int = 0  # a parameter: 1 where the hub has no same-day service
+    same_day_h: float = 4.0  # a parameter: the same-day service's hours door to door
     transit: tuple[tuple[float, int], ...] = ((50.0, 0), (800.0, 1), (2000.0, 2), (20040.0, 10))
     airspace: Airspace = field(default_factory=Airspace)
     budget_s: float = 2.0  # the solver's time for one wave, all hubs together
     modes: dict[str, Mode] = field(default_factory=lambda: dict(MODES))
 
     def __post_init__(self) -> None:
-        for name in ("local_radius_km", "hub_radius_km", "consolidation", "budget_s"):
+        for name in ("local_radius_km", "hub_radius_km", "consolidation", "budget_s", "same_day_h"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise InvalidInput(f"logistics.{name}", "must be a number > 0")
@@ -181,7 +183,8 @@ def carrier_option(p: Waiting, policy: LogisticsPolicy) -> Option | None:
         return None
     co2 = km * p.mass_g / 1e6 * (carrier.co2_kg_per_tkm or 0.0)
     cost = carrier.cost_per_stop + km * carrier.cost_per_km
-    return Option("carrier", cost, 24.0 * max(days, policy.carrier_min_days), co2)
+    days = max(days, policy.carrier_min_days)
+    return Option("carrier", cost, 24.0 * days if days else policy.same_day_h, co2)
 
 
 def drone_option(p: Waiting, drones: Sequence[Courier], policy: LogisticsPolicy) -> Option | str:

@@ -89,6 +89,13 @@ class Engine:
                 "respond",
                 event.job_id,
             )
+        elif isinstance(event, ev.ShipmentReady) and self.routing_every is not None:
+            # routing re-runs as jobs finish: a wave soon after a parcel is ready (one
+            # wave for the parcels of the next half hour), besides the regular waves
+            soon = event.at + timedelta(minutes=30)
+            if soon < self._next_wave:
+                self._next_wave = soon
+                self._at(soon, "wave")
         elif isinstance(event, ev.ShipmentPlanned):
             ref = f"{event.shipment_id}|{event.route_id}"
             self._at(datetime.fromisoformat(event.pickup_eta), "pickup", ref)
@@ -109,6 +116,9 @@ class Engine:
                 self._finish(JobId(step.ref))
             elif step.kind in ("pickup", "arrive"):
                 self._carry(step.kind, *step.ref.split("|"))
+            elif step.kind == "wave":
+                if self.clock.now() >= self._next_wave:
+                    self._wave()
             else:
                 self.bus.handle(cmd.ExpireOffers())
                 if self.routing_every is not None and self.clock.now() >= self._next_wave:

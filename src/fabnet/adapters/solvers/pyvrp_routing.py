@@ -25,9 +25,16 @@ def _limit(value: int) -> int:
 
 
 class PyVrpSolver:
-    """PyVRP under the VrpSolver port (one thread; seeds give reproducible runs)."""
+    """PyVRP under the VrpSolver port (one thread). A time limit makes a run depend on
+    the machine's speed; ``iterations`` instead stops after that many iterations of the
+    search whatever the time (the demo's "same seed, same run")."""
 
     name = "pyvrp"
+
+    def __init__(self, iterations: int | None = None) -> None:
+        if iterations is not None and iterations < 1:
+            raise ValueError("iterations must be >= 1")
+        self.iterations = iterations
 
     def data(self, instance: VrpInstance) -> pyvrp.ProblemData:
         import pyvrp
@@ -85,7 +92,7 @@ class PyVrpSolver:
         initial: RoutingSolution | None = None,
     ) -> RoutingSolution:
         import pyvrp
-        from pyvrp.stop import MaxRuntime
+        from pyvrp.stop import MaxIterations, MaxRuntime
 
         started = time.perf_counter()
         data = self.data(instance)
@@ -110,7 +117,9 @@ class PyVrpSolver:
             warnings.simplefilter("ignore", pyvrp.exceptions.PenaltyBoundWarning)
             result = pyvrp.solve(
                 data,
-                stop=MaxRuntime(max(0.01, time_limit_s - (time.perf_counter() - started))),
+                stop=MaxIterations(self.iterations)
+                if self.iterations is not None
+                else MaxRuntime(max(0.01, time_limit_s - (time.perf_counter() - started))),
                 seed=seed,
                 collect_stats=False,
                 display=False,

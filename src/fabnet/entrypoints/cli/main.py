@@ -152,6 +152,9 @@ def hub() -> None:
         wired_app.close()
 
 
+DEMO_ROUTING_ITERATIONS = 2_000  # per routing solve: bounded work, not time, so runs repeat
+
+
 @app.command()
 def demo(
     size: Annotated[Size, typer.Option(help="network and order size")] = Size.small,
@@ -181,6 +184,9 @@ def demo(
 
     clock = FixedClock(start)
     wired_app = bootstrap(settings, clock=clock, ids=SeededIds(seed))
+    from fabnet.adapters.solvers.pyvrp_routing import PyVrpSolver
+
+    wired_app.vrp_solver = PyVrpSolver(iterations=DEMO_ROUTING_ITERATIONS)  # same seed, same run
     config = SIZES[size.value]
     run = partial(run_demo, new_uow=wired_app.new_uow, clock=clock, config=config, seed=seed)
     try:
