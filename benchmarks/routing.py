@@ -27,6 +27,7 @@ from pathlib import Path
 
 from fabnet.adapters.solvers.pyvrp_routing import DecomposedPyVrp, PyVrpSolver
 from fabnet.domain.units import Place
+from fabnet.routing.costmodel import courier_rate
 from fabnet.routing.deliveries import DeliveryProblem, Fleet, build, plan_deliveries, report
 from fabnet.routing.instance import evaluate
 from fabnet.routing.modes import VAN
@@ -52,6 +53,7 @@ def metro_row(stops: int, budget: float, reference: float) -> dict[str, object]:
         "distance_km": round(ours.distance_km, 1),
         "co2_kg": round(ours.co2_kg, 1),
         "cost": round(ours.cost),
+        "cost_per_kg_km": round(courier_rate(ours, parcels, BERLIN), 3),
         "plan_s": round(ours.plan_s, 2),
         "direct_distance_km": round(ours.direct_distance_km, 1),
         "direct_co2_kg": round(ours.direct_co2_kg, 1),

@@ -97,7 +97,7 @@ def test_demo_small_summary_matches_the_store(tmp_path):
     # consolidated routes beat one van trip per parcel (the targets are measured over
     # several seeds by benchmarks/delivery.py, not asserted on one here)
     assert summary["co2_kg_per_unit"] < summary["naive_co2_kg_per_unit"]
-    assert summary["delivered_on_time_ratio"] <= summary["on_time_ratio"] + 1e-9
+    assert summary["delivered_on_time_ratio"] <= units / ordered
     # each delivery logged once, with its proof
     logged = db.execute("select count(*) from events where name = 'ShipmentDelivered'").fetchone()
     assert logged[0] == len(delivered)

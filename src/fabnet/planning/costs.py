@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from fabnet.domain.errors import InvalidInput
 
@@ -32,6 +35,11 @@ class CostParams:
     # on a machine that far from its destination arrives on day d + days. Beyond the last
     # band a destination cannot be reached. Empty: no transit time (arrival = made).
     transit: tuple[tuple[float, int], ...] = ()
+    # Transport by distance band, from the logistics cost model (routing/costmodel.py):
+    # (up to km, money per kg, money per kg and km), nearest first; a unit pays its mass
+    # times its band's two terms (beyond the last band, the last band's). Empty: the flat
+    # transport_per_unit_km.
+    transport_bands: tuple[tuple[float, float, float], ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
@@ -76,6 +84,45 @@ class CostParams:
             if isinstance(days, bool) or not isinstance(days, int) or not last_days <= days <= 60:
                 raise InvalidInput(where, "days must be whole, 0..60, never fewer than before")
             last_km, last_days = float(km), days
+        self._check_transport_bands()
+
+    def _check_transport_bands(self) -> None:
+        try:
+            bands = tuple(tuple(float(v) for v in b) for b in self.transport_bands)
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                "costs.transport_bands", "must be a list of [up to km, per kg, per kg-km]"
+            ) from None
+        last = 0.0
+        for i, band in enumerate(bands):
+            where = f"costs.transport_bands[{i}]"
+            if len(band) != 3 or not all(math.isfinite(v) and v >= 0 for v in band):
+                raise InvalidInput(where, "must be [up to km, per kg, per kg-km], each >= 0")
+            if not band[0] > last:
+                raise InvalidInput(where, "km must be > 0 and grow from band to band")
+            last = band[0]
+        object.__setattr__(self, "transport_bands", bands)
+
+    def transport(self, km: Any, unit_mass_g: Any) -> Any:
+        """What moving one unit ``km`` costs (floats or numpy arrays alike)."""
+        if not self.transport_bands:
+            return km * self.transport_per_unit_km
+        upto = np.array([b[0] for b in self.transport_bands])
+        fixed = np.array([b[1] for b in self.transport_bands])
+        rate = np.array([b[2] for b in self.transport_bands])
+        k = np.minimum(np.searchsorted(upto, km, side="left"), upto.size - 1)
+        out = np.asarray(unit_mass_g) / 1000 * (fixed[k] + rate[k] * km)
+        return float(out) if np.ndim(out) == 0 else out
+
+    def transport_floor_per_km(self, unit_mass_g: float) -> float:
+        """The least transport costs per km at any distance: a lower bound that lets the
+        planner rule out machines too far to be worth pricing (exact when flat)."""
+        if not self.transport_bands:
+            return self.transport_per_unit_km
+        kg = unit_mass_g / 1000
+        *inner, last = self.transport_bands
+        floor = min([kg * (f / up + r) for up, f, r in inner] + [kg * last[2]])
+        return floor
 
     def transit_days(self, km: float) -> int | None:
         """Whole days on the way over ``km``; None when no band reaches that far."""
@@ -87,6 +134,10 @@ class CostParams:
         return None
 
     def per_km(self, unit_mass_g: float) -> tuple[float, float]:
-        """(transport, CO2 cost) per unit and km for a unit of ``unit_mass_g``."""
+        """(transport, CO2 cost) per unit and km for a unit of ``unit_mass_g``; with
+        transport bands the transport part is its floor per km (``transport`` is exact)."""
         co2 = unit_mass_g / 1e6 * self.co2_kg_per_tkm * self.carbon_price_per_kg
-        return self.transport_per_unit_km, co2
+        return self.transport_floor_per_km(unit_mass_g), co2
+
+    def co2_per_km(self, unit_mass_g: float) -> float:
+        return unit_mass_g / 1e6 * self.co2_kg_per_tkm * self.carbon_price_per_kg

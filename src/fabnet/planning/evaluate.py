@@ -30,10 +30,10 @@ def objective(problem: Problem, plan: Plan) -> float:
     total = 0.0
     for a in plan.assignments:
         d, s = demands[a.line_id], supplies[a.machine_id]
-        transport, co2 = costs.per_km(d.unit_mass_g)
+        co2 = costs.co2_per_km(d.unit_mass_g)
         km = d.destination.distance_km(s.place)
         per_unit = s.unit_price(d) + (1 - s.reliability) * costs.risk_per_unit
-        total += a.units * (per_unit + km * (transport + co2))
+        total += a.units * (per_unit + costs.transport(km, d.unit_mass_g) + km * co2)
         transit = costs.transit_days(km)
         if transit is None:
             return math.inf  # a destination no transit band reaches

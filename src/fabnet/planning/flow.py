@@ -85,7 +85,8 @@ class _Demands:
     hi: Ints
     late_rate: Floats  # lateness per unit and day late
     unmet: Floats  # cost of a unit left unmade
-    per_km: Floats  # transport + CO2 cost per unit and km
+    per_km: Floats  # transport + CO2 cost per unit and km (transport: its floor per km)
+    co2_per_km: Floats
     mass_g: Floats
     group: Ints  # capability group
     members: list[list[tuple[Demand, int]]]
@@ -260,6 +261,7 @@ class TimeModel:
             late_rate=(self.costs.late_per_unit_day * (1 + priority)).astype(np.float64),
             unmet=(self.costs.unmet_per_unit * (1 + priority)).astype(np.float64),
             per_km=col([sum(self.costs.per_km(f.unit_mass_g)) for f in first]),
+            co2_per_km=col([self.costs.co2_per_km(f.unit_mass_g) for f in first]),
             mass_g=col([f.unit_mass_g for f in first]),
             group=ints([self.group_of[f.line_id] for f in first]),
             members=members,
@@ -280,14 +282,14 @@ class TimeModel:
         """Per unit on each arc: distance and the cost parts."""
         a, m = arcs.a, arcs.m
         km = great_circle_km(self.d.xyz[a], self.m_xyz[m])
-        transport = km * self.costs.transport_per_unit_km
+        transport = self.costs.transport(km, self.d.mass_g[a])
         return {
             "km": km,
             "production": self.price[m]
             + self.per_ref_s[m] * self.d.unit_s[a]
             + self.material_per_g[m] * self.d.mass_g[a],
             "transport": transport,
-            "co2": km * self.d.per_km[a] - transport,
+            "co2": km * self.d.co2_per_km[a],
             "risk": self.risk[m],
             "lateness": self.d.late_rate[a] * (arcs.d - self.due_day(a, m, km)),
             "transit_days": self.transit(a, m, km).astype(np.float64),

@@ -57,7 +57,7 @@ def solve_highs(
     cols: list[tuple[int, int, int]] = []
     c: list[float] = []
     for i, d in enumerate(lines):
-        transport, co2 = costs.per_km(d.unit_mass_g)
+        co2 = costs.co2_per_km(d.unit_mass_g)
         late_rate = costs.late_per_unit_day * (1 + d.priority)
         for j, s in enumerate(machines):
             if not s.can_make(d):
@@ -68,7 +68,10 @@ def solve_highs(
                 continue  # beyond the farthest transit band: cannot reach it
             deadline, days = _days(problem, d.due_s, transit)
             unit = (
-                s.unit_price(d) + (1 - s.reliability) * costs.risk_per_unit + km * (transport + co2)
+                s.unit_price(d)
+                + (1 - s.reliability) * costs.risk_per_unit
+                + costs.transport(km, d.unit_mass_g)
+                + km * co2
             )
             for day in days[:1] if s.on_probation else days:
                 cols.append((i, j, day))
@@ -195,12 +198,13 @@ def solve_highs_lp(problem: Problem, *, time_limit_s: float | None = None) -> Hi
                 + math.cos(la) * np.cos(m_lat[capable]) * np.sin((m_lon[capable] - lo) / 2) ** 2
             )
             km = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
-            transport, co2 = costs.per_km(d.unit_mass_g)
+            co2 = costs.co2_per_km(d.unit_mass_g)
             unit = (
                 fixed[capable]
                 + per_s[capable] * d.unit_time_s
                 + per_g[capable] * d.unit_mass_g
-                + km * (transport + co2)
+                + costs.transport(km, d.unit_mass_g)
+                + km * co2
             )
             late_rate = costs.late_per_unit_day * (1 + d.priority)
             transit = np.array(

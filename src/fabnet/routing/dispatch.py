@@ -68,6 +68,12 @@ class LogisticsPolicy:
     # routed km per km of direct round trips: benchmarks/routing.py, 1,000 metro stops,
     # 1,556.0 km against 16,917.1 km (2026-12-02); re-measure and set per hub
     consolidation: float = 0.092
+    # money per kg-km on consolidated courier routes (routing/costmodel.py): measured by
+    # benchmarks/routing.py on the same 1,000-stop run; the planner prices transport by it
+    courier_cost_per_kg_km: float = 16.26  # 1,000 stops, 2026-12-03: 144,859 / 8,908 kg-km
+    # the carrier's price per kg-km beyond a hub's reach: no source gives one, so a
+    # parameter; None: the couriers' measured rate (distance then weighs as it does near)
+    carrier_cost_per_kg_km: float | None = None
     carrier_min_days: int = 0  # a parameter: 1 where the hub has no same-day service
     same_day_h: float = 4.0  # a parameter: the same-day service's hours door to door
     transit: tuple[tuple[float, int], ...] = ((50.0, 0), (800.0, 1), (2000.0, 2), (20040.0, 10))

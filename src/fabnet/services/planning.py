@@ -18,6 +18,7 @@ from fabnet.fabrication.profiles import FILAMENT_DENSITY_G_CM3, REFERENCE
 from fabnet.planning import Assignment, Demand, Plan, Problem, Supply, solve
 from fabnet.planning.costs import CostParams
 from fabnet.planning.network import FlowSolver
+from fabnet.routing.costmodel import transport_bands
 from fabnet.services.commands import PlanOrders
 from fabnet.services.ports import Clock, IdSource, Policy, UnitOfWork
 
@@ -126,7 +127,8 @@ def apply(
             material=line.material,
             units=a.units,
             unit_time_s=proposal.designs[line.design_id].print_time_s / supply.speed_factor,
-            due=line.deadline,
+            # made by then, the units arrive by the deadline: the maker's own due time
+            due=line.deadline - timedelta(days=a.transit_days, seconds=_last_mile_s(policy)),
             offered_at=now,
             expires_at=now + timedelta(seconds=policy.offer_ttl_s),
             design_hash=proposal.designs[line.design_id].blob_key,
@@ -162,6 +164,12 @@ def plan_within(
     report = apply(uow, proposal, now=now, ids=ids, policy=policy)
     assert report is not None  # same transaction: nothing changed in between
     return report
+
+
+def _last_mile_s(policy: Policy) -> float:
+    """What the planner keeps free before a deadline for the last mile: the hub's
+    same-day service hours (a parcel made then still arrives in time)."""
+    return policy.logistics.same_day_h * 3600
 
 
 class _PriceTerms(TypedDict):
@@ -235,7 +243,8 @@ def _problem(
                     units=line.unallocated,
                     unit_time_s=design.print_time_s,
                     unit_mass_g=design.unit_mass_g(density(line.material)),
-                    due_s=(line.deadline - now).total_seconds(),
+                    # made with the last mile's hours to spare (logistics.same_day_h)
+                    due_s=(line.deadline - now).total_seconds() - _last_mile_s(policy),
                     destination=line.destination,
                     priority=order.priority,
                     excluded_machines=frozenset(refused[line.id]),
@@ -263,6 +272,11 @@ def _problem(
         supplies=supplies,
         horizon_s=policy.horizon_days * 86_400,
         load_factor=policy.load_factor,
-        costs=CostParams(risk_per_unit=policy.risk_per_unit, transit=policy.transit),
+        costs=CostParams(
+            risk_per_unit=policy.risk_per_unit,
+            transit=policy.transit,
+            # transport priced by the logistics cost model: the courier band, the carrier
+            transport_bands=transport_bands(policy.logistics),
+        ),
     )
     return problem, designs, held

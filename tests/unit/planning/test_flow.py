@@ -529,3 +529,57 @@ def test_bad_transit_bands_are_refused_naming_the_band():
             CostParams(transit=bands)
         assert caught.value.field == field
     assert CostParams(transit=[[50, 0], [800, 1]]).transit == ((50, 0), (800, 1))
+
+
+# (up to km, money per kg, money per kg-km): couriers near, the carrier's booking beyond
+TRANSPORT = ((50.0, 0.0, 400.0), (800.0, 2000.0, 30.0), (5000.0, 5000.0, 10.0))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 10), st.integers(1, 6))
+def test_transport_by_distance_band_keeps_the_bound_and_the_plan_honest(seed, n, m):
+    """The logistics cost model's bands (a fixed part per kg and a rate per kg-km, band by
+    band) in every solver: the bound equals HiGHS's LP of the same model, the plan cannot
+    beat its MIP, and the objective is recomputed from the plan alone."""
+    problem = random_problem(seed, n, m)
+    problem = replace(problem, costs=replace(problem.costs, transport_bands=TRANSPORT))
+    plan = solve_flow(problem, SOLVER, options=EXACT)
+    lp = solve_highs(problem)
+    mip = solve_highs(problem, integral=True)
+    assert check_plan(problem, plan) == []
+    assert plan.stats["lp_bound"] <= lp.objective * (1 + 1e-9) + 1e-6
+    assert plan.stats["lp_bound"] >= lp.objective * (1 - 1e-6) - 1e-6
+    assert plan.stats["objective"] >= mip.objective * (1 - 1e-9) - 1e-6
+    assert plan.stats["objective"] == pytest.approx(objective(problem, plan), rel=1e-9, abs=1e-6)
+    assert solve_highs_lp(problem).objective == pytest.approx(lp.objective, rel=1e-9, abs=1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(0.0, 20_000.0), st.floats(1.0, 5_000.0))
+def test_the_transport_floor_per_km_is_a_lower_bound_at_every_distance(km, mass_g):
+    costs = CostParams(transport_bands=TRANSPORT)
+    assert costs.transport(km, mass_g) >= km * costs.transport_floor_per_km(mass_g) - 1e-9
+
+
+def test_a_band_prices_its_own_distances():
+    costs = CostParams(transport_bands=TRANSPORT)
+    assert costs.transport(10.0, 1000.0) == pytest.approx(4000.0)  # 1 kg, 10 km by courier
+    assert costs.transport(100.0, 500.0) == pytest.approx(0.5 * (2000 + 3000))
+    assert costs.transport(9000.0, 1000.0) == pytest.approx(5000 + 90_000)  # the last band
+    flat = CostParams(transport_per_unit_km=0.5)
+    assert flat.transport(100.0, 500.0) == 50.0
+
+
+@pytest.mark.parametrize(
+    ("bands", "where"),
+    [
+        (((50.0, 0.0),), "costs.transport_bands[0]"),
+        (((50.0, 0.0, 1.0), (40.0, 0.0, 1.0)), "costs.transport_bands[1]"),
+        (((50.0, -1.0, 1.0),), "costs.transport_bands[0]"),
+        ((("x", 0.0, 1.0),), "costs.transport_bands"),
+    ],
+)
+def test_bad_transport_bands_are_refused_naming_the_band(bands, where):
+    with pytest.raises(InvalidInput) as err:
+        CostParams(transport_bands=bands)
+    assert err.value.field == where

@@ -38,3 +38,47 @@ def test_transit_bands_come_from_the_settings_and_bad_ones_are_refused():
         with pytest.raises(InvalidInput) as caught:
             policy_from(Settings(transit=text))
         assert caught.value.field == field, text
+
+
+def test_logistics_settings_are_read_and_bad_ones_refused_by_name():
+    import json
+
+    import pytest
+
+    from fabnet.bootstrap import policy_from
+    from fabnet.config import Settings
+    from fabnet.domain.errors import InvalidInput
+    from fabnet.routing.costmodel import transport_bands
+
+    zone = {
+        "type": "Feature",
+        "properties": {"kind": "weather", "name": "north", "flyable": False},
+        "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]},
+    }
+    text = json.dumps(
+        {
+            "weights": {"value_of_time_per_h": 500, "co2_price_per_kg": 0},
+            "local_radius_km": 25,
+            "modes": {"cargo_bike": {"co2_kg_per_km": 0.01}},
+            "airspace": {"type": "FeatureCollection", "features": [zone]},
+        }
+    )
+    policy = policy_from(Settings(logistics=text, transit="[[100, 0], [20040, 3]]"))
+    logistics = policy.logistics
+    assert logistics.weights.value_of_time_per_h == 500 and logistics.local_radius_km == 25
+    assert logistics.mode("cargo_bike").co2_kg_per_km == 0.01
+    assert logistics.airspace.areas[0].flyable is False
+    assert logistics.transit == ((100, 0), (20040, 3))  # the planner's bands, one source
+    assert transport_bands(logistics)[0][0] == 25  # the courier band is the hubs' reach
+    for bad, field in [
+        ('{"speed": 3}', "logistics.speed"),
+        ('{"weights": {"value_of_time_per_h": -1}}', "logistics.weights.value_of_time_per_h"),
+        ('{"modes": {"hovercraft": {}}}', "logistics.modes.hovercraft"),
+        ('{"modes": {"van": {"speed_kmh": 0}}}', "modes.van.speed_kmh"),
+        ('{"airspace": {"type": "Feature"}}', "logistics.airspace"),
+        ('{"local_radius_km": 0}', "logistics.local_radius_km"),
+        ("[1]", "logistics"),
+    ]:
+        with pytest.raises(InvalidInput) as caught:
+            policy_from(Settings(logistics=bad))
+        assert caught.value.field == field, bad
