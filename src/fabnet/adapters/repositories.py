@@ -20,6 +20,7 @@ from fabnet.domain.producers import Machine, Producer
 from fabnet.domain.shipments import Courier, Shipment
 from fabnet.domain.states import (
     JOB_LIVE,
+    SHIPMENT_MOVING,
     SHIPMENT_WAITING,
     FacilityStatus,
     JobState,
@@ -33,6 +34,7 @@ LIVE = tuple(s.value for s in JOB_LIVE)
 REFUSED = (JobState.DECLINED.value, JobState.EXPIRED.value, JobState.FAILED.value)
 AVAILABLE = (MachineStatus.IDLE.value, MachineStatus.BUSY.value)
 WAITING = tuple(s.value for s in SHIPMENT_WAITING)
+IN_HAND = tuple(s.value for s in SHIPMENT_MOVING)
 OPEN = (OrderState.PLACED.value, OrderState.PLANNED.value, OrderState.IN_PRODUCTION.value)
 
 
@@ -194,6 +196,10 @@ class Shipments(TrackingRepository[Shipment]):
     def waiting(self) -> list[Shipment]:
         """Parcels waiting for a route: ready at their producer, or at a hub."""
         return self._where(state=WAITING)
+
+    def in_hand(self) -> list[Shipment]:
+        """Picked up and not yet at the hub or delivered: in a courier's hands."""
+        return self._where(state=IN_HAND)
 
     def planned(self) -> list[Shipment]:
         """On a route, not picked up yet: routing may move them."""

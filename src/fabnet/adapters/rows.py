@@ -471,7 +471,6 @@ def _courier_row(c: Courier) -> Row:
         "lon": c.base.lon,
         "created_at": c.created_at,
         "active": c.active,
-        "shift_start_h": c.shift_start_h,
     }
 
 
@@ -483,7 +482,6 @@ def _courier(r: Row) -> Courier:
         base=Place(r["lat"], r["lon"]),
         created_at=_utc(r["created_at"]),
         active=bool(r["active"]),
-        shift_start_h=r["shift_start_h"],
         version=r["version"],
     )
 

@@ -291,13 +291,10 @@ class Courier(Aggregate):
     base: Place
     created_at: datetime
     active: bool = True
-    shift_start_h: float = 8.0  # local hour its routes may start (UTC here)
 
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise InvalidInput("name", "must not be empty")
-        if not 0 <= self.shift_start_h < 24:
-            raise InvalidInput("shift_start_h", "must be an hour in [0, 24)")
 
     def registered(self) -> Courier:
         self.events.append(

@@ -382,7 +382,6 @@ class RegisterCourier(Command):
     mode: str  # van, ev_van, cargo_bike, ride_share, drone (routing/modes.py)
     lat: float
     lon: float  # its base: the hub its routes start from and end at
-    shift_start_h: float = 8.0
 
 
 @dataclass(frozen=True)

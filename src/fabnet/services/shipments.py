@@ -25,7 +25,7 @@ from fabnet.domain.access import Principal
 from fabnet.domain.errors import Forbidden, InvalidInput, NotFound
 from fabnet.domain.ids import PREFIXES, CourierId, JobId, ShipmentId
 from fabnet.domain.shipments import Courier, Leg, Shipment
-from fabnet.domain.states import SHIPMENT_MOVING, ProofKind, Role, ShipmentState
+from fabnet.domain.states import ProofKind, Role, ShipmentState
 from fabnet.domain.units import Place
 from fabnet.fabrication.profiles import FILAMENT_DENSITY_G_CM3, REFERENCE
 from fabnet.routing import dispatch
@@ -114,7 +114,6 @@ def register_courier(
         mode=mode.name,
         base=Place(cmd.lat, cmd.lon),
         created_at=clock.now(),
-        shift_start_h=cmd.shift_start_h,
     ).registered()
     with uow:
         uow.couriers.add(courier)
@@ -161,8 +160,8 @@ def plan_shipments(
     policy: Policy,
     vrp_solver: VrpSolver | None = None,
 ) -> WaveReport:
-    """One routing wave. Parcels in a courier's hands, and those planned on a courier
-    already on its way, keep their courier; everything else waiting is routed again."""
+    """One routing wave. Parcels in a courier's hands, those planned on a courier already
+    on its way and those booked with the carrier keep their leg; the rest is routed."""
     if cmd.actor is not None and not cmd.actor.is_operator:
         raise Forbidden("only an operator plans shipments")
     now = clock.now()
@@ -173,16 +172,15 @@ def plan_shipments(
         logistics = replace(logistics, budget_s=cmd.budget_s)
     with uow.reading():
         couriers = uow.couriers.active()
-        on_the_way = {
-            s.courier_id
-            for s in uow.shipments.everyone()
-            if s.state in SHIPMENT_MOVING and s.courier_id
+        planned = uow.shipments.planned()
+        # a courier with a parcel in hand, or whose route has begun, keeps its route
+        on_the_way = {s.courier_id for s in uow.shipments.in_hand() if s.courier_id} | {
+            s.courier_id for s in planned if s.courier_id and s.leg and s.leg.pickup_eta <= now
         }
         free = [c for c in couriers if c.id not in on_the_way]
         free_ids = {c.id for c in free}
-        candidates = uow.shipments.waiting() + [
-            s for s in uow.shipments.planned() if s.courier_id is None or s.courier_id in free_ids
-        ]
+        # booked with the carrier stays booked; planned on a courier not yet out may move
+        candidates = uow.shipments.waiting() + [s for s in planned if s.courier_id in free_ids]
         versions = {s.id: s.version for s in candidates}
     if not candidates:
         return WaveReport()

@@ -173,3 +173,30 @@ def test_a_big_job_is_several_parcels_within_the_carriers_limits(world):
         parcels = uow.shipments.of_order(order_id)
     assert sum(p.units for p in parcels) == 400 and len(parcels) > 1
     assert all(p.mass_g <= 30_000 and p.volume_ml <= 200_000 for p in parcels)
+
+
+def test_a_route_under_way_and_a_carrier_booking_are_not_routed_again(world, clock):
+    van = courier(world)
+    local = made(world, 3)
+    far = world.order(world.design(print_time_s=600), 2, lat=48.14, lon=11.58)  # Munich
+    with world.uow() as uow:
+        (job,) = [j for j in uow.jobs.of_order(far) if j.is_live]
+    maker = producer_actor(job.producer_id)
+    for step in (cmd.AcceptJob, cmd.QueueJob, cmd.StartJob, cmd.FinishJob):
+        world.bus.handle(step(maker, job.id))
+    world.bus.handle(cmd.PlanShipments(OPERATOR))
+    with world.uow() as uow:
+        (mine,) = uow.shipments.of_order(local)
+        (booked,) = uow.shipments.of_order(far)
+    assert mine.courier_id == van.id and booked.leg is not None and booked.courier_id is None
+    assert mine.leg is not None
+    clock.set(mine.leg.pickup_eta + timedelta(minutes=1))  # the van is on its way
+    courier(world)  # a second van joins
+    world.bus.handle(cmd.PlanShipments(OPERATOR))
+    with world.uow() as uow:
+        again, still = uow.shipments.get(mine.id), uow.shipments.get(booked.id)
+        planned = uow.order_events(local, (ev.ShipmentPlanned,)) + uow.order_events(
+            far, (ev.ShipmentPlanned,)
+        )
+    assert again.leg == mine.leg and still.leg == booked.leg
+    assert len(planned) == 2  # one plan each: nothing re-logged

@@ -179,7 +179,6 @@ couriers = sa.Table(
     sa.Column("lon", sa.Double, nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
-    sa.Column("shift_start_h", sa.Double, nullable=False),
 )
 
 shipments = sa.Table(

@@ -225,8 +225,10 @@ def demo(
         )
         out.print(
             f"per unit delivered {s.delivery_km_per_unit:.2f} km, {s.co2_kg_per_unit:.3f} kg CO2e"
-            f" (naive, each parcel its own van trip: {s.naive_km_per_unit:.2f} km, "
-            f"{s.naive_co2_kg_per_unit:.3f} kg)"
+        )
+        out.print(
+            f"naive baseline     {s.naive_km_per_unit:.2f} km, {s.naive_co2_kg_per_unit:.3f} kg"
+            " CO2e per unit (one van trip a parcel)"
         )
         for mode, m in s.by_mode.items():
             out.print(

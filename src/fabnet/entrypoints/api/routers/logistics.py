@@ -27,7 +27,6 @@ class CourierIn(Strict):
     mode: ModeName
     lat: float = Field(ge=-90, le=90, allow_inf_nan=False, description="its base (hub)")
     lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    shift_start_h: float = Field(default=8.0, ge=0, lt=24, allow_inf_nan=False)
 
 
 class CourierOut(BaseModel):
@@ -71,11 +70,7 @@ class WaveOut(BaseModel):
 
 @router.post("/couriers", status_code=201)
 def register_courier(body: CourierIn, bus: Bus, caller: Caller) -> dict[str, str]:
-    courier_id = bus.handle(
-        cmd.RegisterCourier(
-            caller, body.name, body.mode, body.lat, body.lon, shift_start_h=body.shift_start_h
-        )
-    )
+    courier_id = bus.handle(cmd.RegisterCourier(caller, body.name, body.mode, body.lat, body.lon))
     return {"id": courier_id}
 
 

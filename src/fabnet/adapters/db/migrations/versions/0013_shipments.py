@@ -31,7 +31,6 @@ def upgrade() -> None:
         sa.Column("lon", sa.Double, nullable=False),
         sa.Column("created_at", Time, nullable=False),
         sa.Column("active", sa.Boolean, nullable=False),
-        sa.Column("shift_start_h", sa.Double, nullable=False),
     )
     op.create_table(
         "shipments",
