@@ -135,6 +135,10 @@ class App:
             self._links = LinkSigner(secret)
         return self._links
 
+    def session_secret(self) -> bytes:
+        """Signs the web pages' session cookies (made once, mode 600, beside the store)."""
+        return load_or_create_secret(self.settings.data_dir / "sessions.key")
+
     def bus(self) -> MessageBus:
         from fabnet.services.messagebus import MessageBus  # every service: load on first use
 

@@ -46,6 +46,16 @@ from fabnet.domain.states import SHIPMENT_MOVES, ProofKind, ShipmentState
 from fabnet.domain.units import Place
 
 MAX_PROOF_ATTEMPTS = 5
+
+
+class WrongProof(InvalidInput):
+    """A wrong code: the try is counted (the caller commits the count), then refused."""
+
+    def __init__(self, left: int) -> None:
+        super().__init__("proof", f"the code does not match ({left} tries left)")
+        self.left = left
+
+
 CARRIER = "parcel_carrier"  # the mode of a leg booked with the parcel carrier (no courier)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -247,7 +257,7 @@ class Shipment(Aggregate):
             if not hmac.compare_digest(proof.strip().encode(), self.proof_code.encode()):
                 self.proof_attempts += 1
                 left = MAX_PROOF_ATTEMPTS - self.proof_attempts
-                raise InvalidInput("proof", f"the code does not match ({left} tries left)")
+                raise WrongProof(left)
             return proof_digest(proof)
         if kind in (ProofKind.SIGNATURE, ProofKind.PHOTO):
             value = proof.strip().lower()

@@ -24,7 +24,7 @@ from fabnet.domain import events as ev
 from fabnet.domain.access import Principal
 from fabnet.domain.errors import Forbidden, InvalidInput, NotFound
 from fabnet.domain.ids import PREFIXES, CourierId, JobId, ShipmentId
-from fabnet.domain.shipments import Courier, Leg, Shipment
+from fabnet.domain.shipments import Courier, Leg, Shipment, WrongProof
 from fabnet.domain.states import ProofKind, Role, ShipmentState
 from fabnet.domain.units import Place
 from fabnet.fabrication.profiles import FILAMENT_DENSITY_G_CM3, REFERENCE
@@ -254,7 +254,11 @@ def record_shipment_event(
             s.at_hub(now, courier)
         elif cmd.kind == "delivered":
             kind = _proof_kind(cmd.proof_kind, actor)
-            s.deliver(now, courier, kind, cmd.proof)
+            try:
+                s.deliver(now, courier, kind, cmd.proof)
+            except WrongProof:
+                uow.commit()  # the wrong try counts: five, and the code is refused
+                raise
         elif cmd.kind == "failed":
             s.fail(now, courier, cmd.reason)
         elif cmd.kind == "returned":

@@ -200,3 +200,24 @@ def test_a_route_under_way_and_a_carrier_booking_are_not_routed_again(world, clo
         )
     assert again.leg == mine.leg and still.leg == booked.leg
     assert len(planned) == 2  # one plan each: nothing re-logged
+
+
+def test_wrong_codes_are_counted_across_requests_then_the_code_is_refused(world):
+    from fabnet.domain.errors import Conflict
+
+    van = courier(world)
+    order_id = made(world, 2)
+    world.bus.handle(cmd.PlanShipments(OPERATOR))
+    with world.uow() as uow:
+        (parcel,) = uow.shipments.of_order(order_id)
+    world.bus.handle(cmd.RecordShipmentEvent(van, parcel.id, "picked_up"))
+    for left in (4, 3, 2, 1, 0):  # each a request of its own: the count is stored
+        with pytest.raises(InvalidInput, match=f"{left} tries left"):
+            world.bus.handle(cmd.RecordShipmentEvent(van, parcel.id, "delivered", "code", "1"))
+    with pytest.raises(Conflict, match="operator"):
+        world.bus.handle(
+            cmd.RecordShipmentEvent(van, parcel.id, "delivered", "code", parcel.proof_code)
+        )
+    with world.uow() as uow:
+        assert uow.shipments.get(parcel.id).state == "picked_up"
+        assert uow.order_events(order_id, (ev.ShipmentDelivered,)) == []

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fabnet import __version__
@@ -27,12 +28,16 @@ from fabnet.entrypoints.api.routers import (
     ledger,
     logistics,
     orders,
+    overview,
     producers,
     quotes,
 )
 from fabnet.entrypoints.api.schemas.common import ERRORS
 from fabnet.entrypoints.errors import body, classify
 from fabnet.entrypoints.hub import Hub
+from fabnet.entrypoints.web import pages
+from fabnet.entrypoints.web.headers import SecurityHeaders
+from fabnet.entrypoints.web.sessions import SessionAuth, Sessions
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +94,11 @@ def create_app(
         timeout_s=wired.settings.heavy_timeout_s,
     )
     api.state.keys = KeyCache(wired.new_uow, wired.settings.auth_cache_s, wired.clock)
+    api.state.sessions = SessionAuth(Sessions(wired.session_secret()), wired.new_uow, wired.clock)
     api.add_middleware(
         Guard,
         authenticate_key=api.state.keys,
+        sessions=api.state.sessions,
         max_body_bytes=wired.settings.max_body_bytes,
         max_upload_bytes=wired.policy.max_design_bytes,
         rate_per_s=wired.settings.rate_per_s,
@@ -139,8 +146,11 @@ def create_app(
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    for router in (producers, designs, quotes, orders, keys, ledger, logistics):
+    for router in (producers, designs, quotes, orders, keys, ledger, logistics, overview):
         api.include_router(router.router, responses=ERRORS)
+    api.include_router(pages.router)
+    api.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    api.add_middleware(SecurityHeaders)
     _errors_are_json(api)
     return api
 

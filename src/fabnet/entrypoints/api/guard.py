@@ -30,6 +30,7 @@ from fabnet.domain.access import Principal, hash_key
 from fabnet.domain.errors import FabnetError
 from fabnet.domain.states import Role
 from fabnet.entrypoints.errors import body, classify
+from fabnet.entrypoints.web.sessions import CSRF_HEADER, SessionAuth, cookie_of
 from fabnet.services.access import authenticate
 
 Scope = MutableMapping[str, Any]
@@ -39,10 +40,13 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PUBLIC = frozenset({"/health", "/ledger/key", "/openapi.json", "/docs", "/redoc", "/enrol"})
-PUBLIC_PREFIXES = ("/docs/", "/files/")  # a signed link is its own capability
+PUBLIC_PREFIXES: tuple[str, ...] = ("/docs/", "/files/")  # a signed link: its own capability
+# the web pages check their session themselves (a page without one is the sign-in page)
+PUBLIC = PUBLIC | {"/", "/session", "/session/end"}
+PUBLIC_PREFIXES = (*PUBLIC_PREFIXES, "/static/")
 # a courier's key reaches its route and its parcels, nothing else (defence in depth: the
 # services check every read and step again)
-COURIER_PATHS = ("/couriers/", "/shipments/")
+COURIER_PATHS = ("/couriers/", "/shipments/", "/live")
 UPLOADS = frozenset({"/designs", "/quotes"})
 UPLOAD_SLACK = 64 * 1024  # multipart framing and form fields around the file
 
@@ -81,9 +85,11 @@ class Guard:
         max_upload_bytes: int,
         rate_per_s: float,
         rate_burst: float,
+        sessions: SessionAuth | None = None,
     ) -> None:
         self.app = app
         self.authenticate_key = authenticate_key
+        self.sessions = sessions  # browsers: a session cookie instead of a key
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes + UPLOAD_SLACK
         self.buckets = Buckets(rate_per_s, rate_burst)
@@ -96,15 +102,31 @@ class Guard:
         path: str = scope["path"]
         if path not in PUBLIC and not path.startswith(PUBLIC_PREFIXES):
             secret = _secret(headers)
-            if not secret:
+            token = None if secret else cookie_of(headers)
+            if not secret and not (token and self.sessions is not None):
                 message = "an API key is required (header X-API-Key)"
                 await _answer(send, 401, "unauthorized", message)
                 return
             try:
-                principal = await run_in_threadpool(self.authenticate_key, secret)
+                if token and self.sessions is not None:  # a browser's session (web pages)
+                    principal = await run_in_threadpool(self.sessions, token)
+                else:
+                    principal = await run_in_threadpool(self.authenticate_key, secret)
             except FabnetError as exc:
                 status, _, _ = classify(exc)
                 await _send_json(send, status, body(exc))
+                return
+            unsafe = scope["method"] not in ("GET", "HEAD", "OPTIONS")
+            if (
+                token
+                and unsafe
+                and not self.sessions.sessions.csrf_ok(  # type: ignore[union-attr]
+                    token, headers.get(CSRF_HEADER.encode(), b"").decode("latin-1")
+                )
+            ):
+                await _answer(
+                    send, 403, "forbidden", "missing or wrong CSRF token", {"field": "csrf"}
+                )
                 return
             wait_s = self.buckets.take(principal.id, time.monotonic())
             if wait_s:
@@ -124,7 +146,7 @@ class Guard:
                 return
             if principal.role is Role.COURIER and not path.startswith(COURIER_PATHS):
                 await _answer(
-                    send, 403, "forbidden", "a courier key reaches /couriers and /shipments only"
+                    send, 403, "forbidden", "a courier key reaches /couriers, /shipments, /live"
                 )
                 return
             scope.setdefault("state", {})["principal"] = principal

@@ -1,0 +1,253 @@
+"""Each role's main story in a real browser (Debian's Chromium driven by Playwright),
+through real clicks: signed in with the role's key, the maker accepts the offer, the
+courier picks the parcel up and delivers it with the consignee's code, the consumer
+tracks it, the operator watches the network live. Every page is checked with axe-core
+(no serious or critical violation), on a phone-sized screen too, screenshots are saved
+to test-artifacts/web/, and no request leaves 127.0.0.1."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from fabnet.services import commands as cmd
+from fabnet.services import shipments
+from tests.conftest import OPERATOR, producer_actor
+from tests.web.conftest import ARTIFACTS, Hub
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = Path(__file__).parents[1] / "data" / "axe" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is required (scripts/ensure-tools.sh installs Debian's chromium)")
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+class Visit:
+    """A browser context for one role: every request it makes is recorded."""
+
+    def __init__(self, browser: Browser, hub: Hub, *, phone: bool = False) -> None:
+        self.context = browser.new_context(
+            viewport=PHONE if phone else {"width": 1280, "height": 900}, bypass_csp=False
+        )
+        self.requests: list[str] = []
+        self.context.on("request", lambda r: self.requests.append(r.url))
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on(  # a 4xx the page shows is logged as a failed load: not a script error
+            "console",
+            lambda m: (
+                self.errors.append(m.text)
+                if m.type == "error" and not m.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
+        self.hub = hub
+
+    def sign_in(self, role: str) -> Page:
+        page = self.page
+        page.goto(self.hub.url + "/")
+        page.get_by_label("API key").fill(self.hub.keys[role])
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("#live")).to_have_text("live", timeout=10_000)
+        return page
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+        assert self.errors == [], self.errors  # no script error on the page
+        outside = [u for u in self.requests if urlparse(u).hostname not in ("127.0.0.1", None)]
+        assert outside == [], outside  # nothing is fetched from outside the hub
+
+
+def axe(browser: Browser, hub: Hub, role: str, *, phone: bool = False) -> list[dict]:
+    """axe-core's serious and critical violations on the role's page (injected in a
+    context that lets it past the page's CSP, in that context only)."""
+    context = browser.new_context(viewport=PHONE if phone else None, bypass_csp=True)
+    page = context.new_page()
+    page.goto(hub.url + "/")
+    page.get_by_label("API key").fill(hub.keys[role])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#live")).to_have_text("live", timeout=10_000)
+    page.wait_for_load_state("networkidle")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => (await axe.run(document)).violations")
+    context.close()
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"])}
+        for v in result
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def make_and_route(hub: Hub) -> str:
+    """The maker's machine prints the job; a routing wave gives the parcel to the van."""
+    bus = hub.bus()
+    with hub.app.new_uow() as uow:
+        (job,) = uow.jobs.of_order(hub.ids["order"])
+    actor = producer_actor(job.producer_id)
+    for step in (cmd.QueueJob, cmd.StartJob, cmd.FinishJob):
+        bus.handle(step(actor, job.id))
+    bus.handle(cmd.PlanShipments(OPERATOR))
+    with hub.app.new_uow() as uow:
+        (parcel,) = uow.shipments.of_order(hub.ids["order"])
+    return parcel.id
+
+
+def test_the_maker_accepts_the_offer_with_a_click(browser, hub):
+    visit = Visit(browser, hub)
+    page = visit.sign_in("maker")
+    offers = page.locator("#offers")
+    expect(offers.get_by_role("button", name="Accept")).to_be_visible()
+    visit.shot("maker-offer")
+    offers.get_by_role("button", name="Accept").click()
+    expect(page.locator("#jobs")).to_contain_text("accepted")
+    expect(offers).to_contain_text("No offers right now.")
+    visit.shot("maker-accepted")
+    visit.close()
+    with hub.app.new_uow() as uow:
+        (job,) = uow.jobs.of_order(hub.ids["order"])
+    assert job.state == "accepted"
+
+
+def test_the_courier_delivers_with_the_consignees_code(browser, hub):
+    bus = hub.bus()
+    with hub.app.new_uow() as uow:
+        (job,) = uow.jobs.of_order(hub.ids["order"])
+    bus.handle(cmd.AcceptJob(producer_actor(job.producer_id), job.id))
+    parcel = make_and_route(hub)
+    visit = Visit(browser, hub, phone=True)  # a courier has a phone
+    page = visit.sign_in("courier")
+    route = page.locator("#route")
+    expect(route).to_contain_text("After its pickup.")  # no delivery before the pickup
+    route.get_by_role("button", name="Pick up").click()
+    deliver = route.get_by_role("button", name="Deliver")
+    expect(deliver).to_be_visible()
+    route.get_by_label("Consignee's code").fill("000000x")
+    deliver.click()
+    error = route.get_by_role("alert")
+    expect(error).to_contain_text("does not match")  # named under the code field
+    expect(route.get_by_label("Consignee's code")).to_have_attribute("aria-invalid", "true")
+    visit.shot("courier-wrong-code")
+    consignee = shipments.order_shipments(hub.app.new_uow(), OPERATOR, hub.ids["order"])[0][
+        "proof_code"
+    ]
+    route.get_by_label("Consignee's code").fill(consignee)
+    deliver.click()
+    expect(route).to_contain_text("No stops")
+    visit.shot("courier-done")
+    visit.close()
+    with hub.app.new_uow() as uow:
+        assert uow.shipments.get(parcel).state == "delivered"
+
+
+def test_the_consumer_tracks_the_order_and_sees_the_code(browser, hub):
+    with hub.app.new_uow() as uow:
+        (job,) = uow.jobs.of_order(hub.ids["order"])
+    hub.bus().handle(cmd.AcceptJob(producer_actor(job.producer_id), job.id))
+    parcel = make_and_route(hub)
+    visit = Visit(browser, hub)
+    page = visit.sign_in("consumer")
+    order = page.locator("section", has_text="Order PO-7")
+    expect(order).to_contain_text(parcel)
+    expect(order).to_contain_text("planned")
+    code = shipments.order_shipments(hub.app.new_uow(), OPERATOR, hub.ids["order"])[0]["proof_code"]
+    expect(order).to_contain_text(code)
+    visit.shot("consumer-order")
+    # the courier picks it up: the page follows without a reload
+    courier = hub.app.new_uow()
+    del courier
+    from fabnet.domain.access import Principal
+    from fabnet.domain.ids import PrincipalId
+    from fabnet.domain.states import Role
+
+    van = Principal(PrincipalId(hub.ids["courier"]), Role.COURIER)
+    hub.bus().handle(cmd.RecordShipmentEvent(van, parcel, "picked_up"))
+    expect(order).to_contain_text("picked_up", timeout=10_000)
+    with page.expect_download() as download:
+        order.get_by_role("button", name="Download provenance").click()
+    assert download.value.suggested_filename == f"provenance-{hub.ids['order']}.json"
+    visit.close()
+
+
+def test_another_consumer_sees_none_of_it(browser, hub):
+    visit = Visit(browser, hub)
+    page = visit.sign_in("other")
+    expect(page.locator("main")).to_contain_text("No orders yet.")
+    assert "PO-7" not in page.content()
+    visit.close()
+
+
+def test_the_operator_watches_the_network_live(browser, hub):
+    visit = Visit(browser, hub)
+    page = visit.sign_in("operator")
+    expect(page.locator("[data-counter=units_ordered] dd")).to_have_text("12")
+    expect(page.locator("#network")).to_contain_text("1 producers, 1 destinations")
+    drawn = page.evaluate(
+        """() => { const c = document.getElementById('map');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set(); for (let i = 0; i < d.length; i += 4 * 97) seen.add(d[i] << 16 | d[i+1] << 8 | d[i+2]);
+        return seen.size; }"""
+    )
+    assert drawn > 3  # sea, land, borders, a producer and a destination at least
+    with hub.app.new_uow() as uow:
+        (job,) = uow.jobs.of_order(hub.ids["order"])
+    actor = producer_actor(job.producer_id)
+    hub.bus().handle(cmd.AcceptJob(actor, job.id))
+    make_and_route(hub)  # the page is not reloaded: the counters follow by SSE
+    expect(page.locator("[data-counter=units_made] dd")).to_have_text("12", timeout=10_000)
+    visit.shot("operator")
+    visit.close()
+
+
+def test_a_lost_connection_is_said_and_the_page_reconnects(browser, hub):
+    visit = Visit(browser, hub)
+    page = visit.sign_in("operator")
+    visit.context.set_offline(True)
+    page.evaluate("() => window.dispatchEvent(new Event('offline'))")
+    visit.context.set_offline(False)
+    expect(page.locator("#live")).to_have_text(re.compile("live|reconnecting"), timeout=10_000)
+    visit.close()
+
+
+@pytest.mark.parametrize("role", ["operator", "consumer", "maker", "courier"])
+@pytest.mark.parametrize("phone", [False, True])
+def test_every_page_has_no_serious_accessibility_violation(browser, hub, role, phone):
+    assert axe(browser, hub, role, phone=phone) == []
+
+
+def test_the_sign_in_form_names_the_field_when_the_key_is_wrong(browser, hub):
+    visit = Visit(browser, hub)
+    page = visit.page
+    page.goto(hub.url + "/")
+    page.get_by_label("API key").fill("fab_not-a-key")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("key: unknown, revoked or expired")
+    expect(page.get_by_label("API key")).to_have_attribute("aria-invalid", "true")
+    visit.shot("sign-in-error")
+    visit.close()
