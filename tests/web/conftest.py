@@ -30,12 +30,46 @@ ARTIFACTS = ROOT / "test-artifacts" / "web"
 HOSPITAL = (52.40, 13.30)
 
 
+class Server:
+    """uvicorn in a thread on a fixed port: stopped and started again to cut every
+    connection (a lost network, as a browser sees it)."""
+
+    def __init__(self, app: App, port: int) -> None:
+        self.app, self.port = app, port
+        self.server: uvicorn.Server | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(fabnet=self.app, hub=False),
+                host="127.0.0.1",
+                port=self.port,
+                log_level="warning",
+            )
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                pytest.fail("the test server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        assert self.server is not None and self.thread is not None
+        self.server.should_exit = True
+        self.server.force_exit = True  # streams (server-sent events) end at once
+        self.thread.join(timeout=10)
+
+
 @dataclass
 class Hub:
     url: str
     app: App
     keys: dict[str, str]
     ids: dict[str, str] = field(default_factory=dict)
+    server: Server | None = None
 
     def bus(self):  # type: ignore[no-untyped-def]
         return self.app.bus()
@@ -78,28 +112,14 @@ def hub(tmp_path) -> Iterator[Hub]:
     order = bus.handle(
         cmd.PlaceOrder(Principal(PrincipalId(consumer), Role.CONSUMER), (line,), reference="PO-7")
     )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(fabnet=app, hub=False),
-            host="127.0.0.1",
-            port=free_port(),
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    server = Server(app, free_port())
+    server.start()
     yield Hub(
-        f"http://127.0.0.1:{port}",
+        f"http://127.0.0.1:{server.port}",
         app,
         keys,
         {"maker": maker, "courier": courier, "order": order, "consumer": consumer},
+        server,
     )
-    server.should_exit = True
-    thread.join(timeout=10)
+    server.stop()
     app.close()

@@ -58,6 +58,10 @@ class Producers(TrackingRepository[Producer]):
     ) -> Listing[Producer]:
         return self._page(page, _given(id=only, status=status and status.value))
 
+    def places(self) -> list[tuple[str, float, float]]:
+        """(id, lat, lon) of every producer: a read model, without the aggregates."""
+        return [(r["id"], r["lat"], r["lon"]) for r in self._rows()]
+
 
 class Machines(TrackingRepository[Machine]):
     def everyone(self) -> list[Machine]:
@@ -68,6 +72,20 @@ class Machines(TrackingRepository[Machine]):
 
     def with_ids(self, ids: Iterable[str]) -> list[Machine]:
         return self._where(id=tuple(ids))
+
+    def counts_by_producer(self) -> dict[str, tuple[int, int]]:
+        """Machines and busy machines per producer: a read model, without the aggregates."""
+        out: dict[str, tuple[int, int]] = {}
+        for r in self._rows():
+            n, busy = out.get(r["producer_id"], (0, 0))
+            out[r["producer_id"]] = (n + 1, busy + (r["status"] == MachineStatus.BUSY.value))
+        return out
+
+    def flagged_or_offline(self) -> list[Machine]:
+        """Machines the operator should look at: capacity in doubt, or offline."""
+        return self._where(capacity_flag__ne="") + self._where(
+            status=MachineStatus.OFFLINE.value, capacity_flag=""
+        )
 
     def available(self, process: str | None = None) -> list[Machine]:
         """Machines that take work now (idle or busy), of one process when given."""

@@ -121,6 +121,11 @@ class TrackingRepository(Generic[A]):
     def _count(self, **filters: Any) -> int:
         return self.count(**filters)
 
+    def _rows(self, **filters: Any) -> builtins.list[Row]:
+        """Stored rows as they are, untracked: for read models that need a few columns
+        of many aggregates (a map of 10,000 producers), never for changes."""
+        return self._uow.tx.select(self._mapper.kind, filters)
+
     def _load(self, row: Row) -> A:
         key = (self._mapper.kind, row["id"])
         known = self._uow.tracked.get(key)

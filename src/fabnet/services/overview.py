@@ -13,7 +13,6 @@ from typing import Any
 from fabnet.domain.access import Principal
 from fabnet.domain.errors import Forbidden
 from fabnet.domain.states import (
-    JOB_LIVE,
     MachineStatus,
     OrderState,
     ShipmentState,
@@ -34,17 +33,18 @@ def overview(uow: UnitOfWork, actor: Principal, now: datetime) -> dict[str, Any]
     _operator(actor)
     with uow.reading():
         orders = uow.orders.everyone()
-        jobs = uow.jobs.everyone()
-        machines = uow.machines.everyone()
+        jobs = uow.jobs.live()
+        looked_at = uow.machines.flagged_or_offline()
+        counts = uow.machines.counts_by_producer().values()
         shipments = uow.shipments.everyone()
-    live = [j for j in jobs if j.state in JOB_LIVE]
+    live = jobs
     delivered = [s for s in shipments if s.state is ShipmentState.DELIVERED]
     units_delivered = sum(s.units for s in delivered)
     alerts: list[dict[str, str]] = []
     for j in live:
         if j.due < now:
             alerts.append({"kind": "late_job", "ref": j.id, "text": f"job {j.id} is past due"})
-    for m in machines:
+    for m in looked_at:
         if m.capacity_flag:
             alerts.append({"kind": "machine", "ref": m.id, "text": m.capacity_flag[:200]})
         if m.status is MachineStatus.OFFLINE:
@@ -66,8 +66,8 @@ def overview(uow: UnitOfWork, actor: Principal, now: datetime) -> dict[str, Any]
             )
             if units_delivered
             else None,
-            "machines": len(machines),
-            "machines_busy": sum(1 for m in machines if m.status is MachineStatus.BUSY),
+            "machines": sum(n for n, _ in counts),
+            "machines_busy": sum(busy for _, busy in counts),
         },
         "alerts": alerts[:MAX_ALERTS],
         "alerts_total": len(alerts),
@@ -80,17 +80,12 @@ def network_map(uow: UnitOfWork, actor: Principal) -> dict[str, Any]:
     units], and couriers' legs under way [from lat, lon, to lat, lon, mode]."""
     _operator(actor)
     with uow.reading():
-        producers = uow.producers.everyone()
-        machines = uow.machines.everyone()
+        producers = uow.producers.places()
+        per = uow.machines.counts_by_producer()
         orders = uow.orders.open()
         jobs = uow.jobs.live()
         moving = uow.shipments.planned() + uow.shipments.in_hand()
-    per: dict[str, list[int]] = {}
-    for m in machines:
-        counts = per.setdefault(m.producer_id, [0, 0])
-        counts[0] += 1
-        counts[1] += m.status is MachineStatus.BUSY
-    places: dict[str, Any] = {p.id: p.place for p in producers}
+    places: dict[str, tuple[float, float]] = {pid: (lat, lon) for pid, lat, lon in producers}
     lines: dict[str, Any] = {ln.id: ln for o in orders for ln in o.lines}
     flows: dict[tuple[str, str], int] = {}
     for j in jobs:
@@ -98,8 +93,7 @@ def network_map(uow: UnitOfWork, actor: Principal) -> dict[str, Any]:
             flows[(j.producer_id, j.line_id)] = flows.get((j.producer_id, j.line_id), 0) + j.units
     return {
         "producers": [
-            [round(p.place.lat, 4), round(p.place.lon, 4), *per.get(p.id, [0, 0])]
-            for p in producers
+            [round(lat, 4), round(lon, 4), *per.get(pid, (0, 0))] for pid, lat, lon in producers
         ],
         "destinations": [
             [round(ln.destination.lat, 4), round(ln.destination.lon, 4), ln.quantity]
@@ -107,8 +101,8 @@ def network_map(uow: UnitOfWork, actor: Principal) -> dict[str, Any]:
         ],
         "flows": [
             [
-                round(places[pid].lat, 4),
-                round(places[pid].lon, 4),
+                round(places[pid][0], 4),
+                round(places[pid][1], 4),
                 round(lines[lid].destination.lat, 4),
                 round(lines[lid].destination.lon, 4),
                 units,

@@ -104,15 +104,26 @@ export function showError(form, error) {
   }
 }
 
+const status = document.getElementById("live");
+
+function say(text, cls) {
+  status.textContent = text;
+  status.className = `live ${cls}`;
+}
+
+// The page's life: refresh now, then on every change the hub announces; a refresh that
+// fails (the hub unreachable, say) says so instead of breaking the page.
+export function start(refresh) {
+  const guarded = () =>
+    refresh().catch((err) => say(`${err.message || "the hub cannot be reached"}: retrying…`, "bad"));
+  guarded();
+  live(guarded);
+}
+
 // Live updates: one EventSource; "change" events call refresh() at most once a second.
 export function live(refresh) {
-  const status = document.getElementById("live");
   let timer = null;
   let source;
-  const say = (text, cls) => {
-    status.textContent = text;
-    status.className = `live ${cls}`;
-  };
   const connect = () => {
     source = new EventSource("/live");
     source.addEventListener("hello", () => say("live", "ok"));

@@ -1,6 +1,6 @@
 // A consumer's page: each order line by line, its parcels with where they are, when they
 // arrive and the code to give the courier; the provenance bundle to download.
-import { api, el, live, render, section, table, when } from "./common.js";
+import { api, el, start, render, section, table, when } from "./common.js";
 
 async function download(orderId, button) {
   button.disabled = true;
@@ -45,5 +45,4 @@ async function refresh() {
   render(...(sections.length ? sections : [section("Orders", "orders", el("p", { class: "muted" }, "No orders yet."))]));
 }
 
-refresh();
-live(refresh);
+start(refresh);

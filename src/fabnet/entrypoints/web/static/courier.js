@@ -1,6 +1,6 @@
 // A courier's page: today's stops in order; confirm each pickup, drop at the hub, and
 // delivery with the consignee's code.
-import { api, el, live, render, section, showError, when, who } from "./common.js";
+import { api, el, start, render, section, showError, when, who } from "./common.js";
 
 const LABEL = { pickup: "Pick up", drop_at_hub: "Drop at the hub", deliver: "Deliver" };
 const KIND = { pickup: "picked_up", drop_at_hub: "at_hub", deliver: "delivered" };
@@ -57,5 +57,4 @@ async function refresh() {
   );
 }
 
-refresh();
-live(refresh);
+start(refresh);

@@ -1,6 +1,6 @@
 // The operator's page: live counters, the network map, alerts, orders, machines, and the
 // log's latest cosigned checkpoint.
-import { api, el, live, render, section, table, when } from "./common.js";
+import { api, el, start, render, section, table, when } from "./common.js";
 import { drawMap } from "./map.js";
 
 const canvas = el("canvas", {
@@ -18,10 +18,23 @@ const COUNTERS = [
   ["units_delivered", "delivered"],
 ];
 
+const legend = el("p", { class: "legend" }, "Loading the network…");
+const network = section("Network", "network", canvas, legend);
+let first = true;
+
+async function drawNetwork() {
+  const map = await api("/overview/map");
+  legend.textContent = `${map.producers.length} producers, ${map.destinations.length} destinations, ${map.flows.length} flows, ${map.legs.length} parcels on the way`;
+  await drawMap(canvas, map);
+  canvas.dataset.drawnMs = String(Math.round(performance.now())); // benchmarks/pages.py
+}
+
 async function refresh() {
-  const [view, map, orders, machines] = await Promise.all([
+  if (first) render(network); // the map draws as soon as its data is in
+  first = false;
+  const drawn = drawNetwork();
+  const [view, orders, machines] = await Promise.all([
     api("/overview"),
-    api("/overview/map"),
     api("/orders?limit=20"),
     api("/machines?limit=20"),
   ]);
@@ -47,12 +60,7 @@ async function refresh() {
       ),
       el("p", { class: "muted" }, `${c.orders_open} open orders, ${c.machines_busy} of ${c.machines} machines busy`),
     ),
-    section(
-      "Network",
-      "network",
-      canvas,
-      el("p", { class: "legend" }, `${map.producers.length} producers, ${map.destinations.length} destinations, ${map.flows.length} flows, ${map.legs.length} parcels on the way`),
-    ),
+    network,
     section(
       "Alerts",
       "alerts",
@@ -80,8 +88,7 @@ async function refresh() {
     ),
     section("Transparency log", "checkpoint", el("pre", { class: "checkpoint" }, checkpoint)),
   );
-  await drawMap(canvas, map);
+  await drawn;
 }
 
-refresh();
-live(refresh);
+start(refresh);
