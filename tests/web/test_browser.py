@@ -316,3 +316,40 @@ def test_an_empty_network_and_a_huge_order_break_nothing(browser, tmp_path):
     finally:
         server.stop()
         app.close()
+
+
+def test_the_consumer_uploads_a_design_gets_a_quote_orders_and_funds(browser, hub, tmp_path):
+    from fabnet.sim.parts import box_stl
+
+    part = tmp_path / "clip.stl"
+    part.write_bytes(box_stl(30, 12, 8))
+    visit = Visit(browser, hub)
+    page = visit.sign_in("consumer")
+    new = page.locator("#new-order")
+    new.get_by_label("Design (STL, OBJ or 3MF)").set_input_files(str(part))
+    new.get_by_label("Quantity").fill("40")
+    new.get_by_role("button", name="Get a quote").click()
+    expect(new).to_contain_text("Quote: 40 × PLA", timeout=30_000)
+    expect(new.locator("table")).to_contain_text("maker")
+    new.get_by_label("Needed by (UTC)").fill("2020-01-01T12:00")  # in the past
+    new.get_by_label("Deliver to (city)").fill("Berlin")
+    new.get_by_label("Country (code)").fill("DE")
+    new.get_by_label("Your reference").fill("CLIPS-1")
+    new.get_by_role("button", name="Place the order").click()
+    expect(new.get_by_role("alert")).to_contain_text("deadline")  # said under the field
+    expect(new.get_by_label("Needed by (UTC)")).to_have_attribute("aria-invalid", "true")
+    visit.shot("consumer-order-error")
+    new.get_by_label("Needed by (UTC)").fill("2026-03-20T12:00")
+    new.get_by_role("button", name="Place the order").click()
+    expect(new).to_contain_text("Order CLIPS-1 placed.")
+    order = page.get_by_role("region", name="Order CLIPS-1")
+    order.get_by_label("Fund the escrow (amount)").fill("120.50")
+    order.get_by_role("button", name="Fund").click()
+    expect(order).to_contain_text("Escrow funded: 120.50 held")
+    visit.shot("consumer-funded")
+    visit.close()
+    with hub.app.new_uow() as uow:
+        (placed,) = [o for o in uow.orders.all() if o.reference == "CLIPS-1"]
+    assert placed.quantity == 40 and placed.lines[0].destination.lat == pytest.approx(
+        52.52, abs=0.1
+    )
