@@ -329,7 +329,7 @@ def test_the_consumer_uploads_a_design_gets_a_quote_orders_and_funds(browser, hu
     new.get_by_label("Design (STL, OBJ or 3MF)").set_input_files(str(part))
     new.get_by_label("Quantity").fill("40")
     new.get_by_role("button", name="Get a quote").click()
-    expect(new).to_contain_text("Quote: 40 × PLA", timeout=30_000)
+    expect(new).to_contain_text("Quote: 40 × PLA", timeout=30_000)  # noqa: RUF001
     expect(new.locator("table")).to_contain_text("maker")
     new.get_by_label("Needed by (UTC)").fill("2020-01-01T12:00")  # in the past
     new.get_by_label("Deliver to (city)").fill("Berlin")

@@ -329,7 +329,7 @@ def plan_wave(
     total = sum(len(v) for v in by_hub.values()) or 1
     for hub, members in by_hub.items():
         share = policy.budget_s * len(members) / total
-        _route_hub(hub, hubs[hub], members, now, policy, solver, share, seed, wave)
+        _HubRoutes(hub, hubs[hub], now, policy, solver, seed, wave).route(members, share)
     wave.seconds = time.perf_counter() - started
     return wave
 
@@ -423,80 +423,139 @@ def _stops(parcels: list[Waiting], where: str, cap: tuple[float, float]) -> list
     return [s for group in out.values() for s in group]
 
 
-def _route_hub(
-    hub: Place,
-    couriers: list[Courier],
-    parcels: list[Waiting],
-    now: datetime,
-    policy: LogisticsPolicy,
-    solver: VrpSolver,
-    budget_s: float,
-    seed: int,
-    wave: Wave,
-) -> None:
-    free = {c.id: max(now, c.free_from or now) for c in couriers}
-    deliver = [p for p in parcels if p.at_hub]
-    collect = [p for p in parcels if not p.at_hub]
-    for kind, group in (("deliver", deliver), ("collect", collect)):
-        if group:
-            _solve(kind, hub, couriers, group, free, now, policy, solver, budget_s / 2, seed, wave)
+@dataclass
+class _HubRoutes:
+    """One hub's routing in a wave: its couriers, when each is free, the wave it adds to."""
 
+    hub: Place
+    couriers: list[Courier]
+    now: datetime
+    policy: LogisticsPolicy
+    solver: VrpSolver
+    seed: int
+    wave: Wave
+    free: dict[str, datetime] = field(default_factory=dict)
 
-def _solve(
-    kind: str,
-    hub: Place,
-    couriers: list[Courier],
-    parcels: list[Waiting],
-    free: dict[str, datetime],
-    now: datetime,
-    policy: LogisticsPolicy,
-    solver: VrpSolver,
-    budget_s: float,
-    seed: int,
-    wave: Wave,
-) -> None:
-    biggest = max(couriers, key=lambda c: c.mode.capacity_kg).mode
-    stops = _stops(
-        parcels,
-        "destination" if kind == "deliver" else "origin",
-        (biggest.capacity_kg * 1000, biggest.capacity_l * 1000),
-    )
-    start = min(free.values())
-    problem = DeliveryProblem(
-        parcels=tuple(
-            Parcel(
-                id=f"s{i}",
-                place=s.place,
-                mass_g=max(1, s.mass_g),
-                volume_ml=max(1, s.volume_ml),
-                window=(0.0, _window_s(s, kind, start, biggest)),
+    def route(self, parcels: list[Waiting], budget_s: float) -> None:
+        """Deliveries from the hub first (those parcels are there now), then collections."""
+        self.free = {c.id: max(self.now, c.free_from or self.now) for c in self.couriers}
+        deliver = [p for p in parcels if p.at_hub]
+        collect = [p for p in parcels if not p.at_hub]
+        for kind, group in (("deliver", deliver), ("collect", collect)):
+            if group:
+                self._solve(kind, group, budget_s / 2)
+
+    def _solve(self, kind: str, parcels: list[Waiting], budget_s: float) -> None:
+        couriers, policy = self.couriers, self.policy
+        biggest = max(couriers, key=lambda c: c.mode.capacity_kg).mode
+        stops = _stops(
+            parcels,
+            "destination" if kind == "deliver" else "origin",
+            (biggest.capacity_kg * 1000, biggest.capacity_l * 1000),
+        )
+        start = min(self.free.values())
+        problem = DeliveryProblem(
+            parcels=tuple(
+                Parcel(
+                    id=f"s{i}",
+                    place=s.place,
+                    mass_g=max(1, s.mass_g),
+                    volume_ml=max(1, s.volume_ml),
+                    window=(0.0, _window_s(s, kind, start, biggest)),
+                )
+                for i, s in enumerate(stops)
+            ),
+            fleets=tuple(Fleet(c.mode, 1, self.hub) for c in couriers),
+            detour=policy.detour,
+            speed_kmh=min(c.mode.speed_kmh for c in couriers),
+        )
+        built = build(problem)
+        inst = built.instance
+        if len(stops) == 1:  # nothing to search: one stop, the first courier
+            solution = RoutingSolution((Route(0, (inst.n_depots,)),), solver="one stop")
+        else:
+            solution = self.solver(inst, time_limit_s=max(0.05, budget_s), seed=self.seed)
+        served: set[int] = set()
+        for route in solution.routes:
+            if not route.visits:
+                continue
+            c = couriers[route.vehicle_type]
+            kept = _walk(inst, route.visits, c.mode)
+            if kept:
+                served.update(kept)
+                self._legs(kind, c, kept, stops, inst)
+        for i, s in enumerate(stops):
+            if i + inst.n_depots not in served:
+                for p in s.parcels:
+                    self.wave.waiting[p.id] = "no courier of the hub has room for it in this wave"
+
+    def _legs(
+        self, kind: str, c: Courier, kept: list[int], stops: list[_Stop], inst: VrpInstance
+    ) -> None:
+        hub, n_depots = self.hub, inst.n_depots
+        depart = self.free[c.id]
+        route_id = f"rte-{self.now:%Y%m%dT%H%M}-{c.id}-{kind}"
+        path = [0, *kept, 0]
+        arrive: list[int] = []
+        t = 0
+        for a, b in itertools.pairwise(path):
+            t += int(inst.duration[a, b])
+            if b != 0:
+                arrive.append(t)
+                t += int(inst.service[b])
+        end = depart + timedelta(seconds=t)
+        route_km = _path_m(inst, path) / 1000
+        route_co2 = route_km * co2_factor(c.mode)
+        # the route's km and CO2 shared by tonne-km (GLEC-style allocation): each parcel's
+        # mass times its distance from the hub
+        weight = {
+            p.id: p.mass_g * max(hub.distance_km(stops[v - n_depots].place), 1e-3)
+            for v in kept
+            for p in stops[v - n_depots].parcels
+        }
+        total = sum(weight.values())
+        parcels = 0
+        for order, (v, at_s) in enumerate(zip(kept, arrive, strict=True)):
+            at_stop = depart + timedelta(seconds=at_s)
+            for p in stops[v - n_depots].parcels:
+                share = weight[p.id] / total
+                direct = (
+                    kind == "collect"
+                    and p.destination.distance_km(hub) <= self.policy.hub_radius_km
+                )
+                self.wave.legs[p.id] = LegPlan(
+                    parcel_id=p.id,
+                    mode=c.mode.name,
+                    courier_id=c.id,
+                    route_id=route_id,
+                    stop=order,
+                    to=p.destination if (kind == "deliver" or direct) else hub,
+                    to_hub=kind == "collect" and not direct,
+                    pickup_eta=at_stop if kind == "collect" else depart,
+                    eta=end if kind == "collect" else at_stop,
+                    distance_km=route_km * share,
+                    co2_kg=route_co2 * share,
+                )
+                parcels += 1
+        self.free[c.id] = end
+        self.wave.routes.append(
+            RouteSummary(
+                route_id,
+                c.id,
+                c.mode.name,
+                kind,
+                len(kept),
+                parcels,
+                route_km,
+                route_co2,
+                depart,
+                end,
             )
-            for i, s in enumerate(stops)
-        ),
-        fleets=tuple(Fleet(c.mode, 1, hub) for c in couriers),
-        detour=policy.detour,
-        speed_kmh=min(c.mode.speed_kmh for c in couriers),
-    )
-    built = build(problem)
-    if len(stops) == 1:  # nothing to search: one stop, the first courier
-        solution = RoutingSolution((Route(0, (built.instance.n_depots,)),), solver="one stop")
-    else:
-        solution = solver(built.instance, time_limit_s=max(0.05, budget_s), seed=seed)
-    inst = built.instance
-    served: set[int] = set()
-    for route in solution.routes:
-        if not route.visits:
-            continue
-        c = couriers[route.vehicle_type]
-        kept = _walk(inst, route.visits, c.mode)
-        if not kept:
-            continue
-        served.update(kept)
-        _legs(kind, hub, c, kept, stops, inst, free, policy.hub_radius_km, wave, now)
-    for i, s in enumerate(stops):
-        if i + inst.n_depots not in served:
-            for p in s.parcels:
-                wave.waiting[p.id] = "no courier of the hub has room for it in this wave"
+        )
+
+
+def _path_m(inst: VrpInstance, path: list[int]) -> int:
+    return sum(int(inst.distance[a, b]) for a, b in itertools.pairwise(path))
 
 
 def _window_s(stop: _Stop, kind: str, start: datetime, mode: Mode) -> float:
@@ -520,7 +579,7 @@ def _walk(inst: VrpInstance, visits: tuple[int, ...], mode: Mode) -> list[int]:
         if mass > mode.capacity_kg * 1000 or vol > mode.capacity_l * 1000:
             break
         path = [0, *kept, v, 0]
-        dist = sum(int(inst.distance[a, b]) for a, b in itertools.pairwise(path))
+        dist = _path_m(inst, path)
         dur = sum(
             int(inst.duration[a, b]) + int(inst.service[b]) for a, b in itertools.pairwise(path)
         )
@@ -528,66 +587,3 @@ def _walk(inst: VrpInstance, visits: tuple[int, ...], mode: Mode) -> list[int]:
             break
         kept.append(v)
     return kept
-
-
-def _legs(
-    kind: str,
-    hub: Place,
-    c: Courier,
-    kept: list[int],
-    stops: list[_Stop],
-    inst: VrpInstance,
-    free: dict[str, datetime],
-    hub_radius_km: float,
-    wave: Wave,
-    now: datetime,
-) -> None:
-    n_depots = inst.n_depots
-    depart = free[c.id]
-    route_id = f"rte-{now:%Y%m%dT%H%M}-{c.id}-{kind}"
-    t = 0
-    arrive: list[int] = []
-    path = [0, *kept, 0]
-    for a, b in itertools.pairwise(path):
-        t += int(inst.duration[a, b])
-        if b != 0:
-            arrive.append(t)
-            t += int(inst.service[b])
-    end = depart + timedelta(seconds=t)
-    route_km = sum(int(inst.distance[a, b]) for a, b in itertools.pairwise(path)) / 1000
-    route_co2 = route_km * co2_factor(c.mode)
-    # the route's km and CO2 shared by tonne-km (GLEC-style allocation): each parcel's
-    # mass times its distance from the hub
-    weight = {
-        p.id: p.mass_g * max(hub.distance_km(stops[v - n_depots].place), 1e-3)
-        for v in kept
-        for p in stops[v - n_depots].parcels
-    }
-    total = sum(weight.values())
-    parcels = 0
-    for order, (v, at_s) in enumerate(zip(kept, arrive, strict=True)):
-        stop = stops[v - n_depots]
-        for p in stop.parcels:
-            share = weight[p.id] / total
-            at_stop = depart + timedelta(seconds=at_s)
-            direct = kind == "collect" and p.destination.distance_km(hub) <= hub_radius_km
-            wave.legs[p.id] = LegPlan(
-                parcel_id=p.id,
-                mode=c.mode.name,
-                courier_id=c.id,
-                route_id=route_id,
-                stop=order,
-                to=p.destination if (kind == "deliver" or direct) else hub,
-                to_hub=kind == "collect" and not direct,
-                pickup_eta=at_stop if kind == "collect" else depart,
-                eta=end if kind == "collect" else at_stop,
-                distance_km=route_km * share,
-                co2_kg=route_co2 * share,
-            )
-            parcels += 1
-    free[c.id] = end
-    wave.routes.append(
-        RouteSummary(
-            route_id, c.id, c.mode.name, kind, len(kept), parcels, route_km, route_co2, depart, end
-        )
-    )
