@@ -7,6 +7,7 @@ to test-artifacts/web/, and no request leaves 127.0.0.1."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -197,6 +198,34 @@ def test_the_consumer_tracks_the_order_and_sees_the_code(browser, hub):
     with page.expect_download() as download:
         order.get_by_role("button", name="Download provenance").click()
     assert download.value.suggested_filename == f"provenance-{hub.ids['order']}.json"
+    order.get_by_role("button", name="Verify provenance").click()
+    expect(order).to_contain_text("Verified in this browser", timeout=15_000)
+    expect(order).to_contain_text("signed by fabnet.local/log")
+    visit.shot("consumer-verified")
+    # the same check refuses a bundle someone changed: a leaf altered by one byte
+    bundle = hub.app.ledger().provenance(hub.ids["order"])
+    key = hub.app.ledger().signer.verifier
+    tampered = dict(bundle)
+    first = dict(bundle["entries"][0])
+    leaf = bytearray(base64.b64decode(first["leaf"]))
+    leaf[-2] ^= 1
+    first["leaf"] = base64.b64encode(bytes(leaf)).decode()
+    tampered["entries"] = [first, *bundle["entries"][1:]]
+    verdict = page.evaluate(
+        """async ([bundle, key]) => {
+            const { verifyBundle } = await import('/static/verify.js');
+            try { await verifyBundle(bundle, key); return 'verified'; }
+            catch (err) { return err.message; } }""",
+        [tampered, str(key)],
+    )
+    assert "does not lead to the root" in verdict
+    good = page.evaluate(
+        """async ([bundle, key]) => {
+            const { verifyBundle } = await import('/static/verify.js');
+            return (await verifyBundle(bundle, key)).entries; }""",
+        [bundle, str(key)],
+    )
+    assert good == len(bundle["entries"]) > 5
     visit.close()
 
 

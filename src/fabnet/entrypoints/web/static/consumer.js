@@ -1,6 +1,7 @@
 // A consumer's page: each order line by line, its parcels with where they are, when they
 // arrive and the code to give the courier; the provenance bundle to download.
 import { api, el, showError, start, render, section, table, when } from "./common.js";
+import { verifyBundle } from "./verify.js";
 
 async function download(orderId, button) {
   button.disabled = true;
@@ -17,10 +18,36 @@ async function download(orderId, button) {
   }
 }
 
+const verdicts = new Map(); // order id -> what the last verification said
+
+async function verify(orderId, out) {
+  out.textContent = "Verifying…";
+  try {
+    const [bundle, key] = await Promise.all([
+      api(`/orders/${encodeURIComponent(orderId)}/provenance`),
+      api("/ledger/key"),
+    ]);
+    const done = await verifyBundle(bundle, key);
+    verdicts.set(orderId, {
+      ok: true,
+      text: `Verified in this browser: ${done.entries} entries, each included in a checkpoint of ${done.sizes.join(", ")} entries signed by ${done.origin}.`,
+    });
+  } catch (err) {
+    verdicts.set(orderId, { ok: false, text: `Not verified: ${err.message}` });
+  }
+  const v = verdicts.get(orderId);
+  out.textContent = v.text;
+  out.className = v.ok ? "verified" : "error";
+}
+
 async function order(o) {
   const parcels = await api(`/orders/${encodeURIComponent(o.id)}/shipments`);
   const button = el("button", { type: "button", class: "quiet" }, "Download provenance");
   button.addEventListener("click", () => download(o.id, button));
+  const said = verdicts.get(o.id);
+  const out = el("p", { role: "status", class: said ? (said.ok ? "verified" : "error") : "" }, said ? said.text : "");
+  const check = el("button", { type: "button", class: "quiet" }, "Verify provenance");
+  check.addEventListener("click", () => verify(o.id, out));
   return section(
     `Order ${o.reference || o.id}`,
     `order-${o.id}`,
@@ -35,7 +62,8 @@ async function order(o) {
       ["parcel", "state", "units", "mode", "arrives", "code"],
       parcels.map((p) => [p.id, p.state, p.units, p.mode || "–", when(p.delivered_at || p.eta), p.proof_code || ""]),
     ),
-    button,
+    el("div", { class: "actions" }, button, check),
+    out,
   );
 }
 

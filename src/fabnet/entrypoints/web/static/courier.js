@@ -1,6 +1,25 @@
 // A courier's page: today's stops in order; confirm each pickup, drop at the hub, and
 // delivery with the consignee's code.
 import { api, el, start, render, section, showError, when, who } from "./common.js";
+import { drawMap } from "./map.js";
+
+const canvas = el("canvas", {
+  id: "map",
+  class: "route-map",
+  role: "img",
+  "aria-label": "Map of the route: pickups as dots, deliveries as squares, the way as a dashed line",
+});
+
+function drawRoute(route) {
+  const points = [[route.base.lat, route.base.lon], ...route.stops.map((s) => [s.lat, s.lon])];
+  const legs = points.slice(1).map((p, i) => [...points[i], ...p, route.mode]);
+  return drawMap(canvas, {
+    producers: route.stops.filter((s) => s.action === "pickup").map((s) => [s.lat, s.lon, 1, 1]),
+    destinations: route.stops.filter((s) => s.action !== "pickup").map((s) => [s.lat, s.lon, s.units]),
+    flows: [],
+    legs,
+  }, { minPad: 0.05 });
+}
 
 const LABEL = { pickup: "Pick up", drop_at_hub: "Drop at the hub", deliver: "Deliver" };
 const KIND = { pickup: "picked_up", drop_at_hub: "at_hub", deliver: "delivered" };
@@ -54,7 +73,9 @@ async function refresh() {
       "route",
       stops.length ? el("ol", { class: "stops" }, stops) : el("p", { class: "muted" }, "No stops: nothing to carry right now."),
     ),
+    section("On the map", "route-on-map", canvas),
   );
+  await drawRoute(route);
 }
 
 start(refresh);

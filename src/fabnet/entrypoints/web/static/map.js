@@ -35,7 +35,7 @@ async function countries() {
   return world;
 }
 
-function fit(points, width, height) {
+function fit(points, width, height, minPad) {
   let [minLon, minLat, maxLon, maxLat] = [180, 90, -180, -90];
   for (const [lat, lon] of points) {
     minLon = Math.min(minLon, lon);
@@ -44,8 +44,8 @@ function fit(points, width, height) {
     maxLat = Math.max(maxLat, lat);
   }
   if (!points.length) [minLon, minLat, maxLon, maxLat] = [-170, -60, 190, 80];
-  const padLon = Math.max(4, (maxLon - minLon) * 0.15);
-  const padLat = Math.max(2.5, (maxLat - minLat) * 0.15);
+  const padLon = Math.max(minPad * 1.6, (maxLon - minLon) * 0.15);
+  const padLat = Math.max(minPad, (maxLat - minLat) * 0.15);
   minLon -= padLon;
   maxLon += padLon;
   minLat -= padLat;
@@ -57,7 +57,8 @@ function fit(points, width, height) {
   return (lat, lon) => [width / 2 + (lon - cx) * k * scale, height / 2 - (lat - cy) * scale];
 }
 
-export async function drawMap(canvas, data) {
+// minPad: degrees of latitude shown at least around what is drawn (a region, a city)
+export async function drawMap(canvas, data, { minPad = 2.5 } = {}) {
   const polygons = await countries();
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth;
@@ -69,8 +70,9 @@ export async function drawMap(canvas, data) {
   const shown = [
     ...data.producers.map((p) => [p[0], p[1]]),
     ...data.destinations.map((d) => [d[0], d[1]]),
+    ...data.legs.flatMap((l) => [[l[0], l[1]], [l[2], l[3]]]),
   ];
-  const at = fit(shown, width, height);
+  const at = fit(shown, width, height, minPad);
   ctx.fillStyle = "#dfe7ee";
   ctx.fillRect(0, 0, width, height);
   ctx.fillStyle = "#f7f5ef";
