@@ -237,6 +237,8 @@ class Policy:
     probation: Probation = field(default_factory=Probation)  # a newly qualified machine's terms
     coupon_tolerances: ToleranceTable = field(default_factory=ToleranceTable)
     logistics: LogisticsPolicy = field(default_factory=LogisticsPolicy)
+    printer_kw: float = 0.1895  # a desktop FDM printer's average draw, figures.md 4 [S]
+    grid_kg_per_kwh: float = 0.177  # UK grid 2025, generation (DEFRA, figures.md 1a)
     price_rules: dict[ProducerClass, PriceRule] = field(
         default_factory=lambda: {
             ProducerClass.MAKER: PriceRule(2500, 100, 0, 0.0),

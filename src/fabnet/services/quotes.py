@@ -35,6 +35,7 @@ class ClassOption:
     price_median: Money | None
     lead_time_days: int | None  # None: no capacity in this class
     supports_needed: bool
+    co2_kg: float = 0.0  # printing electricity for the quantity (see ``printing_co2_kg``)
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,20 @@ def _option(
         price_median=median,
         lead_time_days=lead_time_days(able, busy, est.print_time_s * quantity, policy),
         supports_needed=any(verdicts[m.id].supports_needed for m in able),
+        co2_kg=printing_co2_kg(
+            est.print_time_s * quantity,
+            sum(m.speed_factor for m in able) / len(able) if able else 1.0,
+            policy,
+        ),
     )
+
+
+def printing_co2_kg(work_s: float, speed: float, policy: Policy) -> float:
+    """The electricity of printing ``work_s`` of reference-machine time at ``speed``:
+    a desktop FDM printer's average draw (189.5 W over a 1 h PLA print, figures.md 4
+    [S]) times the grid's factor (UK 2025 generation, 0.177 kg CO2e/kWh, figures.md 1a;
+    both the hub's parameters). The material's own footprint is left out: no source."""
+    return round(work_s / speed / 3600 * policy.printer_kw * policy.grid_kg_per_kwh, 4)
 
 
 def _price(rule: PriceRule, est: PrintEstimate, quantity: int, speed: float) -> Money:

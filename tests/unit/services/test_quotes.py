@@ -106,3 +106,13 @@ def test_a_quote_stores_nothing(world):
     assert world.blobs.blobs == {}
     with world.uow() as uow:
         assert uow.designs.count() == 0
+
+
+def test_each_option_states_the_co2_of_its_printing_electricity():
+    from fabnet.services.ports import Policy
+    from fabnet.services.quotes import printing_co2_kg
+
+    policy = Policy()
+    # one hour on the reference machine: 189.5 W x 1 h x 0.177 kg/kWh (figures.md 4, 1a)
+    assert printing_co2_kg(3600, 1.0, policy) == round(0.1895 * 0.177, 4)
+    assert printing_co2_kg(3600 * 10, 2.0, policy) == round(5 * 0.1895 * 0.177, 4)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from fabnet.domain.units import Money
 from fabnet.services.quotes import ClassOption, Quote
@@ -32,6 +32,10 @@ class OptionOut(BaseModel):
     price_median: MoneyOut | None
     lead_time_days: int | None
     supports_needed: bool
+    co2_kg: float = Field(
+        description="kg CO2e of printing electricity for the quantity (189.5 W average "
+        "draw x the grid's factor; the material's footprint and the way are not in it)"
+    )
 
     @classmethod
     def of(cls, o: ClassOption) -> OptionOut:
@@ -43,6 +47,7 @@ class OptionOut(BaseModel):
             price_median=MoneyOut.of(o.price_median),
             lead_time_days=o.lead_time_days,
             supports_needed=o.supports_needed,
+            co2_kg=o.co2_kg,
         )
 
 

@@ -124,8 +124,8 @@ function showDraft() {
   const q = draft.quote;
   const options = table(
     `Quote: ${draft.quantity} × ${draft.material}, ${(q.print_time_s / 60).toFixed(0)} min a unit`,
-    ["producers", "available", "price from", "lead time"],
-    q.options.map((o) => [o.producer_class, o.producers, money(o.price), o.lead_time_days === null ? "–" : `${o.lead_time_days} days`]),
+    ["producers", "available", "price from", "lead time", "CO2 (printing)"],
+    q.options.map((o) => [o.producer_class, o.producers, money(o.price), o.lead_time_days === null ? "–" : `${o.lead_time_days} days`, `${o.co2_kg.toFixed(2)} kg`]),
   );
   const form = el("form", { id: "order-form" });
   const soon = new Date(Date.now() + 7 * 86400e3).toISOString().slice(0, 16);

@@ -64,7 +64,12 @@ async function rootFrom(index, size, leaf, proof) {
 }
 
 export async function parseKey(text) {
-  const [name, hexId, blob] = text.trim().split("+");
+  // name+hexid+base64: the base64 may hold '+' itself, so only the first two split
+  const t = text.trim();
+  const first = t.indexOf("+");
+  const second = t.indexOf("+", first + 1);
+  if (first < 1 || second < 0) throw new ProofError("a log key is name+id+key");
+  const [name, hexId, blob] = [t.slice(0, first), t.slice(first + 1, second), t.slice(second + 1)];
   const raw = b64(blob || "", "the log key");
   if (raw.length !== 33 || raw[0] !== 1) throw new ProofError("the log key is not an Ed25519 note key");
   const id = (await sha256(enc.encode(`${name}\n`), raw)).slice(0, 4);
