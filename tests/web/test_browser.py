@@ -403,3 +403,35 @@ def test_log_keys_whose_base64_holds_a_plus_are_read(browser, hub):
     )
     assert names == [k.split("+", 1)[0] for k in plus]
     visit.close()
+
+
+def test_the_makers_machine_temperatures_arrive_without_a_reload(browser, hub):
+    from datetime import timedelta
+
+    from fabnet.services.ports import LiveState
+    from tests.conftest import START
+
+    with hub.app.new_uow() as uow:
+        (machine,) = uow.machines.of_producer(hub.ids["maker"])
+    visit = Visit(browser, hub)
+    page = visit.sign_in("maker")
+    machines = page.locator("#machines")
+    expect(machines).to_contain_text("no telemetry yet")
+    hub.app.telemetry.upsert(
+        [
+            LiveState(
+                machine_id=machine.id,
+                producer_id=machine.producer_id,
+                seen_at=START + timedelta(minutes=5),
+                state="printing",
+                job_id=None,
+                progress=0.42,
+                temps={"tool0": (214.6, 215.0), "bed": (59.8, 60.0)},
+                messages=1,
+            )
+        ]
+    )
+    expect(machines).to_contain_text("printing · 42%", timeout=10_000)
+    expect(machines).to_contain_text("tool0 215/215 °C")
+    visit.shot("maker-live")
+    visit.close()

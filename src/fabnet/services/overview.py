@@ -12,6 +12,7 @@ from typing import Any
 
 from fabnet.domain.access import Principal
 from fabnet.domain.errors import Forbidden
+from fabnet.domain.events import JobFlagged
 from fabnet.domain.states import (
     MachineStatus,
     OrderState,
@@ -37,10 +38,19 @@ def overview(uow: UnitOfWork, actor: Principal, now: datetime) -> dict[str, Any]
         looked_at = uow.machines.flagged_or_offline()
         counts = uow.machines.counts_by_producer().values()
         shipments = uow.shipments.everyone()
+        live_ids = {j.id for j in jobs}
+        flags = [
+            e
+            for order_id in sorted({j.order_id for j in jobs})
+            for e in uow.order_events(order_id, (JobFlagged,))
+            if isinstance(e, JobFlagged) and e.job_id in live_ids
+        ]
     live = jobs
     delivered = [s for s in shipments if s.state is ShipmentState.DELIVERED]
     units_delivered = sum(s.units for s in delivered)
     alerts: list[dict[str, str]] = []
+    for f in flags[-MAX_ALERTS:]:
+        alerts.append({"kind": "flagged", "ref": f.job_id, "text": f"job {f.job_id}: {f.kind}"})
     for j in live:
         if j.due < now:
             alerts.append({"kind": "late_job", "ref": j.id, "text": f"job {j.id} is past due"})

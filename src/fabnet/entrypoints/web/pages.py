@@ -178,7 +178,8 @@ async def end_session(request: Request) -> Response:
 @router.get("/live")
 async def live(request: Request) -> Response:
     """Server-sent events: ``change`` with the newest event number whenever the store has
-    new events (the page then reads what it shows through the API again), a comment
+    new events, or a maker's machine was heard (the page then reads what it shows
+    through the API again), a comment
     every 15 s to keep the connection, and an end after an hour (the browser
     reconnects). The caller is the guard's: a session or a key."""
     principal = request.scope.get("state", {}).get("principal")
@@ -186,14 +187,24 @@ async def live(request: Request) -> Response:
         raise Unauthorized("sign in first")
     app = request.app.state.fabnet
 
-    def newest() -> int:
+    machines: list[str] = []
+    if principal.role is Role.PRODUCER and principal.producer_id:
         uow = app.new_uow()
         with uow.reading():
-            return int(uow.last_event_seq())
+            machines = [m.id for m in uow.machines.of_producer(principal.producer_id)]
+
+    def newest() -> tuple[int, tuple[object, ...]]:
+        """The newest event, and (for a maker) when each machine was last heard: its
+        temperatures and progress are telemetry, not events."""
+        uow = app.new_uow()
+        with uow.reading():
+            seq = int(uow.last_event_seq())
+        heard = tuple(getattr(app.telemetry.get(mid), "seen_at", None) for mid in machines[:100])
+        return seq, heard
 
     async def stream() -> Any:
         seen = await run_in_threadpool(newest)
-        yield f"retry: 2000\nevent: hello\ndata: {json.dumps({'seq': seen})}\n\n"
+        yield f"retry: 2000\nevent: hello\ndata: {json.dumps({'seq': seen[0]})}\n\n"
         started = quiet = time.monotonic()
         while time.monotonic() - started < LIVE_MAX_S:
             if await request.is_disconnected():
@@ -202,7 +213,7 @@ async def live(request: Request) -> Response:
             now_seq = await run_in_threadpool(newest)
             if now_seq != seen:
                 seen, quiet = now_seq, time.monotonic()
-                yield f"event: change\ndata: {json.dumps({'seq': seen})}\n\n"
+                yield f"event: change\ndata: {json.dumps({'seq': seen[0]})}\n\n"
             elif time.monotonic() - quiet > 15:
                 quiet = time.monotonic()
                 yield ": still here\n\n"
