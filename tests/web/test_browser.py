@@ -435,3 +435,25 @@ def test_the_makers_machine_temperatures_arrive_without_a_reload(browser, hub):
     expect(machines).to_contain_text("tool0 215/215 °C")
     visit.shot("maker-live")
     visit.close()
+
+
+def test_a_maker_signs_in_and_accepts_with_the_keyboard_alone(browser, hub):
+    visit = Visit(browser, hub, phone=True)
+    page = visit.page
+    page.goto(hub.url + "/")
+    page.keyboard.type(hub.keys["maker"])  # the key field has the focus
+    page.keyboard.press("Enter")
+    expect(page.locator("#live")).to_have_text("live", timeout=10_000)
+    accept = page.locator("#offers").get_by_role("button", name="Accept")
+    expect(accept).to_be_visible()
+    for _ in range(10):  # Tab through the page until the Accept button has the focus
+        page.keyboard.press("Tab")
+        if accept.evaluate("b => b === document.activeElement"):
+            break
+    else:
+        pytest.fail("the Accept button cannot be reached with Tab")
+    outline = accept.evaluate("b => getComputedStyle(b).outlineStyle")
+    assert outline != "none"  # the focus is visible
+    page.keyboard.press("Enter")
+    expect(page.locator("#jobs")).to_contain_text("accepted")
+    visit.close()
