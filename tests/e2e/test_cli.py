@@ -493,3 +493,52 @@ def test_a_bad_machine_list_is_a_clear_error_not_a_traceback(tmp_path):
     result = fab("producers", "import", facilities, "--machines", str(bad))
     assert result.exit_code == 65 and "CSV columns missing" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_couriers_and_shipments_from_the_cli(tmp_path):
+    from fabnet.bootstrap import bootstrap
+    from fabnet.config import Settings
+    from fabnet.services import commands as cmd
+    from tests.conftest import producer_actor
+
+    stl = tmp_path / "clip.stl"
+    stl.write_bytes(box_stl(30, 12, 8))
+    design = json.loads(fab("designs", "add", str(stl), "--json").stdout)["id"]
+    assert fab("producers", "import", str(_records(tmp_path))).exit_code == 0
+    van = fab("couriers", "add", "Van 1", "--mode", "van", "--at", "Berlin, DE", "--json")
+    assert van.exit_code == 0, van.output
+    courier = json.loads(van.stdout)["id"]
+    bad = fab("couriers", "add", "Bike", "--mode", "cargo_bike", "--lat", "52.5", "--lon", "13.4")
+    assert bad.exit_code != 0 and "modes.cargo_bike.co2_kg_per_km" in bad.output
+    assert fab("couriers", "add", "X", "--mode", "van").exit_code == 2  # no base
+    listed = json.loads(fab("couriers", "list", "--json").stdout)
+    assert [c["id"] for c in listed["items"]] == [courier]
+    key = fab(
+        "keys", "create", "--role", "courier", "--courier-id", courier, "--name", "v", "--json"
+    )
+    assert key.exit_code == 0 and json.loads(key.stdout)["principal_id"] == courier
+    made = fab(
+        "orders", "create", "--design", design, "--quantity", "5",
+        "--deadline", "2030-01-10T12:00Z", "--to", "Berlin, DE", "--json",
+    )  # fmt: skip  (to the courier's base: the hub is the destination, one leg)
+    order = json.loads(made.stdout)["id"]
+    app = bootstrap(Settings())  # the maker prints the job (as its agent would)
+    with app.new_uow() as uow:
+        (job,) = uow.jobs.of_order(order)
+    for step in (cmd.AcceptJob, cmd.QueueJob, cmd.StartJob, cmd.FinishJob):
+        app.bus().handle(step(producer_actor(job.producer_id), job.id))
+    app.close()
+    wave = fab("shipments", "plan", "--json")
+    assert wave.exit_code == 0, wave.output
+    assert json.loads(wave.stdout)["planned"] == 1
+    (parcel,) = json.loads(fab("shipments", "list", order, "--json").stdout)
+    assert parcel["courier_id"] == courier and len(parcel["proof_code"]) == 6
+    route = json.loads(fab("couriers", "route", courier, "--json").stdout)
+    assert [s["action"] for s in route["stops"]] == ["pickup", "deliver"]
+    assert fab("shipments", "step", parcel["id"], "picked_up").exit_code == 0
+    assert fab("shipments", "step", parcel["id"], "delivered").exit_code == 2  # no code
+    wrong = fab("shipments", "step", parcel["id"], "delivered", "--code", "1")
+    assert wrong.exit_code != 0 and "does not match" in wrong.output
+    done = fab("shipments", "step", parcel["id"], "delivered", "--code", parcel["proof_code"])
+    assert done.exit_code == 0 and "delivered" in done.output
+    assert fab("shipments", "step", "shp_missing", "picked_up").exit_code == 66

@@ -151,6 +151,20 @@ class RouteSummary:
     starts: datetime
     ends: datetime
 
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "route_id": self.route_id,
+            "courier_id": self.courier_id,
+            "mode": self.mode,
+            "kind": self.kind,
+            "stops": self.stops,
+            "parcels": self.parcels,
+            "distance_km": round(self.distance_km, 3),
+            "co2_kg": round(self.co2_kg, 4),
+            "starts": self.starts.isoformat(),
+            "ends": self.ends.isoformat(),
+        }
+
 
 @dataclass
 class Wave:

@@ -103,18 +103,7 @@ def shipments_plan(
     data: dict[str, Any] = {
         "planned": report.planned,
         "waiting": report.waiting,
-        "routes": [
-            {
-                "route_id": r.route_id,
-                "courier_id": r.courier_id,
-                "mode": r.mode,
-                "kind": r.kind,
-                "stops": r.stops,
-                "distance_km": round(r.distance_km, 3),
-                "co2_kg": round(r.co2_kg, 4),
-            }
-            for r in report.routes
-        ],
+        "routes": [r.as_dict() for r in report.routes],
         "seconds": round(report.seconds, 3),
     }
     if as_json:

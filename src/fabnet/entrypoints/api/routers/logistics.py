@@ -95,21 +95,7 @@ async def plan_shipments(bus: Bus, caller: Caller, heavy: Heavy) -> WaveOut:
     return WaveOut(
         planned=report.planned,
         waiting=report.waiting,
-        routes=[
-            {
-                "route_id": r.route_id,
-                "courier_id": r.courier_id,
-                "mode": r.mode,
-                "kind": r.kind,
-                "stops": r.stops,
-                "parcels": r.parcels,
-                "distance_km": round(r.distance_km, 3),
-                "co2_kg": round(r.co2_kg, 4),
-                "starts": r.starts.isoformat(),
-                "ends": r.ends.isoformat(),
-            }
-            for r in report.routes
-        ],
+        routes=[r.as_dict() for r in report.routes],
         skipped=report.skipped,
         seconds=round(report.seconds, 3),
     )
