@@ -517,10 +517,9 @@ def test_couriers_and_shipments_from_the_cli(tmp_path):
         "keys", "create", "--role", "courier", "--courier-id", courier, "--name", "v", "--json"
     )
     assert key.exit_code == 0 and json.loads(key.stdout)["principal_id"] == courier
-    made = fab(
-        "orders", "create", "--design", design, "--quantity", "5",
-        "--deadline", "2030-01-10T12:00Z", "--to", "Berlin, DE", "--json",
-    )  # fmt: skip  (to the courier's base: the hub is the destination, one leg)
+    # to the courier's base: the hub is the destination, one leg
+    to_berlin = ["--deadline", "2030-01-10T12:00Z", "--to", "Berlin, DE", "--json"]
+    made = fab("orders", "create", "--design", design, "--quantity", "5", *to_berlin)
     order = json.loads(made.stdout)["id"]
     app = bootstrap(Settings())  # the maker prints the job (as its agent would)
     with app.new_uow() as uow:
