@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     routing_interval_s: float = Field(
         default=900.0, gt=0, description="seconds between the hub's routing waves"
     )
+    routing_gap_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="the least seconds between two waves: parcels made ready wake one",
+    )
     request_threads: int = Field(
         default=8, ge=1, le=200, description="threads that run requests (per process)"
     )

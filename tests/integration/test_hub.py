@@ -119,3 +119,47 @@ def test_serve_keeps_serving_while_the_machines_broker_is_down(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_the_hub_routes_parcels_soon_after_they_are_ready(tmp_path):
+    """Routing re-runs as jobs finish: a parcel made ready wakes the routing task (after
+    its minimum gap), long before the regular interval."""
+    from fabnet.services import commands as cmd
+    from fabnet.services.ports import FixedClock
+    from fabnet.sim.parts import box_stl
+    from tests.conftest import OPERATOR, START, facility, printer, producer_actor
+
+    settings = Settings(
+        data_dir=tmp_path, routing_interval_s=3600, routing_gap_s=0.2, offer_sweep_s=3600
+    )
+    app = bootstrap(settings, clock=FixedClock(START))
+    bus = app.bus()
+    bus.handle(cmd.RegisterProducer(OPERATOR, facility("a", 52.45, 13.35, printer())))
+    bus.handle(cmd.RegisterCourier(OPERATOR, "van", "van", 52.52, 13.40))
+    design = bus.handle(
+        cmd.RegisterDesign(OPERATOR, "p.stl", box_stl(40, 40, 10), "p", "fdm", ("PLA",), 600)
+    )
+    line = cmd.LineRequest(design, "PLA", 4, START + timedelta(days=2), 52.52, 13.40)
+    from tests.conftest import ALICE
+
+    order = bus.handle(cmd.PlaceOrder(ALICE, (line,)))
+    hub = Hub(app, app.leases).start()
+    try:
+        with app.new_uow() as uow:
+            (job,) = uow.jobs.of_order(order)
+        actor = producer_actor(job.producer_id)
+        for step in (cmd.AcceptJob, cmd.QueueJob, cmd.StartJob, cmd.FinishJob):
+            app.bus().handle(step(actor, job.id))
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with app.new_uow() as uow:
+                parcels = uow.shipments.of_order(order)
+            if parcels and all(p.state == "planned" for p in parcels):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"no wave within 15 s: {[p.state for p in parcels]}")
+        assert hub.ran.get("routing", 0) >= 1
+    finally:
+        hub.stop()
+        app.close()

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from fabnet.adapters.mqtt.bridge import MqttBridge
 from fabnet.bootstrap import App, connect_machines
 from fabnet.domain.errors import BrokerUnavailable
-from fabnet.domain.events import Event
+from fabnet.domain.events import Event, ShipmentReady
 from fabnet.services.commands import (
     ExpireOffers,
     PlanShipments,
@@ -56,6 +56,7 @@ class Hub:
     bridge: MqttBridge | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _wake: threading.Event = field(default_factory=threading.Event)
+    _parcels: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     ran: dict[str, int] = field(default_factory=dict)  # task -> rounds run (tests, status)
 
@@ -91,6 +92,7 @@ class Hub:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        self._parcels.set()  # the routing task waits on it
         for thread in self._threads:
             thread.join(10)
         if self._on_event in self.app.listeners:
@@ -105,6 +107,8 @@ class Hub:
 
     def _on_event(self, event: Event) -> None:
         self._wake.set()  # this process committed something: react now
+        if isinstance(event, ShipmentReady):
+            self._parcels.set()  # routing re-runs as jobs finish (after its minimum gap)
 
     def _loop(self, task: Task) -> None:
         while not self._stop.is_set():
@@ -117,7 +121,14 @@ class Hub:
                     self._stop_bridge()  # another replica holds the broker now
             except Exception:  # keep going; the next round may succeed
                 log.exception("hub task %s failed", task.name)
-            if task.name == "reactions":
+            if task.name == "routing":
+                # a wave soon after parcels are ready (at most one per routing_gap_s, so
+                # that the parcels of many finished jobs share one wave), else on interval
+                self._stop.wait(self.app.settings.routing_gap_s)
+                self._parcels.wait(task.every_s)
+                if not self._stop.is_set():
+                    self._parcels.clear()
+            elif task.name == "reactions":
                 # woken by this process's commits, but at most every reaction_batch_s, so
                 # that a burst of orders is planned in one solve, not one solve each
                 self._stop.wait(self.reaction_batch_s)
