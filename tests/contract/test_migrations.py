@@ -23,4 +23,4 @@ def test_migrations_match_the_tables(backend, tmp_path, request):
         version = conn.execute(sa.text("select version_num from alembic_version")).scalar_one()
     engine.dispose()
     assert diff == []
-    assert version == "0013"
+    assert version == "0014"

@@ -299,3 +299,22 @@ def test_a_shipment_on_a_courier_leg_reads_back_equal_and_by_its_queries(new_uow
         assert [x.id for x in uow.shipments.waiting()] == ["shp_2"]
         assert len(uow.shipments.of_order("ord_1")) == 2
         assert uow.couriers.get("cou_1").base == Place(52.52, 13.4)
+
+
+def test_a_weather_switch_reads_back_and_moves(new_uow: Factory):
+    from fabnet.domain.shipments import WeatherSwitch
+
+    with new_uow() as uow:
+        uow.weather.add(WeatherSwitch(id="north sea", flyable=True, set_at=START, set_by=""))
+        uow.commit()
+    with new_uow() as uow:
+        switch = uow.weather.get("north sea")
+        switch.switch(False, START + timedelta(hours=1), "usr_ops")
+        uow.commit()
+    with new_uow() as uow:
+        (back,) = uow.weather.everyone()
+        assert (back.flyable, back.set_by, back.set_at) == (
+            False,
+            "usr_ops",
+            START + timedelta(hours=1),
+        )

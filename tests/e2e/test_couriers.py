@@ -125,3 +125,23 @@ def test_only_an_operator_registers_couriers_plans_waves_and_couriers_are_checke
         json={"name": "g", "role": "courier", "courier_id": "cou_nobody"},
     )
     assert ghost.status_code == 422 and ghost.json()["error"]["field"] == "courier_id"
+
+
+def test_the_weather_switch_over_http(api: Api):
+    """No weather area configured: the switch names the field and says where areas come
+    from; only an operator reads or sets it."""
+    assert api.client.get("/logistics/weather", headers=api.as_("operator")).json() == []
+    assert api.client.get("/logistics/weather", headers=api.as_("alice")).status_code == 403
+    bad = api.client.post(
+        "/logistics/weather", headers=api.as_("operator"), json={"area": "x", "flyable": False}
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "area"
+    assert "FABNET_LOGISTICS" in bad.json()["error"]["message"]
+    no = api.client.post(
+        "/logistics/weather", headers=api.as_("p1"), json={"area": "x", "flyable": False}
+    )
+    assert no.status_code == 403
+    typo = api.client.post(
+        "/logistics/weather", headers=api.as_("operator"), json={"area": "x", "flyable": "no"}
+    )
+    assert typo.status_code == 422 and typo.json()["error"]["field"] == "flyable"

@@ -15,6 +15,7 @@ from fabnet.adapters.rows import (
     ORDERS,
     PRODUCERS,
     SHIPMENTS,
+    WEATHER,
 )
 from fabnet.adapters.tracking import Kind
 
@@ -28,4 +29,5 @@ KINDS: tuple[Kind, ...] = (
     Kind("api_keys", API_KEYS, repos.ApiKeys, (("key_hash",),)),
     Kind("couriers", COURIERS, repos.Couriers),
     Kind("shipments", SHIPMENTS, repos.Shipments),
+    Kind("weather", WEATHER, repos.WeatherSwitches),
 )

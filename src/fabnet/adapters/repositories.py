@@ -17,7 +17,7 @@ from fabnet.domain.designs import Design
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order
 from fabnet.domain.producers import Machine, Producer
-from fabnet.domain.shipments import Courier, Shipment
+from fabnet.domain.shipments import Courier, Shipment, WeatherSwitch
 from fabnet.domain.states import (
     JOB_LIVE,
     SHIPMENT_MOVING,
@@ -244,3 +244,8 @@ class Shipments(TrackingRepository[Shipment]):
                 state=state and state.value,
             ),
         )
+
+
+class WeatherSwitches(TrackingRepository[WeatherSwitch]):
+    def everyone(self) -> list[WeatherSwitch]:
+        return self._where()

@@ -34,7 +34,7 @@ from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.producers import Machine, Producer
 from fabnet.domain.reliability import Belief, Probation
-from fabnet.domain.shipments import Courier, Leg, Shipment
+from fabnet.domain.shipments import Courier, Leg, Shipment, WeatherSwitch
 from fabnet.domain.states import (
     FacilityStatus,
     JobState,
@@ -486,6 +486,20 @@ def _courier(r: Row) -> Courier:
     )
 
 
+def _weather_row(w: WeatherSwitch) -> Row:
+    return {"id": w.id, "flyable": w.flyable, "set_at": w.set_at, "set_by": w.set_by}
+
+
+def _weather(r: Row) -> WeatherSwitch:
+    return WeatherSwitch(
+        id=r["id"],
+        flyable=bool(r["flyable"]),
+        set_at=_utc(r["set_at"]),
+        set_by=r["set_by"],
+        version=r["version"],
+    )
+
+
 PRODUCERS = Mapper[Producer]("producers", _producer_row, _producer)
 MACHINES = Mapper[Machine]("machines", _machine_row, _machine)
 DESIGNS = Mapper[Design]("designs", _design_row, _design)
@@ -494,3 +508,4 @@ JOBS = Mapper[Job]("jobs", _job_row, _job)
 API_KEYS = Mapper[ApiKey]("api_keys", _key_row, _key)
 SHIPMENTS = Mapper[Shipment]("shipments", _shipment_row, _shipment)
 COURIERS = Mapper[Courier]("couriers", _courier_row, _courier)
+WEATHER = Mapper[WeatherSwitch]("weather_switches", _weather_row, _weather)

@@ -171,6 +171,7 @@ class TrackingUnitOfWork:
     api_keys: Any
     couriers: Any
     shipments: Any
+    weather: Any
 
     def __init__(self, kinds: tuple[Kind, ...]) -> None:
         """``kinds`` in write order: parents before children (foreign keys hold)."""

@@ -363,6 +363,15 @@ class ShipmentReturned(ShipmentEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class WeatherSwitched(Event):
+    """Drones grounded (or flying again) in a weather area of the airspace."""
+
+    area: str
+    flyable: bool
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class CourierRegistered(Event):
     courier_id: str
     mode: str
@@ -423,6 +432,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ShipmentFailed,
         ShipmentReturned,
         CourierRegistered,
+        WeatherSwitched,
     )
 }
 

@@ -40,6 +40,7 @@ from fabnet.domain.events import (
     ShipmentPlanned,
     ShipmentReady,
     ShipmentReturned,
+    WeatherSwitched,
 )
 from fabnet.domain.ids import CourierId, JobId, LineId, OrderId, ProducerId, ShipmentId
 from fabnet.domain.states import SHIPMENT_MOVES, ProofKind, ShipmentState
@@ -311,3 +312,18 @@ class Courier(Aggregate):
             CourierRegistered(at=self.created_at, courier_id=self.id, mode=self.mode)
         )
         return self
+
+
+@dataclass(kw_only=True)
+class WeatherSwitch(Aggregate):
+    """Whether drones may fly in a weather area of the hub's airspace, as an operator last
+    set it (the setting's ``flyable`` until then)."""
+
+    id: str  # the area's name
+    flyable: bool
+    set_at: datetime
+    set_by: str
+
+    def switch(self, flyable: bool, at: datetime, by: str) -> None:
+        self.flyable, self.set_at, self.set_by = flyable, at, by
+        self.events.append(WeatherSwitched(at=at, area=self.id, flyable=flyable, by=by))

@@ -401,3 +401,12 @@ class RecordShipmentEvent(Command):
     proof_kind: str = "code"  # for delivered: code, signature, photo, consignee
     proof: str = ""  # the code, or the signature's or photo's SHA-256
     reason: str = ""  # for failed (required) and in_transit (a note)
+
+
+@dataclass(frozen=True)
+class SwitchWeather(Command):
+    """Ground the drones of a weather area of the airspace, or let them fly again."""
+
+    actor: Principal
+    area: str
+    flyable: bool

@@ -74,6 +74,7 @@ HANDLERS: dict[type[cmd.Command], Callable[..., Any]] = {
     cmd.RegisterCourier: shipments.register_courier,
     cmd.PlanShipments: shipments.plan_shipments,
     cmd.RecordShipmentEvent: shipments.record_shipment_event,
+    cmd.SwitchWeather: shipments.switch_weather,
 }
 
 

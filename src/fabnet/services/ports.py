@@ -24,7 +24,7 @@ from fabnet.domain.orders import Order
 from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.producers import Machine, MachineEnvelope, Producer
 from fabnet.domain.reliability import Probation
-from fabnet.domain.shipments import Courier, Shipment
+from fabnet.domain.shipments import Courier, Shipment, WeatherSwitch
 from fabnet.domain.states import (
     FacilityStatus,
     JobState,
@@ -156,6 +156,10 @@ class Shipments(Repository[Shipment], Protocol):
     ) -> Listing[Shipment]: ...
 
 
+class WeatherSwitches(Repository[WeatherSwitch], Protocol):
+    def everyone(self) -> builtins.list[WeatherSwitch]: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def producers(self) -> Producers: ...
@@ -173,6 +177,8 @@ class UnitOfWork(Protocol):
     def couriers(self) -> Couriers: ...
     @property
     def shipments(self) -> Shipments: ...
+    @property
+    def weather(self) -> WeatherSwitches: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...

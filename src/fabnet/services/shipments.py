@@ -24,13 +24,19 @@ from fabnet.domain import events as ev
 from fabnet.domain.access import Principal
 from fabnet.domain.errors import Forbidden, InvalidInput, NotFound
 from fabnet.domain.ids import PREFIXES, CourierId, JobId, ShipmentId
-from fabnet.domain.shipments import Courier, Leg, Shipment, WrongProof
+from fabnet.domain.shipments import Courier, Leg, Shipment, WeatherSwitch, WrongProof
 from fabnet.domain.states import ProofKind, Role, ShipmentState
 from fabnet.domain.units import Place
 from fabnet.fabrication.profiles import FILAMENT_DENSITY_G_CM3, REFERENCE
 from fabnet.routing import dispatch
+from fabnet.routing.airspace import Airspace
 from fabnet.routing.instance import VrpSolver
-from fabnet.services.commands import PlanShipments, RecordShipmentEvent, RegisterCourier
+from fabnet.services.commands import (
+    PlanShipments,
+    RecordShipmentEvent,
+    RegisterCourier,
+    SwitchWeather,
+)
 from fabnet.services.ports import Clock, IdSource, Listing, Page, Policy, UnitOfWork
 
 EVENT_KINDS = ("picked_up", "in_transit", "at_hub", "delivered", "failed", "returned", "retry")
@@ -128,6 +134,46 @@ def list_couriers(uow: UnitOfWork, actor: Principal, page: Page) -> Listing[Cour
         return uow.couriers.page(page)
 
 
+# -- the weather switch -----------------------------------------------------------------
+
+
+def switch_weather(
+    cmd: SwitchWeather, *, uow: UnitOfWork, clock: Clock, policy: Policy
+) -> dict[str, Any]:
+    """Set a weather area flyable or not, at once and logged; the next wave obeys it."""
+    if not cmd.actor.is_operator:
+        raise Forbidden("only an operator grounds drones")
+    areas = {a.name for a in policy.logistics.airspace.areas if a.kind == "weather"}
+    if cmd.area not in areas:
+        known = ", ".join(sorted(areas)) or "none: set them in FABNET_LOGISTICS airspace"
+        raise InvalidInput("area", f"not a weather area of the airspace (known: {known})")
+    now = clock.now()
+    with uow:
+        switch = uow.weather.find(cmd.area)
+        if switch is None:
+            switch = WeatherSwitch(id=cmd.area, flyable=cmd.flyable, set_at=now, set_by="")
+            uow.weather.add(switch)
+        switch.switch(cmd.flyable, now, cmd.actor.id)
+        uow.commit()
+    return {"area": cmd.area, "flyable": cmd.flyable, "set_at": now.isoformat()}
+
+
+def airspace_now(uow: UnitOfWork, policy: Policy) -> Airspace:
+    """The settings' airspace with the weather switches operators have set since."""
+    airspace = policy.logistics.airspace
+    names = {a.name for a in airspace.areas if a.kind == "weather"}
+    for w in uow.weather.everyone():
+        if w.id in names:
+            airspace = airspace.with_weather(w.id, w.flyable)
+    return airspace
+
+
+def weather_view(uow: UnitOfWork, policy: Policy) -> list[dict[str, Any]]:
+    with uow.reading():
+        airspace = airspace_now(uow, policy)
+    return [{"area": a.name, "flyable": a.flyable} for a in airspace.areas if a.kind == "weather"]
+
+
 # -- routing waves ----------------------------------------------------------------------
 
 
@@ -171,6 +217,7 @@ def plan_shipments(
             raise InvalidInput("budget_s", "must be in (0, 600] seconds")
         logistics = replace(logistics, budget_s=cmd.budget_s)
     with uow.reading():
+        logistics = replace(logistics, airspace=airspace_now(uow, policy))
         couriers = uow.couriers.active()
         planned = uow.shipments.planned()
         # a courier with a parcel in hand, or whose route has begun, keeps its route

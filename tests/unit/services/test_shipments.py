@@ -221,3 +221,45 @@ def test_wrong_codes_are_counted_across_requests_then_the_code_is_refused(world)
     with world.uow() as uow:
         assert uow.shipments.get(parcel.id).state == "picked_up"
         assert uow.order_events(order_id, (ev.ShipmentDelivered,)) == []
+
+
+def test_an_operator_grounds_the_drones_of_an_area_at_once_and_it_is_logged(clock):
+    from dataclasses import replace
+
+    from fabnet.domain.events import WeatherSwitched
+    from fabnet.routing.airspace import Airspace
+    from fabnet.services.ports import Policy
+
+    box = [[13.0, 52.3], [13.8, 52.3], [13.8, 52.7], [13.0, 52.7], [13.0, 52.3]]
+    area = {
+        "type": "Feature",
+        "properties": {"kind": "weather", "name": "berlin", "flyable": True},
+        "geometry": {"type": "Polygon", "coordinates": [box]},
+    }
+    world = World(clock)
+    policy = Policy()
+    airspace = Airspace.from_geojson({"type": "FeatureCollection", "features": [area]})
+    world.bus.dependencies["policy"] = replace(
+        policy, logistics=replace(policy.logistics, airspace=airspace)
+    )
+    drone = courier(world, 52.46, 13.33, mode="drone")
+    calm = made(world, 1, size=(20, 20, 5), lat=52.47, lon=13.34)  # light, near, in range
+    world.bus.handle(cmd.PlanShipments(OPERATOR))
+    with world.uow() as uow:
+        (flown,) = uow.shipments.of_order(calm)
+    assert flown.leg is not None and flown.leg.mode == "drone"  # in calm weather, it flies
+    with pytest.raises(InvalidInput) as err:
+        world.bus.handle(cmd.SwitchWeather(OPERATOR, "atlantis", False))
+    assert err.value.field == "area"
+    with pytest.raises(Forbidden):
+        world.bus.handle(cmd.SwitchWeather(drone, "berlin", False))
+    world.bus.handle(cmd.SwitchWeather(OPERATOR, "berlin", False))  # a storm
+    order_id = made(world, 1, size=(20, 20, 5), lat=52.47, lon=13.34)
+    report = world.bus.handle(cmd.PlanShipments(OPERATOR))
+    with world.uow() as uow:
+        (parcel,) = uow.shipments.of_order(order_id)
+    assert parcel.leg is not None and parcel.leg.mode != "drone"
+    assert report.routes == [] or all(r.mode != "drone" for r in report.routes)
+    with world.uow() as uow:
+        logged = [e for _, e in uow.events_after(0, 10_000) if isinstance(e, WeatherSwitched)]
+    assert [(e.area, e.flyable) for e in logged] == [("berlin", False)]

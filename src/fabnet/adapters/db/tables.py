@@ -218,6 +218,16 @@ shipments = sa.Table(
     sa.Index("ix_shipments_producer", "producer_id"),
 )
 
+weather_switches = sa.Table(
+    "weather_switches",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("flyable", sa.Boolean, nullable=False),
+    sa.Column("set_at", Time, nullable=False),
+    sa.Column("set_by", sa.String(40), nullable=False),
+)
+
 events = sa.Table(
     "events",
     metadata,
@@ -247,7 +257,18 @@ leases = sa.Table(
 )
 
 TABLES = {
-    t.name: t for t in (producers, machines, designs, orders, jobs, api_keys, couriers, shipments)
+    t.name: t
+    for t in (
+        producers,
+        machines,
+        designs,
+        orders,
+        jobs,
+        api_keys,
+        couriers,
+        shipments,
+        weather_switches,
+    )
 }
 
 log_leaves = sa.Table(

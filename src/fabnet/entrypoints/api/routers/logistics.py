@@ -4,14 +4,15 @@ proof. A courier's key sees its own route and the parcels on it, nothing else.""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from fabnet.bootstrap import App
 from fabnet.domain.errors import Forbidden
 from fabnet.domain.ids import OrderId
-from fabnet.entrypoints.api.deps import Bus, Caller, Heavy, Paging, Uow
+from fabnet.entrypoints.api.deps import Bus, Caller, Heavy, Paging, Uow, get_app
 from fabnet.entrypoints.api.schemas.common import PageOut, Strict, paged
 from fabnet.services import commands as cmd
 from fabnet.services import shipments
@@ -99,6 +100,28 @@ async def plan_shipments(bus: Bus, caller: Caller, heavy: Heavy) -> WaveOut:
         skipped=report.skipped,
         seconds=round(report.seconds, 3),
     )
+
+
+class WeatherIn(Strict):
+    area: str = Field(min_length=1, max_length=200, description="a weather area's name")
+    flyable: bool
+
+
+@router.get("/logistics/weather")
+def weather(
+    uow: Uow, caller: Caller, app: Annotated[App, Depends(get_app)]
+) -> list[dict[str, Any]]:
+    """The airspace's weather areas and whether drones fly there now."""
+    if not caller.is_operator:
+        raise Forbidden("the airspace is the operator's")
+    return shipments.weather_view(uow, app.policy)
+
+
+@router.post("/logistics/weather")
+def switch_weather(body: WeatherIn, bus: Bus, caller: Caller) -> dict[str, Any]:
+    """Ground the drones of a weather area at once (or let them fly again); logged."""
+    result: dict[str, Any] = bus.handle(cmd.SwitchWeather(caller, body.area, body.flyable))
+    return result
 
 
 @router.get("/shipments/{shipment_id}")
