@@ -33,8 +33,8 @@ from fabnet.domain.reliability import Probation
 from fabnet.fabrication.qualification import ToleranceTable
 from fabnet.ledger.notes import NoteError, Signer, Verifier
 from fabnet.routing.airspace import Airspace
-from fabnet.routing.dispatch import LogisticsPolicy, Weights
 from fabnet.routing.modes import MODES
+from fabnet.routing.policy import LogisticsPolicy, Weights
 from fabnet.services.design_access import LinkSigner
 from fabnet.services.ledger import TransparencyLog
 from fabnet.services.ports import (

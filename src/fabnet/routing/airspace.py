@@ -18,6 +18,7 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from fabnet.domain.errors import InvalidInput
@@ -27,18 +28,39 @@ Ring = tuple[tuple[float, float], ...]  # (lon, lat) pairs, closed or not
 MAX_VERTICES = 100_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Area:
     name: str
     kind: str  # "no_fly" or "weather"
     polygons: tuple[tuple[Ring, ...], ...]  # each: outline, then holes
     flyable: bool = True
 
+    @cached_property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(min lon, min lat, max lon, max lat) of the outlines: a flight clear of this box
+        is clear of the area, without looking at its vertices."""
+        lons = [x for poly in self.polygons for x, _ in poly[0]]
+        lats = [y for poly in self.polygons for _, y in poly[0]]
+        return min(lons), min(lats), max(lons), max(lats)
+
+    def _near(self, a: Place, b: Place) -> bool:
+        lo_x, lo_y, hi_x, hi_y = self.bounds
+        return not (
+            max(a.lon, b.lon) < lo_x
+            or min(a.lon, b.lon) > hi_x
+            or max(a.lat, b.lat) < lo_y
+            or min(a.lat, b.lat) > hi_y
+        )
+
     def contains(self, place: Place) -> bool:
+        if not self._near(place, place):
+            return False
         return any(_in_polygon(place.lon, place.lat, poly) for poly in self.polygons)
 
     def crossed_by(self, a: Place, b: Place) -> bool:
         """True when the straight flight from ``a`` to ``b`` enters the area."""
+        if not self._near(a, b):
+            return False
         if self.contains(a) or self.contains(b):
             return True
         return any(

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from fabnet.domain.errors import InvalidInput
 from fabnet.domain.units import Place
 from fabnet.routing.deliveries import DeliveryReport, Parcel
-from fabnet.routing.dispatch import CARRIER_MODE, LogisticsPolicy
+from fabnet.routing.policy import CARRIER_MODE, LogisticsPolicy
 
 Band = tuple[float, float, float]  # up to km, money per kg, money per kg-km
 

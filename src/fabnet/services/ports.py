@@ -35,13 +35,14 @@ from fabnet.domain.states import (
 from fabnet.fabrication.meshes import MeshFacts
 from fabnet.fabrication.profiles import FdmProfile
 from fabnet.fabrication.qualification import ToleranceTable
-from fabnet.routing.dispatch import LogisticsPolicy
+from fabnet.routing.policy import HUB_TRANSIT, LogisticsPolicy
 from fabnet.services.paging import MAX_OFFSET, MAX_PAGE, Page
 
 A = TypeVar("A", bound=Aggregate)
 A_co = TypeVar("A_co", bound=Aggregate, covariant=True)
 
-__all__ = ["MAX_OFFSET", "MAX_PAGE", "Page"]  # re-exported from services/paging.py
+# re-exported: the paging limits (services/paging.py), the default transit bands (routing)
+__all__ = ["HUB_TRANSIT", "MAX_OFFSET", "MAX_PAGE", "Page"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,14 +211,6 @@ class UnitOfWork(Protocol):
     def move_reaction(self, name: str, old: int | None, new: int) -> None:
         """Move a reaction's position in this transaction, so that it commits with the
         reaction's effects; raises StaleUpdate when another transaction moved it."""
-
-
-# A hub's default transit bands (up to km, days on the way): 0 days within a metro region
-# (same-day courier: a parameter); 1 day to 800 km (about one driving day under the US
-# hours-of-service rules, figures.md section 2 [D]); 2 days to 2,000 km (a parameter);
-# beyond that, 10 days anywhere on Earth (air freight door to door takes 5-10 days,
-# figures.md section 2 [S]: the plan takes the long end, to promise no deadline it misses).
-HUB_TRANSIT: tuple[tuple[float, int], ...] = ((50.0, 0), (800.0, 1), (2000.0, 2), (20040.0, 10))
 
 
 @dataclass(frozen=True, slots=True)

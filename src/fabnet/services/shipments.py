@@ -27,7 +27,7 @@ from fabnet.domain.ids import PREFIXES, CourierId, JobId, ShipmentId
 from fabnet.domain.shipments import Courier, Leg, Shipment, WeatherSwitch, WrongProof
 from fabnet.domain.states import ProofKind, Role, ShipmentState
 from fabnet.domain.units import Place
-from fabnet.fabrication.profiles import FILAMENT_DENSITY_G_CM3, REFERENCE
+from fabnet.fabrication.profiles import REFERENCE
 from fabnet.routing import dispatch
 from fabnet.routing.airspace import Airspace
 from fabnet.routing.instance import VrpSolver
@@ -37,6 +37,7 @@ from fabnet.services.commands import (
     RegisterCourier,
     SwitchWeather,
 )
+from fabnet.services.planning import density
 from fabnet.services.ports import Clock, IdSource, Listing, Page, Policy, UnitOfWork
 
 EVENT_KINDS = ("picked_up", "in_transit", "at_hub", "delivered", "failed", "returned", "retry")
@@ -49,9 +50,9 @@ def parcel_sizes(uow: UnitOfWork, event: ev.UnitsMade, policy: Policy) -> tuple[
     """One unit's mass (g) and packed volume (ml): the filament the estimate gave (or
     the bounding box at the reference infill when there is none) and the bounding box."""
     design = uow.designs.get(event.design_id)
-    density = FILAMENT_DENSITY_G_CM3.get(event.material, REFERENCE.filament_density_g_cm3)
     box_ml = design.bbox.x_mm * design.bbox.y_mm * design.bbox.z_mm / 1000
-    mass = design.unit_mass_g(density) or box_ml * REFERENCE.infill_density * density
+    rho = density(event.material)
+    mass = design.unit_mass_g(rho) or box_ml * REFERENCE.infill_density * rho
     return max(mass, 0.1), max(box_ml, 0.1)
 
 

@@ -220,3 +220,28 @@ def test_an_unset_emission_factor_is_refused_by_name():
     with pytest.raises(InvalidInput) as err:
         plan_wave([p], [bike], now=NOW, policy=LogisticsPolicy(), solver=NearestNeighbour())
     assert err.value.field == "modes.cargo_bike.co2_kg_per_km"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(13.0, 13.6), st.floats(52.3, 52.7)), min_size=3, max_size=8),
+    st.tuples(st.floats(12.8, 13.8), st.floats(52.1, 52.9)),
+    st.tuples(st.floats(12.8, 13.8), st.floats(52.1, 52.9)),
+)
+def test_the_bounding_box_shortcut_never_changes_the_answer(ring, a, b):
+    """An area's box lets a flight far from it skip its vertices: the answer must be the
+    one the full test gives (containment, then every edge)."""
+    from fabnet.routing.airspace import _in_polygon, _segments_cross
+
+    closed = (*ring, ring[0])
+    zone = airspace(area("no_fly", "zone", [[list(p) for p in closed]])).areas[0]
+    pa, pb = Place(a[1], a[0]), Place(b[1], b[0])
+    (poly,) = zone.polygons
+    full = (
+        _in_polygon(pa.lon, pa.lat, poly)
+        or _in_polygon(pb.lon, pb.lat, poly)
+        or any(
+            _segments_cross(pa, pb, r[i], r[(i + 1) % len(r)]) for r in poly for i in range(len(r))
+        )
+    )
+    assert zone.crossed_by(pa, pb) == full
