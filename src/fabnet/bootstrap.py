@@ -291,7 +291,7 @@ def logistics_from(text: str, transit: tuple[tuple[float, int], ...]) -> Logisti
         raise InvalidInput("logistics", "must be a JSON object")
     known = {"weights", "local_radius_km", "hub_radius_km", "detour", "consolidation",
              "carrier_min_days", "same_day_h", "airspace", "budget_s", "modes",
-             "courier_cost_per_kg_km", "carrier_cost_per_kg_km"}  # fmt: skip
+             "courier_cost_per_kg_km", "carrier_cost_per_kg_km", "max_stops_per_hub"}  # fmt: skip
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InvalidInput(f"logistics.{unknown[0]}", f"unknown; choose from {sorted(known)}")

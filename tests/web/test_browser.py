@@ -160,7 +160,7 @@ def test_the_courier_delivers_with_the_consignees_code(browser, hub):
     expect(error).to_contain_text("does not match")  # named under the code field
     expect(route.get_by_label("Consignee's code")).to_have_attribute("aria-invalid", "true")
     visit.shot("courier-wrong-code")
-    consignee = shipments.order_shipments(hub.app.new_uow(), OPERATOR, hub.ids["order"])[0][
+    consignee = shipments.order_shipments(hub.app.new_uow(), OPERATOR, hub.ids["order"]).items[0][
         "proof_code"
     ]
     route.get_by_label("Consignee's code").fill(consignee)
@@ -182,7 +182,9 @@ def test_the_consumer_tracks_the_order_and_sees_the_code(browser, hub):
     order = page.locator("section", has_text="Order PO-7")
     expect(order).to_contain_text(parcel)
     expect(order).to_contain_text("planned")
-    code = shipments.order_shipments(hub.app.new_uow(), OPERATOR, hub.ids["order"])[0]["proof_code"]
+    code = shipments.order_shipments(hub.app.new_uow(), OPERATOR, hub.ids["order"]).items[0][
+        "proof_code"
+    ]
     expect(order).to_contain_text(code)
     visit.shot("consumer-order")
     # the courier picks it up: the page follows without a reload

@@ -406,6 +406,14 @@ class _HubRoutes:
             "destination" if kind == "deliver" else "origin",
             (biggest.capacity_kg * 1000, biggest.capacity_l * 1000),
         )
+        if len(stops) > policy.max_stops_per_hub:  # bounded before the matrices are built
+            stops.sort(key=lambda s: min(p.due for p in s.parcels))
+            for s in stops[policy.max_stops_per_hub :]:
+                for p in s.parcels:
+                    self.wave.waiting[p.id] = (
+                        f"over the {policy.max_stops_per_hub} stops a hub routes in one wave"
+                    )
+            stops = stops[: policy.max_stops_per_hub]
         start = min(self.free.values())
         problem = DeliveryProblem(
             parcels=tuple(

@@ -56,6 +56,9 @@ class LogisticsPolicy:
     transit: tuple[tuple[float, int], ...] = HUB_TRANSIT
     airspace: Airspace = field(default_factory=Airspace)
     budget_s: float = 2.0  # the solver's time for one wave, all hubs together
+    # stops one hub routes in one wave (its distance matrices grow with the square): the
+    # earliest due first, the rest wait for the next wave, saying so
+    max_stops_per_hub: int = 1000
     modes: dict[str, Mode] = field(default_factory=lambda: dict(MODES))
 
     def __post_init__(self) -> None:
@@ -63,6 +66,8 @@ class LogisticsPolicy:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise InvalidInput(f"logistics.{name}", "must be a number > 0")
+        if not (isinstance(self.max_stops_per_hub, int) and 1 <= self.max_stops_per_hub <= 5000):
+            raise InvalidInput("logistics.max_stops_per_hub", "a whole number in 1..5000")
         if not 1.0 <= self.detour <= 3.0:
             raise InvalidInput("logistics.detour", "must be in [1, 3]")
 

@@ -38,7 +38,7 @@ from fabnet.services.commands import (
     SwitchWeather,
 )
 from fabnet.services.planning import density
-from fabnet.services.ports import Clock, IdSource, Listing, Page, Policy, UnitOfWork
+from fabnet.services.ports import MAX_PAGE, Clock, IdSource, Listing, Page, Policy, UnitOfWork
 
 EVENT_KINDS = ("picked_up", "in_transit", "at_hub", "delivered", "failed", "returned", "retry")
 
@@ -403,21 +403,30 @@ def shipment_view(s: Shipment, actor: Principal, *, consignee: bool = False) -> 
     return out
 
 
-def order_shipments(uow: UnitOfWork, actor: Principal, order_id: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ParcelPage:
+    items: list[dict[str, Any]]  # shipment views
+    total: int
+
+
+def order_shipments(
+    uow: UnitOfWork, actor: Principal, order_id: str, page: Page | None = None
+) -> ParcelPage:
+    """The order's parcels, a page at a time (an order of millions of units is thousands
+    of parcels): all of them for its consignee (with the codes), a maker's own for it."""
+    page = page or Page(limit=MAX_PAGE)
     with uow.reading():
         order = uow.orders.find(order_id)
         if order is None:
             raise NotFound("order", order_id)
         if actor.owns_order(order.consumer_id):
-            return [
-                shipment_view(s, actor, consignee=True) for s in uow.shipments.of_order(order_id)
-            ]
-        if actor.role is Role.PRODUCER:
-            mine = [
-                s for s in uow.shipments.of_order(order_id) if s.producer_id == actor.producer_id
-            ]
-            if mine:
-                return [shipment_view(s, actor) for s in mine]
+            found = uow.shipments.page(page, order_id=order_id)
+            views = [shipment_view(s, actor, consignee=True) for s in found.items]
+            return ParcelPage(views, found.total)
+        if actor.role is Role.PRODUCER and actor.producer_id:
+            found = uow.shipments.page(page, order_id=order_id, producer_id=actor.producer_id)
+            if found.total:
+                return ParcelPage([shipment_view(s, actor) for s in found.items], found.total)
         raise NotFound("order", order_id)
 
 

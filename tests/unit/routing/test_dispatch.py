@@ -245,3 +245,26 @@ def test_the_bounding_box_shortcut_never_changes_the_answer(ring, a, b):
         )
     )
     assert zone.crossed_by(pa, pb) == full
+
+
+def test_a_hub_routes_a_bounded_number_of_stops_a_wave_the_earliest_due_first():
+    rng = random.Random(5)
+    parcels = [
+        Waiting(
+            f"p{i}",
+            Place(HUB.lat + rng.uniform(-0.2, 0.2), HUB.lon + rng.uniform(-0.3, 0.3)),
+            HUB,
+            200,
+            500,
+            NOW + timedelta(hours=10 + i),
+        )
+        for i in range(30)
+    ]
+    policy = LogisticsPolicy(max_stops_per_hub=10)
+    couriers = [Courier(f"cou_{i}", VAN, HUB) for i in range(3)]
+    wave = plan_wave(parcels, couriers, now=NOW, policy=policy, solver=NearestNeighbour())
+    assert set(wave.legs) == {f"p{i}" for i in range(10)}  # the ten due first
+    assert all("over the 10 stops" in wave.waiting[f"p{i}"] for i in range(10, 30))
+    with pytest.raises(InvalidInput) as err:
+        LogisticsPolicy(max_stops_per_hub=0)
+    assert err.value.field == "logistics.max_stops_per_hub"

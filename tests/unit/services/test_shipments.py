@@ -56,7 +56,7 @@ def test_made_units_are_routed_picked_up_and_delivered_and_the_escrow_follows(wo
     world.bus.handle(cmd.RecordShipmentEvent(van, parcel.id, "picked_up"))
     with pytest.raises(InvalidInput, match="does not match"):
         world.bus.handle(cmd.RecordShipmentEvent(van, parcel.id, "delivered", "code", "999999x"))
-    code = shipments.order_shipments(world.uow(), ALICE, order_id)[0]["proof_code"]
+    code = shipments.order_shipments(world.uow(), ALICE, order_id).items[0]["proof_code"]
     clock.set(clock.now() + timedelta(hours=2))
     done = world.bus.handle(cmd.RecordShipmentEvent(van, parcel.id, "delivered", "code", code))
     assert done["state"] == "delivered" and done["on_time"] is True and "proof_code" not in done
@@ -263,3 +263,15 @@ def test_an_operator_grounds_the_drones_of_an_area_at_once_and_it_is_logged(cloc
     with world.uow() as uow:
         logged = [e for _, e in uow.events_after(0, 10_000) if isinstance(e, WeatherSwitched)]
     assert [(e.area, e.flyable) for e in logged] == [("berlin", False)]
+
+
+def test_an_orders_parcels_come_a_page_at_a_time(world):
+    from fabnet.services.ports import Page
+
+    order_id = made(world, 400, size=(180, 160, 20))  # more than one parcel
+    first = shipments.order_shipments(world.uow(), ALICE, order_id, Page(limit=1))
+    rest = shipments.order_shipments(world.uow(), ALICE, order_id, Page(limit=500, offset=1))
+    assert len(first.items) == 1 and first.total == len(rest.items) + 1 > 1
+    assert {first.items[0]["id"]}.isdisjoint(r["id"] for r in rest.items)
+    with pytest.raises(NotFound):
+        shipments.order_shipments(world.uow(), BOB, order_id)

@@ -125,7 +125,7 @@ def shipments_list(order_id: str, as_json: Json = False) -> None:
     from fabnet.services import shipments as svc
 
     with wired() as app:
-        rows = svc.order_shipments(app.new_uow(), CLI_OPERATOR, order_id)
+        rows = svc.order_shipments(app.new_uow(), CLI_OPERATOR, order_id).items
     if as_json:
         emit_json(rows)
         return

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from fabnet.bootstrap import App
@@ -143,7 +143,12 @@ def record_step(shipment_id: str, body: StepIn, bus: Bus, caller: Caller) -> dic
 
 
 @router.get("/orders/{order_id}/shipments", tags=["orders"])
-def order_shipments(order_id: OrderId, uow: Uow, caller: Caller) -> list[dict[str, Any]]:
+def order_shipments(
+    order_id: OrderId, uow: Uow, caller: Caller, page: Paging, response: Response
+) -> list[dict[str, Any]]:
     """The order's parcels, where each is and when it arrives; its consignee sees each
-    parcel's one-time delivery code."""
-    return shipments.order_shipments(uow, caller, order_id)
+    parcel's one-time delivery code. Paged (`limit`, `offset`); the total is in the
+    `X-Total-Count` header."""
+    found = shipments.order_shipments(uow, caller, order_id, page)
+    response.headers["X-Total-Count"] = str(found.total)
+    return found.items

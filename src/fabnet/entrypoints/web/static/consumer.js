@@ -41,7 +41,7 @@ async function verify(orderId, out) {
 }
 
 async function order(o) {
-  const parcels = await api(`/orders/${encodeURIComponent(o.id)}/shipments`);
+  const parcels = await api(`/orders/${encodeURIComponent(o.id)}/shipments?limit=500`);
   const button = el("button", { type: "button", class: "quiet" }, "Download provenance");
   button.addEventListener("click", () => download(o.id, button));
   const said = verdicts.get(o.id);
