@@ -116,13 +116,6 @@ def main() -> None:
     ours, plan_s = timed(lambda: solve(problem, solver="flow", flow_solver=flow, stop=over_budget))
     ours_rss = rss_mb()
 
-    rng = random.Random(args.seed)
-    lost = frozenset(
-        rng.sample([s.machine_id for s in problem.supplies], max(1, len(problem.supplies) // 100))
-    )
-    again = replan(problem, ours, flow, lost_machines=lost)
-    planned = ours.units_assigned
-
     out: dict[str, object] = {
         "size": args.size,
         "parts": args.parts,

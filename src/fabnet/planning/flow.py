@@ -26,6 +26,7 @@ time: flow is machine time (network.py), a line's units become time at its own r
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
@@ -63,8 +64,14 @@ class FlowOptions:
     pricing: bool = True  # price out every capable machine (certify optimality)
     max_rounds: int = 30
     max_new_per_demand: int = 32
+    # a round whose demands priced at their unmet cost would search more (demand,
+    # machine) pairs than this offers them their nearest machines with time instead
+    pricing_pairs: int = 20_000_000
     gap_tolerance: float = 1e-3  # certified when (objective - bound) / objective <= this
     warm_start: bool = True  # seed the candidates with the greedy plan's pairs
+    # ... when lines x machines are at most this many: greedy scans machine after machine
+    # in Python, minutes at 100,000 lines x 10,000 machines, longer than pricing saves
+    warm_start_pairs: int = 20_000_000
     # whole units by HiGHS's MIP over the priced arcs when rounding misses the tolerance
     # and the arcs are this few (rounding alone above it)
     polish_max_arcs: int = 5_000
@@ -441,8 +448,15 @@ class TimeModel:
         out: Floats = unit_cost + self.d.unit_s[arcs.a] * prices[arcs.m, arcs.d - 1]
         return out
 
-    def price_out(self, arcs: Arcs, unit_cost: Floats, prices: Floats) -> tuple[Arcs, float]:
-        """Arcs that price out (the most negative few per demand) and the lower bound."""
+    def price_out(
+        self, arcs: Arcs, unit_cost: Floats, prices: Floats, *, exact: bool = False
+    ) -> tuple[Arcs, float]:
+        """Arcs that price out (the most negative few per demand) and the lower bound.
+
+        A demand still priced at its unmet cost may be below it on every capable machine
+        (its ball is the whole group); when such demands would make more than
+        ``options.pricing_pairs`` pairs and not ``exact``, they are offered their nearest
+        machines with time to spare instead, and the round gives no bound (nan)."""
         d = self.d
         best = d.unmet.copy()  # v_a: the demand's price under the restricted network
         if len(arcs):
@@ -450,7 +464,15 @@ class TimeModel:
         have = np.sort(self.key(arcs))
         least = best.copy()  # min over every capable (m, d) (and unmet)
         found: list[tuple[Arcs, Floats]] = []
-        for cand in self._ball_candidates(best):
+        starved = best >= d.unmet * (1 - 1e-12)
+        sizes = np.array([g.size for g in self.group_machines] or [0], dtype=np.int64)
+        skip = None
+        if not exact and float(sizes[d.group[starved]].sum()) > self.options.pricing_pairs:
+            skip = starved
+        candidates = self._ball_candidates(best, skip=skip)
+        if skip is not None:
+            candidates = itertools.chain(candidates, [self._spare_time(skip, prices)])
+        for cand in candidates:
             cost = self.unit_cost(cand)
             val = self.values(cand, cost, prices)
             np.minimum.at(least, cand.a, val)
@@ -461,6 +483,8 @@ class TimeModel:
             if neg.any():
                 found.append((cand.take(neg), (val - best[cand.a])[neg]))
         bound = float((d.quantity * least).sum() - (self.day_s * prices).sum())
+        if skip is not None:
+            bound = math.nan  # the starved demands' minimum was not searched in full
         if not found:
             return Arcs.empty(), bound
         new = Arcs.empty()
@@ -472,14 +496,36 @@ class TimeModel:
         rank = np.arange(order.size) - np.repeat(first, np.diff(np.r_[first, order.size]))
         return self.dedupe(new.take(order[rank < self.options.max_new_per_demand])), bound
 
-    def _ball_candidates(self, best: Floats, budget: int = 2_000_000) -> Iterator[Arcs]:
+    def _spare_time(self, rows: Bools, prices: Floats, k: int = 16) -> Arcs:
+        """Each of ``rows``'s nearest ``k`` capable machines with time to spare (unpriced)
+        by its last usable day."""
+        d = self.d
+        pairs_a: list[Ints] = []
+        pairs_m: list[Ints] = []
+        for g, machines in enumerate(self.group_machines):
+            for day in np.unique(d.hi[rows & (d.group == g)]).tolist():
+                these = np.flatnonzero(rows & (d.group == g) & (d.hi == day))
+                free = machines[prices[machines, max(day, 1) - 1] <= 0.0]
+                if free.size == 0 or these.size == 0:
+                    continue
+                near = free[SphereIndex(self.m_xyz[free]).nearest(d.xyz[these], k)]
+                pairs_a.append(np.repeat(these, near.shape[1]))
+                pairs_m.append(near.ravel())
+        if not pairs_a:
+            return Arcs.empty()
+        return self.arcs_of_pairs(np.concatenate(pairs_a), np.concatenate(pairs_m), every_day=True)
+
+    def _ball_candidates(
+        self, best: Floats, budget: int = 2_000_000, skip: Bools | None = None
+    ) -> Iterator[Arcs]:
         """Every (demand, machine, day) arc that might be worth less than the demand's
         price, in chunks of about ``budget`` arcs (memory stays flat however wide the
         balls are). A machine farther than (price - least cost of a unit) / cost per km
-        cannot be, whatever its time is worth."""
+        cannot be, whatever its time is worth. Demands in ``skip`` are left out."""
         d = self.d
         for g, index in enumerate(self.group_index):
-            rows = np.flatnonzero((d.group == g) & (d.lo <= d.hi))
+            mask = (d.group == g) & (d.lo <= d.hi)
+            rows = np.flatnonzero(mask if skip is None else mask & ~skip)
             machines = self.group_machines[g]
             if rows.size == 0 or machines.size == 0:
                 continue
@@ -787,7 +833,11 @@ def solve_model(
             break
         prices = model.day_prices(net, result.flows)
         new, round_bound = model.price_out(arcs, cost, prices)
-        bound = max(bound, round_bound)
+        if math.isnan(round_bound) and not len(new) and not stop():
+            # nothing near has time: search every capable machine, for the bound
+            new, round_bound = model.price_out(arcs, cost, prices, exact=True)
+        if not math.isnan(round_bound):
+            bound = max(bound, round_bound)
         close = lp > 0 and (lp - bound) <= 0.25 * opts.gap_tolerance * lp
         if not opts.pricing or not len(new) or close or rounds >= opts.max_rounds or stop():
             break

@@ -53,7 +53,8 @@ def solve(
             raise ValueError("the flow planner needs a flow_solver (e.g. OrToolsFlow())")
         opts = options or FlowOptions()
         warm: tuple[Assignment, ...] = ()
-        if opts.warm_start and opts.pricing:
+        pairs = len(problem.demands) * len(problem.supplies)
+        if opts.warm_start and opts.pricing and pairs <= opts.warm_start_pairs:
             warm = _Greedy(problem, stop, seed).run().assignments
         return solve_flow(problem, flow_solver, options=opts, stop=stop, warm=warm)
     raise ValueError(f"unknown solver {solver!r}; known: {', '.join(SOLVERS)}")

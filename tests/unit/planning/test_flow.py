@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import replace
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +18,7 @@ from fabnet.domain.units import Box, Place
 from fabnet.planning import Demand, Problem, Supply
 from fabnet.planning.costs import CostParams
 from fabnet.planning.evaluate import objective
-from fabnet.planning.flow import FlowOptions, solve_flow
+from fabnet.planning.flow import FlowOptions, TimeModel, solve_flow
 from fabnet.planning.highs import solve_highs, solve_highs_lp
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
@@ -128,6 +129,33 @@ def test_the_bound_is_the_lp_optimum_and_the_plan_is_valid(seed, n_lines, n_mach
     if plan.stats["certified"]:
         assert cost <= mip.objective * (1 + 1e-9) + 1e-6
     assert plan.units_assigned + plan.units_unmet == sum(d.units for d in problem.demands)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 12), st.integers(1, 8))
+def test_starved_demand_offered_spare_time_still_ends_at_the_lp_bound(seed, n_lines, n_machines):
+    """With ``pricing_pairs`` 0, every round whose demands sit at their unmet cost offers
+    them the nearest machines with time instead of searching every machine (and claims no
+    bound); the last round searches in full, so the bound is still the LP optimum."""
+    problem = random_problem(seed, n_lines, n_machines, short=True)
+    options = FlowOptions(k=1, margin=1.0, gap_tolerance=0.0, widen=False, pricing_pairs=0)
+    plan = solve_flow(problem, SOLVER, options=options)
+    lp = solve_highs(problem)
+    assert lp.status == "optimal"
+    assert plan.stats["lp_bound"] == pytest.approx(lp.objective, rel=1e-6, abs=1e-6)
+    assert check_plan(problem, plan) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_spare_time_offer_is_taken_when_the_search_would_be_too_wide(seed):
+    problem = random_problem(seed, 10, 6, short=True)
+    options = FlowOptions(k=1, margin=1.0, gap_tolerance=0.0, widen=False, pricing_pairs=0)
+    spare = TimeModel._spare_time
+    with mock.patch.object(TimeModel, "_spare_time", autospec=True, side_effect=spare) as spy:
+        plan = solve_flow(problem, SOLVER, options=options)
+    assert spy.call_count >= 1
+    lp = solve_highs(problem)
+    assert plan.stats["lp_bound"] == pytest.approx(lp.objective, rel=1e-6, abs=1e-6)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -583,3 +611,19 @@ def test_bad_transport_bands_are_refused_naming_the_band(bands, where):
     with pytest.raises(InvalidInput) as err:
         CostParams(transport_bands=bands)
     assert err.value.field == where
+
+
+def test_the_greedy_warm_start_is_skipped_where_it_would_cost_more_than_it_saves():
+    """Greedy scans machine after machine in Python: beyond ``warm_start_pairs`` lines x
+    machines the flow planner starts from its nearest candidates alone."""
+    import importlib
+
+    solve_module = importlib.import_module("fabnet.planning.solve")
+    problem = random_problem(3, 6, 4)
+    run = solve_module._Greedy.run
+    for limit, calls in ((24, 1), (23, 0)):
+        options = FlowOptions(warm_start_pairs=limit)
+        with mock.patch.object(solve_module._Greedy, "run", autospec=True, side_effect=run) as spy:
+            plan = solve(problem, solver="flow", flow_solver=SOLVER, options=options)
+        assert spy.call_count == calls
+        assert check_plan(problem, plan) == []
