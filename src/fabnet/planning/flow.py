@@ -309,6 +309,27 @@ class TimeModel:
             cost = cost + self.extra(arcs.a, arcs.m)
         return np.asarray(cost, dtype=np.float64)
 
+    def pair_arcs(self, pa: Ints, pm: Ints) -> tuple[Arcs, Floats]:
+        """Every usable day of each (demand, machine) pair, and each arc's unit cost
+        (``unit_cost`` of the same arcs, with the distance and the day-free parts worked
+        out once per pair rather than once per day)."""
+        km = great_circle_km(self.d.xyz[pa], self.m_xyz[pm])
+        mass = self.d.mass_g[pa]
+        base = (
+            self.price[pm]
+            + self.per_ref_s[pm] * self.d.unit_s[pa]
+            + self.material_per_g[pm] * mass
+            + self.costs.transport(km, mass)
+            + km * self.d.co2_per_km[pa]
+            + self.risk[pm]
+        )
+        if self.extra is not None:
+            base = base + self.extra(pa, pm)
+        due = self.due_day(pa, pm, km)
+        arcs, rep = self._days(pa, pm, due, every_day=True)
+        cost: Floats = base[rep] + self.d.late_rate[arcs.a] * (arcs.d - due[rep])
+        return arcs, cost
+
     def arc_caps(self, arcs: Arcs, per_unit: Ints | int) -> Ints | None:
         """Bounds of the arcs on machines on probation (the job size), in ``per_unit`` of a
         unit; None when no machine is on it."""
@@ -366,20 +387,23 @@ class TimeModel:
         """The first usable day of each pair (every usable day with ``every_day``): from
         the day by which a unit must be made to arrive on time (at least day 1) to the
         last of the late window, within the horizon."""
+        arcs, _ = self._days(pa, pm, self.due_day(pa, pm), every_day=every_day)
+        return arcs
+
+    def _days(self, pa: Ints, pm: Ints, due: Ints, *, every_day: bool) -> tuple[Arcs, Ints]:
+        """``arcs_of_pairs`` given each pair's due day, and the pair of each arc."""
         if self.band_km.size:
-            due = self.due_day(pa, pm)
             lo = np.maximum(due, 1)
             hi = np.minimum(due + self.costs.late_window_days, self.horizon)
         else:
             lo, hi = self.d.lo[pa], self.d.hi[pa]
-        ok = lo <= hi
-        pa, pm, lo, hi = pa[ok], pm[ok], lo[ok], hi[ok]
+        ok = np.flatnonzero(lo <= hi)
         if not every_day:
-            return Arcs(pa, pm, lo)
-        span = np.where(self.job_cap[pm] > 0, 1, hi - lo + 1)
-        rep = np.repeat(np.arange(pa.size), span)
+            return Arcs(pa[ok], pm[ok], lo[ok]), ok
+        span = np.where(self.job_cap[pm[ok]] > 0, 1, (hi - lo + 1)[ok])
+        rep = ok[np.repeat(np.arange(ok.size), span)]
         offset = np.arange(rep.size) - np.repeat(np.cumsum(span) - span, span)
-        return Arcs(pa[rep], pm[rep], lo[rep] + offset)
+        return Arcs(pa[rep], pm[rep], lo[rep] + offset), rep
 
     def candidates(self, k: int) -> tuple[Ints, Ints]:
         pairs_a: list[Ints] = []
@@ -469,11 +493,11 @@ class TimeModel:
         skip = None
         if not exact and float(sizes[d.group[starved]].sum()) > self.options.pricing_pairs:
             skip = starved
-        candidates = self._ball_candidates(best, skip=skip)
+        candidates = self._ball_pairs(best, skip=skip)
         if skip is not None:
             candidates = itertools.chain(candidates, [self._spare_time(skip, prices)])
-        for cand in candidates:
-            cost = self.unit_cost(cand)
+        for pa, pm in candidates:
+            cand, cost = self.pair_arcs(pa, pm)
             val = self.values(cand, cost, prices)
             np.minimum.at(least, cand.a, val)
             keys = self.key(cand)
@@ -496,7 +520,7 @@ class TimeModel:
         rank = np.arange(order.size) - np.repeat(first, np.diff(np.r_[first, order.size]))
         return self.dedupe(new.take(order[rank < self.options.max_new_per_demand])), bound
 
-    def _spare_time(self, rows: Bools, prices: Floats, k: int = 16) -> Arcs:
+    def _spare_time(self, rows: Bools, prices: Floats, k: int = 16) -> tuple[Ints, Ints]:
         """Each of ``rows``'s nearest ``k`` capable machines with time to spare (unpriced)
         by its last usable day."""
         d = self.d
@@ -512,14 +536,14 @@ class TimeModel:
                 pairs_a.append(np.repeat(these, near.shape[1]))
                 pairs_m.append(near.ravel())
         if not pairs_a:
-            return Arcs.empty()
-        return self.arcs_of_pairs(np.concatenate(pairs_a), np.concatenate(pairs_m), every_day=True)
+            return EMPTY, EMPTY
+        return np.concatenate(pairs_a), np.concatenate(pairs_m)
 
-    def _ball_candidates(
-        self, best: Floats, budget: int = 2_000_000, skip: Bools | None = None
-    ) -> Iterator[Arcs]:
-        """Every (demand, machine, day) arc that might be worth less than the demand's
-        price, in chunks of about ``budget`` arcs (memory stays flat however wide the
+    def _ball_pairs(
+        self, best: Floats, budget: int = 500_000, skip: Bools | None = None
+    ) -> Iterator[tuple[Ints, Ints]]:
+        """Every (demand, machine) pair that might be worth less than the demand's price
+        on some day, in chunks of about ``budget`` pairs (memory stays flat however wide the
         balls are). A machine farther than (price - least cost of a unit) / cost per km
         cannot be, whatever its time is worth. Demands in ``skip`` are left out."""
         d = self.d
@@ -544,8 +568,7 @@ class TimeModel:
                 if lengths.sum() == 0:
                     continue
                 flat = np.concatenate([np.asarray(f, np.int64) for f in hits])
-                pa, pm = np.repeat(chunk, lengths), machines[flat]
-                yield self.arcs_of_pairs(pa, pm, every_day=True)
+                yield np.repeat(chunk, lengths), machines[flat]
 
     # -- whole units ---------------------------------------------------------------------------
     def size_classes(self, most: int = 4) -> list[Bools]:
@@ -832,7 +855,7 @@ def solve_model(
         if stop() and rounds > 1:
             break
         prices = model.day_prices(net, result.flows)
-        new, round_bound = model.price_out(arcs, cost, prices)
+        new, round_bound = model.price_out(arcs, cost, prices, exact=rounds >= opts.max_rounds)
         if math.isnan(round_bound) and not len(new) and not stop():
             # nothing near has time: search every capable machine, for the bound
             new, round_bound = model.price_out(arcs, cost, prices, exact=True)

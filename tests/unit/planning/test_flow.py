@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import replace
 from unittest import mock
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -627,3 +628,38 @@ def test_the_greedy_warm_start_is_skipped_where_it_would_cost_more_than_it_saves
             plan = solve(problem, solver="flow", flow_solver=SOLVER, options=options)
         assert spy.call_count == calls
         assert check_plan(problem, plan) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.integers(1, 10),
+    st.integers(1, 6),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 3),
+)
+def test_pricing_costs_pairs_once_and_agrees_with_the_arcs_own_costs(
+    seed, n, m, bands, transit, window
+):
+    """Pricing works a pair's distance and day-free costs out once for all its days; each
+    arc's cost must be exactly what the arc costs on its own (bands, transit, late days,
+    a machine on probation with its one day)."""
+    problem = random_problem(seed, n, m)
+    costs = replace(problem.costs, late_window_days=window)
+    if bands:
+        costs = replace(costs, transport_bands=TRANSPORT)
+    if transit:
+        costs = replace(costs, transit=((50.0, 0), (300.0, 1), (20_040.0, 3)))
+    supplies = tuple(
+        replace(s, job_units_max=5) if i % 3 == 0 else s for i, s in enumerate(problem.supplies)
+    )
+    problem = replace(problem, costs=costs, supplies=supplies)
+    demands = [d for d in problem.demands if d.units > 0]
+    model = TimeModel(problem, demands, FlowOptions())
+    pa = np.repeat(np.arange(len(model.d.quantity)), len(supplies))
+    pm = np.tile(np.arange(len(supplies)), len(model.d.quantity))
+    arcs, cost = model.pair_arcs(pa, pm)
+    expected = model.arcs_of_pairs(pa, pm, every_day=True)
+    assert np.array_equal(model.key(arcs), model.key(expected))
+    assert np.allclose(cost, model.unit_cost(arcs), rtol=1e-12, atol=1e-9)
