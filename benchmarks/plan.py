@@ -38,6 +38,20 @@ from fabnet.planning.replan import replan
 from fabnet.sim.instances import SIZES, generate
 
 PARCEL_CENTS = 1_500.0  # fixed-charge run: one parcel per (line, machine) pair; assumption
+# HiGHS's LP through SciPy: the medium size (about 30M columns) was killed out of memory
+# at 24 GB on 2026-12-03 (anon-rss 24,077,668 kB), so at least 800 bytes a column
+HIGHS_BYTES_PER_COLUMN = 800
+
+
+def available_gb() -> float:
+    """MemAvailable of /proc/meminfo (Linux), or no limit elsewhere."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1e6
+    except OSError:
+        pass
+    return float("inf")
 
 
 def timed(fn):  # type: ignore[no-untyped-def]
@@ -158,7 +172,13 @@ def main() -> None:
         else None
     )
     window = problem.costs.late_window_days + 1
-    if capable is not None and capable * window <= args.highs_columns:
+    need_gb = (capable or 0) * window * HIGHS_BYTES_PER_COLUMN / 1e9
+    if capable is not None and need_gb > available_gb():
+        out["highs_lp"] = (
+            f"not run: about {need_gb:.0f} GB for {capable * window:,} columns, "
+            f"{available_gb():.0f} GB available"
+        )
+    elif capable is not None and capable * window <= args.highs_columns:
         lp, _ = timed(lambda: solve_highs_lp(problem, time_limit_s=args.highs_limit_s))
         out |= {
             "highs_lp_columns": lp.variables,
