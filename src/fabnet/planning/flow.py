@@ -477,10 +477,11 @@ class TimeModel:
     ) -> tuple[Arcs, float]:
         """Arcs that price out (the most negative few per demand) and the lower bound.
 
-        A demand still priced at its unmet cost may be below it on every capable machine
-        (its ball is the whole group); when such demands would make more than
-        ``options.pricing_pairs`` pairs and not ``exact``, they are offered their nearest
-        machines with time to spare instead, and the round gives no bound (nan)."""
+        A demand priced near its unmet cost (at half of it or more: some of its units are
+        left unmade) may be below that on every capable machine (its ball is the whole
+        group); when such demands would make more than ``options.pricing_pairs`` pairs
+        and not ``exact``, they are offered their nearest machines with time to spare
+        instead, and the round gives no bound (nan)."""
         d = self.d
         best = d.unmet.copy()  # v_a: the demand's price under the restricted network
         if len(arcs):
@@ -488,7 +489,7 @@ class TimeModel:
         have = np.sort(self.key(arcs))
         least = best.copy()  # min over every capable (m, d) (and unmet)
         found: list[tuple[Arcs, Floats]] = []
-        starved = best >= d.unmet * (1 - 1e-12)
+        starved = best >= 0.5 * d.unmet  # its last unit is worth about what leaving it is
         sizes = np.array([g.size for g in self.group_machines] or [0], dtype=np.int64)
         skip = None
         if not exact and float(sizes[d.group[starved]].sum()) > self.options.pricing_pairs:
@@ -496,7 +497,22 @@ class TimeModel:
         candidates = self._ball_pairs(best, skip=skip)
         if skip is not None:
             candidates = itertools.chain(candidates, [self._spare_time(skip, prices)])
+        searched = kept = 0
+        # the least a unit of a demand can cost on a machine, distance and lateness aside,
+        # its time priced at the demand's last usable day (prices never rise with the day;
+        # transit only brings that day earlier)
+        last = np.maximum(d.hi, 1) - 1
         for pa, pm in candidates:
+            floor = (
+                self.price[pm]
+                + self.risk[pm]
+                + (self.per_ref_s[pm] + prices[pm, last[pa]]) * d.unit_s[pa]
+                + self.material_per_g[pm] * d.mass_g[pa]
+            )
+            if self.extra is None:  # (an extra charge may be negative: no pruning then)
+                room = floor < best[pa] - 1e-9 * (1.0 + np.abs(best[pa]))
+                searched, kept = searched + pa.size, kept + int(room.sum())
+                pa, pm = pa[room], pm[room]
             cand, cost = self.pair_arcs(pa, pm)
             val = self.values(cand, cost, prices)
             np.minimum.at(least, cand.a, val)
@@ -506,6 +522,9 @@ class TimeModel:
             neg = (val < best[cand.a] - 1e-9 * (1.0 + np.abs(best[cand.a]))) & ~present
             if neg.any():
                 found.append((cand.take(neg), (val - best[cand.a])[neg]))
+        log.debug(
+            "pricing: %d pairs in the balls, %d below their price before distance", searched, kept
+        )
         bound = float((d.quantity * least).sum() - (self.day_s * prices).sum())
         if skip is not None:
             bound = math.nan  # the starved demands' minimum was not searched in full

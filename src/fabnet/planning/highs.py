@@ -32,6 +32,9 @@ class HighsResult:
     variables: int
     rows: int
     units: dict[tuple[str, str, int], float]  # (line, machine, day) -> units, where > 0
+    # a MIP stopped by its time limit: the best plan it found and its proven lower bound
+    incumbent: float = math.nan
+    dual_bound: float = math.nan
 
 
 def _days(problem: Problem, due_s: float, transit: int = 0) -> tuple[int, range]:
@@ -127,7 +130,11 @@ def solve_highs(
             options={**options, "mip_rel_gap": 1e-9},
         )
         x, fun, ok = result.x, result.fun, result.status == 0
+        incumbent = float(result.fun) if result.x is not None else math.nan
+        dual = getattr(result, "mip_dual_bound", None)
+        dual_bound = float(dual) if dual is not None else math.nan
     else:
+        incumbent = dual_bound = math.nan
         result = linprog(
             np.array(c),
             A_ub=ub if rhs else None,
@@ -151,6 +158,8 @@ def solve_highs(
         variables=len(c),
         rows=n_eq + len(rhs),
         units=found,
+        incumbent=incumbent,
+        dual_bound=dual_bound,
     )
 
 
