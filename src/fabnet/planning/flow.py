@@ -520,8 +520,10 @@ class TimeModel:
             pos = np.minimum(np.searchsorted(have, keys), max(have.size - 1, 0))
             present = (have[pos] == keys) if have.size else np.zeros(keys.size, dtype=bool)
             neg = (val < best[cand.a] - 1e-9 * (1.0 + np.abs(best[cand.a]))) & ~present
-            if neg.any():
-                found.append((cand.take(neg), (val - best[cand.a])[neg]))
+            if neg.any():  # each chunk keeps only what could make each demand's few
+                part, rc = cand.take(neg), (val - best[cand.a])[neg]
+                keep = self._most_negative(part.a, rc)
+                found.append((part.take(keep), rc[keep]))
         log.debug(
             "pricing: %d pairs in the balls, %d below their price before distance", searched, kept
         )
@@ -530,14 +532,21 @@ class TimeModel:
             bound = math.nan  # the starved demands' minimum was not searched in full
         if not found:
             return Arcs.empty(), bound
-        new = Arcs.empty()
-        for part, _ in found:
-            new = new.plus(part)
+        new = Arcs(
+            np.concatenate([part.a for part, _ in found]),
+            np.concatenate([part.m for part, _ in found]),
+            np.concatenate([part.d for part, _ in found]),
+        )
         rc = np.concatenate([r for _, r in found])
-        order = np.lexsort((rc, new.a))  # keep each demand's most negative few
-        first = np.r_[0, np.flatnonzero(np.diff(new.a[order])) + 1]
+        return self.dedupe(new.take(self._most_negative(new.a, rc))), bound
+
+    def _most_negative(self, a: Ints, rc: Floats) -> Ints:
+        """Indexes of each demand's ``max_new_per_demand`` most negative reduced costs."""
+        order = np.lexsort((rc, a))
+        first = np.r_[0, np.flatnonzero(np.diff(a[order])) + 1]
         rank = np.arange(order.size) - np.repeat(first, np.diff(np.r_[first, order.size]))
-        return self.dedupe(new.take(order[rank < self.options.max_new_per_demand])), bound
+        out: Ints = order[rank < self.options.max_new_per_demand]
+        return out
 
     def _spare_time(self, rows: Bools, prices: Floats, k: int = 16) -> tuple[Ints, Ints]:
         """Each of ``rows``'s nearest ``k`` capable machines with time to spare (unpriced)
