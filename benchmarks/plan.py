@@ -31,7 +31,7 @@ from fabnet.planning.evaluate import objective
 from fabnet.planning.files import to_dict
 from fabnet.planning.fixed_charge import solve_fixed_charge
 from fabnet.planning.flow import solve_flow
-from fabnet.planning.highs import solve_highs_lp
+from fabnet.planning.highs import solve_highs, solve_highs_lp
 from fabnet.planning.plan import Plan
 from fabnet.planning.problem import Problem
 from fabnet.planning.replan import replan
@@ -102,6 +102,13 @@ def main() -> None:
     parser.add_argument("--highs-columns", type=int, default=40_000_000)
     parser.add_argument("--highs-limit-s", type=float, default=1800.0)
     parser.add_argument("--baselines", choices=("yes", "no"), default="yes")
+    parser.add_argument(
+        "--mip-limit-s",
+        type=float,
+        default=0.0,
+        help="also run HiGHS's MIP of the whole problem this long (0: not): its best plan "
+        "and the lower bound it proves, against which the integrality gap is measured",
+    )
     parser.add_argument(
         "--budget-s",
         type=float,
@@ -192,6 +199,18 @@ def main() -> None:
         }
     else:
         out["highs_lp"] = "not run: more columns than --highs-columns"
+
+    if args.mip_limit_s > 0:
+        mip = solve_highs(problem, integral=True, time_limit_s=args.mip_limit_s)
+        out |= {
+            "highs_mip_s": round(mip.seconds, 3),
+            "highs_mip_status": mip.status,
+            "highs_mip_incumbent": round(mip.incumbent, 2),
+            "highs_mip_dual_bound": round(mip.dual_bound, 2),
+            "plan_over_highs_mip_incumbent": ours.stats["objective"] / mip.incumbent,
+            "plan_over_highs_mip_dual_bound": ours.stats["objective"] / mip.dual_bound,
+            "highs_mip_dual_bound_over_lp_bound": mip.dual_bound / ours.stats["lp_bound"],
+        }
 
     progress(out)
     rng = random.Random(args.seed)
