@@ -1,0 +1,44 @@
+"""The planner benchmark runs end to end at the tiny size and its figures agree with the
+independent solvers it prints beside them (HiGHS's LP and a short run of its MIP)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_plan_benchmark_prints_figures_that_hold_against_highs():
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "plan.py"),
+            "--size",
+            "tiny",
+            "--json",
+            "--fixed-charge",
+            "yes",
+            "--mip-limit-s",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    bound, cost = out["lp_bound"], out["objective"]
+    # the bound is HiGHS's LP optimum of the whole problem, and no plan is below the
+    # lower bound HiGHS's MIP proves
+    assert abs(bound - out["highs_lp_objective"]) <= 1e-6 * out["highs_lp_objective"]
+    assert cost >= out["highs_mip_dual_bound"] * (1 - 1e-9)
+    assert out["highs_mip_dual_bound"] >= bound * (1 - 1e-6)
+    assert abs(out["gap"] - (cost - bound) / cost) < 1e-9
+    assert out["certified"] == (out["gap"] <= 1e-3)
+    assert out["greedy_objective"] >= out["highs_mip_dual_bound"] * (1 - 1e-9)
+    assert out["replan_moved_beyond_failed_ratio"] == 0
+    assert out["fixed_charge_objective"] >= out["fixed_charge_lp_bound"] * (1 - 1e-9)
