@@ -83,7 +83,7 @@ def solve_fixed_charge(
     model.extra = lp_extra
     relaxed = solve_model(model, solver, stop)
     lp_bound = relaxed.bound
-    best = finish_plan(model, relaxed, "fixed_charge", started, demands)
+    best = finish_plan(model, relaxed, "fixed_charge", started, demands, solver)
     best_cost = _with_parcels(best, fixed)
     arcs = relaxed.arcs
     keys, carried = _pair_units(model, relaxed)
@@ -100,7 +100,7 @@ def solve_fixed_charge(
         )
         model.extra = _lookup(model, keys, slope, lp_extra)
         sol = solve_model(model, solver, stop, start=arcs)
-        plan = finish_plan(model, sol, "fixed_charge", started, demands)
+        plan = finish_plan(model, sol, "fixed_charge", started, demands, solver)
         cost = _with_parcels(plan, fixed)
         keys, carried = _pair_units(model, sol)
         if cost < best_cost - 1e-9:
@@ -152,7 +152,7 @@ def _close_small_pairs(
         kept = np.array([p for p, u in carried.items() if u > cut], dtype=np.int64).reshape(-1, 2)
         arcs = model.arcs_of_pairs(kept[:, 0], kept[:, 1], every_day=True)
         sol = solve_model(model, solver, stop, start=arcs if len(arcs) else Arcs.empty())
-        plan = finish_plan(model, sol, "fixed_charge", started, demands)
+        plan = finish_plan(model, sol, "fixed_charge", started, demands, solver)
         cost = _with_parcels(plan, fixed)
         if cost < best_cost - 1e-9:
             best, best_cost = plan, cost

@@ -64,6 +64,9 @@ class FlowOptions:
     pricing: bool = True  # price out every capable machine (certify optimality)
     max_rounds: int = 30
     max_new_per_demand: int = 32
+    # ... or more where demands are few (a re-plan's displaced lines): about this many
+    # new arcs a round in all
+    new_arcs_per_round: int = 300_000
     # a round whose demands priced at their unmet cost would search more (demand,
     # machine) pairs than this offers them their nearest machines with time instead
     pricing_pairs: int = 20_000_000
@@ -541,11 +544,14 @@ class TimeModel:
         return self.dedupe(new.take(self._most_negative(new.a, rc))), bound
 
     def _most_negative(self, a: Ints, rc: Floats) -> Ints:
-        """Indexes of each demand's ``max_new_per_demand`` most negative reduced costs."""
+        """Indexes of each demand's most negative reduced costs: ``max_new_per_demand``,
+        or more where demands are few (``new_arcs_per_round`` shared among them)."""
+        opts = self.options
+        per = max(opts.max_new_per_demand, opts.new_arcs_per_round // max(1, self.d.quantity.size))
         order = np.lexsort((rc, a))
         first = np.r_[0, np.flatnonzero(np.diff(a[order])) + 1]
         rank = np.arange(order.size) - np.repeat(first, np.diff(np.r_[first, order.size]))
-        out: Ints = order[rank < self.options.max_new_per_demand]
+        out: Ints = order[rank < per]
         return out
 
     def _spare_time(self, rows: Bools, prices: Floats, k: int = 16) -> tuple[Ints, Ints]:
