@@ -12,6 +12,7 @@ fixed-charge model.
 
     .venv/bin/python benchmarks/plan.py --size medium --json
     .venv/bin/python benchmarks/plan.py --size small --save small.json
+    .venv/bin/python benchmarks/plan.py --size national --json --deadline-s 600
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import json
 import random
 import resource
+import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -92,6 +94,50 @@ def progress(out: dict[str, object]) -> None:
     print(json.dumps(out), file=sys.stderr, flush=True)
 
 
+def within_deadline(deadline_s: float, as_json: bool) -> None:
+    """This benchmark again as a child process, without --deadline-s, stopped after
+    ``deadline_s``: its figures when it finished in time, or what it printed by then."""
+    argv, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg == "--deadline-s":
+            skip = True
+        elif not arg.startswith("--deadline-s="):
+            argv.append(arg)
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, __file__, *argv, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        stdout, stderr = child.communicate(timeout=deadline_s)
+        finished = child.returncode == 0
+    except subprocess.TimeoutExpired:
+        child.kill()
+        stdout, stderr = child.communicate()
+        finished = False
+    lines = [line for line in (stdout + "\n" + stderr).splitlines() if line.startswith("{")]
+    out: dict[str, object] = json.loads(lines[-1]) if lines else {}
+    out |= {
+        "deadline_s": deadline_s,
+        "finished_within_deadline": finished,
+        "elapsed_s": round(time.perf_counter() - started, 1),
+    }
+    if not finished:
+        out["note"] = (
+            f"not finished within {deadline_s:.0f} s (exit {child.returncode}); "
+            "the figures above are what it had printed by then"
+        )
+    if as_json:
+        print(json.dumps(out))
+    else:
+        for key, value in out.items():
+            print(f"{key:<36} {value}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
@@ -121,7 +167,17 @@ def main() -> None:
         default="mixed",
         help="mixed print times, or every order for the 80-minute reference part",
     )
+    parser.add_argument(
+        "--deadline-s",
+        type=float,
+        default=0.0,
+        help="run the whole benchmark in a child process and stop it after this long, "
+        "saying so with the figures it printed by then (the national size: 600)",
+    )
     args = parser.parse_args()
+    if args.deadline_s > 0:
+        within_deadline(args.deadline_s, args.json)
+        return
 
     problem, gen_s = timed(
         lambda: generate(SIZES[args.size], seed=args.seed, mixed=args.parts == "mixed")

@@ -42,3 +42,24 @@ def test_the_plan_benchmark_prints_figures_that_hold_against_highs():
     assert out["greedy_objective"] >= out["highs_mip_dual_bound"] * (1 - 1e-9)
     assert out["replan_moved_beyond_failed_ratio"] == 0
     assert out["fixed_charge_objective"] >= out["fixed_charge_lp_bound"] * (1 - 1e-9)
+
+
+def test_a_size_that_does_not_fit_its_deadline_is_said_not_to():
+    def run(deadline: str) -> dict[str, object]:
+        args = ["--size", "tiny", "--json", "--baselines", "no", "--fixed-charge", "no"]
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "plan.py"), *args, "--deadline-s", deadline],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        out: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+        return out
+
+    stopped = run("0.2")
+    assert stopped["finished_within_deadline"] is False
+    assert "not finished within" in str(stopped["note"])
+    done = run("120")
+    assert done["finished_within_deadline"] is True
+    assert "note" not in done and done["certified"] is True
