@@ -525,7 +525,7 @@ class TimeModel:
             neg = (val < best[cand.a] - 1e-9 * (1.0 + np.abs(best[cand.a]))) & ~present
             if neg.any():  # each chunk keeps only what could make each demand's few
                 part, rc = cand.take(neg), (val - best[cand.a])[neg]
-                keep = self._most_negative(part.a, rc)
+                keep = self._most_negative(part.a, part.m, rc)
                 found.append((part.take(keep), rc[keep]))
         log.debug(
             "pricing: %d pairs in the balls, %d below their price before distance", searched, kept
@@ -541,14 +541,18 @@ class TimeModel:
             np.concatenate([part.d for part, _ in found]),
         )
         rc = np.concatenate([r for _, r in found])
-        return self.dedupe(new.take(self._most_negative(new.a, rc))), bound
+        return self.dedupe(new.take(self._most_negative(new.a, new.m, rc))), bound
 
-    def _most_negative(self, a: Ints, rc: Floats) -> Ints:
-        """Indexes of each demand's most negative reduced costs: ``max_new_per_demand``,
-        or more where demands are few (``new_arcs_per_round`` shared among them)."""
+    def _most_negative(self, a: Ints, m: Ints, rc: Floats) -> Ints:
+        """Indexes of each demand's most negative reduced costs, one day per machine (so
+        that a round reaches more machines): ``max_new_per_demand``, or more where
+        demands are few (``new_arcs_per_round`` shared among them)."""
         opts = self.options
         per = max(opts.max_new_per_demand, opts.new_arcs_per_round // max(1, self.d.quantity.size))
-        order = np.lexsort((rc, a))
+        order = np.lexsort((rc, m, a))
+        pair = a[order] * max(1, len(self.supplies)) + m[order]
+        order = order[np.r_[True, pair[1:] != pair[:-1]]]  # each pair's best day
+        order = order[np.lexsort((rc[order], a[order]))]
         first = np.r_[0, np.flatnonzero(np.diff(a[order])) + 1]
         rank = np.arange(order.size) - np.repeat(first, np.diff(np.r_[first, order.size]))
         out: Ints = order[rank < per]
