@@ -17,7 +17,7 @@ from fabnet.planning.problem import Problem
 class ReplanReport:
     plan: Plan
     units_displaced: int  # units the lost machines held: these must move
-    units_moved: int  # units whose machine changed (displaced ones included)
+    units_moved: int  # units of the previous plan no longer on their machine (displaced too)
     replan_s: float
 
 
@@ -52,11 +52,16 @@ def replan(
     before: dict[tuple[str, str], int] = defaultdict(int)
     for a in previous.assignments:
         before[(a.line_id, a.machine_id)] += a.units
-    moved = sum(a.units for a in fresh.assignments if before[(a.line_id, a.machine_id)] == 0)
+    after: dict[tuple[str, str], int] = defaultdict(int)
+    for a in (*kept, *fresh.assignments):
+        after[(a.line_id, a.machine_id)] += a.units
+    # units of the previous plan that are no longer where they were (units unmet before
+    # and placed now did not move: they had no place)
+    moved = sum(max(0, units - after[pair]) for pair, units in before.items())
     plan = Plan(
         assignments=tuple(kept) + fresh.assignments,
         unmet=fresh.unmet,
         solver="flow-replan",
         stats={**fresh.stats, "solve_s": time.perf_counter() - started},
     )
-    return ReplanReport(plan, displaced, max(moved, displaced), time.perf_counter() - started)
+    return ReplanReport(plan, displaced, moved, time.perf_counter() - started)

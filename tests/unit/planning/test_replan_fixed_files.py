@@ -110,3 +110,19 @@ def test_bad_problem_files_name_the_field(path, value, field):
     with pytest.raises(InvalidInput) as err:
         from_dict(_edit(path, value))
     assert err.value.field == field
+
+
+def test_units_unmet_before_and_placed_now_did_not_move():
+    """A re-plan also places units the previous plan left unmet (new room, new demand):
+    they had no place, so they are not counted as moved."""
+    problem = random_problem(4, 30, 12)
+    first = solve_flow(problem, SOLVER)
+    dropped = first.assignments[0].line_id
+    partial = replace(
+        first, assignments=tuple(a for a in first.assignments if a.line_id != dropped)
+    )
+    report = replan(problem, partial, SOLVER)
+    assert report.units_displaced == 0
+    assert report.units_moved == 0
+    placed = sum(a.units for a in report.plan.assignments if a.line_id == dropped)
+    assert placed > 0
