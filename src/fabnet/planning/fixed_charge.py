@@ -26,6 +26,7 @@ from fabnet.planning.flow import (
     Stop,
     TimeModel,
     finish_plan,
+    solve_flow,
     solve_model,
 )
 from fabnet.planning.network import FlowSolver, Ints
@@ -85,6 +86,11 @@ def solve_fixed_charge(
     lp_bound = relaxed.bound
     best = finish_plan(model, relaxed, "fixed_charge", started, demands, solver)
     best_cost = _with_parcels(best, fixed)
+    # the splittable plan, parcels counted, is a candidate too: where whole units leave
+    # some unmet, its rounding (of merged demand) can beat the parcel-aware ones
+    split = solve_flow(problem, solver, options=replace(options, aggregate=True), stop=stop)
+    if _with_parcels(split, fixed) < best_cost - 1e-9:
+        best, best_cost = split, _with_parcels(split, fixed)
     arcs = relaxed.arcs
     keys, carried = _pair_units(model, relaxed)
     restricted = replace(options, pricing=False, widen=False)

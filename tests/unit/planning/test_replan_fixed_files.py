@@ -15,6 +15,7 @@ from fabnet.planning.evaluate import objective
 from fabnet.planning.files import from_dict, to_dict
 from fabnet.planning.fixed_charge import solve_fixed_charge
 from fabnet.planning.flow import solve_flow
+from fabnet.planning.plan_files import check_plan
 from fabnet.planning.replan import replan
 from tests.unit.planning.test_flow import ALL, SOLVER, demand, random_problem
 
@@ -126,3 +127,15 @@ def test_units_unmet_before_and_placed_now_did_not_move():
     assert report.units_moved == 0
     placed = sum(a.units for a in report.plan.assignments if a.line_id == dropped)
     assert placed > 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_fixed_charge_plan_is_never_dearer_than_the_splittable_one_with_its_parcels(seed):
+    problem = random_problem(seed, 12, 6, short=True)
+    charged = replace(problem, costs=replace(problem.costs, fixed_per_pair=1_500.0))
+    plan = solve_fixed_charge(charged, SOLVER)
+    split = solve_flow(problem, SOLVER)
+    parcels = len({(a.line_id, a.machine_id) for a in split.assignments}) * 1_500.0
+    assert plan.stats["objective"] <= split.stats["objective"] + parcels + 1e-6
+    assert plan.stats["objective"] >= plan.stats["lp_bound"] * (1 - 1e-9)
+    assert check_plan(charged, plan) == []
