@@ -67,7 +67,7 @@ class FlowOptions:
     # ... or more where demands are few (a re-plan's displaced lines): about this many
     # new arcs a round in all
     new_arcs_per_round: int = 300_000
-    # a round whose demands priced at their unmet cost would search more (demand,
+    # a round whose demands priced near their unmet cost would search more (demand,
     # machine) pairs than this offers them their nearest machines with time instead
     pricing_pairs: int = 20_000_000
     gap_tolerance: float = 1e-3  # certified when (objective - bound) / objective <= this
@@ -288,28 +288,39 @@ class TimeModel:
         return max(1e-3, min(1e9, _LIMIT / total, _LIMIT / (nodes * per_tick)))
 
     # -- costs ---------------------------------------------------------------------------
+    def _pair_parts(self, a: Ints, m: Ints, km: Floats) -> dict[str, Floats]:
+        """The parts of a unit's cost of demand a on machine m that no day changes."""
+        return {
+            "production": self.price[m]
+            + self.per_ref_s[m] * self.d.unit_s[a]
+            + self.material_per_g[m] * self.d.mass_g[a],
+            "transport": self.costs.transport(km, self.d.mass_g[a]),
+            "co2": km * self.d.co2_per_km[a],
+            "risk": self.risk[m],
+        }
+
+    def _pair_cost(self, a: Ints, m: Ints, km: Floats) -> Floats:
+        p = self._pair_parts(a, m, km)
+        out: Floats = p["production"] + p["transport"] + p["co2"] + p["risk"]
+        return out
+
     def parts(self, arcs: Arcs) -> dict[str, Floats]:
         """Per unit on each arc: distance and the cost parts."""
         a, m = arcs.a, arcs.m
         km = great_circle_km(self.d.xyz[a], self.m_xyz[m])
-        transport = self.costs.transport(km, self.d.mass_g[a])
         return {
             "km": km,
-            "production": self.price[m]
-            + self.per_ref_s[m] * self.d.unit_s[a]
-            + self.material_per_g[m] * self.d.mass_g[a],
-            "transport": transport,
-            "co2": km * self.d.co2_per_km[a],
-            "risk": self.risk[m],
+            **self._pair_parts(a, m, km),
             "lateness": self.d.late_rate[a] * (arcs.d - self.due_day(a, m, km)),
             "transit_days": self.transit(a, m, km).astype(np.float64),
         }
 
     def unit_cost(self, arcs: Arcs) -> Floats:
-        p = self.parts(arcs)
-        cost = p["production"] + p["transport"] + p["co2"] + p["risk"] + p["lateness"]
+        a, m = arcs.a, arcs.m
+        km = great_circle_km(self.d.xyz[a], self.m_xyz[m])
+        cost = self._pair_cost(a, m, km) + self.d.late_rate[a] * (arcs.d - self.due_day(a, m, km))
         if self.extra is not None:
-            cost = cost + self.extra(arcs.a, arcs.m)
+            cost = cost + self.extra(a, m)
         return np.asarray(cost, dtype=np.float64)
 
     def pair_arcs(self, pa: Ints, pm: Ints) -> tuple[Arcs, Floats]:
@@ -317,15 +328,7 @@ class TimeModel:
         (``unit_cost`` of the same arcs, with the distance and the day-free parts worked
         out once per pair rather than once per day)."""
         km = great_circle_km(self.d.xyz[pa], self.m_xyz[pm])
-        mass = self.d.mass_g[pa]
-        base = (
-            self.price[pm]
-            + self.per_ref_s[pm] * self.d.unit_s[pa]
-            + self.material_per_g[pm] * mass
-            + self.costs.transport(km, mass)
-            + km * self.d.co2_per_km[pa]
-            + self.risk[pm]
-        )
+        base = self._pair_cost(pa, pm, km)
         if self.extra is not None:
             base = base + self.extra(pa, pm)
         due = self.due_day(pa, pm, km)
