@@ -161,8 +161,36 @@ class Site:
             self.broker.stop()
 
 
-def fake(print_s: float = 0.4, fail_at: float | None = None) -> FakeMachineLink:
+class HeldClock:
+    """A printer's clock that stands still until the test lets it go: a print started
+    while held cannot finish before the test has seen it running (on a loaded machine the
+    hub can hear "started" and "done" between two looks, and the test would wait for a
+    running job it never sees)."""
+
+    def __init__(self) -> None:
+        self._since: float | None = None
+
+    def __call__(self) -> float:
+        return 0.0 if self._since is None else time.monotonic() - self._since
+
+    def release(self) -> None:
+        if self._since is None:
+            self._since = time.monotonic()
+
+
+def fake(
+    print_s: float = 0.4, fail_at: float | None = None, *, held: bool = False
+) -> FakeMachineLink:
+    """A fake printer; ``held`` makes its prints wait for ``release(printer)``."""
+    if held:
+        return FakeMachineLink(print_s=print_s, fail_at=fail_at, clock=HeldClock())
     return FakeMachineLink(print_s=print_s, fail_at=fail_at)
+
+
+def release(printer: FakeMachineLink) -> None:
+    """Let a held printer's clock run: what it prints from now on takes ``print_s``."""
+    assert isinstance(printer.clock, HeldClock), "the printer was not made with held=True"
+    printer.clock.release()
 
 
 def client_for(site: Site, producer: str, client_id: str) -> MqttClient:

@@ -10,7 +10,7 @@ import pytest
 from fabnet.domain.states import FacilityStatus, JobState
 from fabnet.services import commands as cmd
 from tests.conftest import OPERATOR
-from tests.integration.site import Site, fake, wait_for
+from tests.integration.site import Site, fake, release, wait_for
 
 
 @pytest.fixture
@@ -29,6 +29,8 @@ def site(tmp_path):
 
 
 def running_job(site: Site):
+    """An order whose one job the hub knows is running; the printer is held (its print
+    cannot end) until the test releases it."""
     order = site.order(site.design())
     job = wait_for(lambda: (site.jobs(order) or [None])[0], what="a job")
     wait_for(lambda: site.job_state(job.id) is JobState.RUNNING, what="running")
@@ -51,10 +53,11 @@ def assert_converged(site: Site, order: str, job, agent_store_path) -> None:
 
 
 def test_the_broker_dies_mid_job_and_comes_back(site):
-    printer = fake(print_s=1.5)
+    printer = fake(print_s=1.5, held=True)
     site.agent("anna", {"anna-mk4": printer})
     order, job = running_job(site)
     site.broker.stop(kill=True)
+    release(printer)
     wait_for(lambda: printer.printed, what="the print to finish while the broker is down")
     time.sleep(0.3)
     assert site.job_state(job.id) is JobState.RUNNING  # the hub cannot know yet
@@ -63,19 +66,21 @@ def test_the_broker_dies_mid_job_and_comes_back(site):
 
 
 def test_the_hub_crashes_mid_job_and_restarts(site):
-    printer = fake(print_s=1.0)
+    printer = fake(print_s=1.0, held=True)
     site.agent("anna", {"anna-mk4": printer})
     order, job = running_job(site)
     site.restart_hub_bridge(crash=True)  # gone without a goodbye, then a fresh bridge
+    release(printer)
     assert_converged(site, order, job, site.root / "agent-anna" / "agent.sqlite")
 
 
 def test_the_hub_is_down_while_the_job_ends(site):
-    printer = fake(print_s=0.8)
+    printer = fake(print_s=0.8, held=True)
     site.agent("anna", {"anna-mk4": printer})
     order, job = running_job(site)
     assert site.bridge is not None
     site.bridge.stop(crash=True)
+    release(printer)
     wait_for(lambda: printer.printed, what="the print to finish while the hub is away")
     time.sleep(0.5)  # the done event waits at the broker, in the hub's session
     site.app.listeners.remove(site.bridge.on_hub_event)
@@ -87,10 +92,11 @@ def test_the_hub_is_down_while_the_job_ends(site):
 
 
 def test_the_agent_crashes_mid_job_and_restarts(site):
-    printer = fake(print_s=1.0)
+    printer = fake(print_s=1.0, held=True)
     agent = site.agent("anna", {"anna-mk4": printer})
     order, job = running_job(site)
     agent.stop(crash=True)
+    release(printer)
     time.sleep(1.2)  # the printer finishes on its own meanwhile
     site.agent("anna", {"anna-mk4": printer})  # same data dir: resumes from its store
     assert_converged(site, order, job, site.root / "agent-anna" / "agent.sqlite")
@@ -103,12 +109,13 @@ def test_the_broker_loses_its_memory_mid_job(site):
     broker says so (no matching subscribers) and the agent keeps the event until heard."""
     import shutil
 
-    printer = fake(print_s=1.0)
+    printer = fake(print_s=1.0, held=True)
     site.agent("anna", {"anna-mk4": printer})
     order, job = running_job(site)
     site.broker.stop(kill=True)
     shutil.rmtree(site.broker.dir / "data")
     (site.broker.dir / "data").mkdir()
+    release(printer)
     wait_for(lambda: printer.printed, what="the print to finish while the broker is down")
     site.broker.start()
     assert_converged(site, order, job, site.root / "agent-anna" / "agent.sqlite")
