@@ -63,6 +63,11 @@ class FlowOptions:
     aggregate: bool = True  # merge identical demand
     pricing: bool = True  # price out every capable machine (certify optimality)
     max_rounds: int = 30
+    # stop when the restricted LP fell by at most this share over the last `tail_rounds`
+    # rounds (the tailing-off of column generation; 0: never): the plan keeps the bound
+    # of the rounds that gave one and is certified only when that bound is close
+    tail_off: float = 0.0
+    tail_rounds: int = 3
     max_new_per_demand: int = 32
     # ... or more where demands are few (a re-plan's displaced lines): about this many
     # new arcs a round in all
@@ -879,6 +884,7 @@ def solve_model(
     arcs, cost = arcs.take(keep), cost[keep]
     bound = -math.inf
     rounds = 0
+    history: list[float] = []  # the restricted LP of each round
     while True:
         rounds += 1
         t0 = time.perf_counter()
@@ -895,6 +901,10 @@ def solve_model(
         )
         if stop() and rounds > 1:
             break
+        history.append(lp)
+        if tailed_off(history, opts):
+            log.debug("flow round %d: the LP tails off, pricing stops", rounds)
+            break
         prices = model.day_prices(net, result.flows)
         new, round_bound = model.price_out(arcs, cost, prices, exact=rounds >= opts.max_rounds)
         if math.isnan(round_bound) and not len(new) and not stop():
@@ -908,6 +918,15 @@ def solve_model(
         arcs = arcs.plus(new)
         cost = np.concatenate([cost, model.unit_cost(new)])
     return Solution(arcs, net, result.flows, lp, bound, rounds)
+
+
+def tailed_off(history: list[float], opts: FlowOptions) -> bool:
+    """True when the last ``tail_rounds`` rounds lowered the LP by at most ``tail_off`` of
+    it in all."""
+    n = opts.tail_rounds
+    if opts.tail_off <= 0 or len(history) <= n:
+        return False
+    return history[-1 - n] - history[-1] <= opts.tail_off * abs(history[-1])
 
 
 def _assignments(model: TimeModel, arcs: Arcs, units: Ints, unit_cost: Floats) -> list[Assignment]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections import defaultdict
 from dataclasses import replace
@@ -19,7 +20,7 @@ from fabnet.domain.units import Box, Place
 from fabnet.planning import Demand, Problem, Supply
 from fabnet.planning.costs import CostParams
 from fabnet.planning.evaluate import objective
-from fabnet.planning.flow import FlowOptions, TimeModel, solve_flow
+from fabnet.planning.flow import FlowOptions, TimeModel, solve_flow, tailed_off
 from fabnet.planning.highs import solve_highs, solve_highs_lp
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
@@ -393,6 +394,35 @@ def test_stopping_at_the_gap_tolerance_keeps_the_promise(seed):
     assert quick["objective"] >= exact - 1e-6
     assert quick["objective"] <= exact / (1 - 0.01) + 1e-6
     assert quick["gap"] <= 0.01
+
+
+def test_the_lp_tails_off_when_the_last_rounds_together_lowered_it_by_at_most_the_share():
+    opts = FlowOptions(tail_off=0.01, tail_rounds=2)
+    assert not tailed_off([100.0, 99.5], opts)  # too few rounds to tell
+    assert not tailed_off([103.0, 100.0, 99.5], opts)  # 3.5 over two rounds: 3.5%
+    assert tailed_off([100.6, 100.0, 99.7], opts)  # 0.9 over two rounds: under 1%
+    assert not tailed_off([1.0, 1.0, 1.0, 1.0], FlowOptions())  # off by default
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 12), st.integers(1, 8), st.integers(1, 3))
+def test_a_plan_stopped_by_the_tailing_off_keeps_its_promises(seed, n_lines, n_machines, tail):
+    """Pricing stopped early (any LP change counts as tailing off): the plan is still valid,
+    no unit is lost, the bound is still below the whole problem's LP, and a certified plan
+    is within the tolerance of the integer optimum."""
+    problem = random_problem(seed, n_lines, n_machines, short=True)
+    options = FlowOptions(k=1, margin=1.0, widen=False, tail_off=1e12, tail_rounds=tail)
+    plan = solve_flow(problem, SOLVER, options=options)
+    full = solve_flow(problem, SOLVER, options=replace(options, tail_off=0.0))
+    assert plan.stats["rounds"] == min(full.stats["rounds"], tail + 1)
+    assert check_plan(problem, plan) == []
+    assert plan.units_assigned + plan.units_unmet == sum(d.units for d in problem.demands)
+    lp = solve_highs(problem)
+    bound = plan.stats["lp_bound"]
+    assert math.isnan(bound) or bound <= lp.objective * (1 + 1e-9) + 1e-6
+    if plan.stats["certified"]:
+        mip = solve_highs(problem, integral=True)
+        assert plan.stats["objective"] <= mip.objective / (1 - options.gap_tolerance) + 1e-6
 
 
 @pytest.mark.parametrize("seed", range(4))
