@@ -151,8 +151,11 @@ class TimeModel:
         problem: Problem,
         demands: Sequence[Demand],
         options: FlowOptions,
-        extra_busy_s: Floats | None = None,
+        booked_s: Floats | None = None,
     ) -> None:
+        """``booked_s``: reference seconds already promised on each machine (rows in the
+        problem's order) by each day (columns 1 to the horizon), e.g. the assignments a
+        re-plan keeps: that time is taken by its own day, not from the start."""
         self.problem = problem
         self.options = options
         self.costs = problem.costs
@@ -162,11 +165,17 @@ class TimeModel:
         arr = self._machine_array
         self.m_xyz = unit_vectors(arr("lat"), arr("lon")) if n_m else np.empty((0, 3))
         speed = np.maximum(arr("speed_factor"), 1e-9)
-        busy = arr("busy_s") + (extra_busy_s if extra_busy_s is not None else 0.0)
+        busy = arr("busy_s")
         per_day = arr("seconds_per_day") * speed * problem.load_factor
         days = np.arange(0, self.horizon + 1, dtype=np.float64)
         # reference seconds a machine has by the end of each day, from the start
         self.cum_s = np.maximum(0.0, np.outer(per_day, days) - (busy * speed)[:, None])
+        if booked_s is not None:
+            # what is left by day k is what is left by every later day at most: new work
+            # done by day k is done by each day after it, beside what is booked by then
+            left = self.cum_s[:, 1:] - np.cumsum(booked_s, axis=1)
+            left = np.minimum.accumulate(left[:, ::-1], axis=1)[:, ::-1]
+            self.cum_s[:, 1:] = np.maximum(left, 0.0)
         self.cum_ticks = np.floor(self.cum_s + 1e-6).astype(np.int64)
         self.day_caps = np.diff(self.cum_ticks, axis=1)  # (machines, horizon), ticks
         self.day_s = np.diff(self.cum_s, axis=1)  # the same, exact
@@ -1090,12 +1099,14 @@ def solve_flow(
     options: FlowOptions | None = None,
     stop: Stop = lambda: False,
     warm: Sequence[Assignment] = (),
+    booked_s: Floats | None = None,
 ) -> Plan:
-    """Plan ``problem``; ``warm`` (e.g. a greedy plan's assignments) seeds the candidates."""
+    """Plan ``problem``; ``warm`` (e.g. a greedy plan's assignments) seeds the candidates;
+    ``booked_s`` is machine time already promised by each day (``TimeModel``)."""
     options = options or FlowOptions()
     started = time.perf_counter()
     demands = [dem for dem in problem.demands if dem.units > 0]
-    model = TimeModel(problem, demands, options)
+    model = TimeModel(problem, demands, options, booked_s=booked_s)
     sol = solve_model(model, solver, stop, warm=model.pairs_of(warm))
     return finish_plan(model, sol, "flow", started, demands, solver)
 

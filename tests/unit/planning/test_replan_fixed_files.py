@@ -4,10 +4,13 @@ its bound; problem files round-trip and refuse bad input naming the field."""
 from __future__ import annotations
 
 import json
+import random
 from collections import defaultdict
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fabnet.domain.errors import InvalidInput
 from fabnet.planning.costs import CostParams
@@ -15,9 +18,12 @@ from fabnet.planning.evaluate import objective
 from fabnet.planning.files import from_dict, to_dict
 from fabnet.planning.fixed_charge import solve_fixed_charge
 from fabnet.planning.flow import solve_flow
+from fabnet.planning.plan import Assignment, Plan
 from fabnet.planning.plan_files import check_plan
+from fabnet.planning.problem import SECONDS_PER_DAY as DAY
+from fabnet.planning.problem import Problem
 from fabnet.planning.replan import replan
-from tests.unit.planning.test_flow import ALL, SOLVER, demand, random_problem
+from tests.unit.planning.test_flow import ALL, SOLVER, demand, random_problem, supply
 
 
 def test_replanning_moves_only_the_units_of_lost_machines():
@@ -42,6 +48,54 @@ def test_replanning_moves_only_the_units_of_lost_machines():
     for u in report.plan.unmet:
         totals[u.line_id] += u.units
     assert all(totals[d.line_id] == d.units for d in problem.demands)
+
+
+def test_kept_work_takes_time_by_its_own_day_not_from_the_start():
+    """Machine B keeps 30 one-hour units due on day 6; the lost machine A had 20 due on
+    day 2. B has 10 hours a day: 20 by day 2 and 60 by day 6, so both fit, if the kept work
+    is booked on day 6 (counted as busy from the start, as the re-plan used to, it took
+    days 1 to 3 and the urgent units were late)."""
+    lines = (
+        demand(1, 30, 52.0, 13.0, 6, unit_s=3600.0),
+        demand(2, 20, 52.0, 13.0, 2, unit_s=3600.0),
+    )
+    machines = (supply(1, 52.0, 13.0, hours=10.0), supply(2, 52.0, 13.1, hours=10.0))
+    problem = Problem(lines, machines, horizon_s=6 * DAY, load_factor=1.0)
+    b, a = machines[0], machines[1]
+    previous = Plan(
+        assignments=(
+            Assignment("l001", b.machine_id, b.producer_id, 30, 0.0, 6 * DAY, False, day=6),
+            Assignment("l002", a.machine_id, a.producer_id, 20, 7.0, 2 * DAY, False, day=2),
+        ),
+        unmet=(),
+        solver="by hand",
+    )
+    report = replan(problem, previous, SOLVER, lost_machines=frozenset({a.machine_id}))
+    moved = [x for x in report.plan.assignments if x.line_id == "l002"]
+    assert sum(x.units for x in moved) == 20 and not report.plan.unmet
+    assert all(x.machine_id == b.machine_id and x.day <= 2 and not x.late for x in moved)
+    assert check_plan(problem, report.plan) == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 14), st.integers(2, 8), st.integers(1, 3))
+def test_a_re_plan_passes_the_checker_and_moves_only_the_displaced(seed, n_lines, n_machines, k):
+    """Any machines lost from a plan of a random problem: the whole re-plan passes the
+    independent checker (capacity by day with the kept work, units, the objective it
+    states), every kept assignment is still there, and its bound is below its plan."""
+    problem = random_problem(seed, n_lines, n_machines, short=True)
+    first = solve_flow(problem, SOLVER)
+    rng = random.Random(seed)
+    lost = frozenset(rng.sample([s.machine_id for s in problem.supplies], min(k, n_machines - 1)))
+    report = replan(problem, first, SOLVER, lost_machines=lost)
+    assert check_plan(problem, report.plan) == []
+    kept = [a for a in first.assignments if a.machine_id not in lost]
+    assert all(a in report.plan.assignments for a in kept)
+    assert report.units_moved == report.units_displaced
+    stats = report.plan.stats
+    assert stats["objective"] == pytest.approx(objective(problem, report.plan), rel=1e-9)
+    if stats["lp_bound"] == stats["lp_bound"]:
+        assert stats["lp_bound"] <= stats["objective"] * (1 + 1e-9) + 1e-6
 
 
 def test_new_urgent_demand_is_planned_without_moving_the_rest():
