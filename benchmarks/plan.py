@@ -283,6 +283,9 @@ def main() -> None:
             (again.units_moved - again.units_displaced) / max(planned, 1), 6
         ),
         "replan_objective": round(objective(problem, again.plan), 2),
+        "replan_unmet_units": again.plan.units_unmet,
+        "replan_rounds": int(again.plan.stats["rounds"]),
+        "replan_gap": again.plan.stats["gap"],
         "generate_s": round(gen_s, 3),
     }
     if args.fixed_charge == "yes" or (
