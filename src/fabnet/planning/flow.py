@@ -778,7 +778,9 @@ class TimeModel:
             while left[a] > 0 and index.size:
                 k = min(k, index.size)
                 near = machines[index.nearest(d.xyz[a : a + 1], k)[0]]
-                near = near[slack[near].min(axis=1) >= d.ticks[a]]
+                # room for a unit by the demand's last usable day (earlier days may be
+                # full: that is no reason to pass a machine by)
+                near = near[slack[near, max(int(d.hi[a]), 1) - 1 :].min(axis=1) >= d.ticks[a]]
                 cand = self.arcs_of_pairs(np.full(near.size, a), near, every_day=True)
                 cost = self.unit_cost(cand)
                 rank = np.argsort(cost, kind="stable")

@@ -20,7 +20,7 @@ from fabnet.domain.units import Box, Place
 from fabnet.planning import Demand, Problem, Supply
 from fabnet.planning.costs import CostParams
 from fabnet.planning.evaluate import objective
-from fabnet.planning.flow import FlowOptions, TimeModel, solve_flow, tailed_off
+from fabnet.planning.flow import Arcs, FlowOptions, TimeModel, solve_flow, tailed_off
 from fabnet.planning.highs import solve_highs, solve_highs_lp
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
@@ -693,3 +693,21 @@ def test_pricing_costs_pairs_once_and_agrees_with_the_arcs_own_costs(
     expected = model.arcs_of_pairs(pa, pm, every_day=True)
     assert np.array_equal(model.key(arcs), model.key(expected))
     assert np.allclose(cost, model.unit_cost(arcs), rtol=1e-12, atol=1e-9)
+
+
+def test_a_unit_left_over_goes_to_a_machine_whose_first_days_are_full():
+    """Whole-unit repair: a machine full on days 1 to 4 with time from day 5 still takes
+    a unit due on day 5 (the repair used to pass by every machine with a full day)."""
+    problem = Problem(
+        (demand(1, 1, 52.0, 13.0, 5, unit_s=3600.0),),
+        (supply(1, 52.0, 13.0, hours=10.0),),
+        horizon_s=8 * DAY,
+        load_factor=1.0,
+    )
+    model = TimeModel(problem, list(problem.demands), FlowOptions())
+    full = 4 * 36_000  # ticks of days 1 to 4, all used
+    slack = np.maximum(model.cum_ticks[:, 1:] - full, 0)
+    left = np.array([1])
+    arcs, units = model._repair(Arcs.empty(), np.empty(0), np.empty(0, np.int64), left, slack)
+    assert left.tolist() == [0] and units.tolist() == [1]
+    assert arcs.m.tolist() == [0] and 5 <= arcs.d[0] <= 8
