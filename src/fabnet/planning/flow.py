@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from fabnet.domain.errors import InvalidInput
 from fabnet.planning.candidates import SphereIndex, great_circle_km, unit_vectors
 from fabnet.planning.network import FlowSolver, Ints, Layout, Network, build
 from fabnet.planning.plan import Assignment, Plan, Unmet
@@ -84,6 +85,12 @@ class FlowOptions:
     # and the arcs are this few (rounding alone above it)
     polish_max_arcs: int = 5_000
     polish_time_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.tail_off) and self.tail_off >= 0):
+            raise InvalidInput("tail_off", "must be a finite share >= 0 (0: never stop early)")
+        if self.tail_rounds < 1:
+            raise InvalidInput("tail_rounds", "must be at least 1")
 
 
 @dataclass
@@ -171,6 +178,11 @@ class TimeModel:
         # reference seconds a machine has by the end of each day, from the start
         self.cum_s = np.maximum(0.0, np.outer(per_day, days) - (busy * speed)[:, None])
         if booked_s is not None:
+            if booked_s.shape != (n_m, self.horizon):
+                raise InvalidInput(
+                    "booked_s",
+                    f"must be {n_m} machines x {self.horizon} days, not {booked_s.shape}",
+                )
             # what is left by day k is what is left by every later day at most: new work
             # done by day k is done by each day after it, beside what is booked by then
             left = self.cum_s[:, 1:] - np.cumsum(booked_s, axis=1)

@@ -711,3 +711,19 @@ def test_a_unit_left_over_goes_to_a_machine_whose_first_days_are_full():
     arcs, units = model._repair(Arcs.empty(), np.empty(0), np.empty(0, np.int64), left, slack)
     assert left.tolist() == [0] and units.tolist() == [1]
     assert arcs.m.tolist() == [0] and 5 <= arcs.d[0] <= 8
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("tail_off", -0.1), ("tail_off", math.nan), ("tail_rounds", 0)]
+)
+def test_bad_tailing_off_options_are_refused_naming_the_field(field, value):
+    with pytest.raises(InvalidInput) as err:
+        FlowOptions(**{field: value})
+    assert err.value.field == field
+
+
+def test_booked_time_of_the_wrong_shape_is_refused():
+    problem = random_problem(1, 3, 2)
+    with pytest.raises(InvalidInput) as err:
+        solve_flow(problem, SOLVER, booked_s=np.zeros((1, 1)))
+    assert err.value.field == "booked_s"
