@@ -443,7 +443,10 @@ def test_a_maker_signs_in_and_accepts_with_the_keyboard_alone(browser, hub):
     visit = Visit(browser, hub, phone=True)
     page = visit.page
     page.goto(hub.url + "/")
-    page.keyboard.type(hub.keys["maker"])  # the key field has the focus
+    # the key field takes the focus by itself (autofocus), a moment after the load on a
+    # busy machine; keys typed before that go nowhere (CI once saw the key refused here)
+    expect(page.locator("#key")).to_be_focused()
+    page.keyboard.type(hub.keys["maker"])
     page.keyboard.press("Enter")
     expect(page.locator("#live")).to_have_text("live", timeout=10_000)
     accept = page.locator("#offers").get_by_role("button", name="Accept")
