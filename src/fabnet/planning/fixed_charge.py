@@ -2,7 +2,8 @@
 
 This is what keeps 50,000 units from being spread over 2,000 makers when 200 suffice.
 It is NP-hard, so: the LP relaxation (with ``x_pair <= u_pair * y_pair`` and
-``u_pair = min(line units, units the machine can make in the horizon)`` its optimum
+``u_pair = min(line units, units the machine can make by the pair's last usable day,
+a machine on probation's job)`` its optimum
 charges ``f / u_pair`` per unit) is solved in machine time with pricing over every capable
 machine and gives ``lp_bound``; dynamic slope scaling (Kim and Pardalos, 1999) then
 re-solves with the parcel cost spread over the units each pair carried last time, and a
@@ -26,6 +27,7 @@ from fabnet.planning.flow import (
     Stop,
     TimeModel,
     finish_plan,
+    plan_of,
     solve_flow,
     solve_model,
 )
@@ -77,8 +79,11 @@ def solve_fixed_charge(
     model = TimeModel(problem, demands, options)
 
     def lp_extra(a: Ints, m: Ints) -> Floats:
-        can = model.cum_ticks[m, -1] // model.d.ticks[a]
+        # u: the most units of line a machine m can carry: the line's units, what the
+        # machine can make by the pair's last usable day, a machine on probation's job
+        can = model.cum_ticks[m, model.last_day(a, m)] // model.d.ticks[a]
         room = np.minimum(model.d.quantity[a], can)
+        room = np.where(model.job_cap[m] > 0, np.minimum(room, model.job_cap[m]), room)
         return np.asarray(fixed / np.maximum(room, 1), dtype=np.float64)
 
     model.extra = lp_extra
@@ -112,6 +117,9 @@ def solve_fixed_charge(
         if cost < best_cost - 1e-9:
             best, best_cost = plan, cost
     best, best_cost = _close_small_pairs(model, solver, best, best_cost, fixed, stop, started)
+    merged = _merge_pairs(model, best, fixed, started, demands)
+    if _with_parcels(merged, fixed) < best_cost - 1e-9:
+        best, best_cost = merged, _with_parcels(merged, fixed)
     model.extra = None
     gap = (best_cost - lp_bound) / best_cost if best_cost and math.isfinite(lp_bound) else math.nan
     gap = max(0.0, gap) if gap == gap else gap
@@ -165,3 +173,103 @@ def _close_small_pairs(
         else:
             share /= 2
     return best, best_cost
+
+
+def _merge_pairs(
+    model: TimeModel, plan: Plan, fixed: float, started: float, demands: list, passes: int = 3
+) -> Plan:
+    """Local search on whole units: a line made on several machines gives up the machine
+    that makes the fewest of its units when its other machines have the time for them by
+    their days and the move costs less than the parcel it saves. Units are never lost:
+    a pair is closed only when all its units found room."""
+    model.extra = None
+    d = model.d
+    line_index = {dem.line_id: a for a, g in enumerate(d.members) for dem, _ in g}
+    machine_index = {s.machine_id: i for i, s in enumerate(model.supplies)}
+    rows = [
+        (line_index[x.line_id], machine_index[x.machine_id], x.day, x.units)
+        for x in plan.assignments
+    ]
+    if not rows:
+        return plan
+    table = np.array(rows, dtype=np.int64)
+    a_of, m_of, day_of, units = table[:, 0], table[:, 1], table[:, 2], table[:, 3].copy()
+    n_m, horizon = model.layout.n_machines, model.horizon
+    work = np.zeros((n_m, horizon + 1), dtype=np.int64)
+    np.add.at(work, (m_of, day_of), units * d.ticks[a_of])
+    slack = model.cum_ticks[:, 1:] - np.cumsum(work, axis=1)[:, 1:]  # time left by each day
+    changed = False
+    for _ in range(passes):
+        cost = model.unit_cost(Arcs(a_of, m_of, day_of))
+        pair_units: dict[tuple[int, int], int] = {}
+        pair_rows: dict[tuple[int, int], list[int]] = {}
+        for r in np.flatnonzero(units > 0).tolist():
+            key = (int(a_of[r]), int(m_of[r]))
+            pair_units[key] = pair_units.get(key, 0) + int(units[r])
+            pair_rows.setdefault(key, []).append(r)
+        machines_of: dict[int, list[int]] = {}
+        for a, m in pair_units:
+            machines_of.setdefault(a, []).append(m)
+        added: list[tuple[int, int, int, int]] = []  # (line, machine, day, units) moved in
+        received: set[tuple[int, int]] = set()  # pairs that took units in this pass
+        for (a, m), _n in sorted(pair_units.items(), key=lambda kv: kv[1]):
+            if (a, m) in received or len(machines_of[a]) < 2:
+                continue
+            others = np.array(
+                [o for o in machines_of[a] if o != m and model.job_cap[o] == 0], dtype=np.int64
+            )
+            if others.size == 0:
+                continue
+            mine = pair_rows[(a, m)]
+            ticks = int(d.ticks[a])
+            saved = 0.0
+            for r in mine:
+                slack[m, day_of[r] - 1 :] += units[r] * ticks
+                saved += units[r] * cost[r]
+            left = sum(int(units[r]) for r in mine)
+            cand, cand_cost = model.pair_arcs(np.full(others.size, a), others)
+            moves: list[tuple[int, int, int, int]] = []
+            spent = 0.0
+            for j in np.argsort(cand_cost, kind="stable").tolist():
+                o, day = int(cand.m[j]), int(cand.d[j])
+                take = min(left, int(slack[o, day - 1 :].min()) // ticks)
+                if take > 0:
+                    slack[o, day - 1 :] -= take * ticks
+                    moves.append((a, o, day, take))
+                    spent += take * float(cand_cost[j])
+                    left -= take
+                    if left == 0:
+                        break
+            if left == 0 and spent - saved < fixed - 1e-6:
+                for r in mine:
+                    units[r] = 0
+                added.extend(moves)
+                received.update((a, o) for _a, o, _d, _t in moves)
+                machines_of[a].remove(m)
+                continue
+            for _a, o, day, take in moves:  # undo
+                slack[o, day - 1 :] += take * ticks
+            for r in mine:
+                slack[m, day_of[r] - 1 :] -= units[r] * ticks
+        if not added:
+            break
+        extra = np.array(added, dtype=np.int64)
+        arcs = Arcs(
+            np.concatenate([a_of, extra[:, 0]]),
+            np.concatenate([m_of, extra[:, 1]]),
+            np.concatenate([day_of, extra[:, 2]]),
+        )
+        every = np.concatenate([units, extra[:, 3]])
+        keys, first, inverse = np.unique(model.key(arcs), return_index=True, return_inverse=True)
+        summed = np.zeros(keys.size, dtype=np.int64)
+        np.add.at(summed, inverse, every)
+        keep = summed > 0
+        arcs, units = arcs.take(first[keep]), summed[keep]
+        a_of, m_of, day_of = arcs.a, arcs.m, arcs.d
+        changed = True
+    if not changed:
+        return plan
+    arcs = Arcs(a_of, m_of, day_of)
+    return plan_of(
+        model, arcs, units, model.unit_cost(arcs), "fixed_charge", started, demands, math.nan
+    )

@@ -32,7 +32,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -413,6 +413,18 @@ class TimeModel:
         if not self.band_km.size:
             return self.d.on_day[a]
         out: Ints = np.minimum(self.d.raw_day[a] - self.transit(a, m, km), self.horizon)
+        return out
+
+    def last_day(self, pa: Ints, pm: Ints) -> Ints:
+        """The last day each pair may use (0 where it may use none): its due day plus the
+        late window, within the horizon."""
+        if self.band_km.size:
+            due = self.due_day(pa, pm)
+            lo = np.maximum(due, 1)
+            hi = np.minimum(due + self.costs.late_window_days, self.horizon)
+        else:
+            lo, hi = self.d.lo[pa], self.d.hi[pa]
+        out: Ints = np.where(lo <= hi, np.clip(hi, 0, self.horizon), 0)
         return out
 
     def arcs_of_pairs(self, pa: Ints, pm: Ints, *, every_day: bool) -> Arcs:
@@ -1077,8 +1089,35 @@ def finish_plan(
             better = float((polished[0] * every_cost).sum() + (polished[1] * model.d.unmet).sum())
             if better < objective - 1e-9:
                 arcs, units, cost, objective = every, polished[0], every_cost, better
-    assignments = _assignments(model, arcs, units, cost)
+    plan = plan_of(model, arcs, units, cost, solver, started, demands, bound)
     model.extra = saved
+    stats = plan.stats
+    return replace(
+        plan,
+        stats={
+            "solve_s": stats["solve_s"],
+            "objective": stats["objective"],
+            "lp_objective": sol.lp_objective,
+            **{k: stats[k] for k in ("lp_bound", "gap", "certified")},
+            "arcs": float(len(sol.arcs)),
+            "rounds": float(sol.rounds),
+        },
+    )
+
+
+def plan_of(
+    model: TimeModel,
+    arcs: Arcs,
+    units: Ints,
+    cost: Floats,
+    solver: str,
+    started: float,
+    demands: Sequence[Demand],
+    bound: float,
+) -> Plan:
+    """The plan of whole ``units`` on ``arcs`` (``cost``: each arc's unit cost, no extra),
+    its objective counted from its assignments and unmet units, its gap against ``bound``."""
+    assignments = _assignments(model, arcs, units, cost)
     unmet = unmet_of(model.problem, demands, assignments)
     objective = sum(a.cost for a in assignments) + sum(
         u.units * model.costs.unmet_per_unit * (1 + model.priority_of[u.line_id]) for u in unmet
@@ -1096,12 +1135,9 @@ def finish_plan(
         stats={
             "solve_s": time.perf_counter() - started,
             "objective": objective,
-            "lp_objective": sol.lp_objective,
             "lp_bound": bound if math.isfinite(bound) else float("nan"),
             "gap": gap,
             "certified": float(gap == gap and gap <= model.options.gap_tolerance),
-            "arcs": float(len(sol.arcs)),
-            "rounds": float(sol.rounds),
         },
     )
 

@@ -9,7 +9,9 @@ it, within the horizon); ``z[l]`` units left unmet. Rows: each line's units are 
 unmet; on each machine, the machine time of the units due by day k is at most what the
 machine has by the end of day k (``max(0, k * seconds_per_day * load_factor - busy_s)``).
 A machine on probation (``job_units_max`` n > 0) has one column per line, on the line's
-first usable day, bounded by n.
+first usable day, bounded by n. As a MIP with ``costs.fixed_per_pair`` > 0, each capable
+pair has a 0/1 column ``y[l, m]`` that pays one parcel and that the pair's columns need
+(``sum over d of x[l, m, d] <= units of l * y[l, m]``): the fixed-charge model.
 """
 
 from __future__ import annotations
@@ -96,6 +98,24 @@ def solve_highs(
         rows_i.append(i)
         rows_j.append(n_x + i)
         vals.append(1.0)
+    units = np.array([d.units for d in lines], dtype=np.float64)
+    # fixed charge (MIP only): a 0/1 column per pair paying one parcel, which every column
+    # of the pair needs: sum over days of x[i, j, d] <= units of line i * y[i, j]
+    pairs = sorted({(i, j) for i, j, _ in cols}) if integral and costs.fixed_per_pair else []
+    pair_row = {pair: n for n, pair in enumerate(pairs)}
+    y0 = len(c)
+    c.extend(costs.fixed_per_pair for _ in pairs)
+    link_rows = [pair_row[(i, j)] for i, j, _ in cols] if pairs else []
+    link = coo_matrix(
+        (
+            [1.0] * len(link_rows) + [-units[i] for i, _ in pairs],
+            (
+                link_rows + list(range(len(pairs))),
+                list(range(len(link_rows))) + [y0 + n for n in range(len(pairs))],
+            ),
+        ),
+        shape=(len(pairs), len(c)),
+    ).tocsr()
     n_eq = len(lines)
     eq = coo_matrix((vals, (rows_i, rows_j)), shape=(n_eq, len(c))).tocsr()
     # capacity rows: machine j, day k, over the columns due by day k
@@ -116,7 +136,7 @@ def solve_highs(
             ub_j.append(col)
             ub_v.append(seconds)
     ub = coo_matrix((ub_v, (ub_i, ub_j)), shape=(len(rhs), len(c))).tocsr()
-    units = np.array([d.units for d in lines], dtype=np.float64)
+    upper = np.concatenate([upper, np.ones(len(pairs))])
     options = {"time_limit": time_limit_s} if time_limit_s else {}
     if integral:
         result = milp(
@@ -124,6 +144,7 @@ def solve_highs(
             constraints=[
                 LinearConstraint(eq, units, units),
                 LinearConstraint(ub, -np.inf, np.array(rhs)),
+                *([LinearConstraint(link, -np.inf, 0.0)] if pairs else []),
             ],
             integrality=np.ones(len(c)),
             bounds=Bounds(0, upper),
