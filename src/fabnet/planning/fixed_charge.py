@@ -33,7 +33,7 @@ from fabnet.planning.flow import (
 )
 from fabnet.planning.network import FlowSolver, Ints
 from fabnet.planning.plan import Plan
-from fabnet.planning.problem import Problem
+from fabnet.planning.problem import Demand, Problem
 
 
 def _with_parcels(plan: Plan, fixed: float) -> float:
@@ -176,7 +176,12 @@ def _close_small_pairs(
 
 
 def _merge_pairs(
-    model: TimeModel, plan: Plan, fixed: float, started: float, demands: list, passes: int = 3
+    model: TimeModel,
+    plan: Plan,
+    fixed: float,
+    started: float,
+    demands: list[Demand],
+    passes: int = 10,
 ) -> Plan:
     """Local search on whole units: a line made on several machines gives up the machine
     that makes the fewest of its units when its other machines have the time for them by
@@ -184,20 +189,10 @@ def _merge_pairs(
     a pair is closed only when all its units found room."""
     model.extra = None
     d = model.d
-    line_index = {dem.line_id: a for a, g in enumerate(d.members) for dem, _ in g}
-    machine_index = {s.machine_id: i for i, s in enumerate(model.supplies)}
-    rows = [
-        (line_index[x.line_id], machine_index[x.machine_id], x.day, x.units)
-        for x in plan.assignments
-    ]
-    if not rows:
+    work = _work_of(model, plan)
+    if work is None:
         return plan
-    table = np.array(rows, dtype=np.int64)
-    a_of, m_of, day_of, units = table[:, 0], table[:, 1], table[:, 2], table[:, 3].copy()
-    n_m, horizon = model.layout.n_machines, model.horizon
-    work = np.zeros((n_m, horizon + 1), dtype=np.int64)
-    np.add.at(work, (m_of, day_of), units * d.ticks[a_of])
-    slack = model.cum_ticks[:, 1:] - np.cumsum(work, axis=1)[:, 1:]  # time left by each day
+    a_of, m_of, day_of, units, slack = work
     changed = False
     for _ in range(passes):
         cost = model.unit_cost(Arcs(a_of, m_of, day_of))
@@ -273,3 +268,28 @@ def _merge_pairs(
     return plan_of(
         model, arcs, units, model.unit_cost(arcs), "fixed_charge", started, demands, math.nan
     )
+
+
+def _work_of(model: TimeModel, plan: Plan) -> tuple[Ints, Ints, Ints, Ints, Ints] | None:
+    """A plan's whole units as arrays (line, machine, day, units) of the model, and the
+    time (ticks) each machine has left by each day, cumulative (machines x horizon)."""
+    line_index = {dem.line_id: a for a, g in enumerate(model.d.members) for dem, _ in g}
+    machine_index = {s.machine_id: i for i, s in enumerate(model.supplies)}
+    rows = [
+        (line_index[x.line_id], machine_index[x.machine_id], x.day, x.units)
+        for x in plan.assignments
+    ]
+    if not rows:
+        return None
+    table = np.array(rows, dtype=np.int64)
+    a_of, m_of, day_of, units = table[:, 0], table[:, 1], table[:, 2], table[:, 3].copy()
+    slack = model.cum_ticks[:, 1:] - _day_work(model, m_of, day_of, units * model.d.ticks[a_of])
+    return a_of, m_of, day_of, units, slack
+
+
+def _day_work(model: TimeModel, m: Ints, day: Ints, ticks: Ints) -> Ints:
+    """Ticks of work due by each day on each machine, cumulative (machines x horizon)."""
+    work = np.zeros((model.layout.n_machines, model.horizon), dtype=np.int64)
+    np.add.at(work, (m, day - 1), ticks)
+    out: Ints = np.cumsum(work, axis=1)
+    return out
