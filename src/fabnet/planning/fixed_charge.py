@@ -31,6 +31,7 @@ from fabnet.planning.flow import (
     solve_flow,
     solve_model,
 )
+from fabnet.planning.neighbourhood import day_work
 from fabnet.planning.network import FlowSolver, Ints
 from fabnet.planning.plan import Plan
 from fabnet.planning.problem import Demand, Problem
@@ -283,13 +284,5 @@ def _work_of(model: TimeModel, plan: Plan) -> tuple[Ints, Ints, Ints, Ints, Ints
         return None
     table = np.array(rows, dtype=np.int64)
     a_of, m_of, day_of, units = table[:, 0], table[:, 1], table[:, 2], table[:, 3].copy()
-    slack = model.cum_ticks[:, 1:] - _day_work(model, m_of, day_of, units * model.d.ticks[a_of])
+    slack = model.cum_ticks[:, 1:] - day_work(model, m_of, day_of, units * model.d.ticks[a_of])
     return a_of, m_of, day_of, units, slack
-
-
-def _day_work(model: TimeModel, m: Ints, day: Ints, ticks: Ints) -> Ints:
-    """Ticks of work due by each day on each machine, cumulative (machines x horizon)."""
-    work = np.zeros((model.layout.n_machines, model.horizon), dtype=np.int64)
-    np.add.at(work, (m, day - 1), ticks)
-    out: Ints = np.cumsum(work, axis=1)
-    return out

@@ -85,8 +85,13 @@ class FlowOptions:
     # and the arcs are this few (rounding alone above it)
     polish_max_arcs: int = 5_000
     polish_time_s: float = 2.0
+    # units still unmet after that: at most this many seconds re-planning the few machines
+    # nearest each such line by HiGHS's MIP (neighbourhood.py; 0: never)
+    fill_unmet_s: float = 60.0
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.fill_unmet_s) and self.fill_unmet_s >= 0):
+            raise InvalidInput("fill_unmet_s", "must be a finite number of seconds >= 0")
         if not (math.isfinite(self.tail_off) and self.tail_off >= 0):
             raise InvalidInput("tail_off", "must be a finite share >= 0 (0: never stop early)")
         if self.tail_rounds < 1:
@@ -509,7 +514,18 @@ class TimeModel:
         nodes = dist[lay.n_demands : lay.sink].reshape(lay.n_machines, lay.horizon)
         prices = np.maximum(0.0, dist[lay.sink] - nodes) / self.scale
         out: Floats = np.maximum.accumulate(prices[:, ::-1], axis=1)[:, ::-1]
+        # a machine with no time at all by day d (busy, or full of a re-plan's kept work)
+        # has nothing to price by then: any price is valid there, and an infinite one keeps
+        # the arcs due by then out of pricing (they could carry nothing) and off the bound's
+        # minimum. Time by day never falls, so these days come first: still non-increasing
+        out[self.cum_s[:, 1:] <= 0.0] = np.inf
         return out
+
+    def time_value(self, prices: Floats) -> float:
+        """sum over (machine, day) of the day's time times its price (the bound's second
+        term); days priced infinite have no time."""
+        finite = np.isfinite(prices)
+        return float((self.day_s[finite] * prices[finite]).sum())
 
     def values(self, arcs: Arcs, unit_cost: Floats, prices: Floats) -> Floats:
         """An arc's cost per unit with the machine time it takes priced in."""
@@ -571,7 +587,7 @@ class TimeModel:
         log.debug(
             "pricing: %d pairs in the balls, %d below their price before distance", searched, kept
         )
-        bound = float((d.quantity * least).sum() - (self.day_s * prices).sum())
+        bound = float((d.quantity * least).sum()) - self.time_value(prices)
         if skip is not None:
             bound = math.nan  # the starved demands' minimum was not searched in full
         if not found:
@@ -1089,6 +1105,16 @@ def finish_plan(
             better = float((polished[0] * every_cost).sum() + (polished[1] * model.d.unmet).sum())
             if better < objective - 1e-9:
                 arcs, units, cost, objective = every, polished[0], every_cost, better
+    if saved is None and opts.fill_unmet_s > 0:
+        from fabnet.planning.neighbourhood import fill_unmet
+
+        lp_unmet = sol.net.unmet_flows(sol.flows) / model.d.ticks
+        more_arcs, more = fill_unmet(model, arcs, units, lp_unmet, budget_s=opts.fill_unmet_s)
+        more_cost = model.unit_cost(more_arcs)
+        made = np.bincount(more_arcs.a, weights=more, minlength=model.d.quantity.size)
+        total = float((more * more_cost).sum() + ((model.d.quantity - made) * model.d.unmet).sum())
+        if total < objective - 1e-9:
+            arcs, units, cost, objective = more_arcs, more, more_cost, total
     plan = plan_of(model, arcs, units, cost, solver, started, demands, bound)
     model.extra = saved
     stats = plan.stats

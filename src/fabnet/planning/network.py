@@ -12,7 +12,8 @@ Arcs:
   pair's unit cost plus lateness for the days after the deadline day, per tick; a machine
   on probation has one arc per demand, on its first usable day, bounded by the job size;
 - (machine, day k) -> (machine, day k-1): work due later may be done earlier, free;
-- (machine, day k) -> sink: the machine's time that day;
+- (machine, day k) -> sink: the machine's time that day (these two only for the machines
+  some demand arc reaches);
 - demand -> sink: units left unmade, at the unmet cost.
 
 A demand's supply is its units times its ticks per unit; the sink takes them all. Costs
@@ -103,7 +104,10 @@ def build(
     """``supply`` in ticks per demand; arcs by (demand, machine, day >= 1) with their cost
     per tick; ``day_caps`` (machines, horizon) in ticks; ``arc_caps`` bounds an arc below
     its demand's supply (a machine on probation)."""
-    machines = np.arange(layout.n_machines, dtype=np.int64)
+    # only the machines some arc reaches get their day chain and time arcs: the others'
+    # nodes stay, unconnected and without flow (their time is free: price 0), so that a
+    # re-plan of a few lines does not carry every machine of the country through the solver
+    machines = np.unique(arc_machine).astype(np.int64)
     days = np.arange(1, layout.horizon + 1, dtype=np.int64)
     mm, kk = np.meshgrid(machines, days, indexing="ij")
     day_nodes = layout.day_node(mm, kk)
@@ -125,7 +129,7 @@ def build(
         [
             supply[arc_demand] if arc_caps is None else np.minimum(supply[arc_demand], arc_caps),
             np.full(chain_t.size, max(total, 1)),
-            day_caps.ravel().astype(np.int64),
+            day_caps[machines].ravel().astype(np.int64),
             supply,
         ]
     )
