@@ -1,0 +1,99 @@
+"""Units that rounding leaves unmet: the machines nearest their line are planned again
+whole by HiGHS's MIP, so that shorter parts move and the long one fits; nothing is lost,
+no machine is overbooked, the plan never costs more."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fabnet.domain.errors import InvalidInput
+from fabnet.planning.costs import CostParams
+from fabnet.planning.flow import Arcs, FlowOptions, TimeModel, solve_flow
+from fabnet.planning.neighbourhood import fill_unmet
+from fabnet.planning.plan_files import check_plan
+from fabnet.planning.problem import SECONDS_PER_DAY as DAY
+from fabnet.planning.problem import Problem
+from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
+
+HOUR = 3600.0
+
+
+def _two_machines() -> tuple[Problem, TimeModel]:
+    """Two machines of 10 hours a day side by side; one 6-hour part and ten 1-hour parts,
+    all due on day 1, no late window."""
+    problem = Problem(
+        demands=(
+            demand(1, 1, 52.0, 13.0, 1, unit_s=6 * HOUR),
+            demand(2, 10, 52.0, 13.0, 1, unit_s=HOUR),
+        ),
+        supplies=(supply(1, 52.0, 13.0, hours=10.0), supply(2, 52.0, 13.0, hours=10.0)),
+        horizon_s=2 * DAY,
+        load_factor=1.0,
+        costs=CostParams(late_window_days=0),
+    )
+    demands = list(problem.demands)
+    return problem, TimeModel(problem, demands, FlowOptions(aggregate=False))
+
+
+def test_short_parts_move_so_that_the_long_one_fits():
+    """Five short parts on each machine leave 5 hours on each: the 6-hour part fits on
+    neither until the short parts gather on one machine."""
+    _problem, model = _two_machines()
+    long_a = next(a for a, g in enumerate(model.d.members) if g[0][0].line_id == "l001")
+    short_a = 1 - long_a
+    arcs = Arcs(np.array([short_a, short_a]), np.array([0, 1]), np.array([1, 1]))
+    units = np.array([5, 5])
+    out, got = fill_unmet(model, arcs, units, np.zeros(2))
+    made = Counter()
+    for a, u in zip(out.a.tolist(), got.tolist(), strict=True):
+        made[a] += u
+    assert made == {long_a: 1, short_a: 10}
+    ticks = model.d.ticks[out.a] * got
+    per_machine = np.bincount(out.m, weights=ticks, minlength=2)
+    assert (per_machine <= model.cum_ticks[:, 1]).all()
+
+
+def test_a_line_the_lp_left_unmet_is_not_searched():
+    """Where the fractional plan itself left the unit unmade, time is short rather than
+    cut up: nothing is tried, the plan comes back as it was."""
+    _problem, model = _two_machines()
+    long_a = next(a for a, g in enumerate(model.d.members) if g[0][0].line_id == "l001")
+    short_a = 1 - long_a
+    arcs = Arcs(np.array([short_a, short_a]), np.array([0, 1]), np.array([1, 1]))
+    units = np.array([5, 5])
+    lp_unmet = np.zeros(2)
+    lp_unmet[long_a] = 1.0
+    out, got = fill_unmet(model, arcs, units, lp_unmet)
+    assert got.sum() == 10 and set(out.a.tolist()) == {short_a}
+
+
+def test_the_budget_is_an_option_and_bad_values_are_refused():
+    with pytest.raises(InvalidInput) as err:
+        FlowOptions(fill_unmet_s=-1.0)
+    assert err.value.field == "fill_unmet_s"
+    with pytest.raises(InvalidInput):
+        FlowOptions(fill_unmet_s=float("nan"))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), lines=st.integers(3, 16), machines=st.integers(2, 6))
+def test_filling_never_costs_more_loses_nothing_and_passes_the_checker(seed, lines, machines):
+    problem = random_problem(seed, lines, machines, short=True)
+    rounding = FlowOptions(polish_max_arcs=0, fill_unmet_s=0.0)
+    before = solve_flow(problem, SOLVER, options=rounding)
+    after = solve_flow(problem, SOLVER, options=replace(rounding, fill_unmet_s=30.0))
+    assert after.stats["objective"] <= before.stats["objective"] + 1e-6
+    assert after.units_unmet <= before.units_unmet
+    assert check_plan(problem, after) == []
+    made: Counter[str] = Counter()
+    for a in after.assignments:
+        made[a.line_id] += a.units
+    for u in after.unmet:
+        made[u.line_id] += u.units
+    assert made == {d.line_id: d.units for d in problem.demands if d.units > 0}
