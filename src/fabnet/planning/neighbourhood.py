@@ -2,7 +2,7 @@
 
 Rounding a fractional plan to whole units leaves slivers of time on many machines, and a
 long part may then find no machine with a whole unit of time left by its last usable day
-(at the medium benchmark size 37 units of 12 lines, each costing ``unmet_per_unit``). Room
+(in one medium benchmark plan 37 units of 12 lines, each costing ``unmet_per_unit``). Room
 for them exists when the shorter parts around them move: the few machines nearest to
 such a line, with every unit planned on them, are planned again by HiGHS's MIP (whole
 units, every usable day, the time the rest of the plan leaves each machine by each day),
