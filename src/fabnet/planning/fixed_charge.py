@@ -255,12 +255,7 @@ def _merge_pairs(
             np.concatenate([m_of, extra[:, 1]]),
             np.concatenate([day_of, extra[:, 2]]),
         )
-        every = np.concatenate([units, extra[:, 3]])
-        keys, first, inverse = np.unique(model.key(arcs), return_index=True, return_inverse=True)
-        summed = np.zeros(keys.size, dtype=np.int64)
-        np.add.at(summed, inverse, every)
-        keep = summed > 0
-        arcs, units = arcs.take(first[keep]), summed[keep]
+        arcs, units = model.summed(arcs, np.concatenate([units, extra[:, 3]]))
         a_of, m_of, day_of = arcs.a, arcs.m, arcs.d
         changed = True
     if not changed:

@@ -501,6 +501,14 @@ class TimeModel:
         out: Ints = (arcs.a * n_m + arcs.m) * days + arcs.d
         return out
 
+    def summed(self, arcs: Arcs, units: Ints) -> tuple[Arcs, Ints]:
+        """Each (demand, machine, day) once, with the units of all its copies; none empty."""
+        keys, first, inverse = np.unique(self.key(arcs), return_index=True, return_inverse=True)
+        total = np.zeros(keys.size, dtype=np.int64)
+        np.add.at(total, inverse, units)
+        keep = total > 0
+        return arcs.take(first[keep]), total[keep]
+
     def dedupe(self, arcs: Arcs) -> Arcs:
         _, first = np.unique(self.key(arcs), return_index=True)
         return arcs.take(np.sort(first))
@@ -834,11 +842,7 @@ class TimeModel:
         for more, got in extra:
             arcs = arcs.plus(more)
             units = np.concatenate([units, got])
-        keys, first, inverse = np.unique(self.key(arcs), return_index=True, return_inverse=True)
-        summed = np.zeros(keys.size, dtype=np.int64)
-        np.add.at(summed, inverse, units)
-        keep = summed > 0
-        return arcs.take(first[keep]), summed[keep]
+        return self.summed(arcs, units)
 
     def _place(
         self,

@@ -111,12 +111,7 @@ def fill_unmet(
         day_of = np.concatenate([day_of, cand.d[got]])
         units = np.concatenate([units, x[got]])
         left[lines] = unmet
-    out = Arcs(a_of, m_of, day_of)
-    keys, first, inverse = np.unique(model.key(out), return_index=True, return_inverse=True)
-    summed = np.zeros(keys.size, dtype=np.int64)
-    np.add.at(summed, inverse, units)
-    keep = summed > 0
-    return out.take(first[keep]), summed[keep]
+    return model.summed(Arcs(a_of, m_of, day_of), units)
 
 
 def _solve(
