@@ -55,13 +55,14 @@ def fill_unmet(
     deadline = time.perf_counter() + budget_s
     slack = model.cum_ticks[:, 1:] - day_work(model, arcs.m, arcs.d, units * d.ticks[arcs.a])
     a_of, m_of, day_of = arcs.a, arcs.m, arcs.d
-    lost = left - np.ceil(lp_unmet - 1e-6).astype(np.int64)
+    need = np.ceil(lp_unmet - 1e-6).astype(np.int64)  # units the LP leaves unmet, whole
+    lost = left - need
     urgent = sorted(np.flatnonzero(lost > 0).tolist(), key=lambda i: (-d.unmet[i], -lost[i]))
     for a in urgent:
         if stop() or time.perf_counter() > deadline:
             break
-        if left[a] == 0:
-            continue
+        if left[a] <= need[a]:
+            continue  # placed meanwhile, in another line's neighbourhood
         group = model.group_machines[d.group[a]]
         if group.size == 0:
             continue
