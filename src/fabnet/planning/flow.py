@@ -879,6 +879,8 @@ class TimeModel:
         from scipy.optimize import Bounds, LinearConstraint, milp
         from scipy.sparse import coo_matrix
 
+        from fabnet.planning.quiet import stdout_to_stderr
+
         d, n, n_d = self.d, len(arcs), self.d.quantity.size
         if n == 0:
             return None
@@ -898,16 +900,17 @@ class TimeModel:
             (d.ticks[arcs.a][rep].astype(np.float64), (row, rep)),
             shape=(self.layout.n_machines * h, n + n_d),
         )
-        result = milp(
-            c,
-            constraints=[
-                LinearConstraint(eq.tocsr(), d.quantity, d.quantity),
-                LinearConstraint(ub.tocsr(), -np.inf, self.cum_ticks[:, 1:].ravel()),
-            ],
-            integrality=np.ones(n + n_d),
-            bounds=Bounds(0, np.concatenate([self._arc_units(arcs), d.quantity])),
-            options={"time_limit": self.options.polish_time_s, "mip_rel_gap": 1e-7},
-        )
+        with stdout_to_stderr():
+            result = milp(
+                c,
+                constraints=[
+                    LinearConstraint(eq.tocsr(), d.quantity, d.quantity),
+                    LinearConstraint(ub.tocsr(), -np.inf, self.cum_ticks[:, 1:].ravel()),
+                ],
+                integrality=np.ones(n + n_d),
+                bounds=Bounds(0, np.concatenate([self._arc_units(arcs), d.quantity])),
+                options={"time_limit": self.options.polish_time_s, "mip_rel_gap": 1e-7},
+            )
         if result.x is None:
             return None
         x = np.rint(result.x).astype(np.int64)

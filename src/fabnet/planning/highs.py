@@ -54,6 +54,8 @@ def solve_highs(
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp
     from scipy.sparse import coo_matrix
 
+    from fabnet.planning.quiet import stdout_to_stderr
+
     started = time.perf_counter()
     costs = problem.costs
     horizon = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
@@ -139,17 +141,18 @@ def solve_highs(
     upper = np.concatenate([upper, np.ones(len(pairs))])
     options = {"time_limit": time_limit_s} if time_limit_s else {}
     if integral:
-        result = milp(
-            np.array(c),
-            constraints=[
-                LinearConstraint(eq, units, units),
-                LinearConstraint(ub, -np.inf, np.array(rhs)),
-                *([LinearConstraint(link, -np.inf, 0.0)] if pairs else []),
-            ],
-            integrality=np.ones(len(c)),
-            bounds=Bounds(0, upper),
-            options={**options, "mip_rel_gap": 1e-9},
-        )
+        with stdout_to_stderr():
+            result = milp(
+                np.array(c),
+                constraints=[
+                    LinearConstraint(eq, units, units),
+                    LinearConstraint(ub, -np.inf, np.array(rhs)),
+                    *([LinearConstraint(link, -np.inf, 0.0)] if pairs else []),
+                ],
+                integrality=np.ones(len(c)),
+                bounds=Bounds(0, upper),
+                options={**options, "mip_rel_gap": 1e-9},
+            )
         x, fun, ok = result.x, result.fun, result.status == 0
         incumbent = float(result.fun) if result.x is not None else math.nan
         dual = getattr(result, "mip_dual_bound", None)

@@ -133,6 +133,8 @@ def _solve(
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
+    from fabnet.planning.quiet import stdout_to_stderr
+
     d, horizon = model.d, model.horizon
     n_x, n_l = len(arcs), lines.size
     if n_x == 0:
@@ -157,16 +159,17 @@ def _solve(
         shape=(near.size * horizon, n),
     )
     wanted = target.astype(np.float64)
-    result = milp(
-        c,
-        constraints=[
-            LinearConstraint(eq.tocsr(), wanted, wanted),
-            LinearConstraint(by_day.tocsr(), -np.inf, room[near].ravel().astype(np.float64)),
-        ],
-        integrality=np.ones(n),
-        bounds=Bounds(0, upper),
-        options={"time_limit": time_s, "mip_rel_gap": 1e-3},
-    )
+    with stdout_to_stderr():
+        result = milp(
+            c,
+            constraints=[
+                LinearConstraint(eq.tocsr(), wanted, wanted),
+                LinearConstraint(by_day.tocsr(), -np.inf, room[near].ravel().astype(np.float64)),
+            ],
+            integrality=np.ones(n),
+            bounds=Bounds(0, upper),
+            options={"time_limit": time_s, "mip_rel_gap": 1e-3},
+        )
     if result.x is None:
         return None
     x = np.rint(result.x).astype(np.int64)
