@@ -1,13 +1,14 @@
 """The fixed-charge model: each (line, machine) pair that ships pays one parcel cost.
 
 This is what keeps 50,000 units from being spread over 2,000 makers when 200 suffice.
-It is NP-hard, so: the LP relaxation (with ``x_pair <= u_pair * y_pair`` and
-``u_pair = min(line units, units the machine can make by the pair's last usable day,
-a machine on probation's job)`` its optimum
-charges ``f / u_pair`` per unit) is solved in machine time with pricing over every capable
+It is NP-hard, so: the LP relaxation (with ``x_pair <= u_pair * y_pair`` and ``u_pair =
+min(line units, units the machine can make by the pair's last usable day, a machine on
+probation's job)`` its optimum charges ``f / u_pair`` per unit) is solved in machine time with pricing over every capable
 machine and gives ``lp_bound``; dynamic slope scaling (Kim and Pardalos, 1999) then
-re-solves with the parcel cost spread over the units each pair carried last time, and a
-local search closes the pairs that carry the fewest units, keeping the best true cost.
+re-solves with the parcel cost spread over the units each pair carried last time (until
+``patience`` rounds in a row find nothing cheaper), a local search closes the pairs that
+carry the fewest units, keeping the best true cost, and a merge step on whole units closes
+a line's smallest pair where its other machines have the time.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def solve_fixed_charge(
     *,
     options: FlowOptions | None = None,
     iterations: int = 12,
+    patience: int = 3,
     stop: Stop = lambda: False,
 ) -> Plan:
     started = time.perf_counter()
@@ -101,8 +103,9 @@ def solve_fixed_charge(
     keys, carried = _pair_units(model, relaxed)
     restricted = replace(options, pricing=False, widen=False)
     model.options = restricted
+    idle = 0  # slope-scaling rounds in a row that found nothing cheaper
     for _ in range(iterations):
-        if stop():
+        if stop() or idle >= patience:
             break
         n_m = max(1, model.layout.n_machines)
         slope = np.where(
@@ -115,8 +118,9 @@ def solve_fixed_charge(
         plan = finish_plan(model, sol, "fixed_charge", started, demands, solver)
         cost = _with_parcels(plan, fixed)
         keys, carried = _pair_units(model, sol)
+        idle += 1
         if cost < best_cost - 1e-9:
-            best, best_cost = plan, cost
+            best, best_cost, idle = plan, cost, 0
     best, best_cost = _close_small_pairs(model, solver, best, best_cost, fixed, stop, started)
     merged = _merge_pairs(model, best, fixed, started, demands)
     if _with_parcels(merged, fixed) < best_cost - 1e-9:
