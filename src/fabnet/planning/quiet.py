@@ -3,7 +3,7 @@ medium benchmark size: ``HighsMipSolverData::transformNewIntegerFeasibleSolution
 tmpSolver.run();``). On a pipe they sit in C's buffer and come out later, in the middle of
 a ``--json`` answer. While HiGHS runs, the process's standard output goes to its standard
 error, and C's buffers are flushed before it comes back. The switch is process-wide: what
-another thread writes to standard output meanwhile (a second or two at most) goes to
+another thread writes to standard output while HiGHS runs (1-2 s in the planner) goes to
 standard error too, which is where a server's logs go."""
 
 from __future__ import annotations
