@@ -3,12 +3,13 @@
 This is what keeps 50,000 units from being spread over 2,000 makers when 200 suffice.
 It is NP-hard, so: the LP relaxation (with ``x_pair <= u_pair * y_pair`` and ``u_pair =
 min(line units, units the machine can make by the pair's last usable day, a machine on
-probation's job)`` its optimum charges ``f / u_pair`` per unit) is solved in machine time with pricing over every capable
-machine and gives ``lp_bound``; dynamic slope scaling (Kim and Pardalos, 1999) then
-re-solves with the parcel cost spread over the units each pair carried last time (until
-``patience`` rounds in a row find nothing cheaper), a local search closes the pairs that
-carry the fewest units, keeping the best true cost, and a merge step on whole units closes
-a line's smallest pair where its other machines have the time.
+probation's job)`` its optimum charges ``f / u_pair`` per unit) is solved in machine time
+with pricing over every capable machine and gives ``lp_bound``; dynamic slope scaling
+(Kim and Pardalos, 1999) then re-solves with the parcel cost spread over the units each
+pair carried last time (until ``patience`` rounds in a row find nothing cheaper), a local
+search closes the pairs that carry the fewest units, keeping the best true cost, and a
+merge step on whole units closes a line's smallest pair where its other machines have
+the time.
 """
 
 from __future__ import annotations
