@@ -88,8 +88,9 @@ def test_filling_never_costs_more_loses_nothing_and_passes_the_checker(seed, lin
     rounding = FlowOptions(polish_max_arcs=0, fill_unmet_s=0.0)
     before = solve_flow(problem, SOLVER, options=rounding)
     after = solve_flow(problem, SOLVER, options=replace(rounding, fill_unmet_s=30.0))
+    # the cost never rises; the units unmet may (hypothesis found a plan that left two
+    # more units of a line unmade to make one of a line three times as urgent)
     assert after.stats["objective"] <= before.stats["objective"] + 1e-6
-    assert after.units_unmet <= before.units_unmet
     assert check_plan(problem, after) == []
     made: Counter[str] = Counter()
     for a in after.assignments:
@@ -97,3 +98,26 @@ def test_filling_never_costs_more_loses_nothing_and_passes_the_checker(seed, lin
     for u in after.unmet:
         made[u.line_id] += u.units
     assert made == {d.line_id: d.units for d in problem.demands if d.units > 0}
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    lines=st.integers(3, 14),
+    machines=st.integers(2, 6),
+    capped=st.lists(st.sampled_from([0, 0, 2, 5]), min_size=6, max_size=6),
+)
+def test_filling_keeps_probation_jobs_and_transit_days(seed, lines, machines, capped):
+    """Machines on probation (a bounded job per line) and transit bands (days on the way,
+    machines out of reach): the fill keeps both, as the checker says."""
+    problem = random_problem(seed, lines, machines, short=True)
+    supplies = tuple(
+        replace(s, job_units_max=cap) for s, cap in zip(problem.supplies, capped, strict=False)
+    )
+    costs = replace(problem.costs, transit=((150.0, 0), (400.0, 1), (900.0, 2)))
+    problem = replace(problem, supplies=supplies, costs=costs)
+    rounding = FlowOptions(polish_max_arcs=0, fill_unmet_s=0.0)
+    before = solve_flow(problem, SOLVER, options=rounding)
+    after = solve_flow(problem, SOLVER, options=replace(rounding, fill_unmet_s=30.0))
+    assert after.stats["objective"] <= before.stats["objective"] + 1e-6
+    assert check_plan(problem, after) == []
