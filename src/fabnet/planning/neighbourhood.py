@@ -94,7 +94,7 @@ def fill_unmet(
             continue
         got = x > 0
         used = day_work(model, cand.m[got], cand.d[got], x[got] * d.ticks[cand.a[got]])
-        if (room - used < 0).any():
+        if (room[near] - used[near] < 0).any():
             continue  # a rounded value pushed a machine over: keep what was there
         log.debug(
             "neighbourhood of line %d: %d lines, %d arcs, unmet %d -> %d, cost %.2f -> %.2f",
