@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import os
 import sys
+import threading
 from collections.abc import Iterator
 
 
@@ -20,20 +21,36 @@ def _flush_c_streams() -> None:
         ctypes.CDLL(None).fflush(None)
 
 
+_lock = threading.Lock()
+_depth = 0  # HiGHS runs in progress (two API requests may plan at once)
+_saved = -1  # the real standard output's descriptor, kept while any of them runs
+
+
 @contextlib.contextmanager
 def stdout_to_stderr() -> Iterator[None]:
+    """While any HiGHS call runs, standard output goes to standard error; the first to
+    start switches it, the last to end switches it back (two threads each saving and
+    restoring would leave it on standard error for good)."""
+    global _depth, _saved
     try:
         out, err = sys.__stdout__.fileno(), sys.__stderr__.fileno()  # type: ignore[union-attr]
     except (AttributeError, ValueError, OSError):  # no real descriptors (embedded, tests)
         yield
         return
-    sys.stdout.flush()
-    _flush_c_streams()
-    saved = os.dup(out)
+    with _lock:
+        if _depth == 0:
+            sys.stdout.flush()
+            _flush_c_streams()
+            _saved = os.dup(out)
+            os.dup2(err, out)
+        _depth += 1
     try:
-        os.dup2(err, out)
         yield
     finally:
-        _flush_c_streams()
-        os.dup2(saved, out)
-        os.close(saved)
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                _flush_c_streams()
+                os.dup2(_saved, out)
+                os.close(_saved)
+                _saved = -1
