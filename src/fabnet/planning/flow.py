@@ -1117,11 +1117,13 @@ def finish_plan(
 
         lp_unmet = sol.net.unmet_flows(sol.flows) / model.d.ticks
         more_arcs, more = fill_unmet(model, arcs, units, lp_unmet, budget_s=opts.fill_unmet_s)
-        more_cost = model.unit_cost(more_arcs)
-        made = np.bincount(more_arcs.a, weights=more, minlength=model.d.quantity.size)
-        total = float((more * more_cost).sum() + ((model.d.quantity - made) * model.d.unmet).sum())
-        if total < objective - 1e-9:
-            arcs, units, cost, objective = more_arcs, more, more_cost, total
+        if more is not units:  # some neighbourhood was planned again
+            more_cost = model.unit_cost(more_arcs)
+            made = np.bincount(more_arcs.a, weights=more, minlength=model.d.quantity.size)
+            left = model.d.quantity - made
+            total = float((more * more_cost).sum() + (left * model.d.unmet).sum())
+            if total < objective - 1e-9:
+                arcs, units, cost, objective = more_arcs, more, more_cost, total
     plan = plan_of(model, arcs, units, cost, solver, started, demands, bound)
     model.extra = saved
     stats = plan.stats

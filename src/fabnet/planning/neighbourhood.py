@@ -114,6 +114,8 @@ def fill_unmet(
         day_of = np.concatenate([day_of, cand.d[got]])
         units = np.concatenate([units, x[got]])
         left[lines] = unmet
+    if a_of is arcs.a:  # no neighbourhood was kept: the plan as it came
+        return arcs, units
     return model.summed(Arcs(a_of, m_of, day_of), units)
 
 
