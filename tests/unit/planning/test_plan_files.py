@@ -85,3 +85,19 @@ def test_cost_parameters_that_are_not_finite_or_not_whole_are_refused(key, value
     with pytest.raises(InvalidInput) as err:
         from_dict(raw)
     assert err.value.field == f"costs.{key}" and problem in err.value.problem
+
+
+def test_a_splittable_plan_of_a_problem_with_parcels_states_the_gap_of_its_printed_cost():
+    """Found by a user's file with a parcel cost planned without --fixed-charge: the plan
+    printed the objective with the parcels and the gap of the model without them (0.18%
+    beside an objective 250,000 times its bound)."""
+    from fabnet.planning.flow import solve_flow
+    from fabnet.planning.plan_files import plan_to_dict
+    from tests.unit.planning.test_flow import SOLVER, random_problem
+
+    problem = random_problem(3, 12, 5, short=True)
+    charged = replace(problem, costs=replace(problem.costs, fixed_per_pair=1e9))
+    document = plan_to_dict(charged, solve_flow(charged, SOLVER))
+    stated = (document["objective"] - document["lp_bound"]) / document["objective"]
+    assert document["gap"] == pytest.approx(stated)
+    assert document["certified"] is False
