@@ -191,8 +191,9 @@ def _merge_pairs(
 ) -> Plan:
     """Local search on whole units: a line made on several machines gives up the machine
     that makes the fewest of its units when its other machines have the time for them by
-    their days and the move costs less than the parcel it saves. Units are never lost:
-    a pair is closed only when all its units found room."""
+    their days and the move costs less than the parcel it saves; or a pair's units are
+    left unmade when they cost less unmade than the parcel (a parcel dearer than the
+    units it carries). Otherwise a pair is closed only when all its units found room."""
     model.extra = None
     d = model.d
     work = _work_of(model, plan)
@@ -213,21 +214,20 @@ def _merge_pairs(
             machines_of.setdefault(a, []).append(m)
         added: list[tuple[int, int, int, int]] = []  # (line, machine, day, units) moved in
         received: set[tuple[int, int]] = set()  # pairs that took units in this pass
-        for (a, m), _n in sorted(pair_units.items(), key=lambda kv: kv[1]):
-            if (a, m) in received or len(machines_of[a]) < 2:
+        closed = 0
+        for (a, m), n in sorted(pair_units.items(), key=lambda kv: kv[1]):
+            if (a, m) in received:
                 continue
             others = np.array(
                 [o for o in machines_of[a] if o != m and model.job_cap[o] == 0], dtype=np.int64
             )
-            if others.size == 0:
-                continue
             mine = pair_rows[(a, m)]
             ticks = int(d.ticks[a])
             saved = 0.0
             for r in mine:
                 slack[m, day_of[r] - 1 :] += units[r] * ticks
                 saved += units[r] * cost[r]
-            left = sum(int(units[r]) for r in mine)
+            left = n
             cand, cand_cost = model.pair_arcs(np.full(others.size, a), others)
             moves: list[tuple[int, int, int, int]] = []
             spent = 0.0
@@ -241,20 +241,28 @@ def _merge_pairs(
                     left -= take
                     if left == 0:
                         break
-            if left == 0 and spent - saved < fixed - 1e-6:
+            # what closing the pair gains: moving its units, or leaving them unmade (where
+            # a parcel costs more than the units are worth unmade)
+            moved = fixed - (spent - saved) if left == 0 else -math.inf
+            dropped = fixed + saved - n * float(d.unmet[a])
+            if max(moved, dropped) > 1e-6:
                 for r in mine:
                     units[r] = 0
-                added.extend(moves)
-                received.update((a, o) for _a, o, _d, _t in moves)
                 machines_of[a].remove(m)
-                continue
+                closed += 1
+                if moved >= dropped:
+                    added.extend(moves)
+                    received.update((a, o) for _a, o, _d, _t in moves)
+                    continue
             for _a, o, day, take in moves:  # undo
                 slack[o, day - 1 :] += take * ticks
+            if max(moved, dropped) > 1e-6:
+                continue  # dropped: its time stays free
             for r in mine:
                 slack[m, day_of[r] - 1 :] -= units[r] * ticks
-        if not added:
+        if not closed:
             break
-        extra = np.array(added, dtype=np.int64)
+        extra = np.array(added, dtype=np.int64).reshape(-1, 4)
         arcs = Arcs(
             np.concatenate([a_of, extra[:, 0]]),
             np.concatenate([m_of, extra[:, 1]]),

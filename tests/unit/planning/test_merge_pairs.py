@@ -160,3 +160,18 @@ def test_the_fixed_charge_bound_and_plan_bracket_highs_mip_optimum(seed, lines, 
     assert plan.stats["lp_bound"] <= exact.objective * (1 + 1e-9) + 1e-6
     assert plan.stats["objective"] >= exact.objective * (1 - 1e-9) - 1e-6
     assert check_plan(problem, plan) == []
+
+
+def test_a_parcel_dearer_than_its_units_unmade_leaves_them_unmade():
+    """Found with an odd problem file: a parcel of 1e12 made the fixed-charge plan cost
+    5e4 times what leaving every unit unmade costs. The merge step now leaves a pair's
+    units unmade when the parcel costs more than they do unmade."""
+    problem = random_problem(3, 12, 5, short=True)
+    charged = replace(problem, costs=replace(problem.costs, fixed_per_pair=1e12))
+    plan = solve_fixed_charge(charged, SOLVER)
+    nothing = sum(
+        d.units * charged.costs.unmet_per_unit * (1 + d.priority) for d in charged.demands
+    )
+    assert plan.stats["objective"] <= nothing + 1e-6
+    assert plan.stats["objective"] >= plan.stats["lp_bound"] * (1 - 1e-9)
+    assert check_plan(charged, plan) == []
