@@ -61,6 +61,12 @@ class FlowOptions:
     k: int = 8  # first candidates per demand
     margin: float = 3.0  # widen until candidates have margin x the demand's machine time
     widen: bool = True
+    # first candidates with room: demand after demand (earliest last day first), the
+    # nearest machines whose time left by the pair's last usable day covers ``margin`` times
+    # the demand's, each demand's time taken off them before the next looks (a re-plan,
+    # where the machines nearest a displaced line are mostly full); every usable day of
+    # these pairs is an arc. Off: the nearest machines, each demand on its own
+    room_seed: bool = False
     aggregate: bool = True  # merge identical demand
     pricing: bool = True  # price out every capable machine (certify optimality)
     max_rounds: int = 30
@@ -69,6 +75,9 @@ class FlowOptions:
     # of the rounds that gave one and is certified only when that bound is close
     tail_off: float = 0.0
     tail_rounds: int = 3
+    # ... a share of this objective where it is larger than the LP's: a re-plan measures
+    # its tailing-off against the whole plan it keeps, whose gap it reports
+    tail_off_of: float = 0.0
     max_new_per_demand: int = 32
     # ... or more where demands are few (a re-plan's displaced lines): about this many
     # new arcs a round in all
@@ -94,6 +103,8 @@ class FlowOptions:
             raise InvalidInput("fill_unmet_s", "must be a finite number of seconds >= 0")
         if not (math.isfinite(self.tail_off) and self.tail_off >= 0):
             raise InvalidInput("tail_off", "must be a finite share >= 0 (0: never stop early)")
+        if not (math.isfinite(self.tail_off_of) and self.tail_off_of >= 0):
+            raise InvalidInput("tail_off_of", "must be a finite objective >= 0 (0: the LP's own)")
         if self.tail_rounds < 1:
             raise InvalidInput("tail_rounds", "must be at least 1")
 
@@ -478,6 +489,50 @@ class TimeModel:
                 pairs_m.append(near[done].ravel())
                 pending = pending[~done]
                 kk = min(kk * 2, index.size)
+        if not pairs_a:
+            return EMPTY, EMPTY
+        return np.concatenate(pairs_a), np.concatenate(pairs_m)
+
+    def room_candidates(self, k: int) -> tuple[Ints, Ints]:
+        """(demand, machine) pairs with room (``FlowOptions.room_seed``): each demand's
+        nearest capable machines whose time left by the pair's last usable day covers
+        ``margin`` times the demand's (at least its ``k`` nearest with any), its own time
+        then taken off them nearest first, so that the next demand looks past them. Demands
+        go earliest last day first, larger first within a day. A Python loop per demand:
+        for the few demands of a re-plan."""
+        d = self.d
+        margin = self.options.margin
+        left = self.cum_ticks.astype(np.float64)  # time left by each day, as taken
+        want_all = (d.quantity * d.ticks).astype(np.float64)
+        pairs_a: list[Ints] = []
+        pairs_m: list[Ints] = []
+        for a in np.lexsort((-want_all, d.hi)).tolist():
+            g = int(d.group[a])
+            index, machines = self.group_index[g], self.group_machines[g]
+            if index.size == 0 or d.lo[a] > d.hi[a]:
+                continue
+            want = want_all[a]
+            kk = min(k, index.size)
+            while True:
+                near = machines[index.nearest(d.xyz[a : a + 1], kk)[0]]
+                day = self.last_day(np.full(near.size, a, dtype=np.int64), near)
+                room = left[near, day]
+                total = np.cumsum(room)
+                if total[-1] >= margin * want or kk >= index.size:
+                    break
+                kk = min(2 * kk, index.size)
+            n = max(min(k, near.size), int(np.searchsorted(total, margin * want)) + 1)
+            near, room, day, total = near[:n], room[:n], day[:n], total[:n]
+            take = np.minimum(room, np.maximum(0.0, want - (total - room)))
+            used = take > 0
+            for m, last, ticks in zip(near[used], day[used], take[used], strict=True):
+                left[m, last:] -= ticks
+                np.minimum(left[m, :last], left[m, last], out=left[m, :last])
+            keep = room > 0
+            if not keep.any():  # no room anywhere: its nearest, for the prices
+                keep[: min(k, near.size)] = True
+            pairs_a.append(np.full(int(keep.sum()), a, dtype=np.int64))
+            pairs_m.append(near[keep])
         if not pairs_a:
             return EMPTY, EMPTY
         return np.concatenate(pairs_a), np.concatenate(pairs_m)
@@ -928,10 +983,11 @@ def solve_model(
     """The restricted network, priced until nothing prices out or the bound is close."""
     opts = model.options
     if start is None:
-        pa, pm = model.candidates(opts.k)
+        pa, pm = (model.room_candidates if opts.room_seed else model.candidates)(opts.k)
         if warm is not None and warm[0].size:
             pa, pm = np.concatenate([pa, warm[0]]), np.concatenate([pm, warm[1]])
-        arcs = model.arcs_of_pairs(pa, pm, every_day=not opts.pricing)
+        every_day = opts.room_seed or not opts.pricing
+        arcs = model.arcs_of_pairs(pa, pm, every_day=every_day)
         if warm is not None and warm[0].size:
             arcs = arcs.plus(model.arcs_of_pairs(warm[0], warm[1], every_day=True))
         arcs = model.dedupe(arcs)
@@ -980,11 +1036,12 @@ def solve_model(
 
 def tailed_off(history: list[float], opts: FlowOptions) -> bool:
     """True when the last ``tail_rounds`` rounds lowered the LP by at most ``tail_off`` of
-    it in all."""
+    it (or of ``tail_off_of`` where that is larger) in all."""
     n = opts.tail_rounds
     if opts.tail_off <= 0 or len(history) <= n:
         return False
-    return history[-1 - n] - history[-1] <= opts.tail_off * abs(history[-1])
+    scale = max(abs(history[-1]), opts.tail_off_of)
+    return history[-1 - n] - history[-1] <= opts.tail_off * scale
 
 
 def _assignments(model: TimeModel, arcs: Arcs, units: Ints, unit_cost: Floats) -> list[Assignment]:
