@@ -574,8 +574,17 @@ class TimeModel:
         rising from one day to the next, as the bound requires)."""
         dist = potentials(net.n_nodes, net.tails, net.heads, net.caps, net.costs, flows)
         lay = self.layout
-        nodes = dist[lay.n_demands : lay.sink].reshape(lay.n_machines, lay.horizon)
-        prices = np.maximum(0.0, dist[lay.sink] - nodes) / self.scale
+        sink = net.n_nodes - 1
+        node_price = np.maximum(0.0, dist[sink] - dist[lay.n_demands : sink]) / self.scale
+        # each node's price is that of every day it holds; the days no node holds (after a
+        # machine's last, and every day of a machine no arc reaches) have time no arc can
+        # use: price 0, as the sink's own arc of such a day would give
+        prices = np.zeros((lay.n_machines, lay.horizon))
+        span = net.node_day - net.node_after
+        days = np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span)
+        prices[np.repeat(net.node_machine, span), np.repeat(net.node_after, span) + days] = (
+            np.repeat(node_price, span)
+        )
         out: Floats = np.maximum.accumulate(prices[:, ::-1], axis=1)[:, ::-1]
         # a machine with no time at all by day d (busy, or full of a re-plan's kept work)
         # has nothing to price by then: any price is valid there, and an infinite one keeps
