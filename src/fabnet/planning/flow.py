@@ -6,7 +6,9 @@ time: flow is machine time (network.py), a line's units become time at its own r
 1. Identical demand (same place, deadline day, capability, priority, mass, print time) is
    merged.
 2. Each demand starts with its nearest capable machines (a KD-tree per capability),
-   widened until their time covers ``margin`` times the demand's.
+   widened until their time covers ``margin`` times the demand's; a re-plan's demands
+   with the nearest that still have room, each taking its time before the next looks
+   (``FlowOptions.room_seed``).
 3. The restricted network is solved exactly (a ``FlowSolver``: OR-Tools in production).
    Its optimum is the LP relaxation of the restricted problem (units may be fractional).
 4. Pricing: the optimum's node potentials give a price ``M[m, d]`` per second of machine
