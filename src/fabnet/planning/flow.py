@@ -740,8 +740,9 @@ class TimeModel:
                 yield np.repeat(chunk, lengths), machines[flat]
 
     # -- whole units ---------------------------------------------------------------------------
-    def size_classes(self, most: int = 4) -> list[Bools]:
-        """Demands by print time, longest first, in at most ``most`` classes."""
+    def size_classes(self, most: int = 6) -> list[Bools]:
+        """Demands by print time, longest first, in at most ``most`` classes (one print
+        time each where there are that few: each is then rounded by a network in units)."""
         ticks = self.d.ticks
         distinct = np.unique(ticks)[::-1]
         if distinct.size <= most:
@@ -756,10 +757,13 @@ class TimeModel:
         """Whole units: arcs with their units, and the units left unmet per demand.
 
         Longest parts first (a class of print times at a time): the class's arcs are
-        rounded down, its remainders placed where a whole unit still fits (its own arcs,
-        then its nearest capable machines), and then, with ``solver``, the network is
-        solved again for the classes not yet fixed on the time that is left, so that
-        shorter parts fill the gaps the longer ones leave."""
+        rounded down (with ``solver`` and one print time in the class: its network in
+        units, each arc at most the flow's units rounded up), its remainders placed where
+        a whole unit still fits (its own arcs, then its nearest capable machines), and
+        then, with ``solver``, the network is solved again for the classes not yet fixed on
+        the time that is left, so that shorter parts fill the gaps the longer ones leave.
+        (Medium, the same LP: gap 1.65% -> 1.52% against rounding down all but the last
+        class, of 4 classes, one of two print times.)"""
         d, arcs = self.d, sol.arcs
         flow = sol.net.arc_flows(sol.flows)
         classes = self.size_classes() if solver is not None else [np.ones(d.ticks.size, bool)]
@@ -771,9 +775,14 @@ class TimeModel:
             on = members[arcs.a]
             sub, cost = arcs.take(on), unit_cost[on]
             one_size = np.unique(d.ticks[members]).size == 1
-            if solver is not None and c + 1 == len(classes) and one_size:
-                # one print time left: a network in units is exact (integral) on the rest
-                units = self._last_class(sub, cost, used, members, solver)
+            if solver is not None and one_size:
+                # one print time: a network in units is integral. The last class takes the
+                # rest as it likes (exact); an earlier one keeps to the arcs the flow gave
+                # it, each at most the flow's units there rounded up, so that it takes
+                # little more than its share of the time the shorter parts still need
+                last = c + 1 == len(classes)
+                limit = None if last else -(-flow[on] // d.ticks[sub.a])
+                units = self._one_time(sub, cost, used, members, solver, limit)
             else:
                 units = flow[on] // d.ticks[sub.a]
             np.add.at(used, (sub.m, sub.d - 1), units * d.ticks[sub.a])
@@ -805,17 +814,27 @@ class TimeModel:
             out_arcs, out_units = self._repair(out_arcs, cost, out_units, left, slack, short=True)
         return out_arcs, out_units, left
 
-    def _last_class(
-        self, arcs: Arcs, unit_cost: Floats, used: Ints, members: Bools, solver: FlowSolver
+    def _one_time(
+        self,
+        arcs: Arcs,
+        unit_cost: Floats,
+        used: Ints,
+        members: Bools,
+        solver: FlowSolver,
+        limit: Ints | None = None,
     ) -> Ints:
         """Whole units of one print time on the time ``used`` leaves: a min-cost flow in
-        units, whose capacities (whole units by each day) make it integral and exact."""
+        units, whose capacities (whole units by each day) make it integral and exact;
+        ``limit`` bounds each arc's units."""
         ticks = int(self.d.ticks[members][0])
         slack = self.cum_ticks[:, 1:] - np.cumsum(used, axis=1)
         room = np.maximum(np.minimum.accumulate(slack[:, ::-1], axis=1)[:, ::-1], 0) // ticks
         caps = np.diff(np.concatenate([np.zeros((room.shape[0], 1), np.int64), room], axis=1))
         nodes = float(self.layout.n_nodes + 1)
         scale = min(self.scale, _LIMIT / (nodes * float(self.d.unmet.max()) + 1.0))
+        bounds = self.arc_caps(arcs, 1)
+        if limit is not None:
+            bounds = limit if bounds is None else np.minimum(bounds, limit)
         net = build(
             self.layout,
             supply=np.where(members, self.d.quantity, 0),
@@ -825,7 +844,7 @@ class TimeModel:
             arc_cost=np.rint(unit_cost * scale).astype(np.int64),
             unmet_cost=np.rint(self.d.unmet * scale).astype(np.int64),
             day_caps=caps,
-            arc_caps=self.arc_caps(arcs, 1),
+            arc_caps=bounds,
         )
         return net.arc_flows(net.solve(solver).flows)
 
