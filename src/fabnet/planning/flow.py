@@ -99,6 +99,14 @@ class FlowOptions:
     # units still unmet after that: at most this many seconds re-planning the few machines
     # nearest each such line by HiGHS's MIP (neighbourhood.py; 0: never)
     fill_unmet_s: float = 60.0
+    # each arc carries at most the whole units its machine can make by its day (a bound
+    # every plan keeps: time in pieces smaller than a unit is no room). A re-plan's room
+    # is such pieces between the kept work: without it the LP made units of them that no
+    # plan can (large: 895 units the LP placed, 2,890 unmet once whole, 170 s; with it
+    # 2,001 unmet, 72 s). Pricing then stops when no arc is cheaper than a demand's
+    # cheapest one (a full arc may be), and the bound is counted once more at the end
+    # with every arc below what a unit is worth under the last prices, each at its cap
+    whole_unit_arcs: bool = False
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.fill_unmet_s) and self.fill_unmet_s >= 0):
@@ -223,6 +231,7 @@ class TimeModel:
         self._cap_left: dict[int, int] = {}  # _repair's: units still allowed, by pair
         self._groups(demands)
         self.d = self._merge(demands)
+        self.worth = self.d.unmet.copy()  # a unit of each demand under the last prices
         self.layout = Layout(len(self.d.quantity), n_m, self.horizon)
         self.extra: Extra | None = None  # per-unit cost added to a pair (fixed charge)
         self.scale = self._scale()
@@ -405,8 +414,18 @@ class TimeModel:
             arc_cost=np.rint(unit_cost * self.scale / ticks[arcs.a]).astype(np.int64),
             unmet_cost=np.rint(self.d.unmet * self.scale / ticks).astype(np.int64),
             day_caps=self.day_caps,
-            arc_caps=self.arc_caps(arcs, ticks[arcs.a]),
+            arc_caps=self._network_caps(arcs),
         )
+
+    def _network_caps(self, arcs: Arcs) -> Ints | None:
+        """The arcs' bounds in ticks: a job on probation, and with ``whole_unit_arcs`` the
+        whole units of the arc's demand its machine has the time for by the arc's day."""
+        ticks = self.d.ticks[arcs.a]
+        caps = self.arc_caps(arcs, ticks)
+        if not self.options.whole_unit_arcs:
+            return caps
+        whole: Ints = self.cum_ticks[arcs.m, arcs.d] // ticks * ticks
+        return whole if caps is None else np.minimum(caps, whole)
 
     def flow_cost(self, arcs: Arcs, unit_cost: Floats, flows: Ints, net: Network) -> float:
         """The true cost of a flow, fractional units included."""
@@ -500,8 +519,11 @@ class TimeModel:
         nearest capable machines whose time left by the pair's last usable day covers
         ``margin`` times the demand's (at least its ``k`` nearest with any), its own time
         then taken off them nearest first, so that the next demand looks past them. Demands
-        go earliest last day first, larger first within a day. A Python loop per demand:
-        for the few demands of a re-plan."""
+        go earliest last day first, larger first within a day. A demand that finds less
+        than that anywhere also gets the nearest whose time the demands before it took
+        (up to ``margin`` times its own of their time at the start): the flow may move
+        those on to make room (large re-plan: first LP 2.88e8 -> 2.04e8, 9 rounds not 10).
+        A Python loop per demand: for the few demands of a re-plan."""
         d = self.d
         margin = self.options.margin
         left = self.cum_ticks.astype(np.float64)  # time left by each day, as taken
@@ -533,6 +555,12 @@ class TimeModel:
             keep = room > 0
             if not keep.any():  # no room anywhere: its nearest, for the prices
                 keep[: min(k, near.size)] = True
+            # and the nearest whose room the demands before it took: the flow may move
+            # those demands on (to their other machines) to make room for this one
+            if total[-1] < margin * want:
+                start = self.cum_ticks[near, day]
+                before = np.cumsum(start) - start < margin * want
+                keep |= before & (start > 0)
             pairs_a.append(np.full(int(keep.sum()), a, dtype=np.int64))
             pairs_m.append(near[keep])
         if not pairs_a:
@@ -577,6 +605,10 @@ class TimeModel:
         dist = potentials(net.n_nodes, net.tails, net.heads, net.caps, net.costs, flows)
         lay = self.layout
         sink = net.n_nodes - 1
+        # a unit of each demand is worth this under the same prices (at most its unmet
+        # cost); with whole-unit arcs a demand's cheapest arcs may be full below it
+        worth = (dist[sink] - dist[: lay.n_demands]) * self.d.ticks / self.scale
+        self.worth = np.minimum(np.maximum(worth, 0.0), self.d.unmet)
         node_price = np.maximum(0.0, dist[sink] - dist[lay.n_demands : sink]) / self.scale
         # each node's price is that of every day it holds; the days no node holds (after a
         # machine's last, and every day of a machine no arc reaches) have time no arc can
@@ -607,7 +639,13 @@ class TimeModel:
         return out
 
     def price_out(
-        self, arcs: Arcs, unit_cost: Floats, prices: Floats, *, exact: bool = False
+        self,
+        arcs: Arcs,
+        unit_cost: Floats,
+        prices: Floats,
+        *,
+        exact: bool = False,
+        by_worth: bool = False,
     ) -> tuple[Arcs, float]:
         """Arcs that price out (the most negative few per demand) and the lower bound.
 
@@ -617,11 +655,15 @@ class TimeModel:
         and not ``exact``, they are offered their nearest machines with time to spare
         instead, and the round gives no bound (nan)."""
         d = self.d
+        capped = self.options.whole_unit_arcs
         best = d.unmet.copy()  # v_a: the demand's price under the restricted network
-        if len(arcs):
+        if by_worth:  # with whole-unit arcs: its cheapest arcs may be full below it
+            best = self.worth.copy()
+        elif len(arcs):
             np.minimum.at(best, arcs.a, self.values(arcs, unit_cost, prices))
         have = np.sort(self.key(arcs))
         least = best.copy()  # min over every capable (m, d) (and unmet)
+        below: list[tuple[Ints, Floats, Ints]] = []  # capped: arcs under v_a, their caps
         found: list[tuple[Arcs, Floats]] = []
         starved = best >= 0.5 * d.unmet  # its last unit is worth about what leaving it is
         sizes = np.array([g.size for g in self.group_machines] or [0], dtype=np.int64)
@@ -650,6 +692,10 @@ class TimeModel:
             cand, cost = self.pair_arcs(pa, pm)
             val = self.values(cand, cost, prices)
             np.minimum.at(least, cand.a, val)
+            if capped:
+                under = val < best[cand.a]
+                under_arcs = cand.take(under)
+                below.append((under_arcs.a, val[under], self._whole_units(under_arcs)))
             keys = self.key(cand)
             pos = np.minimum(np.searchsorted(have, keys), max(have.size - 1, 0))
             present = (have[pos] == keys) if have.size else np.zeros(keys.size, dtype=bool)
@@ -661,7 +707,10 @@ class TimeModel:
         log.debug(
             "pricing: %d pairs in the balls, %d below their price before distance", searched, kept
         )
-        bound = float((d.quantity * least).sum()) - self.time_value(prices)
+        if capped:
+            bound = self._capped_demand_bound(below, best) - self.time_value(prices)
+        else:
+            bound = float((d.quantity * least).sum()) - self.time_value(prices)
         if skip is not None:
             bound = math.nan  # the starved demands' minimum was not searched in full
         if not found:
@@ -673,6 +722,33 @@ class TimeModel:
         )
         rc = np.concatenate([r for _, r in found])
         return self.dedupe(new.take(self._most_negative(new.a, new.m, rc))), bound
+
+    def _whole_units(self, arcs: Arcs) -> Ints:
+        """The most whole units of an arc's demand its machine can make by the arc's day,
+        alone (and within a job on probation): a bound every plan keeps."""
+        out: Ints = self.cum_ticks[arcs.m, arcs.d] // self.d.ticks[arcs.a]
+        caps = self.arc_caps(arcs, 1)
+        return out if caps is None else np.minimum(out, caps)
+
+    def _capped_demand_bound(self, below: list[tuple[Ints, Floats, Ints]], worth: Floats) -> float:
+        """sum over demands of the least its units can cost under the prices, each arc
+        taking at most its whole units (``_whole_units``): the arcs under ``worth`` filled
+        cheapest first, every unit beyond them at ``worth`` at least (every other arc, and
+        leaving it unmade, is worth that or more: pricing searched all that might not be)."""
+        d = self.d
+        if below:
+            a = np.concatenate([b[0] for b in below])
+            val = np.concatenate([b[1] for b in below])
+            cap = np.concatenate([b[2] for b in below])
+        else:
+            a, val, cap = EMPTY, np.empty(0), EMPTY
+        order = np.lexsort((val, a))
+        a, val, cap = a[order], val[order], cap[order]
+        upto = np.cumsum(cap) - cap  # caps of the arcs before each, over all demands
+        before = upto - upto[np.searchsorted(a, a, side="left")]  # ... of its own demand
+        take = np.clip(d.quantity[a] - before, 0, cap)
+        taken = np.bincount(a, weights=take, minlength=d.quantity.size)
+        return float((take * val).sum() + ((d.quantity - taken) * worth).sum())
 
     def _most_negative(self, a: Ints, m: Ints, rc: Floats) -> Ints:
         """Indexes of each demand's most negative reduced costs, one day per machine (so
@@ -851,7 +927,10 @@ class TimeModel:
     def _resolve(
         self, arcs: Arcs, unit_cost: Floats, used: Ints, open_: Bools, solver: FlowSolver
     ) -> Ints:
-        """The network again, for the ``open_`` demands only, on the time ``used`` leaves."""
+        """The network again, for the ``open_`` demands only, on the time ``used`` leaves
+        (their arcs only: the fixed demands' would carry nothing); the flow on every arc."""
+        keep = open_[arcs.a]
+        arcs, unit_cost = arcs.take(keep), unit_cost[keep]
         slack = self.cum_ticks[:, 1:] - np.cumsum(used, axis=1)
         # what later work may still use by day k: the least slack from day k on
         room = np.maximum(np.minimum.accumulate(slack[:, ::-1], axis=1)[:, ::-1], 0)
@@ -868,7 +947,9 @@ class TimeModel:
             day_caps=caps,
             arc_caps=self.arc_caps(arcs, ticks[arcs.a]),
         )
-        return net.arc_flows(net.solve(solver).flows)
+        out = np.zeros(keep.size, dtype=np.int64)
+        out[keep] = net.arc_flows(net.solve(solver).flows)
+        return out
 
     def _repair(
         self,
@@ -1061,6 +1142,13 @@ def solve_model(
             break
         arcs = arcs.plus(new)
         cost = np.concatenate([cost, model.unit_cost(new)])
+    if opts.whole_unit_arcs and opts.pricing:
+        # pricing stopped when no arc was cheaper than a demand's cheapest one; the bound
+        # counts every arc below what a unit is worth (a search as wide as a round's)
+        _, worth_bound = model.price_out(
+            arcs, cost, model.day_prices(net, result.flows), exact=True, by_worth=True
+        )
+        bound = max(bound, worth_bound)
     return Solution(arcs, net, result.flows, lp, bound, rounds)
 
 

@@ -21,7 +21,9 @@ from fabnet.planning.problem import SECONDS_PER_DAY, Problem
 # promise is that nothing but the displaced units moves, and its gap is still reported.
 # Its first candidates are machines with room (``FlowOptions.room_seed``): the machines
 # nearest a displaced line are mostly full of the kept work (large: the first restricted
-# LP left most displaced units unmade, 6.4e9 against 2.8e8 seeded by room)
+# LP left most displaced units unmade, 6.4e9 against 2.8e8 seeded by room). What room
+# there is lies in pieces between the kept work: an arc carries only the whole units its
+# machine has the time for by its day (``FlowOptions.whole_unit_arcs``; ADR 0021)
 TAIL_OFF = 1e-3
 
 
@@ -62,7 +64,7 @@ def replan(
         if d.units - held[d.line_id] > 0
     )
     sub = replace(problem, demands=rest, supplies=tuple(supplies.values()))
-    options = options or FlowOptions(tail_off=TAIL_OFF, room_seed=True)
+    options = options or FlowOptions(tail_off=TAIL_OFF, room_seed=True, whole_unit_arcs=True)
     # its LP tails off against the whole plan, kept work included: the gap it reports
     kept_cost = sum(a.cost for a in kept)
     options = replace(options, tail_off_of=max(options.tail_off_of, kept_cost))

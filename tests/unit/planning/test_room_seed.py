@@ -56,6 +56,27 @@ def test_each_line_looks_past_the_full_machine_and_the_room_the_other_took():
     assert plan.units_unmet == 0 and check_plan(problem, plan) == []
 
 
+def test_a_line_the_others_left_no_room_gets_the_machines_they_took():
+    """20 units and then 10, two machines of 10 hours: the first line takes both; the
+    second finds no room left, and gets both machines it would have had (margin 2: 20
+    hours of their time at the start), so that the flow may share them out."""
+    problem = replace(
+        _row(),
+        demands=(
+            demand(1, 20, 52.0, 13.0, 2, unit_s=HOUR),
+            demand(2, 10, 52.0, 13.0, 2, unit_s=HOUR),
+        ),
+        supplies=(supply(2, 52.0, 13.2, hours=5.0), supply(3, 52.0, 13.3, hours=5.0)),
+    )
+    options = FlowOptions(k=1, margin=2.0, aggregate=False, room_seed=True)
+    model = TimeModel(problem, list(problem.demands), options)
+    pa, pm = model.room_candidates(options.k)
+    second = sorted(pm[pa == 1].tolist())
+    assert second == [0, 1]
+    plan = solve_flow(problem, SOLVER, options=options)
+    assert plan.units_unmet == 10 and check_plan(problem, plan) == []
+
+
 def test_a_line_with_no_room_anywhere_still_gets_its_nearest_for_the_prices():
     problem = replace(_row(), supplies=_row().supplies[:1])
     options = FlowOptions(k=1, margin=1.0, aggregate=False, room_seed=True)

@@ -4,11 +4,19 @@ flow's units rounded up, against rounding the flow down (which it replaced)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fabnet.planning.flow import FlowOptions, TimeModel, solve_model
-from tests.unit.planning.test_flow import SOLVER, random_problem
+from fabnet.planning.costs import CostParams
+from fabnet.planning.flow import FlowOptions, TimeModel, solve_flow, solve_model
+from fabnet.planning.highs import solve_highs
+from fabnet.planning.plan_files import check_plan
+from fabnet.planning.problem import SECONDS_PER_DAY as DAY
+from fabnet.planning.problem import Problem
+from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
+
+HOUR = 3600.0
 
 
 def _first_class(seed: int, n_lines: int, n_machines: int):  # type: ignore[no-untyped-def]
@@ -64,3 +72,42 @@ def test_a_class_held_to_no_units_makes_none():
     assert not units.any()
     free = model._one_time(arcs, cost, used, members, SOLVER)
     assert free.any()
+
+
+WHOLE = FlowOptions(whole_unit_arcs=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 10), st.integers(1, 6))
+def test_whole_unit_arcs_keep_a_bound_below_the_integer_optimum(seed, n_lines, n_machines):
+    """Against HiGHS's MIP of the same problem: an arc carrying at most the whole units
+    its machine can make by its day is a bound every plan keeps, so the LP with it is at
+    least HiGHS's LP and the bound counted with it is at most HiGHS's integer optimum; the
+    plan passes the checker."""
+    problem = random_problem(seed, n_lines, n_machines, short=True)
+    plan = solve_flow(problem, SOLVER, options=WHOLE)
+    mip = solve_highs(problem, integral=True)
+    lp = solve_highs(problem)
+    assert mip.status == "optimal" and lp.status == "optimal"
+    assert plan.stats["lp_bound"] <= mip.objective * (1 + 1e-9) + 1e-6
+    assert plan.stats["lp_objective"] >= lp.objective * (1 - 1e-9) - 1e-6
+    assert plan.stats["objective"] >= mip.objective * (1 - 1e-9) - 1e-6
+    assert check_plan(problem, plan) == []
+
+
+def test_time_in_pieces_smaller_than_a_unit_is_not_counted_as_room():
+    """Four machines with an hour each and a line of two 2-hour units: no machine can make
+    one, which whole-unit arcs see at once (both unmet, certified); the network in machine
+    time makes them from the four hours and its bound is far below what any plan costs."""
+    lines = (demand(1, 2, 50.0, 10.0, 1, unit_s=2 * HOUR),)
+    machines = tuple(supply(i, 50.0, 10.0 + i / 10, hours=1.0) for i in range(4))
+    problem = Problem(
+        lines, machines, horizon_s=DAY, load_factor=1.0, costs=CostParams(late_window_days=0)
+    )
+    whole = solve_flow(problem, SOLVER, options=WHOLE)
+    assert whole.units_unmet == 2 and whole.stats["certified"] == 1.0
+    assert whole.stats["lp_bound"] == pytest.approx(whole.stats["objective"], rel=1e-9)
+    time_only = solve_flow(problem, SOLVER)
+    assert time_only.units_unmet == 2
+    assert time_only.stats["lp_bound"] < 0.5 * time_only.stats["objective"]
+    assert time_only.stats["certified"] == 0.0
