@@ -56,6 +56,8 @@ EMPTY = np.empty(0, np.int64)
 UNREACHABLE = 1 << 30  # transit days of a pair beyond the farthest band
 # int64 head room: OR-Tools scales costs by the node count; totals must not overflow
 _LIMIT = float(1 << 60)
+# whole-unit bound: arcs kept from pricing's chunks before those that take no units go
+FILL_KEEP = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -696,6 +698,8 @@ class TimeModel:
                 under = val < best[cand.a]
                 under_arcs = cand.take(under)
                 below.append((under_arcs.a, val[under], self._whole_units(under_arcs)))
+                if sum(b[0].size for b in below) > FILL_KEEP:  # memory stays flat
+                    below = [self._fill(below)]
             keys = self.key(cand)
             pos = np.minimum(np.searchsorted(have, keys), max(have.size - 1, 0))
             present = (have[pos] == keys) if have.size else np.zeros(keys.size, dtype=bool)
@@ -736,19 +740,26 @@ class TimeModel:
         cheapest first, every unit beyond them at ``worth`` at least (every other arc, and
         leaving it unmade, is worth that or more: pricing searched all that might not be)."""
         d = self.d
-        if below:
-            a = np.concatenate([b[0] for b in below])
-            val = np.concatenate([b[1] for b in below])
-            cap = np.concatenate([b[2] for b in below])
-        else:
-            a, val, cap = EMPTY, np.empty(0), EMPTY
+        a, val, take = self._fill(below)
+        taken = np.bincount(a, weights=take, minlength=d.quantity.size)
+        return float((take * val).sum() + ((d.quantity - taken) * worth).sum())
+
+    def _fill(self, below: list[tuple[Ints, Floats, Ints]]) -> tuple[Ints, Floats, Ints]:
+        """(demand, value, units taken) of the arcs that take any, each demand's units
+        placed on its cheapest arcs first, each arc at most its cap. An arc that takes none
+        never will once more arcs are found: pricing keeps only these between chunks."""
+        if not below:
+            return EMPTY, np.empty(0), EMPTY
+        a = np.concatenate([b[0] for b in below])
+        val = np.concatenate([b[1] for b in below])
+        cap = np.concatenate([b[2] for b in below])
         order = np.lexsort((val, a))
         a, val, cap = a[order], val[order], cap[order]
         upto = np.cumsum(cap) - cap  # caps of the arcs before each, over all demands
         before = upto - upto[np.searchsorted(a, a, side="left")]  # ... of its own demand
-        take = np.clip(d.quantity[a] - before, 0, cap)
-        taken = np.bincount(a, weights=take, minlength=d.quantity.size)
-        return float((take * val).sum() + ((d.quantity - taken) * worth).sum())
+        take = np.clip(self.d.quantity[a] - before, 0, cap)
+        used = take > 0
+        return a[used], val[used], take[used]
 
     def _most_negative(self, a: Ints, m: Ints, rc: Floats) -> Ints:
         """Indexes of each demand's most negative reduced costs, one day per machine (so

@@ -111,3 +111,21 @@ def test_time_in_pieces_smaller_than_a_unit_is_not_counted_as_room():
     assert time_only.units_unmet == 2
     assert time_only.stats["lp_bound"] < 0.5 * time_only.stats["objective"]
     assert time_only.stats["certified"] == 0.0
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 10), st.integers(2, 6))
+def test_the_whole_unit_bound_is_the_same_when_pricing_keeps_only_arcs_that_take_units(
+    seed, n_lines, n_machines
+):
+    """Pricing drops the arcs that take no units whenever it holds more than FILL_KEEP
+    (large re-plans: tens of millions below their worth); the bound does not change."""
+    from unittest import mock
+
+    from fabnet.planning import flow
+
+    problem = random_problem(seed, n_lines, n_machines, short=True)
+    plan = solve_flow(problem, SOLVER, options=WHOLE)
+    with mock.patch.object(flow, "FILL_KEEP", 0):
+        kept = solve_flow(problem, SOLVER, options=WHOLE)
+    assert kept.stats["lp_bound"] == pytest.approx(plan.stats["lp_bound"], rel=1e-12, abs=1e-9)
