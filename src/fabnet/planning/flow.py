@@ -1153,7 +1153,7 @@ def solve_model(
             break
         arcs = arcs.plus(new)
         cost = np.concatenate([cost, model.unit_cost(new)])
-    if opts.whole_unit_arcs and opts.pricing:
+    if opts.whole_unit_arcs and opts.pricing and not stop():
         # pricing stopped when no arc was cheaper than a demand's cheapest one; the bound
         # counts every arc below what a unit is worth (a search as wide as a round's)
         _, worth_bound = model.price_out(

@@ -129,3 +129,24 @@ def test_the_whole_unit_bound_is_the_same_when_pricing_keeps_only_arcs_that_take
     with mock.patch.object(flow, "FILL_KEEP", 0):
         kept = solve_flow(problem, SOLVER, options=WHOLE)
     assert kept.stats["lp_bound"] == pytest.approx(plan.stats["lp_bound"], rel=1e-12, abs=1e-9)
+
+
+def test_a_stopped_plan_does_not_search_again_for_the_whole_unit_bound():
+    """The last search for the bound is as wide as a round's: a plan told to stop (its
+    budget spent) skips it, keeps the bound it has, and still passes the checker."""
+    from unittest import mock
+
+    problem = random_problem(5, 8, 5, short=True)
+    calls: list[bool] = []
+    original = TimeModel.price_out
+
+    def spy(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(bool(kwargs.get("by_worth")))
+        return original(self, *args, **kwargs)
+
+    with mock.patch.object(TimeModel, "price_out", spy):
+        stopped = solve_flow(problem, SOLVER, options=WHOLE, stop=lambda: True)
+        assert not any(calls)
+        assert check_plan(problem, stopped) == []
+        solve_flow(problem, SOLVER, options=WHOLE)
+        assert calls[-1] is True
