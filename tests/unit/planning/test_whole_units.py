@@ -150,3 +150,29 @@ def test_a_stopped_plan_does_not_search_again_for_the_whole_unit_bound():
         assert check_plan(problem, stopped) == []
         solve_flow(problem, SOLVER, options=WHOLE)
         assert calls[-1] is True
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.integers(1, 8),
+    st.integers(1, 6),
+    st.integers(1, 15),
+    st.booleans(),
+)
+def test_whole_unit_arcs_with_probation_and_transit_keep_a_valid_bound(
+    seed, n_lines, n_machines, cap, transit
+):
+    """Half the machines on probation (a job of at most ``cap`` units) and, with
+    ``transit``, days on the way by distance: the whole-unit bound stays at most HiGHS's
+    integer optimum of the same problem and the plan passes the checker."""
+    from tests.unit.planning.test_flow import _on_probation, _with_transit
+
+    problem = _on_probation(random_problem(seed, n_lines, n_machines), seed, cap)
+    if transit:
+        problem = _with_transit(problem)
+    plan = solve_flow(problem, SOLVER, options=WHOLE)
+    mip = solve_highs(problem, integral=True)
+    assert mip.status == "optimal"
+    assert plan.stats["lp_bound"] <= mip.objective * (1 + 1e-9) + 1e-6
+    assert check_plan(problem, plan) == []
