@@ -423,11 +423,10 @@ class TimeModel:
         """The arcs' bounds in ticks: a job on probation, and with ``whole_unit_arcs`` the
         whole units of the arc's demand its machine has the time for by the arc's day."""
         ticks = self.d.ticks[arcs.a]
-        caps = self.arc_caps(arcs, ticks)
         if not self.options.whole_unit_arcs:
-            return caps
-        whole: Ints = self.cum_ticks[arcs.m, arcs.d] // ticks * ticks
-        return whole if caps is None else np.minimum(caps, whole)
+            return self.arc_caps(arcs, ticks)
+        out: Ints = self._whole_units(arcs) * ticks
+        return out
 
     def flow_cost(self, arcs: Arcs, unit_cost: Floats, flows: Ints, net: Network) -> float:
         """The true cost of a flow, fractional units included."""
@@ -1121,11 +1120,13 @@ def solve_model(
     bound = -math.inf
     rounds = 0
     history: list[float] = []  # the restricted LP of each round
+    prices: Floats | None = None  # of the last network solved, once worked out
     while True:
         rounds += 1
         t0 = time.perf_counter()
         net = model.network(arcs, cost)
         result = net.solve(solver)
+        prices = None
         lp = model.flow_cost(arcs, cost, result.flows, net)
         log.debug(
             "flow round %d: %d demands, %d arcs, %.2f s, objective %.2f",
@@ -1156,9 +1157,9 @@ def solve_model(
     if opts.whole_unit_arcs and opts.pricing and not stop():
         # pricing stopped when no arc was cheaper than a demand's cheapest one; the bound
         # counts every arc below what a unit is worth (a search as wide as a round's)
-        _, worth_bound = model.price_out(
-            arcs, cost, model.day_prices(net, result.flows), exact=True, by_worth=True
-        )
+        if prices is None:  # the loop stopped before pricing its last network
+            prices = model.day_prices(net, result.flows)
+        _, worth_bound = model.price_out(arcs, cost, prices, exact=True, by_worth=True)
         bound = max(bound, worth_bound)
     return Solution(arcs, net, result.flows, lp, bound, rounds)
 
