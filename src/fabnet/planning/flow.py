@@ -696,7 +696,9 @@ class TimeModel:
             if capped:
                 under = val < best[cand.a]
                 under_arcs = cand.take(under)
-                below.append((under_arcs.a, val[under], self._whole_units(under_arcs)))
+                below.append(
+                    (under_arcs.a, val[under], self._whole_units(under_arcs, job_per_line=True))
+                )
                 if sum(b[0].size for b in below) > FILL_KEEP:  # memory stays flat
                     below = [self._fill(below)]
             keys = self.key(cand)
@@ -726,11 +728,18 @@ class TimeModel:
         rc = np.concatenate([r for _, r in found])
         return self.dedupe(new.take(self._most_negative(new.a, new.m, rc))), bound
 
-    def _whole_units(self, arcs: Arcs) -> Ints:
+    def _whole_units(self, arcs: Arcs, *, job_per_line: bool = False) -> Ints:
         """The most whole units of an arc's demand its machine can make by the arc's day,
-        alone (and within a job on probation): a bound every plan keeps."""
+        alone, and within a job on probation. The network gives a merged demand one job
+        (its units are split among its lines in order, so that no line gets more than a
+        job); a plan may give each of its lines one, so the bound (``job_per_line``)
+        allows that many jobs: every plan keeps it."""
         out: Ints = self.cum_ticks[arcs.m, arcs.d] // self.d.ticks[arcs.a]
         caps = self.arc_caps(arcs, 1)
+        if caps is not None and job_per_line:
+            lines = np.array([len(g) for g in self.d.members], dtype=np.int64)[arcs.a]
+            job = self.job_cap[arcs.m]
+            caps = np.where(job > 0, np.minimum(self.d.quantity[arcs.a], job * lines), caps)
         return out if caps is None else np.minimum(out, caps)
 
     def _capped_demand_bound(self, below: list[tuple[Ints, Floats, Ints]], worth: Floats) -> float:
