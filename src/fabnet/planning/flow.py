@@ -94,6 +94,9 @@ class FlowOptions:
     # ... when lines x machines are at most this many: greedy scans machine after machine
     # in Python, minutes at 100,000 lines x 10,000 machines, longer than pricing saves
     warm_start_pairs: int = 20_000_000
+    # whole units: each class of one print time planned again on the time the others leave, kept
+    # where cheaper (``TimeModel.sweep_classes``)
+    sweep_classes: bool = True
     # whole units by HiGHS's MIP over the priced arcs when rounding misses the tolerance
     # and the arcs are this few (rounding alone above it)
     polish_max_arcs: int = 5_000
@@ -909,6 +912,48 @@ class TimeModel:
             out_arcs, out_units = self._repair(out_arcs, cost, out_units, left, slack, short=True)
         return out_arcs, out_units, left
 
+    def sweep_classes(
+        self, priced: Arcs, arcs: Arcs, units: Ints, solver: FlowSolver
+    ) -> tuple[Arcs, Ints, float]:
+        """Each class of one print time planned again, exactly, on the time the other
+        classes' units leave (its network in units over its ``priced`` arcs and its arcs in
+        the plan), kept where the whole plan is then cheaper; the longest parts first, as
+        they were rounded. The class's own units are a flow of that network, so its
+        optimum is never dearer: coordinate descent over the classes. Rounding fixes the
+        longer parts first, and they take time the shorter ones wanted; given the rest, each
+        class finds its best. (Medium, one saved LP: 1.71% -> 1.48% above the bound in 3.3 s;
+        a second sweep gained 0.004 points more.) Returns the arcs, units and objective."""
+        d = self.d
+        best = self.objective_of(arcs, units)
+        for members in self.size_classes():
+            if np.unique(d.ticks[members]).size != 1:
+                continue  # several print times: no network in units is exact for them
+            mine = members[arcs.a]
+            others = ~mine
+            used = np.zeros_like(self.day_caps)
+            np.add.at(
+                used, (arcs.m[others], arcs.d[others] - 1), units[others] * d.ticks[arcs.a[others]]
+            )
+            pool = self.dedupe(priced.take(members[priced.a]).plus(arcs.take(mine)))
+            cost = self.unit_cost(pool)
+            keep = cost < d.unmet[pool.a]
+            pool, cost = pool.take(keep), cost[keep]
+            got = self._one_time(pool, cost, used, members, solver)
+            new_arcs, new_units = self.summed(
+                arcs.take(others).plus(pool), np.concatenate([units[others], got])
+            )
+            total = self.objective_of(new_arcs, new_units)
+            if total < best - 1e-9 * max(1.0, abs(best)):
+                arcs, units, best = new_arcs, new_units, total
+        return arcs, units, best
+
+    def objective_of(self, arcs: Arcs, units: Ints) -> float:
+        """The cost of whole ``units`` on ``arcs`` (no extra charge) and of the units they
+        leave unmet."""
+        made = np.bincount(arcs.a, weights=units, minlength=self.d.quantity.size)
+        left = self.d.quantity - made
+        return float((units * self.unit_cost(arcs)).sum() + (left * self.d.unmet).sum())
+
     def _one_time(
         self,
         arcs: Arcs,
@@ -1296,6 +1341,9 @@ def finish_plan(
     objective, arcs, units, cost = best
     bound = sol.bound
     opts = model.options
+    if saved is None and flow_solver is not None and opts.sweep_classes:
+        arcs, units, objective = model.sweep_classes(sol.arcs, arcs, units, flow_solver)
+        cost = model.unit_cost(arcs)
     every = model.dedupe(arcs.plus(sol.arcs))  # the rounded arcs and all the priced ones
     if (
         saved is None
