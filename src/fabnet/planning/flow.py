@@ -101,9 +101,11 @@ class FlowOptions:
     # and the arcs are this few (rounding alone above it)
     polish_max_arcs: int = 5_000
     polish_time_s: float = 2.0
-    # units still unmet after that: at most this many seconds re-planning the few machines
-    # nearest each such line by HiGHS's MIP (neighbourhood.py; 0: never)
-    fill_unmet_s: float = 60.0
+    # then at most this many seconds re-planning neighbourhoods of a few machines by
+    # HiGHS's MIP (neighbourhood.py; 0: never): those nearest each line rounding left
+    # units of unmet, then those where the LP and the plan differ most for the lines whose
+    # units cost most above the LP's, until the plan is within the tolerance
+    neighbourhood_s: float = 60.0
     # each arc carries at most the whole units its machine can make by its day (a bound
     # every plan keeps: time in pieces smaller than a unit is no room). A re-plan's room
     # is such pieces between the kept work: without it the LP made units of them that no
@@ -114,8 +116,8 @@ class FlowOptions:
     whole_unit_arcs: bool = False
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.fill_unmet_s) and self.fill_unmet_s >= 0):
-            raise InvalidInput("fill_unmet_s", "must be a finite number of seconds >= 0")
+        if not (math.isfinite(self.neighbourhood_s) and self.neighbourhood_s >= 0):
+            raise InvalidInput("neighbourhood_s", "must be a finite number of seconds >= 0")
         if not (math.isfinite(self.tail_off) and self.tail_off >= 0):
             raise InvalidInput("tail_off", "must be a finite share >= 0 (0: never stop early)")
         if not (math.isfinite(self.tail_off_of) and self.tail_off_of >= 0):
@@ -1356,11 +1358,16 @@ def finish_plan(
             better = float((polished[0] * every_cost).sum() + (polished[1] * model.d.unmet).sum())
             if better < objective - 1e-9:
                 arcs, units, cost, objective = every, polished[0], every_cost, better
-    if saved is None and opts.fill_unmet_s > 0:
+    if saved is None and opts.neighbourhood_s > 0:
         from fabnet.planning.neighbourhood import fill_unmet
 
-        lp_unmet = sol.net.unmet_flows(sol.flows) / model.d.ticks
-        more_arcs, more = fill_unmet(model, arcs, units, lp_unmet, budget_s=opts.fill_unmet_s)
+        ticks = model.d.ticks
+        lp_unmet = sol.net.unmet_flows(sol.flows) / ticks
+        lp = (sol.arcs, sol.net.arc_flows(sol.flows) / ticks[sol.arcs.a])
+        enough = bound / (1.0 - opts.gap_tolerance) if math.isfinite(bound) else -math.inf
+        more_arcs, more = fill_unmet(
+            model, arcs, units, lp_unmet, budget_s=opts.neighbourhood_s, lp=lp, enough=enough
+        )
         if more is not units:  # some neighbourhood was planned again
             more_cost = model.unit_cost(more_arcs)
             made = np.bincount(more_arcs.a, weights=more, minlength=model.d.quantity.size)

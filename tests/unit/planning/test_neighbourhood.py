@@ -75,19 +75,19 @@ def test_a_line_the_lp_left_unmet_is_not_searched():
 
 def test_the_budget_is_an_option_and_bad_values_are_refused():
     with pytest.raises(InvalidInput) as err:
-        FlowOptions(fill_unmet_s=-1.0)
-    assert err.value.field == "fill_unmet_s"
+        FlowOptions(neighbourhood_s=-1.0)
+    assert err.value.field == "neighbourhood_s"
     with pytest.raises(InvalidInput):
-        FlowOptions(fill_unmet_s=float("nan"))
+        FlowOptions(neighbourhood_s=float("nan"))
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), lines=st.integers(3, 16), machines=st.integers(2, 6))
 def test_filling_never_costs_more_loses_nothing_and_passes_the_checker(seed, lines, machines):
     problem = random_problem(seed, lines, machines, short=True)
-    rounding = FlowOptions(polish_max_arcs=0, fill_unmet_s=0.0)
+    rounding = FlowOptions(polish_max_arcs=0, neighbourhood_s=0.0)
     before = solve_flow(problem, SOLVER, options=rounding)
-    after = solve_flow(problem, SOLVER, options=replace(rounding, fill_unmet_s=30.0))
+    after = solve_flow(problem, SOLVER, options=replace(rounding, neighbourhood_s=30.0))
     # the cost never rises; the units unmet may (hypothesis found a plan that left two
     # more units of a line unmade to make one of a line three times as urgent)
     assert after.stats["objective"] <= before.stats["objective"] + 1e-6
@@ -116,8 +116,58 @@ def test_filling_keeps_probation_jobs_and_transit_days(seed, lines, machines, ca
     )
     costs = replace(problem.costs, transit=((150.0, 0), (400.0, 1), (900.0, 2)))
     problem = replace(problem, supplies=supplies, costs=costs)
-    rounding = FlowOptions(polish_max_arcs=0, fill_unmet_s=0.0)
+    rounding = FlowOptions(polish_max_arcs=0, neighbourhood_s=0.0)
     before = solve_flow(problem, SOLVER, options=rounding)
-    after = solve_flow(problem, SOLVER, options=replace(rounding, fill_unmet_s=30.0))
+    after = solve_flow(problem, SOLVER, options=replace(rounding, neighbourhood_s=30.0))
     assert after.stats["objective"] <= before.stats["objective"] + 1e-6
     assert check_plan(problem, after) == []
+
+
+def _swapped() -> tuple[TimeModel, Arcs, np.ndarray, tuple[Arcs, np.ndarray], int, int]:
+    """Two towns 300 km apart, a machine in each (20 h a day, room for one line's six
+    2-hour units by the deadline); each town's line planned on the other town's machine,
+    and an LP that made the first town's line at home."""
+    problem = Problem(
+        demands=(
+            demand(1, 6, 52.5, 13.4, 1, unit_s=2 * HOUR),
+            demand(2, 6, 50.0, 12.0, 1, unit_s=2 * HOUR, material="PETG"),
+        ),
+        supplies=(
+            supply(1, 52.5, 13.4, hours=12.0, materials=("PLA", "PETG")),
+            supply(2, 50.0, 12.0, hours=12.0, materials=("PLA", "PETG")),
+        ),
+        horizon_s=2 * DAY,
+        load_factor=1.0,
+        costs=CostParams(late_window_days=0),
+    )
+    model = TimeModel(problem, list(problem.demands), FlowOptions(aggregate=False))
+    line = {g[0][0].line_id: a for a, g in enumerate(model.d.members)}
+    first, second = line["l001"], line["l002"]
+    arcs = Arcs(np.array([first, second]), np.array([1, 0]), np.array([1, 1]))
+    lp = (Arcs(np.array([first]), np.array([0]), np.array([1])), np.array([6.0]))
+    return model, arcs, np.array([6, 6]), lp, first, second
+
+
+def test_a_line_pushed_away_comes_back_and_what_took_its_place_moves():
+    """Nothing is unmet, so only the second phase can help: the first line costs more
+    than in the LP; its neighbourhood is the machine the LP used (pushed out) and the
+    one it went to, and the MIP swaps the two lines home."""
+    model, arcs, units, lp, first, second = _swapped()
+    before = float((units * model.unit_cost(arcs)).sum())
+    out, got = fill_unmet(model, arcs, units, np.zeros(2), lp=lp)
+    placed = {
+        (a, m): u for a, m, u in zip(out.a.tolist(), out.m.tolist(), got.tolist(), strict=True)
+    }
+    assert placed == {(first, 0): 6, (second, 1): 6}
+    assert float((got * model.unit_cost(out)).sum()) < before
+    # without the LP the plan is left as it came (no line is short of units)
+    same_arcs, same_units = fill_unmet(model, arcs, units, np.zeros(2))
+    assert same_arcs is arcs and same_units is units
+
+
+def test_a_plan_already_good_enough_is_not_searched():
+    """``enough`` above the plan's cost (it is within the tolerance of its bound): no
+    neighbourhood is planned, the plan comes back as it was."""
+    model, arcs, units, lp, _first, _second = _swapped()
+    out, got = fill_unmet(model, arcs, units, np.zeros(2), lp=lp, enough=1e12)
+    assert out is arcs and got is units
