@@ -106,6 +106,8 @@ class FlowOptions:
     # units of unmet, then those where the LP and the plan differ most for the lines whose
     # units cost most above the LP's, until the plan is within the tolerance
     neighbourhood_s: float = 60.0
+    # ... the second kind (lines above the LP) too: off, only lines rounding left short
+    above_lp_lines: bool = True
     # each arc carries at most the whole units its machine can make by its day (a bound
     # every plan keeps: time in pieces smaller than a unit is no room). A re-plan's room
     # is such pieces between the kept work: without it the LP made units of them that no
@@ -1363,7 +1365,11 @@ def finish_plan(
 
         ticks = model.d.ticks
         lp_unmet = sol.net.unmet_flows(sol.flows) / ticks
-        lp = (sol.arcs, sol.net.arc_flows(sol.flows) / ticks[sol.arcs.a])
+        lp = (
+            (sol.arcs, sol.net.arc_flows(sol.flows) / ticks[sol.arcs.a])
+            if opts.above_lp_lines
+            else None
+        )
         enough = bound / (1.0 - opts.gap_tolerance) if math.isfinite(bound) else -math.inf
         more_arcs, more = fill_unmet(
             model, arcs, units, lp_unmet, budget_s=opts.neighbourhood_s, lp=lp, enough=enough

@@ -24,6 +24,8 @@ from fabnet.planning.problem import SECONDS_PER_DAY, Problem
 # LP left most displaced units unmade, 6.4e9 against 2.8e8 seeded by room). What room
 # there is lies in pieces between the kept work: an arc carries only the whole units its
 # machine has the time for by its day (``FlowOptions.whole_unit_arcs``; ADR 0021)
+# Its finishing places the units rounding left short but does not spend its neighbourhood
+# budget on lines above the LP (``above_lp_lines``): a re-plan is measured by its time
 TAIL_OFF = 1e-3
 
 
@@ -64,7 +66,9 @@ def replan(
         if d.units - held[d.line_id] > 0
     )
     sub = replace(problem, demands=rest, supplies=tuple(supplies.values()))
-    options = options or FlowOptions(tail_off=TAIL_OFF, room_seed=True, whole_unit_arcs=True)
+    options = options or FlowOptions(
+        tail_off=TAIL_OFF, room_seed=True, whole_unit_arcs=True, above_lp_lines=False
+    )
     # its LP tails off against the whole plan, kept work included: the gap it reports
     kept_cost = sum(a.cost for a in kept)
     options = replace(options, tail_off_of=max(options.tail_off_of, kept_cost))
