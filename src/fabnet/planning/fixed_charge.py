@@ -78,7 +78,9 @@ def solve_fixed_charge(
 ) -> Plan:
     started = time.perf_counter()
     fixed = problem.costs.fixed_per_pair
-    options = replace(options or FlowOptions(), aggregate=False)
+    # its plans are scored with their parcels, which the neighbourhoods of lines above the
+    # LP do not see, and its local search finishes up to `rounds` plans: not those
+    options = replace(options or FlowOptions(), aggregate=False, above_lp_lines=False)
     demands = [d for d in problem.demands if d.units > 0]
     model = TimeModel(problem, demands, options)
 
