@@ -241,8 +241,8 @@ def main() -> None:
     # medium LP's 23.8 GB passed a bare comparison and HiGHS took 20 GB within minutes
     if capable is not None and need_gb > HIGHS_MEMORY_SHARE * available_gb():
         out["highs_lp"] = (
-            f"not run: about {need_gb:.0f} GB for {capable * window:,} columns, "
-            f"{available_gb():.0f} GB available"
+            f"not run: at least {need_gb:.1f} GB for {capable * window:,} columns, more "
+            f"than {HIGHS_MEMORY_SHARE:.0%} of the {available_gb():.1f} GB available"
         )
     elif capable is not None and capable * window <= args.highs_columns:
         lp, _ = timed(lambda: solve_highs_lp(problem, time_limit_s=args.highs_limit_s))
