@@ -1371,8 +1371,17 @@ def finish_plan(
             else None
         )
         enough = bound / (1.0 - opts.gap_tolerance) if math.isfinite(bound) else -math.inf
+        # the lines above the LP get at most the time the plan took so far: a plan found
+        # in seconds is not held up a minute for a few tenths of a per cent
         more_arcs, more = fill_unmet(
-            model, arcs, units, lp_unmet, budget_s=opts.neighbourhood_s, lp=lp, enough=enough
+            model,
+            arcs,
+            units,
+            lp_unmet,
+            budget_s=opts.neighbourhood_s,
+            lp=lp,
+            enough=enough,
+            above_lp_s=time.perf_counter() - started,
         )
         if more is not units:  # some neighbourhood was planned again
             more_cost = model.unit_cost(more_arcs)

@@ -57,6 +57,7 @@ def fill_unmet(
     stop: Stop = lambda: False,
     lp: tuple[Arcs, Floats] | None = None,
     enough: float = -math.inf,
+    above_lp_s: float = math.inf,
 ) -> tuple[Arcs, Ints]:
     """Whole ``units`` on ``arcs`` (the model's cost, no extra charge), cheaper where a
     neighbourhood planned again finds a cheaper plan for it; at most ``budget_s`` seconds
@@ -66,7 +67,8 @@ def fill_unmet(
     is short, not cut. Then, given the LP's ``lp`` (arcs, fractional units), the lines
     whose units cost more than the LP's by more than their share of the gap ``enough``
     allows, the dearest first, each with the machines where the plan and the LP differ
-    most for it (at most ``machines - 1`` of each kind)."""
+    most for it (at most ``machines - 1`` of each kind), for at most ``above_lp_s`` of
+    what is left of the budget."""
     d = model.d
     state = _State(model, arcs, units)
     deadline = time.perf_counter() + budget_s
@@ -102,6 +104,7 @@ def fill_unmet(
     gap = state.objective() - enough if math.isfinite(enough) else 0.0
     share = max(0.0, gap) / max(1, d.quantity.size)
     dear = np.flatnonzero(excess > max(share, 1e-9))
+    deadline = min(deadline, time.perf_counter() + above_lp_s)
     by_line = np.argsort(lp_arcs.a, kind="stable")
     starts = np.searchsorted(lp_arcs.a[by_line], np.arange(d.quantity.size + 1))
     for a in dear[np.argsort(-excess[dear], kind="stable")].tolist():

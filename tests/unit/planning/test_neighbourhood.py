@@ -171,3 +171,9 @@ def test_a_plan_already_good_enough_is_not_searched():
     model, arcs, units, lp, _first, _second = _swapped()
     out, got = fill_unmet(model, arcs, units, np.zeros(2), lp=lp, enough=1e12)
     assert out is arcs and got is units
+
+
+def test_no_time_for_the_lines_above_the_lp_leaves_them():
+    model, arcs, units, lp, _first, _second = _swapped()
+    out, got = fill_unmet(model, arcs, units, np.zeros(2), lp=lp, above_lp_s=0.0)
+    assert out is arcs and got is units
