@@ -80,7 +80,8 @@ def solve_fixed_charge(
     fixed = problem.costs.fixed_per_pair
     # its plans are scored with their parcels, which the neighbourhoods of lines above the
     # LP do not see, and its local search finishes up to `rounds` plans: not those
-    options = replace(options or FlowOptions(), aggregate=False, above_lp_lines=False)
+    given = options or FlowOptions()
+    options = replace(given, aggregate=False, above_lp_lines=False)
     demands = [d for d in problem.demands if d.units > 0]
     model = TimeModel(problem, demands, options)
 
@@ -99,7 +100,8 @@ def solve_fixed_charge(
     best_cost = _with_parcels(best, fixed)
     # the splittable plan, parcels counted, is a candidate too: where whole units leave
     # some unmet, its rounding (of merged demand) can beat the parcel-aware ones
-    split = solve_flow(problem, solver, options=replace(options, aggregate=True), stop=stop)
+    # (finished as any splittable plan is: the test suite holds the two to each other)
+    split = solve_flow(problem, solver, options=replace(given, aggregate=True), stop=stop)
     if _with_parcels(split, fixed) < best_cost - 1e-9:
         best, best_cost = split, _with_parcels(split, fixed)
     arcs = relaxed.arcs
