@@ -244,12 +244,14 @@ def test_the_operator_watches_the_network_live(browser, hub):
     page = visit.sign_in("operator")
     expect(page.locator("[data-counter=units_ordered] dd")).to_have_text("12")
     expect(page.locator("#network")).to_contain_text("1 producers, 1 destinations")
-    drawn = page.evaluate(
-        """() => { const c = document.getElementById('map');
+    colours = """() => { const c = document.getElementById('map');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         const seen = new Set(); for (let i = 0; i < d.length; i += 4 * 97) seen.add(d[i] << 16 | d[i+1] << 8 | d[i+2]);
         return seen.size; }"""
-    )
+    # the map is drawn once its data is in, after the panels' text: under load (the test
+    # suite beside a benchmark) the text was there and the canvas still blank
+    page.wait_for_function(f"() => ({colours})() > 3", timeout=15_000)
+    drawn = page.evaluate(colours)
     assert drawn > 3  # sea, land, borders, a producer and a destination at least
     with hub.app.new_uow() as uow:
         (job,) = uow.jobs.of_order(hub.ids["order"])
