@@ -45,7 +45,9 @@ def solve(
 ) -> Plan:
     """Solve ``problem`` with ``solver``: "flow" (min-cost flow, priced to optimality;
     needs ``flow_solver``) or "greedy" (the baseline). ``stop`` is polled between steps;
-    both are deterministic (``seed`` is kept for solvers that sample)."""
+    greedy is deterministic (``seed`` is kept for solvers that sample); the flow planner
+    is too unless time cuts a step short: ``stop``, or the neighbourhood MIPs' time limits
+    and budget (``FlowOptions.neighbourhood_s``), which a loaded machine reaches sooner."""
     if solver == "greedy":
         return _Greedy(problem, stop, seed).run()
     if solver == "flow":
