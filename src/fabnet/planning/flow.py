@@ -1390,6 +1390,11 @@ def finish_plan(
             total = float((more * more_cost).sum() + (left * model.d.unmet).sum())
             if total < objective - 1e-9:
                 arcs, units, cost, objective = more_arcs, more, more_cost, total
+                if flow_solver is not None and opts.sweep_classes:
+                    # the neighbourhoods moved units of every class: each class again on
+                    # the time the others now leave (medium: 1.108% -> 1.077% in 3 s)
+                    arcs, units, objective = model.sweep_classes(sol.arcs, arcs, units, flow_solver)
+                    cost = model.unit_cost(arcs)
     plan = plan_of(model, arcs, units, cost, solver, started, demands, bound)
     model.extra = saved
     stats = plan.stats
