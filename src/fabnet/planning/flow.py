@@ -1361,7 +1361,7 @@ def finish_plan(
             if better < objective - 1e-9:
                 arcs, units, cost, objective = every, polished[0], every_cost, better
     if saved is None and opts.neighbourhood_s > 0:
-        from fabnet.planning.neighbourhood import fill_unmet
+        from fabnet.planning.neighbourhood import improve
 
         ticks = model.d.ticks
         lp_unmet = sol.net.unmet_flows(sol.flows) / ticks
@@ -1373,7 +1373,7 @@ def finish_plan(
         enough = bound / (1.0 - opts.gap_tolerance) if math.isfinite(bound) else -math.inf
         # the lines above the LP get at most the time the plan took so far: a plan found
         # in seconds is not held up a minute for a few tenths of a per cent
-        more_arcs, more = fill_unmet(
+        more_arcs, more = improve(
             model,
             arcs,
             units,

@@ -45,7 +45,7 @@ def day_work(model: TimeModel, m: Ints, day: Ints, ticks: Ints) -> Ints:
     return out
 
 
-def fill_unmet(
+def improve(
     model: TimeModel,
     arcs: Arcs,
     units: Ints,

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from fabnet.domain.errors import InvalidInput
 from fabnet.planning.costs import CostParams
 from fabnet.planning.flow import Arcs, FlowOptions, TimeModel, solve_flow
-from fabnet.planning.neighbourhood import fill_unmet
+from fabnet.planning.neighbourhood import improve
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
@@ -49,7 +49,7 @@ def test_short_parts_move_so_that_the_long_one_fits():
     short_a = 1 - long_a
     arcs = Arcs(np.array([short_a, short_a]), np.array([0, 1]), np.array([1, 1]))
     units = np.array([5, 5])
-    out, got = fill_unmet(model, arcs, units, np.zeros(2))
+    out, got = improve(model, arcs, units, np.zeros(2))
     made = Counter()
     for a, u in zip(out.a.tolist(), got.tolist(), strict=True):
         made[a] += u
@@ -69,7 +69,7 @@ def test_a_line_the_lp_left_unmet_is_not_searched():
     units = np.array([5, 5])
     lp_unmet = np.zeros(2)
     lp_unmet[long_a] = 1.0
-    out, got = fill_unmet(model, arcs, units, lp_unmet)
+    out, got = improve(model, arcs, units, lp_unmet)
     assert got.sum() == 10 and set(out.a.tolist()) == {short_a}
 
 
@@ -154,14 +154,14 @@ def test_a_line_pushed_away_comes_back_and_what_took_its_place_moves():
     one it went to, and the MIP swaps the two lines home."""
     model, arcs, units, lp, first, second = _swapped()
     before = float((units * model.unit_cost(arcs)).sum())
-    out, got = fill_unmet(model, arcs, units, np.zeros(2), lp=lp)
+    out, got = improve(model, arcs, units, np.zeros(2), lp=lp)
     placed = {
         (a, m): u for a, m, u in zip(out.a.tolist(), out.m.tolist(), got.tolist(), strict=True)
     }
     assert placed == {(first, 0): 6, (second, 1): 6}
     assert float((got * model.unit_cost(out)).sum()) < before
     # without the LP the plan is left as it came (no line is short of units)
-    same_arcs, same_units = fill_unmet(model, arcs, units, np.zeros(2))
+    same_arcs, same_units = improve(model, arcs, units, np.zeros(2))
     assert same_arcs is arcs and same_units is units
 
 
@@ -169,11 +169,11 @@ def test_a_plan_already_good_enough_is_not_searched():
     """``enough`` above the plan's cost (it is within the tolerance of its bound): no
     neighbourhood is planned, the plan comes back as it was."""
     model, arcs, units, lp, _first, _second = _swapped()
-    out, got = fill_unmet(model, arcs, units, np.zeros(2), lp=lp, enough=1e12)
+    out, got = improve(model, arcs, units, np.zeros(2), lp=lp, enough=1e12)
     assert out is arcs and got is units
 
 
 def test_no_time_for_the_lines_above_the_lp_leaves_them():
     model, arcs, units, lp, _first, _second = _swapped()
-    out, got = fill_unmet(model, arcs, units, np.zeros(2), lp=lp, above_lp_s=0.0)
+    out, got = improve(model, arcs, units, np.zeros(2), lp=lp, above_lp_s=0.0)
     assert out is arcs and got is units
