@@ -57,6 +57,16 @@ def available_gb() -> float:
     return float("inf")
 
 
+def jittered(problem: Problem, share: float, seed: int) -> Problem:
+    """Each order's print time times a uniform factor in [1 - share, 1 + share]."""
+    rng = random.Random(seed)
+    demands = tuple(
+        replace(d, unit_time_s=round(d.unit_time_s * rng.uniform(1 - share, 1 + share)))
+        for d in problem.demands
+    )
+    return replace(problem, demands=demands)
+
+
 def timed(fn):  # type: ignore[no-untyped-def]
     started = time.perf_counter()
     out = fn()
@@ -169,6 +179,13 @@ def main() -> None:
         help="mixed print times, or every order for the 80-minute reference part",
     )
     parser.add_argument(
+        "--jitter",
+        type=float,
+        default=0.0,
+        help="each order's print time times a uniform factor in [1 - J, 1 + J] (seeded): "
+        "every design its own print time, as in a real hub (0: the parts' own times)",
+    )
+    parser.add_argument(
         "--deadline-s",
         type=float,
         default=0.0,
@@ -183,6 +200,10 @@ def main() -> None:
     problem, gen_s = timed(
         lambda: generate(SIZES[args.size], seed=args.seed, mixed=args.parts == "mixed")
     )
+    if not 0.0 <= args.jitter < 1.0:
+        parser.error("--jitter must be at least 0 and below 1")
+    if args.jitter > 0:
+        problem = jittered(problem, args.jitter, args.seed)
     if args.save:
         args.save.write_text(json.dumps(to_dict(problem)))
     flow = OrToolsFlow()
@@ -197,6 +218,8 @@ def main() -> None:
     out: dict[str, object] = {
         "size": args.size,
         "parts": args.parts,
+        "jitter": args.jitter,
+        "print_times": len({d.unit_time_s for d in problem.demands}),
         "producers": len(problem.supplies),
         "orders": len(problem.demands),
         "units": sum(d.units for d in problem.demands),
