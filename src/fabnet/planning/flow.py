@@ -877,12 +877,14 @@ class TimeModel:
             on = members[arcs.a]
             sub, cost = arcs.take(on), unit_cost[on]
             one_size = np.unique(d.ticks[members]).size == 1
-            if solver is not None and one_size:
+            last = c + 1 == len(classes)
+            # the last class takes the rest by its network in units: exact for one print
+            # time, within every machine's time for several (each unit at the longest)
+            if solver is not None and (one_size or last):
                 # one print time: a network in units is integral. The last class takes the
                 # rest as it likes (exact); an earlier one keeps to the arcs the flow gave
                 # it, each at most the flow's units there rounded up, so that it takes
                 # little more than its share of the time the shorter parts still need
-                last = c + 1 == len(classes)
                 limit = None if last else -(-flow[on] // d.ticks[sub.a])
                 units = self._one_time(sub, cost, used, members, solver, limit)
             else:
@@ -969,8 +971,11 @@ class TimeModel:
     ) -> Ints:
         """Whole units of one print time on the time ``used`` leaves: a min-cost flow in
         units, whose capacities (whole units by each day) make it integral and exact;
-        ``limit`` bounds each arc's units."""
-        ticks = int(self.d.ticks[members][0])
+        ``limit`` bounds each arc's units. With several print times each unit counts at
+        the longest: never over a machine's time, not exact (the last class of a hub
+        where every design has its own print time: medium with 4,236 print times, 318
+        units unmet and a gap of 11.5% when it was rounded down, 20 and 4.8% so)."""
+        ticks = int(self.d.ticks[members].max())
         slack = self.cum_ticks[:, 1:] - np.cumsum(used, axis=1)
         room = np.maximum(np.minimum.accumulate(slack[:, ::-1], axis=1)[:, ::-1], 0) // ticks
         caps = np.diff(np.concatenate([np.zeros((room.shape[0], 1), np.int64), room], axis=1))

@@ -3,6 +3,8 @@ flow's units rounded up, against rounding the flow down (which it replaced)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
@@ -180,3 +182,54 @@ def test_whole_unit_arcs_with_probation_and_transit_keep_a_valid_bound(
     assert mip.status == "optimal"
     assert plan.stats["lp_bound"] <= mip.objective * (1 + 1e-9) + 1e-6
     assert check_plan(problem, plan) == []
+
+
+def _jittered(problem: Problem, seed: int) -> Problem:
+    """Every line its own print time (its part's time times 0.9-1.1), as in a real hub."""
+    rng = np.random.default_rng(seed)
+    return replace(
+        problem,
+        demands=tuple(
+            replace(d, unit_time_s=round(d.unit_time_s * rng.uniform(0.9, 1.1)))
+            for d in problem.demands
+        ),
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 14), st.integers(1, 8))
+def test_a_class_of_several_print_times_in_units_stays_within_every_machines_time(
+    seed, n_lines, n_machines
+):
+    """Each unit counted at the class's longest print time: the units, at their own
+    times, fit every machine's time by every day, stay within each line's quantity."""
+    problem = _jittered(random_problem(seed, n_lines, n_machines, short=True), seed)
+    demands = [dem for dem in problem.demands if dem.units > 0]
+    model = TimeModel(problem, demands, FlowOptions())
+    sol = solve_model(model, SOLVER, lambda: False)
+    members = np.ones(model.d.quantity.size, dtype=bool)
+    arcs, cost = sol.arcs, model.unit_cost(sol.arcs)
+    used = np.zeros_like(model.day_caps)
+    units = model._one_time(arcs, cost, used, members, SOLVER)
+    d = model.d
+    assert (units >= 0).all()
+    placed = np.bincount(arcs.a, weights=units, minlength=d.quantity.size)
+    assert (placed <= d.quantity).all()
+    by_day = np.zeros_like(model.day_caps)
+    np.add.at(by_day, (arcs.m, arcs.d - 1), units * d.ticks[arcs.a])
+    assert (np.cumsum(by_day, axis=1) <= model.cum_ticks[:, 1:]).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 16), st.integers(1, 6))
+def test_plans_where_every_line_has_its_own_print_time_are_valid(seed, n_lines, n_machines):
+    problem = _jittered(random_problem(seed, n_lines, n_machines), seed)
+    plan = solve_flow(problem, SOLVER)
+    assert check_plan(problem, plan) == []
+    assert plan.stats["objective"] >= plan.stats["lp_bound"] * (1 - 1e-9) - 1e-6
+    made = {d.line_id: 0 for d in problem.demands}
+    for a in plan.assignments:
+        made[a.line_id] += a.units
+    for u in plan.unmet:
+        made[u.line_id] += u.units
+    assert made == {d.line_id: d.units for d in problem.demands}
