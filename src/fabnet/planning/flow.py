@@ -58,6 +58,9 @@ UNREACHABLE = 1 << 30  # transit days of a pair beyond the farthest band
 _LIMIT = float(1 << 60)
 # whole-unit bound: arcs kept from pricing's chunks before those that take no units go
 FILL_KEEP = 2_000_000
+# print times within this ratio round as one class where there are many (size_classes)
+BAND = 1.05
+MOST_BANDS = 24
 
 
 @dataclass(frozen=True)
@@ -843,15 +846,23 @@ class TimeModel:
 
     # -- whole units ---------------------------------------------------------------------------
     def size_classes(self, most: int = 6) -> list[Bools]:
-        """Demands by print time, longest first, in at most ``most`` classes (one print
-        time each where there are that few: each is then rounded by a network in units)."""
+        """Demands by print time, longest first: one class per print time where there are
+        at most ``most``; else bands of print times within ``BAND`` of each other (wider
+        where more than ``MOST_BANDS`` bands would hold demands), each rounded by its
+        network in units at its longest print time, so that little time is lost to the
+        spread. (Medium with 4,236 print times: 6 classes by quantiles, the last only by
+        its network, 4.6% above the bound; bands of 5%, 3.1%.)"""
         ticks = self.d.ticks
         distinct = np.unique(ticks)[::-1]
         if distinct.size <= most:
             return [ticks == t for t in distinct]
-        edges = np.quantile(np.log(ticks), np.linspace(0, 1, most + 1)[1:-1])
-        label = np.searchsorted(edges, np.log(ticks), side="right")
-        return [label == c for c in range(most - 1, -1, -1) if (label == c).any()]
+        ratio = BAND
+        while True:
+            label = np.floor(np.log(ticks) / np.log(ratio)).astype(np.int64)
+            bands = np.unique(label)[::-1]
+            if bands.size <= MOST_BANDS:
+                return [label == b for b in bands]
+            ratio = ratio**1.5
 
     def whole_units(
         self, sol: Solution, unit_cost: Floats, solver: FlowSolver | None = None
@@ -859,8 +870,8 @@ class TimeModel:
         """Whole units: arcs with their units, and the units left unmet per demand.
 
         Longest parts first (a class of print times at a time): the class's arcs are
-        rounded down (with ``solver`` and one print time in the class: its network in
-        units, each arc at most the flow's units rounded up), its remainders placed where
+        rounded down (with ``solver``: its network in units, each arc at most the flow's
+        units rounded up, each unit at the class's longest print time), its remainders placed where
         a whole unit still fits (its own arcs, then its nearest capable machines), and
         then, with ``solver``, the network is solved again for the classes not yet fixed on
         the time that is left, so that shorter parts fill the gaps the longer ones leave.
@@ -876,15 +887,13 @@ class TimeModel:
         for c, members in enumerate(classes):
             on = members[arcs.a]
             sub, cost = arcs.take(on), unit_cost[on]
-            one_size = np.unique(d.ticks[members]).size == 1
             last = c + 1 == len(classes)
-            # the last class takes the rest by its network in units: exact for one print
-            # time, within every machine's time for several (each unit at the longest)
-            if solver is not None and (one_size or last):
-                # one print time: a network in units is integral. The last class takes the
-                # rest as it likes (exact); an earlier one keeps to the arcs the flow gave
-                # it, each at most the flow's units there rounded up, so that it takes
-                # little more than its share of the time the shorter parts still need
+            if solver is not None:
+                # a network in units is integral: exact for one print time, within every
+                # machine's time for a band of several (each unit at the longest). The last
+                # class takes the rest as it likes; an earlier one keeps to the arcs the
+                # flow gave it, each at most the flow's units there rounded up, so that it
+                # takes little more than its share of the time the shorter parts still need
                 limit = None if last else -(-flow[on] // d.ticks[sub.a])
                 units = self._one_time(sub, cost, used, members, solver, limit)
             else:

@@ -233,3 +233,34 @@ def test_plans_where_every_line_has_its_own_print_time_are_valid(seed, n_lines, 
     for u in plan.unmet:
         made[u.line_id] += u.units
     assert made == {d.line_id: d.units for d in problem.demands}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(60, 200_000), min_size=1, max_size=60),
+    st.integers(0, 10_000),
+)
+def test_print_time_classes_partition_the_lines_longest_first_in_narrow_bands(times, seed):
+    """One class per print time where there are at most 6; else at most 24 bands, each
+    within 5% where 24 bands of 5% hold them all; every line in exactly one class, the
+    longest parts first."""
+    problem = random_problem(seed, len(times), 3)
+    problem = replace(
+        problem,
+        demands=tuple(
+            replace(d, unit_time_s=float(t)) for d, t in zip(problem.demands, times, strict=True)
+        ),
+    )
+    model = TimeModel(problem, list(problem.demands), FlowOptions(aggregate=False))
+    classes = model.size_classes()
+    ticks = model.d.ticks
+    assert (np.sum(classes, axis=0) == 1).all()
+    assert len(classes) <= max(6, 24)
+    longest = [int(ticks[c].max()) for c in classes]
+    shortest = [int(ticks[c].min()) for c in classes]
+    assert all(s > later for s, later in zip(shortest, longest[1:], strict=False))
+    distinct = np.unique(ticks)
+    if distinct.size <= 6:
+        assert len(classes) == distinct.size
+    elif np.unique(np.floor(np.log(ticks) / np.log(1.05))).size <= 24:
+        assert all(hi / lo < 1.05 for hi, lo in zip(longest, shortest, strict=True))
