@@ -70,10 +70,10 @@ def improve(
     most for it (at most ``machines - 1`` of each kind), for at most ``above_lp_s`` of
     what is left of the budget."""
     d = model.d
-    state = _State(model, arcs, units)
-    deadline = time.perf_counter() + budget_s
     if budget_s <= 0:
         return arcs, units
+    state = _State(model, arcs, units)
+    deadline = time.perf_counter() + budget_s
 
     def out_of_time() -> bool:
         return stop() or time.perf_counter() > deadline or state.objective() <= enough
@@ -131,7 +131,7 @@ class _State:
             model, arcs.m, arcs.d, units * d.ticks[arcs.a]
         )
         self.changed = False
-        self._objective = float((units * model.unit_cost(arcs)).sum() + (self.left * d.unmet).sum())
+        self._objective = model.objective_of(arcs, units)
 
     def objective(self) -> float:
         return self._objective
