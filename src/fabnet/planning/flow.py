@@ -982,8 +982,9 @@ class TimeModel:
         units, whose capacities (whole units by each day) make it integral and exact;
         ``limit`` bounds each arc's units. With several print times each unit counts at
         the longest: never over a machine's time, not exact (the last class of a hub
-        where every design has its own print time: medium with 4,236 print times, 318
-        units unmet and a gap of 11.5% when it was rounded down, 20 and 4.8% so)."""
+        where every design has its own print time, the medium instance with 4,255 print
+        times: 318 units unmet and a gap of 11.5% when it was rounded down, 20 and 4.8%
+        so; size_classes has the benchmark's figures with every class so)."""
         ticks = int(self.d.ticks[members].max())
         slack = self.cum_ticks[:, 1:] - np.cumsum(used, axis=1)
         room = np.maximum(np.minimum.accumulate(slack[:, ::-1], axis=1)[:, ::-1], 0) // ticks
