@@ -33,6 +33,7 @@ from fabnet.planning.flow import (
     solve_flow,
     solve_model,
 )
+from fabnet.planning.machine_pairs import arrays_of, machine_pairs, work_of
 from fabnet.planning.neighbourhood import day_work
 from fabnet.planning.network import FlowSolver, Ints
 from fabnet.planning.plan import Plan
@@ -74,6 +75,7 @@ def solve_fixed_charge(
     options: FlowOptions | None = None,
     iterations: int = 12,
     patience: int = 3,
+    trade_s: float = 120.0,
     stop: Stop = lambda: False,
 ) -> Plan:
     started = time.perf_counter()
@@ -127,9 +129,10 @@ def solve_fixed_charge(
         if cost < best_cost - 1e-9:
             best, best_cost, idle = plan, cost, 0
     best, best_cost = _close_small_pairs(model, solver, best, best_cost, fixed, stop, started)
-    merged = _merge_pairs(model, best, fixed, started, demands)
-    if _with_parcels(merged, fixed) < best_cost - 1e-9:
-        best, best_cost = merged, _with_parcels(merged, fixed)
+    for step in (_merge_pairs, _traded, _merge_pairs):
+        found = step(model, best, fixed, started, demands, stop=stop, budget_s=trade_s)
+        if _with_parcels(found, fixed) < best_cost - 1e-9:
+            best, best_cost = found, _with_parcels(found, fixed)
     model.extra = None
     gap = (best_cost - lp_bound) / best_cost if best_cost and math.isfinite(lp_bound) else math.nan
     gap = max(0.0, gap) if gap == gap else gap
@@ -185,6 +188,31 @@ def _close_small_pairs(
     return best, best_cost
 
 
+def _traded(
+    model: TimeModel,
+    plan: Plan,
+    fixed: float,
+    started: float,
+    demands: list[Demand],
+    *,
+    stop: Stop,
+    budget_s: float,
+) -> Plan:
+    """The plan after MIPs of two machines that share split lines (machine_pairs.py)."""
+    model.extra = None
+    work = _work_of(model, plan)
+    if work is None or budget_s <= 0:
+        return plan
+    a_of, m_of, day_of, units, _ = work
+    table = work_of(a_of, m_of, day_of, units)
+    if not machine_pairs(model, table, fixed, stop, budget_s):
+        return plan
+    arcs, made = arrays_of(table)
+    return plan_of(
+        model, arcs, made, model.unit_cost(arcs), "fixed_charge", started, demands, math.nan
+    )
+
+
 def _merge_pairs(
     model: TimeModel,
     plan: Plan,
@@ -192,6 +220,7 @@ def _merge_pairs(
     started: float,
     demands: list[Demand],
     passes: int = 10,
+    **_unused: object,
 ) -> Plan:
     """Local search on whole units: a line made on several machines gives up the machine
     that makes the fewest of its units when its other machines have the time for them by

@@ -1,0 +1,186 @@
+"""Neighbourhoods of two machines for the fixed-charge plan.
+
+A line split over two machines pays two parcels; the merge step closes the smaller pair
+only when the other machine has the time. Where both machines are full, the time can
+still be found by trading: another line split over the same two machines gives up its
+units on the first and takes the freed time on the second. Every unit the plan makes on
+two machines that share split lines is planned again on those two by HiGHS's MIP, a 0/1
+column paying one parcel per (line, machine) pair, whole units, each machine's time by
+each day in the network's ticks; the result is kept only where it costs less. Pairs of
+machines that share the most split lines go first, within a time budget.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import Counter, defaultdict
+
+import numpy as np
+
+from fabnet.planning.flow import Arcs, Stop, TimeModel
+from fabnet.planning.network import Ints
+
+# (line, day) -> units, for one machine
+Work = dict[tuple[int, int], int]
+# a line on more machines than this is a surge (thousands of units whose parcels pay for
+# themselves): its units stay where they are and take their time out of the MIP's
+SURGE = 8
+MIP_GAP = 1e-6
+
+
+def machine_pairs(
+    model: TimeModel,
+    work: dict[int, Work],
+    fixed: float,
+    stop: Stop,
+    budget_s: float,
+    mip_s: float = 1.0,
+    surge: int = SURGE,
+) -> int:
+    """Re-plan ``work`` (machine -> its units by line and day, changed in place) two
+    machines at a time; the number of neighbourhoods that gained."""
+    deadline = time.perf_counter() + budget_s
+    gained = 0
+    spread = _machines_of(work)
+    held = {a for a, machines in spread.items() if len(machines) > surge}
+    for m1, m2 in _sharing(spread, surge):
+        if stop() or time.perf_counter() > deadline:
+            break
+        new = _replan(model, {m1: work[m1], m2: work[m2]}, fixed, mip_s, held)
+        if new is not None:
+            work[m1], work[m2] = new[m1], new[m2]
+            gained += 1
+    return gained
+
+
+def _machines_of(work: dict[int, Work]) -> dict[int, set[int]]:
+    on: dict[int, set[int]] = defaultdict(set)
+    for m, rows in work.items():
+        for a, _day in rows:
+            on[a].add(m)
+    return on
+
+
+def _sharing(spread: dict[int, set[int]], surge: int) -> list[tuple[int, int]]:
+    """Pairs of machines that share lines split between them, most shared first."""
+    shared: Counter[tuple[int, int]] = Counter()
+    for machines in spread.values():
+        if 1 < len(machines) <= surge:
+            shared.update(itertools.combinations(sorted(machines), 2))
+    return [pair for pair, _ in shared.most_common()]
+
+
+def _cost(model: TimeModel, work: dict[int, Work], fixed: float) -> float:
+    rows = [(a, m, day, n) for m, w in work.items() for (a, day), n in w.items() if n > 0]
+    if not rows:
+        return 0.0
+    t = np.array(rows, dtype=np.int64)
+    unit = model.unit_cost(Arcs(t[:, 0], t[:, 1], t[:, 2]))
+    return float((unit * t[:, 3]).sum()) + fixed * len({(a, m) for a, m, _, _ in rows})
+
+
+def _replan(
+    model: TimeModel, work: dict[int, Work], fixed: float, mip_s: float, held: set[int]
+) -> dict[int, Work] | None:
+    """The units on these machines planned again on them (those of ``held`` lines where
+    they are), or None where nothing is cheaper (or HiGHS found no plan in time)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    from fabnet.planning.quiet import stdout_to_stderr
+
+    d = model.d
+    h = model.horizon
+    machines = np.array(sorted(work), dtype=np.int64)
+    need: Counter[int] = Counter()
+    kept = np.zeros((machines.size, h + 1), dtype=np.int64)  # held lines' ticks by day
+    for i, m in enumerate(machines.tolist()):
+        for (a, day), n in work[m].items():
+            if a in held:
+                kept[i, day] += n * int(d.ticks[a])
+            else:
+                need[a] += n
+    if not need:
+        return None
+    lines = np.array(sorted(need), dtype=np.int64)
+    pa, pm = np.repeat(lines, machines.size), np.tile(machines, lines.size)
+    capable = {int(g): set(model.group_machines[g].tolist()) for g in np.unique(d.group[lines])}
+    able = np.array([m in capable[d.group[a]] for a, m in zip(pa, pm, strict=True)], dtype=bool)
+    pa, pm = pa[able], pm[able]
+    arcs, cost = model.pair_arcs(pa, pm)
+    if not len(arcs):
+        return None
+    n_x, n_p, n_l = len(arcs), pa.size, lines.size
+    wide = int(machines.max()) + 1
+    pair_of = np.searchsorted(pa * wide + pm, arcs.a * wide + arcs.m)
+    line_of = np.searchsorted(lines, arcs.a)
+    units = np.array([need[a] for a in lines.tolist()], dtype=np.float64)
+    room = units[np.searchsorted(lines, pa)]
+    room = np.where(model.job_cap[pm] > 0, np.minimum(room, model.job_cap[pm]), room)
+    # columns: x (units per arc), y (a parcel per pair), s (units left unmade per line)
+    c = np.concatenate([cost, np.full(n_p, fixed), d.unmet[lines]])
+    x, y, s = np.arange(n_x), n_x + np.arange(n_p), n_x + n_p + np.arange(n_l)
+    eq = coo_matrix(
+        (np.ones(n_x + n_l), (np.concatenate([line_of, np.arange(n_l)]), np.concatenate([x, s]))),
+        shape=(n_l, c.size),
+    )
+    link = coo_matrix(
+        (
+            np.concatenate([np.ones(n_x), -room]),
+            (np.concatenate([pair_of, np.arange(n_p)]), np.concatenate([x, y])),
+        ),
+        shape=(n_p, c.size),
+    )
+    # cumulative time: arc j counts in its machine's rows for days d_j..horizon
+    span = h - arcs.d + 1
+    rep = np.repeat(x, span)
+    days = arcs.d[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(span) - span, span))
+    row = np.searchsorted(machines, arcs.m[rep]) * h + (days - 1)
+    time_rows = coo_matrix(
+        (d.ticks[arcs.a][rep].astype(np.float64), (row, rep)), shape=(machines.size * h, c.size)
+    )
+    time_left = model.cum_ticks[machines, 1:] - np.cumsum(kept, axis=1)[:, 1:]
+    with stdout_to_stderr():
+        result = milp(
+            c,
+            constraints=[
+                LinearConstraint(eq.tocsr(), units, units),
+                LinearConstraint(link.tocsr(), -np.inf, 0.0),
+                LinearConstraint(time_rows.tocsr(), -np.inf, time_left.ravel()),
+            ],
+            integrality=np.ones(c.size),
+            bounds=Bounds(0, np.concatenate([room[pair_of], np.ones(n_p), units])),
+            options={"time_limit": mip_s, "mip_rel_gap": MIP_GAP},
+        )
+    if result.x is None:
+        return None
+    made = np.rint(result.x[:n_x]).astype(np.int64)
+    out: dict[int, Work] = {
+        m: {key: n for key, n in work[m].items() if key[0] in held} for m in work
+    }
+    for j in np.flatnonzero(made > 0).tolist():
+        key = (int(arcs.a[j]), int(arcs.d[j]))
+        out[int(arcs.m[j])][key] = out[int(arcs.m[j])].get(key, 0) + int(made[j])
+    left = np.rint(result.x[n_x + n_p :])
+    before = _cost(model, work, fixed)
+    after = _cost(model, out, fixed) + float((left * d.unmet[lines]).sum())
+    return out if after < before - 1e-6 else None
+
+
+def work_of(a_of: Ints, m_of: Ints, day_of: Ints, units: Ints) -> dict[int, Work]:
+    """A plan's units by machine, line and day."""
+    out: dict[int, Work] = defaultdict(dict)
+    for a, m, day, n in zip(
+        a_of.tolist(), m_of.tolist(), day_of.tolist(), units.tolist(), strict=True
+    ):
+        if n > 0:
+            out[m][(a, day)] = out[m].get((a, day), 0) + n
+    return dict(out)
+
+
+def arrays_of(work: dict[int, Work]) -> tuple[Arcs, Ints]:
+    """``work`` as arcs and their units."""
+    rows = [(a, m, day, n) for m, w in work.items() for (a, day), n in w.items() if n > 0]
+    t = np.array(rows, dtype=np.int64).reshape(-1, 4)
+    return Arcs(t[:, 0], t[:, 1], t[:, 2]), t[:, 3]

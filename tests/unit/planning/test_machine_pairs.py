@@ -1,0 +1,176 @@
+"""The fixed-charge model's trades between two machines: two full machines that each make
+part of the same two lines swap units so that each line goes on one of them; no unit is
+lost, no machine overbooked on any day, and the cost with parcels never rises."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import replace
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fabnet.planning.costs import CostParams
+from fabnet.planning.fixed_charge import _merge_pairs, _traded, _work_of
+from fabnet.planning.flow import TimeModel, plan_of, solve_flow
+from fabnet.planning.machine_pairs import arrays_of, machine_pairs, work_of
+from fabnet.planning.plan import Assignment, Plan
+from fabnet.planning.problem import Problem
+from tests.unit.planning.test_flow import ALL, SOLVER, demand, random_problem, supply
+from tests.unit.planning.test_merge_pairs import MODEL, _checked, _made, _pairs
+
+
+def _model(problem: Problem) -> TimeModel:
+    return TimeModel(problem, [d for d in problem.demands if d.units > 0], MODEL)
+
+
+def _traded_plan(problem: Problem, plan: Plan, budget_s: float = 30.0) -> Plan:
+    demands = [d for d in problem.demands if d.units > 0]
+    return _traded(
+        _model(problem),
+        plan,
+        problem.costs.fixed_per_pair,
+        time.perf_counter(),
+        demands,
+        stop=lambda: False,
+        budget_s=budget_s,
+    )
+
+
+def _with_parcels(problem: Problem, plan: Plan) -> float:
+    return plan.stats.get("objective", 0.0) + problem.costs.fixed_per_pair * _pairs(plan)
+
+
+def _by_hand(shares: dict[tuple[str, str], int]) -> Plan:
+    return Plan(
+        assignments=tuple(
+            Assignment(
+                line_id=line,
+                machine_id=machine,
+                producer_id="p",
+                units=units,
+                distance_km=0.0,
+                finish_s=0.0,
+                late=False,
+                day=1,
+            )
+            for (line, machine), units in shares.items()
+        ),
+        unmet=(),
+        solver="by hand",
+    )
+
+
+def _two_full_machines() -> Problem:
+    """Two lines of ten one-hour units due on day 1, no late window; two machines of ten
+    hours a day, each beside one line's destination."""
+    return Problem(
+        demands=(
+            demand(1, 10, 52.0, 13.0, 1, unit_s=3600.0),
+            demand(2, 10, 52.1, 13.1, 1, unit_s=3600.0),
+        ),
+        supplies=(supply(1, 52.0, 13.0, hours=10.0), supply(2, 52.1, 13.1, hours=10.0)),
+        costs=CostParams(fixed_per_pair=1_500.0, late_window_days=0),
+        load_factor=1.0,
+    )
+
+
+def test_two_full_machines_trade_so_that_each_line_goes_on_one():
+    problem = _two_full_machines()
+    split = _by_hand(
+        {("l001", "m001"): 5, ("l001", "m002"): 5, ("l002", "m001"): 5, ("l002", "m002"): 5}
+    )
+    demands = list(problem.demands)
+    # the merge step cannot: neither machine has an hour to spare
+    merged = _merge_pairs(_model(problem), split, 1_500.0, time.perf_counter(), demands)
+    assert _pairs(merged) == 4
+    traded = _traded_plan(problem, split)
+    assert {(a.line_id, a.machine_id) for a in traded.assignments} == {
+        ("l001", "m001"),
+        ("l002", "m002"),
+    }
+    assert _made(traded) == {"l001": 10, "l002": 10}
+    assert _checked(problem, traded) == []
+
+
+def test_no_time_no_trade():
+    problem = _two_full_machines()
+    split = _by_hand(
+        {("l001", "m001"): 5, ("l001", "m002"): 5, ("l002", "m001"): 5, ("l002", "m002"): 5}
+    )
+    assert _traded_plan(problem, split, budget_s=0.0) is split
+
+
+def test_a_plan_with_no_line_on_two_machines_is_left_as_it_is():
+    problem = _two_full_machines()
+    apart = _by_hand({("l001", "m001"): 10, ("l002", "m002"): 10})
+    assert _traded_plan(problem, apart) is apart
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    lines=st.integers(2, 14),
+    machines=st.integers(2, 6),
+    fixed=st.sampled_from([100.0, 1_500.0, 20_000.0]),
+)
+def test_trades_lose_no_unit_overbook_no_machine_and_never_cost_more(seed, lines, machines, fixed):
+    problem = random_problem(seed, lines, machines, short=True)
+    problem = replace(problem, costs=replace(problem.costs, fixed_per_pair=fixed))
+    plan = solve_flow(problem, SOLVER, options=ALL)
+    traded = _traded_plan(problem, plan)
+    assert _checked(problem, traded) == []  # capability, time by every day, costs
+    assert _with_parcels(problem, traded) <= _with_parcels(problem, plan) + 1e-6
+    # a unit is made, or left unmade where that costs less than its parcel: never lost
+    left = Counter({u.line_id: u.units for u in traded.unmet})
+    assert _made(traded) + left == Counter({d.line_id: d.units for d in problem.demands})
+    # only lines that were split between two machines, and lines on those machines, move
+    on = {(a.line_id, a.machine_id) for a in plan.assignments}
+    split = {line for line, _ in on if sum(1 for other, _ in on if other == line) > 1}
+    if not split:
+        assert traded is plan
+
+
+def test_a_surge_lines_time_stays_taken():
+    """A third line on all three machines is a surge (with ``surge=2``): its two units on
+    each stay where they are, and their time is not the MIP's. The first machine is 900 a
+    unit cheaper, so a MIP that forgot that time would put twelve units there; with it,
+    ten: each split line goes on one machine, and no day is overbooked."""
+    problem = Problem(
+        demands=(
+            demand(1, 10, 52.0, 13.0, 1, unit_s=3600.0),
+            demand(2, 10, 52.0, 13.0, 1, unit_s=3600.0),
+            demand(3, 6, 52.0, 13.0, 1, unit_s=3600.0),
+        ),
+        supplies=(
+            supply(1, 52.0, 13.0, hours=12.0),
+            supply(2, 52.0, 13.0, hours=12.0, price=1_000.0),
+            supply(3, 52.0, 13.0, hours=12.0),
+        ),
+        costs=CostParams(fixed_per_pair=1_500.0, late_window_days=0),
+        load_factor=1.0,
+    )
+    split = _by_hand(
+        {("l001", "m001"): 5, ("l001", "m002"): 5, ("l002", "m001"): 5, ("l002", "m002"): 5}
+        | {("l003", m): 2 for m in ("m001", "m002", "m003")}
+    )
+    model = _model(problem)
+    a_of, m_of, day_of, units, _ = _work_of(model, split)
+    table = work_of(a_of, m_of, day_of, units)
+    assert machine_pairs(model, table, 1_500.0, lambda: False, 30.0, surge=2) == 1
+    arcs, made = arrays_of(table)
+    traded = plan_of(
+        model,
+        arcs,
+        made,
+        model.unit_cost(arcs),
+        "t",
+        time.perf_counter(),
+        list(problem.demands),
+        0.0,
+    )
+    assert _checked(problem, traded) == []
+    assert _made(traded) == {"l001": 10, "l002": 10, "l003": 6}
+    on = Counter(a.line_id for a in traded.assignments)
+    assert on["l001"] == on["l002"] == 1 and on["l003"] == 3
