@@ -273,6 +273,51 @@ def test_plan_check_accepts_the_planners_plan_and_names_each_violation(tmp_path)
     assert any(v.startswith("objective:") for v in violations)
 
 
+def test_plan_replan_moves_only_the_lost_machines_units(tmp_path):
+    from collections import Counter
+
+    from fabnet.planning.files import to_dict
+    from tests.unit.planning.test_flow import random_problem
+
+    problem = tmp_path / "problem.json"
+    problem.write_text(json.dumps(to_dict(random_problem(3, 20, 10))))
+    plan = tmp_path / "plan.json"
+    assert fab("plan", str(problem), "--out", str(plan)).exit_code == 0
+    before = json.loads(plan.read_text())["assignments"]
+    load = Counter()
+    for a in before:
+        load[a["machine"]] += a["units"]
+    lost = load.most_common(1)[0][0]
+    new = tmp_path / "new.json"
+    result = fab("plan", "replan", str(problem), str(plan), "--lost", lost, "--out", str(new))
+    assert result.exit_code == 0, result.output
+    assert f"units_displaced {load[lost]}" in result.output
+    assert fab("plan", "check", str(problem), str(new)).exit_code == 0
+    document = json.loads(new.read_text())
+    assert document["replan"]["lost_machines"] == [lost]
+    assert document["replan"]["units_displaced"] == load[lost]
+    after = document["assignments"]
+    assert all(a["machine"] != lost for a in after)
+
+    def units(rows):
+        out = Counter()
+        for a in rows:
+            out[(a["line"], a["machine"], a["day"])] += a["units"]
+        return out
+
+    # every assignment not on the lost machine stays, on its machine and day
+    kept = units(a for a in before if a["machine"] != lost)
+    assert not kept - units(after)
+    # a machine that is not in the problem, or a plan that does not hold: refused
+    unknown = fab("plan", "replan", str(problem), str(plan), "--lost", "nope")
+    assert unknown.exit_code == 65 and "--lost" in unknown.output and "nope" in unknown.output
+    broken = json.loads(plan.read_text())
+    broken["assignments"][0]["units"] += 1_000
+    plan.write_text(json.dumps(broken))
+    refused = fab("plan", "replan", str(problem), str(plan), "--lost", lost)
+    assert refused.exit_code == 65 and "plan: does not hold" in refused.output
+
+
 def test_plan_refuses_a_bad_problem_file(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(

@@ -118,3 +118,74 @@ def check_file(
         out.print("valid" if not violations else f"{len(violations)} violation(s)")
     if violations:
         raise typer.Exit(1)
+
+
+@plan.command("replan")
+def replan_file(
+    problem_file: Annotated[Path, typer.Argument(help="the fabnet-problem/1 file")],
+    plan_file: Annotated[Path, typer.Argument(help="its plan (fabnet-plan/1), to re-plan")],
+    lost: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--lost",
+            metavar="MACHINE_ID",
+            help="a machine that is lost (failed, left, declined); repeat for more",
+        ),
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="write the new plan (fabnet-plan/1) here")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the new plan as JSON")] = False,
+) -> None:
+    """Re-plan after machines are lost or lines are added: the units on the lost machines,
+    the lines' units the plan does not hold, and the units it left unmet are planned on
+    the time the kept assignments leave; every other assignment stays where it was. The
+    plan must hold against the problem (`fabnet plan check`)."""
+    import json
+
+    from fabnet.adapters.solvers import OrToolsFlow
+    from fabnet.domain.errors import InvalidInput
+    from fabnet.planning.files import from_dict
+    from fabnet.planning.plan_files import check_plan, plan_from_dict, plan_to_dict
+    from fabnet.planning.replan import replan
+
+    gone = frozenset(lost or ())
+    try:
+        problem = from_dict(files.read_json(problem_file))
+        previous = plan_from_dict(files.read_json(plan_file))
+        unknown = sorted(gone - {s.machine_id for s in problem.supplies})
+        if unknown:
+            raise InvalidInput("--lost", f"no machine {', '.join(unknown[:5])} in the problem")
+        violations = check_plan(problem, previous)
+        if violations:
+            raise InvalidInput(
+                "plan",
+                f"does not hold against the problem ({len(violations)} violation(s), the "
+                f"first: {violations[0]}); `fabnet plan check` names each",
+            )
+        report = replan(problem, previous, OrToolsFlow(), lost_machines=gone)
+    except FabnetError as exc:
+        raise fail(exc.message, classify(exc)[1]) from None
+    document = plan_to_dict(problem, report.plan)
+    document["replan"] = {
+        "lost_machines": sorted(gone),
+        "units_displaced": report.units_displaced,
+        "units_moved": report.units_moved,
+        "replan_s": round(report.replan_s, 3),
+    }
+    if out_file is not None:
+        files.write_text(out_file, json.dumps(document, indent=1))
+    if as_json:
+        emit_json(document)
+        return
+    summary: dict[str, Any] = {
+        "lost_machines": len(gone),
+        "units_displaced": report.units_displaced,
+        "units_moved": report.units_moved,
+        **{k: document[k] for k in ("objective", "lp_bound", "gap", "certified")},
+        "units_assigned": document["units_assigned"],
+        "unmet_units": document["units_unmet"],
+        "replan_s": document["replan"]["replan_s"],
+    }
+    for key, value in summary.items():
+        out.print(f"{key:<15} {value}", highlight=False)
