@@ -14,6 +14,7 @@ the time.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import replace
@@ -39,10 +40,16 @@ from fabnet.planning.network import FlowSolver, Ints
 from fabnet.planning.plan import Plan
 from fabnet.planning.problem import Demand, Problem
 
+log = logging.getLogger(__name__)
+
 
 def _with_parcels(plan: Plan, fixed: float) -> float:
     pairs = {(a.line_id, a.machine_id) for a in plan.assignments}
     return plan.stats["objective"] + fixed * len(pairs)
+
+
+def _note(step: str, cost: float, started: float) -> None:
+    log.debug("fixed charge: %s %.0f (%.1f s)", step, cost, time.perf_counter() - started)
 
 
 def _pair_units(model: TimeModel, sol: Solution) -> tuple[Ints, Floats]:
@@ -100,12 +107,14 @@ def solve_fixed_charge(
     lp_bound = relaxed.bound
     best = finish_plan(model, relaxed, "fixed_charge", started, demands, solver)
     best_cost = _with_parcels(best, fixed)
+    _note("the LP's plan", best_cost, started)
     # the splittable plan, parcels counted, is a candidate too: where whole units leave
     # some unmet, its rounding (of merged demand) can beat the parcel-aware ones
     # (finished as any splittable plan is: the test suite holds the two to each other)
     split = solve_flow(problem, solver, options=replace(given, aggregate=True), stop=stop)
     if _with_parcels(split, fixed) < best_cost - 1e-9:
         best, best_cost = split, _with_parcels(split, fixed)
+    _note("the splittable plan", _with_parcels(split, fixed), started)
     arcs = relaxed.arcs
     keys, carried = _pair_units(model, relaxed)
     restricted = replace(options, pricing=False, widen=False)
@@ -126,11 +135,14 @@ def solve_fixed_charge(
         cost = _with_parcels(plan, fixed)
         keys, carried = _pair_units(model, sol)
         idle += 1
+        _note("slope scaling", cost, started)
         if cost < best_cost - 1e-9:
             best, best_cost, idle = plan, cost, 0
     best, best_cost = _close_small_pairs(model, solver, best, best_cost, fixed, stop, started)
+    _note("small pairs closed", best_cost, started)
     for step in (_merge_pairs, _traded, _merge_pairs):
         found = step(model, best, fixed, started, demands, stop=stop, budget_s=trade_s)
+        _note(step.__name__, _with_parcels(found, fixed), started)
         if _with_parcels(found, fixed) < best_cost - 1e-9:
             best, best_cost = found, _with_parcels(found, fixed)
     model.extra = None
