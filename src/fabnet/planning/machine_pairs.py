@@ -47,6 +47,8 @@ def machine_pairs(
     for m1, m2 in _sharing(spread, surge):
         if stop() or time.perf_counter() > deadline:
             break
+        if not {a for a, _ in work[m1]} & {a for a, _ in work[m2]}:
+            continue  # an earlier trade left them no line in common
         new = _replan(model, {m1: work[m1], m2: work[m2]}, fixed, mip_s, held)
         if new is not None:
             work[m1], work[m2] = new[m1], new[m2]
