@@ -193,6 +193,7 @@ def _close_small_pairs(
         sol = solve_model(model, solver, stop, start=arcs if len(arcs) else Arcs.empty())
         plan = finish_plan(model, sol, "fixed_charge", started, demands, solver)
         cost = _with_parcels(plan, fixed)
+        _note(f"pairs under the {share:.3f} quantile forbidden", cost, started)
         if cost < best_cost - 1e-9:
             best, best_cost = plan, cost
         else:
