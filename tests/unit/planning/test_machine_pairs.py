@@ -17,7 +17,14 @@ from fabnet.planning.flow import TimeModel, plan_of, solve_flow
 from fabnet.planning.machine_pairs import arrays_of, machine_pairs, work_of
 from fabnet.planning.plan import Assignment, Plan
 from fabnet.planning.problem import Problem
-from tests.unit.planning.test_flow import ALL, SOLVER, demand, random_problem, supply
+from tests.unit.planning.test_flow import (
+    ALL,
+    SOLVER,
+    _on_probation,
+    demand,
+    random_problem,
+    supply,
+)
 from tests.unit.planning.test_merge_pairs import MODEL, _checked, _made, _pairs
 
 
@@ -174,3 +181,21 @@ def test_a_surge_lines_time_stays_taken():
     assert _made(traded) == {"l001": 10, "l002": 10, "l003": 6}
     on = Counter(a.line_id for a in traded.assignments)
     assert on["l001"] == on["l002"] == 1 and on["l003"] == 3
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    lines=st.integers(2, 12),
+    machines=st.integers(2, 6),
+    cap=st.integers(1, 6),
+)
+def test_trades_keep_a_machine_on_probation_to_its_job_and_on_time(seed, lines, machines, cap):
+    """Half the machines on probation (at most ``cap`` units of a line, none late): a trade
+    that gave one more, or a late day, would fail the checker."""
+    problem = _on_probation(random_problem(seed, lines, machines, short=True), seed, cap)
+    problem = replace(problem, costs=replace(problem.costs, fixed_per_pair=1_500.0))
+    plan = solve_flow(problem, SOLVER, options=ALL)
+    traded = _traded_plan(problem, plan)
+    assert _checked(problem, traded) == []
+    assert _with_parcels(problem, traded) <= _with_parcels(problem, plan) + 1e-6
