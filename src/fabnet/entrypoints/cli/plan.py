@@ -34,6 +34,32 @@ plan = typer.Typer(
 )
 
 
+OutFile = Annotated[Path | None, typer.Option("--out", help="write the plan (fabnet-plan/1) here")]
+AsJson = Annotated[bool, typer.Option("--json", help="print the whole plan as JSON")]
+
+
+def _give(
+    document: dict[str, Any], head: dict[str, Any], out_file: Path | None, as_json: bool
+) -> None:
+    """Write the plan to ``out_file``, print it (``as_json``) or its summary: ``head``
+    then the plan's figures."""
+    import json
+
+    if out_file is not None:
+        files.write_text(out_file, json.dumps(document, indent=1))
+    if as_json:
+        emit_json(document)
+        return
+    summary: dict[str, Any] = {
+        **head,
+        **{k: document[k] for k in ("objective", "lp_bound", "gap", "certified")},
+        "units_assigned": document["units_assigned"],
+        "unmet_units": document["units_unmet"],
+    }
+    for key, value in summary.items():
+        out.print(f"{key:<15} {value}", highlight=False)
+
+
 class PlanSolver(StrEnum):
     flow = "flow"
     greedy = "greedy"
@@ -46,15 +72,12 @@ def solve_file(
     fixed_charge: Annotated[
         bool, typer.Option("--fixed-charge", help="charge costs.fixed_per_pair per parcel")
     ] = False,
-    out_file: Annotated[
-        Path | None, typer.Option("--out", help="write the plan (fabnet-plan/1) here")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the whole plan as JSON")] = False,
+    out_file: OutFile = None,
+    as_json: AsJson = False,
 ) -> None:
     """Solve a problem file. Prints objective, lp_bound, gap, certified and the units;
     --json prints the plan itself (assignments with day and cost parts, unmet units with
     their reasons); --out writes it to a file for `fabnet plan check`."""
-    import json
 
     from fabnet.adapters.solvers import OrToolsFlow
     from fabnet.planning import solve
@@ -74,22 +97,13 @@ def solve_file(
         raise fail(exc.message, classify(exc)[1]) from None
     document = plan_to_dict(problem, result)
     document["plan_s"] = round(time.perf_counter() - started, 3)
-    if out_file is not None:
-        files.write_text(out_file, json.dumps(document, indent=1))
-    if as_json:
-        emit_json(document)
-        return
-    summary: dict[str, Any] = {
+    head = {
         "solver": document["solver"],
         "lines": len(problem.demands),
         "machines": len(problem.supplies),
-        **{k: document[k] for k in ("objective", "lp_bound", "gap", "certified")},
-        "units_assigned": document["units_assigned"],
-        "unmet_units": document["units_unmet"],
         "plan_s": document["plan_s"],
     }
-    for key, value in summary.items():
-        out.print(f"{key:<15} {value}", highlight=False)
+    _give(document, head, out_file, as_json)
 
 
 @plan.command("check")
@@ -132,16 +146,13 @@ def replan_file(
             help="a machine that is lost (failed, left, declined); repeat for more",
         ),
     ] = None,
-    out_file: Annotated[
-        Path | None, typer.Option("--out", help="write the new plan (fabnet-plan/1) here")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the new plan as JSON")] = False,
+    out_file: OutFile = None,
+    as_json: AsJson = False,
 ) -> None:
     """Re-plan after machines are lost or lines are added: the units on the lost machines,
     the lines' units the plan does not hold, and the units it left unmet are planned on
     the time the kept assignments leave; every other assignment stays where it was. The
     plan must hold against the problem (`fabnet plan check`)."""
-    import json
 
     from fabnet.adapters.solvers import OrToolsFlow
     from fabnet.domain.errors import InvalidInput
@@ -173,19 +184,4 @@ def replan_file(
         "units_moved": report.units_moved,
         "replan_s": round(report.replan_s, 3),
     }
-    if out_file is not None:
-        files.write_text(out_file, json.dumps(document, indent=1))
-    if as_json:
-        emit_json(document)
-        return
-    summary: dict[str, Any] = {
-        "lost_machines": len(gone),
-        "units_displaced": report.units_displaced,
-        "units_moved": report.units_moved,
-        **{k: document[k] for k in ("objective", "lp_bound", "gap", "certified")},
-        "units_assigned": document["units_assigned"],
-        "unmet_units": document["units_unmet"],
-        "replan_s": document["replan"]["replan_s"],
-    }
-    for key, value in summary.items():
-        out.print(f"{key:<15} {value}", highlight=False)
+    _give(document, {**document["replan"], "lost_machines": len(gone)}, out_file, as_json)
