@@ -56,21 +56,25 @@ def machine_pairs(
     return gained
 
 
-def _machines_of(work: dict[int, Work]) -> dict[int, set[int]]:
-    on: dict[int, set[int]] = defaultdict(set)
+def _machines_of(work: dict[int, Work]) -> dict[int, Counter[int]]:
+    """Each line's units by machine."""
+    on: dict[int, Counter[int]] = defaultdict(Counter)
     for m, rows in work.items():
-        for a, _day in rows:
-            on[a].add(m)
+        for (a, _day), n in rows.items():
+            on[a][m] += n
     return on
 
 
-def _sharing(spread: dict[int, set[int]], surge: int) -> list[tuple[int, int]]:
-    """Pairs of machines that share lines split between them, most shared first."""
-    shared: Counter[tuple[int, int]] = Counter()
+def _sharing(spread: dict[int, Counter[int]], surge: int) -> list[tuple[int, int]]:
+    """Pairs of machines that share lines split between them, those whose shared lines
+    have the fewest units on one of the two first (a parcel for one unit is the one most
+    worth saving): each shared line counts 1 / its units on the machine with fewer."""
+    shared: dict[tuple[int, int], float] = defaultdict(float)
     for machines in spread.values():
         if 1 < len(machines) <= surge:
-            shared.update(itertools.combinations(sorted(machines), 2))
-    return [pair for pair, _ in shared.most_common()]
+            for m1, m2 in itertools.combinations(sorted(machines), 2):
+                shared[(m1, m2)] += 1.0 / min(machines[m1], machines[m2])
+    return sorted(shared, key=lambda pair: -shared[pair])
 
 
 def _cost(model: TimeModel, work: dict[int, Work], fixed: float) -> float:
