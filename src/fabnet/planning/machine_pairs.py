@@ -7,7 +7,8 @@ units on the first and takes the freed time on the second. Every unit the plan m
 two machines that share split lines is planned again on those two by HiGHS's MIP, a 0/1
 column paying one parcel per (line, machine) pair, whole units, each machine's time by
 each day in the network's ticks; the result is kept only where it costs less. Pairs of
-machines that share the most split lines go first, within a time budget.
+machines whose shared lines have the fewest units on one of the two go first, within a
+time budget.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from fabnet.planning.flow import Arcs, Stop, TimeModel
+from fabnet.planning.flow import Arcs, Floats, Stop, TimeModel
 from fabnet.planning.network import Ints
 
 # (line, day) -> units, for one machine
@@ -91,16 +92,10 @@ def _replan(
 ) -> dict[int, Work] | None:
     """The units on these machines planned again on them (those of ``held`` lines where
     they are), or None where nothing is cheaper (or HiGHS found no plan in time)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import coo_matrix
-
-    from fabnet.planning.quiet import stdout_to_stderr
-
     d = model.d
-    h = model.horizon
     machines = np.array(sorted(work), dtype=np.int64)
     need: Counter[int] = Counter()
-    kept = np.zeros((machines.size, h + 1), dtype=np.int64)  # held lines' ticks by day
+    kept = np.zeros((machines.size, model.horizon + 1), dtype=np.int64)  # held, by day
     for i, m in enumerate(machines.tolist()):
         for (a, day), n in work[m].items():
             if a in held:
@@ -117,15 +112,51 @@ def _replan(
     arcs, cost = model.pair_arcs(pa, pm)
     if not len(arcs):
         return None
-    n_x, n_p, n_l = len(arcs), pa.size, lines.size
-    wide = int(machines.max()) + 1
-    pair_of = np.searchsorted(pa * wide + pm, arcs.a * wide + arcs.m)
-    line_of = np.searchsorted(lines, arcs.a)
     units = np.array([need[a] for a in lines.tolist()], dtype=np.float64)
-    room = units[np.searchsorted(lines, pa)]
+    time_left = model.cum_ticks[machines, 1:] - np.cumsum(kept, axis=1)[:, 1:]
+    x = _mip(model, arcs, cost, (pa, pm), (lines, units), (machines, time_left), fixed, mip_s)
+    if x is None:
+        return None
+    made = np.rint(x[: len(arcs)]).astype(np.int64)
+    out: dict[int, Work] = {
+        m: {key: n for key, n in work[m].items() if key[0] in held} for m in work
+    }
+    for j in np.flatnonzero(made > 0).tolist():
+        key = (int(arcs.a[j]), int(arcs.d[j]))
+        out[int(arcs.m[j])][key] = out[int(arcs.m[j])].get(key, 0) + int(made[j])
+    left = np.rint(x[len(arcs) + pa.size :])
+    before = _cost(model, work, fixed)
+    after = _cost(model, out, fixed) + float((left * d.unmet[lines]).sum())
+    return out if after < before - 1e-6 else None
+
+
+def _mip(
+    model: TimeModel,
+    arcs: Arcs,
+    cost: Floats,
+    pairs: tuple[Ints, Ints],
+    lines: tuple[Ints, Floats],
+    machines: tuple[Ints, Ints],
+    fixed: float,
+    mip_s: float,
+) -> Floats | None:
+    """HiGHS's values of the columns x (units per arc), y (a parcel per pair), s (units
+    left unmade per line), or None where it found no plan in time. ``lines``: the lines
+    and their units; ``machines``: the machines and their time left by each day."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    from fabnet.planning.quiet import stdout_to_stderr
+
+    d, h = model.d, model.horizon
+    (pa, pm), (line_ids, units), (ms, time_left) = pairs, lines, machines
+    n_x, n_p, n_l = len(arcs), pa.size, line_ids.size
+    wide = int(ms.max()) + 1
+    pair_of = np.searchsorted(pa * wide + pm, arcs.a * wide + arcs.m)
+    line_of = np.searchsorted(line_ids, arcs.a)
+    room = units[np.searchsorted(line_ids, pa)]
     room = np.where(model.job_cap[pm] > 0, np.minimum(room, model.job_cap[pm]), room)
-    # columns: x (units per arc), y (a parcel per pair), s (units left unmade per line)
-    c = np.concatenate([cost, np.full(n_p, fixed), d.unmet[lines]])
+    c = np.concatenate([cost, np.full(n_p, fixed), d.unmet[line_ids]])
     x, y, s = np.arange(n_x), n_x + np.arange(n_p), n_x + n_p + np.arange(n_l)
     eq = coo_matrix(
         (np.ones(n_x + n_l), (np.concatenate([line_of, np.arange(n_l)]), np.concatenate([x, s]))),
@@ -142,11 +173,10 @@ def _replan(
     span = h - arcs.d + 1
     rep = np.repeat(x, span)
     days = arcs.d[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(span) - span, span))
-    row = np.searchsorted(machines, arcs.m[rep]) * h + (days - 1)
+    row = np.searchsorted(ms, arcs.m[rep]) * h + (days - 1)
     time_rows = coo_matrix(
-        (d.ticks[arcs.a][rep].astype(np.float64), (row, rep)), shape=(machines.size * h, c.size)
+        (d.ticks[arcs.a][rep].astype(np.float64), (row, rep)), shape=(ms.size * h, c.size)
     )
-    time_left = model.cum_ticks[machines, 1:] - np.cumsum(kept, axis=1)[:, 1:]
     with stdout_to_stderr():
         result = milp(
             c,
@@ -159,19 +189,7 @@ def _replan(
             bounds=Bounds(0, np.concatenate([room[pair_of], np.ones(n_p), units])),
             options={"time_limit": mip_s, "mip_rel_gap": MIP_GAP},
         )
-    if result.x is None:
-        return None
-    made = np.rint(result.x[:n_x]).astype(np.int64)
-    out: dict[int, Work] = {
-        m: {key: n for key, n in work[m].items() if key[0] in held} for m in work
-    }
-    for j in np.flatnonzero(made > 0).tolist():
-        key = (int(arcs.a[j]), int(arcs.d[j]))
-        out[int(arcs.m[j])][key] = out[int(arcs.m[j])].get(key, 0) + int(made[j])
-    left = np.rint(result.x[n_x + n_p :])
-    before = _cost(model, work, fixed)
-    after = _cost(model, out, fixed) + float((left * d.unmet[lines]).sum())
-    return out if after < before - 1e-6 else None
+    return None if result.x is None else np.asarray(result.x, dtype=np.float64)
 
 
 def work_of(a_of: Ints, m_of: Ints, day_of: Ints, units: Ints) -> dict[int, Work]:
