@@ -166,7 +166,8 @@ def replan_file(
         previous = plan_from_dict(files.read_json(plan_file))
         unknown = sorted(gone - {s.machine_id for s in problem.supplies})
         if unknown:
-            raise InvalidInput("--lost", f"no machine {', '.join(unknown[:5])} in the problem")
+            names = ", ".join(repr(m) for m in unknown[:5])
+            raise InvalidInput("--lost", f"no machine {names} in the problem")
         violations = check_plan(problem, previous)
         if violations:
             raise InvalidInput(
