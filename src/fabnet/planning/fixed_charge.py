@@ -141,7 +141,11 @@ def solve_fixed_charge(
     best, best_cost = _close_small_pairs(model, solver, best, best_cost, fixed, stop, started)
     _note("small pairs closed", best_cost, started)
     for step in (_merge_pairs, _traded, _merge_pairs):
-        found = step(model, best, fixed, started, demands, stop=stop, budget_s=trade_s)
+        # a plan within the tolerance of the bound is certified: no trade is worth its time
+        enough = best_cost - lp_bound / (1.0 - options.gap_tolerance)
+        found = step(
+            model, best, fixed, started, demands, stop=stop, budget_s=trade_s, enough=enough
+        )
         _note(step.__name__, _with_parcels(found, fixed), started)
         if _with_parcels(found, fixed) < best_cost - 1e-9:
             best, best_cost = found, _with_parcels(found, fixed)
@@ -210,15 +214,17 @@ def _traded(
     *,
     stop: Stop,
     budget_s: float,
+    enough: float = math.inf,
 ) -> Plan:
-    """The plan after MIPs of two machines that share split lines (machine_pairs.py)."""
+    """The plan after MIPs of two machines that share split lines (machine_pairs.py),
+    until they have saved ``enough`` (or the budget is spent)."""
     model.extra = None
     work = _work_of(model, plan)
-    if work is None or budget_s <= 0:
+    if work is None or budget_s <= 0 or enough <= 0:
         return plan
     a_of, m_of, day_of, units, _ = work
     table = work_of(a_of, m_of, day_of, units)
-    if not machine_pairs(model, table, fixed, stop, budget_s):
+    if not machine_pairs(model, table, fixed, stop, budget_s, enough=enough):
         return plan
     arcs, made = arrays_of(table)
     return plan_of(

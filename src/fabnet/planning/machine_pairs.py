@@ -14,6 +14,7 @@ time budget.
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections import Counter, defaultdict
 
@@ -38,20 +39,25 @@ def machine_pairs(
     budget_s: float,
     mip_s: float = 1.0,
     surge: int = SURGE,
+    enough: float = math.inf,
 ) -> int:
     """Re-plan ``work`` (machine -> its units by line and day, changed in place) two
-    machines at a time; the number of neighbourhoods that gained."""
+    machines at a time, until the budget is spent or the plan is ``enough`` cheaper; the
+    number of neighbourhoods that gained."""
     deadline = time.perf_counter() + budget_s
     gained = 0
+    saved = 0.0
     spread = _machines_of(work)
     held = {a for a, machines in spread.items() if len(machines) > surge}
     for m1, m2 in _sharing(spread, surge):
-        if stop() or time.perf_counter() > deadline:
+        if stop() or time.perf_counter() > deadline or saved >= enough:
             break
         if not {a for a, _ in work[m1]} & {a for a, _ in work[m2]}:
             continue  # an earlier trade left them no line in common
-        new = _replan(model, {m1: work[m1], m2: work[m2]}, fixed, mip_s, held)
+        pair = {m1: work[m1], m2: work[m2]}
+        new = _replan(model, pair, fixed, mip_s, held)
         if new is not None:
+            saved += _cost(model, pair, fixed) - _cost(model, new, fixed)
             work[m1], work[m2] = new[m1], new[m2]
             gained += 1
     return gained

@@ -32,7 +32,9 @@ def _model(problem: Problem) -> TimeModel:
     return TimeModel(problem, [d for d in problem.demands if d.units > 0], MODEL)
 
 
-def _traded_plan(problem: Problem, plan: Plan, budget_s: float = 30.0) -> Plan:
+def _traded_plan(
+    problem: Problem, plan: Plan, budget_s: float = 30.0, enough: float = float("inf")
+) -> Plan:
     demands = [d for d in problem.demands if d.units > 0]
     return _traded(
         _model(problem),
@@ -42,6 +44,7 @@ def _traded_plan(problem: Problem, plan: Plan, budget_s: float = 30.0) -> Plan:
         demands,
         stop=lambda: False,
         budget_s=budget_s,
+        enough=enough,
     )
 
 
@@ -99,6 +102,17 @@ def test_two_full_machines_trade_so_that_each_line_goes_on_one():
     }
     assert _made(traded) == {"l001": 10, "l002": 10}
     assert _checked(problem, traded) == []
+
+
+def test_a_plan_already_within_the_tolerance_is_not_traded():
+    """``enough`` is what the plan may still gain before it is certified: at 0 (the plan
+    is within the gap tolerance of its bound) the trades do not spend their budget."""
+    problem = _two_full_machines()
+    split = _by_hand(
+        {("l001", "m001"): 5, ("l001", "m002"): 5, ("l002", "m001"): 5, ("l002", "m002"): 5}
+    )
+    assert _traded_plan(problem, split, enough=0.0) is split
+    assert _pairs(_traded_plan(problem, split, enough=1.0)) == 2
 
 
 def test_no_time_no_trade():
