@@ -140,13 +140,14 @@ def solve_fixed_charge(
             best, best_cost, idle = plan, cost, 0
     best, best_cost = _close_small_pairs(model, solver, best, best_cost, fixed, stop, started)
     _note("small pairs closed", best_cost, started)
-    for step in (_merge_pairs, _traded, _merge_pairs):
-        # a plan within the tolerance of the bound is certified: no trade is worth its time
-        enough = best_cost - lp_bound / (1.0 - options.gap_tolerance)
-        found = step(
-            model, best, fixed, started, demands, stop=stop, budget_s=trade_s, enough=enough
-        )
-        _note(step.__name__, _with_parcels(found, fixed), started)
+    for step in ("merged", "traded", "merged again"):
+        if step == "traded":
+            # a plan within the tolerance of the bound is certified: no trade is worth it
+            enough = best_cost - lp_bound / (1.0 - options.gap_tolerance)
+            found = _traded(model, best, fixed, started, demands, stop, trade_s, enough)
+        else:
+            found = _merge_pairs(model, best, fixed, started, demands)
+        _note(step, _with_parcels(found, fixed), started)
         if _with_parcels(found, fixed) < best_cost - 1e-9:
             best, best_cost = found, _with_parcels(found, fixed)
     model.extra = None
@@ -211,7 +212,6 @@ def _traded(
     fixed: float,
     started: float,
     demands: list[Demand],
-    *,
     stop: Stop,
     budget_s: float,
     enough: float = math.inf,
@@ -239,7 +239,6 @@ def _merge_pairs(
     started: float,
     demands: list[Demand],
     passes: int = 10,
-    **_unused: object,
 ) -> Plan:
     """Local search on whole units: a line made on several machines gives up the machine
     that makes the fewest of its units when its other machines have the time for them by

@@ -54,11 +54,11 @@ def machine_pairs(
             break
         if not {a for a, _ in work[m1]} & {a for a, _ in work[m2]}:
             continue  # an earlier trade left them no line in common
-        pair = {m1: work[m1], m2: work[m2]}
-        new = _replan(model, pair, fixed, mip_s, held)
-        if new is not None:
-            saved += _cost(model, pair, fixed) - _cost(model, new, fixed)
+        found = _replan(model, {m1: work[m1], m2: work[m2]}, fixed, mip_s, held)
+        if found is not None:
+            new, gain = found
             work[m1], work[m2] = new[m1], new[m2]
+            saved += gain
             gained += 1
     return gained
 
@@ -95,9 +95,10 @@ def _cost(model: TimeModel, work: dict[int, Work], fixed: float) -> float:
 
 def _replan(
     model: TimeModel, work: dict[int, Work], fixed: float, mip_s: float, held: set[int]
-) -> dict[int, Work] | None:
+) -> tuple[dict[int, Work], float] | None:
     """The units on these machines planned again on them (those of ``held`` lines where
-    they are), or None where nothing is cheaper (or HiGHS found no plan in time)."""
+    they are) and what that saves, or None where nothing is cheaper (or HiGHS found no
+    plan in time)."""
     d = model.d
     machines = np.array(sorted(work), dtype=np.int64)
     need: Counter[int] = Counter()
@@ -133,7 +134,7 @@ def _replan(
     left = np.rint(x[len(arcs) + pa.size :])
     before = _cost(model, work, fixed)
     after = _cost(model, out, fixed) + float((left * d.unmet[lines]).sum())
-    return out if after < before - 1e-6 else None
+    return (out, before - after) if after < before - 1e-6 else None
 
 
 def _mip(
