@@ -15,7 +15,7 @@ from fabnet.planning.costs import CostParams
 from fabnet.planning.fixed_charge import _merge_pairs, _traded, _work_of
 from fabnet.planning.flow import TimeModel, plan_of, solve_flow
 from fabnet.planning.machine_pairs import arrays_of, machine_pairs, work_of
-from fabnet.planning.plan import Assignment, Plan
+from fabnet.planning.plan import Plan
 from fabnet.planning.problem import Problem
 from tests.unit.planning.test_flow import (
     ALL,
@@ -25,7 +25,7 @@ from tests.unit.planning.test_flow import (
     random_problem,
     supply,
 )
-from tests.unit.planning.test_merge_pairs import MODEL, _checked, _made, _pairs
+from tests.unit.planning.test_merge_pairs import MODEL, _by_hand, _checked, _made, _pairs
 
 
 def _model(problem: Problem) -> TimeModel:
@@ -50,26 +50,6 @@ def _traded_plan(
 
 def _with_parcels(problem: Problem, plan: Plan) -> float:
     return plan.stats.get("objective", 0.0) + problem.costs.fixed_per_pair * _pairs(plan)
-
-
-def _by_hand(shares: dict[tuple[str, str], int]) -> Plan:
-    return Plan(
-        assignments=tuple(
-            Assignment(
-                line_id=line,
-                machine_id=machine,
-                producer_id="p",
-                units=units,
-                distance_km=0.0,
-                finish_s=0.0,
-                late=False,
-                day=1,
-            )
-            for (line, machine), units in shares.items()
-        ),
-        unmet=(),
-        solver="by hand",
-    )
 
 
 def _two_full_machines() -> Problem:

@@ -49,25 +49,30 @@ def _made(plan: Plan) -> Counter[str]:
     return made
 
 
-def _split_by_hand(problem: Problem, shares: dict[str, int], day: int) -> Plan:
-    line = problem.demands[0]
+def _by_hand(shares: dict[tuple[str, str], int], day: int = 1) -> Plan:
+    """A plan of ``shares`` (line, machine) -> units, all made by ``day``."""
     return Plan(
         assignments=tuple(
             Assignment(
-                line_id=line.line_id,
-                machine_id=m,
+                line_id=line,
+                machine_id=machine,
                 producer_id="p",
-                units=u,
+                units=units,
                 distance_km=0.0,
                 finish_s=0.0,
                 late=False,
                 day=day,
             )
-            for m, u in shares.items()
+            for (line, machine), units in shares.items()
         ),
         unmet=(),
         solver="by hand",
     )
+
+
+def _split_by_hand(problem: Problem, shares: dict[str, int], day: int) -> Plan:
+    line = problem.demands[0].line_id
+    return _by_hand({(line, machine): units for machine, units in shares.items()}, day)
 
 
 def test_a_line_split_over_two_machines_with_time_goes_on_one():
