@@ -180,3 +180,38 @@ def test_a_parcel_dearer_than_its_units_unmade_leaves_them_unmade():
     assert plan.stats["objective"] <= nothing + 1e-6
     assert plan.stats["objective"] >= plan.stats["lp_bound"] * (1 - 1e-9)
     assert check_plan(charged, plan) == []
+
+
+def test_closing_small_pairs_does_not_solve_the_same_network_twice(monkeypatch):
+    """Every pair carries two units, so every share's cut is two units: once a round gains
+    nothing, the halved shares forbid the same pairs and are passed over (at the medium
+    benchmark size four rounds in a row re-solved one network, about 145 s); a round whose
+    LP alone costs the best plan's cost or more is not made whole."""
+    import fabnet.planning.fixed_charge as fc
+
+    problem = random_problem(4, 4, 3, short=True)
+    problem = replace(problem, costs=replace(problem.costs, fixed_per_pair=1_500.0))
+    demands = [d for d in problem.demands if d.units > 0]
+    model = TimeModel(problem, demands, MODEL)
+    plan = _by_hand(
+        {(d.line_id, s.machine_id): 2 for d in demands[:2] for s in problem.supplies[:2]}
+    )
+    solved, finished = [], []
+    real_solve, real_finish = fc.solve_model, fc.finish_plan
+    monkeypatch.setattr(fc, "solve_model", lambda *a, **k: solved.append(1) or real_solve(*a, **k))
+    monkeypatch.setattr(
+        fc, "finish_plan", lambda *a, **k: finished.append(1) or real_finish(*a, **k)
+    )
+    # nothing beats a cost of 0: no round gains, so the first cut is the only one solved,
+    # and its LP (above 0) says so before any finishing
+    best, cost = fc._close_small_pairs(
+        model, SOLVER, plan, 0.0, 1_500.0, lambda: False, time.perf_counter()
+    )
+    assert (best, cost, len(solved), len(finished)) == (plan, 0.0, 1, 0)
+    # a best plan dearer than anything: the first round is finished and kept
+    solved.clear()
+    best, cost = fc._close_small_pairs(
+        model, SOLVER, plan, 1e18, 1_500.0, lambda: False, time.perf_counter()
+    )
+    assert finished and best is not plan and cost < 1e18
+    assert check_plan(problem, replace(best, stats=best.stats | {"objective": cost})) == []
