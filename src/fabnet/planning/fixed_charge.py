@@ -82,7 +82,7 @@ def solve_fixed_charge(
     options: FlowOptions | None = None,
     iterations: int = 12,
     patience: int = 3,
-    trade_s: float = 120.0,
+    trade_s: float = 360.0,
     stop: Stop = lambda: False,
 ) -> Plan:
     started = time.perf_counter()
