@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from dataclasses import replace
 
@@ -83,8 +84,11 @@ def solve_fixed_charge(
     iterations: int = 12,
     patience: int = 3,
     trade_s: float = 360.0,
+    trade_workers: int | None = None,
     stop: Stop = lambda: False,
 ) -> Plan:
+    """``trade_workers``: processes for the trades' MIPs (default: the CPUs this process
+    may use)."""
     started = time.perf_counter()
     fixed = problem.costs.fixed_per_pair
     # its plans are scored with their parcels, which the neighbourhoods of lines above the
@@ -144,7 +148,10 @@ def solve_fixed_charge(
         if step == "traded":
             # a plan within the tolerance of the bound is certified: no trade is worth it
             enough = best_cost - lp_bound / (1.0 - options.gap_tolerance)
-            found = _traded(model, best, fixed, started, demands, stop, trade_s, enough)
+            workers = trade_workers if trade_workers is not None else _cpus()
+            found = _traded(
+                model, best, fixed, started, demands, stop, trade_s, enough, workers=workers
+            )
         else:
             found = _merge_pairs(model, best, fixed, started, demands)
         _note(step, _with_parcels(found, fixed), started)
@@ -234,6 +241,8 @@ def _traded(
     stop: Stop,
     budget_s: float,
     enough: float = math.inf,
+    *,
+    workers: int = 1,
 ) -> Plan:
     """The plan after MIPs of two machines that share split lines (machine_pairs.py),
     until they have saved ``enough`` (or the budget is spent)."""
@@ -243,12 +252,19 @@ def _traded(
         return plan
     a_of, m_of, day_of, units, _ = work
     table = work_of(a_of, m_of, day_of, units)
-    if not machine_pairs(model, table, fixed, stop, budget_s, enough=enough):
+    if not machine_pairs(model, table, fixed, stop, budget_s, enough=enough, workers=workers):
         return plan
     arcs, made = arrays_of(table)
     return plan_of(
         model, arcs, made, model.unit_cost(arcs), "fixed_charge", started, demands, math.nan
     )
+
+
+def _cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _merge_pairs(

@@ -193,3 +193,86 @@ def test_trades_keep_a_machine_on_probation_to_its_job_and_on_time(seed, lines, 
     traded = _traded_plan(problem, plan)
     assert _checked(problem, traded) == []
     assert _with_parcels(problem, traded) <= _with_parcels(problem, plan) + 1e-6
+
+
+def test_trades_in_two_processes_give_the_same_hand_case(monkeypatch):
+    """The pool is used however few the machine pairs (its threshold set to 0 here): the
+    two full machines trade as they do in one process."""
+    import fabnet.planning.machine_pairs as mp
+
+    monkeypatch.setattr(mp, "POOL_MIN_PAIRS", 0)
+    problem = _two_full_machines()
+    split = _by_hand(
+        {("l001", "m001"): 5, ("l001", "m002"): 5, ("l002", "m001"): 5, ("l002", "m002"): 5}
+    )
+    demands = list(problem.demands)
+    traded = _traded(
+        _model(problem),
+        split,
+        1_500.0,
+        time.perf_counter(),
+        demands,
+        lambda: False,
+        30.0,
+        workers=2,
+    )
+    assert {(a.line_id, a.machine_id) for a in traded.assignments} == {
+        ("l001", "m001"),
+        ("l002", "m002"),
+    }
+    assert _checked(problem, traded) == []
+
+
+def test_trades_in_two_processes_lose_no_unit_and_never_cost_more(monkeypatch):
+    """Random problems of up to 8 machines (many machine pairs, each MIP in a worker while
+    the other's machines are kept out of it): every unit made or stated unmet, no machine
+    overbooked on any day, never dearer. A loop over seeds rather than hypothesis: each
+    pool takes about a second to start."""
+    import fabnet.planning.machine_pairs as mp
+
+    monkeypatch.setattr(mp, "POOL_MIN_PAIRS", 0)
+    for seed in range(4):
+        problem = random_problem(seed, 16, 8, short=True)
+        problem = replace(problem, costs=replace(problem.costs, fixed_per_pair=1_500.0))
+        plan = solve_flow(problem, SOLVER, options=ALL)
+        demands = [d for d in problem.demands if d.units > 0]
+        traded = _traded(
+            _model(problem),
+            plan,
+            1_500.0,
+            time.perf_counter(),
+            demands,
+            lambda: False,
+            30.0,
+            workers=2,
+        )
+        assert _checked(problem, traded) == []
+        assert _with_parcels(problem, traded) <= _with_parcels(problem, plan) + 1e-6
+        left = Counter({u.line_id: u.units for u in traded.unmet})
+        assert _made(traded) + left == Counter({d.line_id: d.units for d in problem.demands})
+
+
+def _die(*_args: object) -> None:
+    """A trade worker killed mid-MIP (for memory, say)."""
+    import os
+
+    os._exit(1)
+
+
+def test_a_trade_worker_that_dies_leaves_the_plan_whole(monkeypatch, caplog):
+    import fabnet.planning.machine_pairs as mp
+
+    monkeypatch.setattr(mp, "POOL_MIN_PAIRS", 0)
+    monkeypatch.setattr(mp, "_trade", _die)
+    problem = _two_full_machines()
+    split = _by_hand(
+        {("l001", "m001"): 5, ("l001", "m002"): 5, ("l002", "m001"): 5, ("l002", "m002"): 5}
+    )
+    model = _model(problem)
+    a_of, m_of, day_of, units, _ = _work_of(model, split)
+    table = work_of(a_of, m_of, day_of, units)
+    before = {m: dict(w) for m, w in table.items()}
+    with caplog.at_level("WARNING", logger="fabnet.planning.machine_pairs"):
+        assert machine_pairs(model, table, 1_500.0, lambda: False, 30.0, workers=2) == 0
+    assert table == before
+    assert "a trade worker died" in caplog.text
