@@ -33,7 +33,11 @@ def _model(problem: Problem) -> TimeModel:
 
 
 def _traded_plan(
-    problem: Problem, plan: Plan, budget_s: float = 30.0, enough: float = float("inf")
+    problem: Problem,
+    plan: Plan,
+    budget_s: float = 30.0,
+    enough: float = float("inf"),
+    workers: int = 1,
 ) -> Plan:
     demands = [d for d in problem.demands if d.units > 0]
     return _traded(
@@ -45,6 +49,14 @@ def _traded_plan(
         stop=lambda: False,
         budget_s=budget_s,
         enough=enough,
+        workers=workers,
+    )
+
+
+def _both_split() -> Plan:
+    """Each of the two lines half on each machine."""
+    return _by_hand(
+        {("l001", "m001"): 5, ("l001", "m002"): 5, ("l002", "m001"): 5, ("l002", "m002"): 5}
     )
 
 
@@ -68,9 +80,7 @@ def _two_full_machines() -> Problem:
 
 def test_two_full_machines_trade_so_that_each_line_goes_on_one():
     problem = _two_full_machines()
-    split = _by_hand(
-        {("l001", "m001"): 5, ("l001", "m002"): 5, ("l002", "m001"): 5, ("l002", "m002"): 5}
-    )
+    split = _both_split()
     demands = list(problem.demands)
     # the merge step cannot: neither machine has an hour to spare
     merged = _merge_pairs(_model(problem), split, 1_500.0, time.perf_counter(), demands)
@@ -88,18 +98,14 @@ def test_a_plan_already_within_the_tolerance_is_not_traded():
     """``enough`` is what the plan may still gain before it is certified: at 0 (the plan
     is within the gap tolerance of its bound) the trades do not spend their budget."""
     problem = _two_full_machines()
-    split = _by_hand(
-        {("l001", "m001"): 5, ("l001", "m002"): 5, ("l002", "m001"): 5, ("l002", "m002"): 5}
-    )
+    split = _both_split()
     assert _traded_plan(problem, split, enough=0.0) is split
     assert _pairs(_traded_plan(problem, split, enough=1.0)) == 2
 
 
 def test_no_time_no_trade():
     problem = _two_full_machines()
-    split = _by_hand(
-        {("l001", "m001"): 5, ("l001", "m002"): 5, ("l002", "m001"): 5, ("l002", "m002"): 5}
-    )
+    split = _both_split()
     assert _traded_plan(problem, split, budget_s=0.0) is split
 
 
@@ -202,20 +208,8 @@ def test_trades_in_two_processes_give_the_same_hand_case(monkeypatch):
 
     monkeypatch.setattr(mp, "POOL_MIN_PAIRS", 0)
     problem = _two_full_machines()
-    split = _by_hand(
-        {("l001", "m001"): 5, ("l001", "m002"): 5, ("l002", "m001"): 5, ("l002", "m002"): 5}
-    )
-    demands = list(problem.demands)
-    traded = _traded(
-        _model(problem),
-        split,
-        1_500.0,
-        time.perf_counter(),
-        demands,
-        lambda: False,
-        30.0,
-        workers=2,
-    )
+    split = _both_split()
+    traded = _traded_plan(problem, split, workers=2)
     assert {(a.line_id, a.machine_id) for a in traded.assignments} == {
         ("l001", "m001"),
         ("l002", "m002"),
@@ -235,17 +229,7 @@ def test_trades_in_two_processes_lose_no_unit_and_never_cost_more(monkeypatch):
         problem = random_problem(seed, 16, 8, short=True)
         problem = replace(problem, costs=replace(problem.costs, fixed_per_pair=1_500.0))
         plan = solve_flow(problem, SOLVER, options=ALL)
-        demands = [d for d in problem.demands if d.units > 0]
-        traded = _traded(
-            _model(problem),
-            plan,
-            1_500.0,
-            time.perf_counter(),
-            demands,
-            lambda: False,
-            30.0,
-            workers=2,
-        )
+        traded = _traded_plan(problem, plan, workers=2)
         assert _checked(problem, traded) == []
         assert _with_parcels(problem, traded) <= _with_parcels(problem, plan) + 1e-6
         left = Counter({u.line_id: u.units for u in traded.unmet})
@@ -265,9 +249,7 @@ def test_a_trade_worker_that_dies_leaves_the_plan_whole(monkeypatch, caplog):
     monkeypatch.setattr(mp, "POOL_MIN_PAIRS", 0)
     monkeypatch.setattr(mp, "_trade", _die)
     problem = _two_full_machines()
-    split = _by_hand(
-        {("l001", "m001"): 5, ("l001", "m002"): 5, ("l002", "m001"): 5, ("l002", "m002"): 5}
-    )
+    split = _both_split()
     model = _model(problem)
     a_of, m_of, day_of, units, _ = _work_of(model, split)
     table = work_of(a_of, m_of, day_of, units)
