@@ -42,6 +42,9 @@ from fabnet.planning.plan import Plan
 from fabnet.planning.problem import Demand, Problem
 
 log = logging.getLogger(__name__)
+# parameter: the most trade worker processes by default, each about 150 MB at the medium
+# benchmark size (a 64-CPU server would otherwise start 64)
+TRADE_WORKERS = 4
 
 
 def _with_parcels(plan: Plan, fixed: float) -> float:
@@ -88,7 +91,7 @@ def solve_fixed_charge(
     stop: Stop = lambda: False,
 ) -> Plan:
     """``trade_workers``: processes for the trades' MIPs (default: the CPUs this process
-    may use)."""
+    may use, at most ``TRADE_WORKERS``)."""
     started = time.perf_counter()
     fixed = problem.costs.fixed_per_pair
     # its plans are scored with their parcels, which the neighbourhoods of lines above the
@@ -262,9 +265,10 @@ def _traded(
 
 def _cpus() -> int:
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, TRADE_WORKERS))
 
 
 def _merge_pairs(

@@ -258,3 +258,14 @@ def test_a_trade_worker_that_dies_leaves_the_plan_whole(monkeypatch, caplog):
         assert machine_pairs(model, table, 1_500.0, lambda: False, 30.0, workers=2) == 0
     assert table == before
     assert "a trade worker died" in caplog.text
+
+
+def test_the_trade_workers_are_the_cpus_this_process_may_use_at_most_four(monkeypatch):
+    import os
+
+    import fabnet.planning.fixed_charge as fc
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(64)), raising=False)
+    assert fc._cpus() == fc.TRADE_WORKERS == 4
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0}, raising=False)
+    assert fc._cpus() == 1
