@@ -45,7 +45,7 @@ def machine_pairs(
     fixed: float,
     stop: Stop,
     budget_s: float,
-    mip_s: float = 1.0,
+    mip_s: float = 0.5,
     surge: int = SURGE,
     enough: float = math.inf,
     workers: int = 1,
