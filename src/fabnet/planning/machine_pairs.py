@@ -103,7 +103,7 @@ def _in_parallel(
     from concurrent.futures.process import BrokenProcessPool
 
     # spawned, not forked: the planner may run beside threads (a fork copies their locks);
-    # each worker is given the model once (about 6 MB pickled at the medium size)
+    # each worker is given the model once (3.5 MB pickled at the medium size)
     context = multiprocessing.get_context("spawn")
     tally = _Tally()  # kept if the pool breaks
     try:
