@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from dataclasses import replace
 
@@ -36,15 +35,13 @@ from fabnet.planning.flow import (
     solve_model,
 )
 from fabnet.planning.machine_pairs import arrays_of, machine_pairs, work_of
+from fabnet.planning.mip_pool import cpus
 from fabnet.planning.neighbourhood import day_work
 from fabnet.planning.network import FlowSolver, Ints
 from fabnet.planning.plan import Plan
 from fabnet.planning.problem import Demand, Problem
 
 log = logging.getLogger(__name__)
-# parameter: the most trade worker processes by default, each about 150 MB at the medium
-# benchmark size (a 64-CPU server would otherwise start 64)
-TRADE_WORKERS = 4
 
 
 def _with_parcels(plan: Plan, fixed: float) -> float:
@@ -91,7 +88,7 @@ def solve_fixed_charge(
     stop: Stop = lambda: False,
 ) -> Plan:
     """``trade_workers``: processes for the trades' MIPs (default: the CPUs this process
-    may use, at most ``TRADE_WORKERS``)."""
+    may use, at most ``mip_pool.MOST_WORKERS``)."""
     started = time.perf_counter()
     fixed = problem.costs.fixed_per_pair
     # its plans are scored with their parcels, which the neighbourhoods of lines above the
@@ -151,7 +148,7 @@ def solve_fixed_charge(
         if step == "traded":
             # a plan within the tolerance of the bound is certified: no trade is worth it
             enough = best_cost - lp_bound / (1.0 - options.gap_tolerance)
-            workers = trade_workers if trade_workers is not None else _cpus()
+            workers = trade_workers if trade_workers is not None else cpus()
             found = _traded(
                 model, best, fixed, started, demands, stop, trade_s, enough, workers=workers
             )
@@ -261,14 +258,6 @@ def _traded(
     return plan_of(
         model, arcs, made, model.unit_cost(arcs), "fixed_charge", started, demands, math.nan
     )
-
-
-def _cpus() -> int:
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, TRADE_WORKERS))
 
 
 def _merge_pairs(

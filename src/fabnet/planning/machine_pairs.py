@@ -18,12 +18,12 @@ import logging
 import math
 import time
 from collections import Counter, defaultdict
-from concurrent.futures import Executor
-from dataclasses import dataclass
+from collections.abc import Hashable
 
 import numpy as np
 
 from fabnet.planning.flow import Arcs, Floats, Stop, TimeModel
+from fabnet.planning.mip_pool import Job, Runner
 from fabnet.planning.network import Ints
 
 log = logging.getLogger(__name__)
@@ -53,132 +53,69 @@ def machine_pairs(
     """Re-plan ``work`` (machine -> its units by line and day, changed in place) two
     machines at a time, until the budget is spent or the plan is ``enough`` cheaper; the
     number of neighbourhoods that gained. With ``workers`` > 1 (and enough pairs to pay
-    for starting them) that many MIPs run at once, each in its own process."""
-    deadline = time.perf_counter() + budget_s
+    for starting them) that many MIPs run at once, each in its own process, on two
+    machines no other running MIP has."""
     spread = _machines_of(work)
     held = {a for a, machines in spread.items() if len(machines) > surge}
     order = _sharing(spread, surge)
+    trades = _Trades(work, fixed, mip_s, stop, budget_s, enough)
+    with Runner[tuple[int, int]]((model, held), workers, "fixed-charge trades") as runner:
+        if len(order) >= POOL_MIN_PAIRS:
+            runner.start()
+        runner.run(order, trades)
+    return trades.gained
 
-    def over() -> bool:
-        return stop() or time.perf_counter() > deadline
 
-    if workers > 1 and len(order) >= POOL_MIN_PAIRS:
-        return _in_parallel(model, work, fixed, order, held, mip_s, workers, over, enough)
-    gained = 0
-    saved = 0.0
-    for m1, m2 in order:
-        if over() or saved >= enough:
-            break
-        if not _share(work, m1, m2):
-            continue  # an earlier trade left them no line in common
-        found = _replan(model, {m1: work[m1], m2: work[m2]}, fixed, mip_s, held)
+class _Trades:
+    """Machine pairs as neighbourhoods (``mip_pool``): each holds its two machines."""
+
+    def __init__(
+        self,
+        work: dict[int, Work],
+        fixed: float,
+        mip_s: float,
+        stop: Stop,
+        budget_s: float,
+        enough: float,
+    ) -> None:
+        self.work, self.fixed, self.mip_s = work, fixed, mip_s
+        self.stop, self.enough = stop, enough
+        self.deadline = time.perf_counter() + budget_s
+        self.gained = 0  # trades that gained
+        self.saved = 0.0  # what they saved
+
+    def over(self) -> bool:
+        return self.stop() or time.perf_counter() > self.deadline or self.saved >= self.enough
+
+    def holds(self, pair: tuple[int, int]) -> frozenset[Hashable] | None:
+        m1, m2 = pair
+        if not {a for a, _ in self.work[m1]} & {a for a, _ in self.work[m2]}:
+            return None  # an earlier trade left them no line in common
+        return frozenset(pair)
+
+    def job(self, pair: tuple[int, int]) -> Job:
+        m1, m2 = pair
+        return Job(_trade, (m1, m2, self.work[m1], self.work[m2], self.fixed, self.mip_s))
+
+    def apply(self, pair: tuple[int, int], found: tuple[dict[int, Work], float] | None) -> None:
         if found is not None:
             new, gain = found
-            work[m1], work[m2] = new[m1], new[m2]
-            saved += gain
-            gained += 1
-    return gained
-
-
-def _share(work: dict[int, Work], m1: int, m2: int) -> bool:
-    return bool({a for a, _ in work[m1]} & {a for a, _ in work[m2]})
-
-
-def _in_parallel(
-    model: TimeModel,
-    work: dict[int, Work],
-    fixed: float,
-    order: list[tuple[int, int]],
-    held: set[int],
-    mip_s: float,
-    workers: int,
-    over: Stop,
-    enough: float,
-) -> int:
-    """``machine_pairs`` with ``workers`` processes, each solving one pair's MIP at a time:
-    pairs are taken in order, passing over (for now) those with a machine already in a
-    MIP, so each result applies to the work it was given."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    # spawned, not forked: the planner may run beside threads (a fork copies their locks);
-    # each worker is given the model once (3.5 MB pickled at the medium size)
-    context = multiprocessing.get_context("spawn")
-    tally = _Tally()  # kept if the pool breaks
-    try:
-        with ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_adopt, initargs=(model, held)
-        ) as pool:
-            _run_pool(pool, work, fixed, order, mip_s, workers, over, enough, tally)
-    except BrokenProcessPool:
-        # a worker died (killed for memory, say): the results applied so far stand
-        log.warning("fixed charge: a trade worker died; %d trades kept", tally.gained)
-    return tally.gained
-
-
-@dataclass
-class _Tally:
-    gained: int = 0  # trades that gained
-    saved: float = 0.0  # what they saved
-
-
-def _run_pool(
-    pool: Executor,
-    work: dict[int, Work],
-    fixed: float,
-    order: list[tuple[int, int]],
-    mip_s: float,
-    workers: int,
-    over: Stop,
-    enough: float,
-    tally: _Tally,
-) -> None:
-    from concurrent.futures import FIRST_COMPLETED, Future, wait
-
-    pending = list(order)
-    busy: dict[Future[tuple[dict[int, Work], float] | None], tuple[int, int]] = {}
-    while True:
-        if over() or tally.saved >= enough:
-            pending.clear()
-        taken = {m for pair in busy.values() for m in pair}
-        i = 0
-        while len(busy) < workers and i < len(pending):
-            m1, m2 = pending[i]
-            if m1 in taken or m2 in taken:
-                i += 1
-                continue
-            del pending[i]
-            if _share(work, m1, m2):
-                job = pool.submit(_trade, m1, m2, work[m1], work[m2], fixed, mip_s)
-                busy[job] = (m1, m2)
-                taken.update((m1, m2))
-        if not busy:
-            return
-        done, _ = wait(busy, return_when=FIRST_COMPLETED)
-        for job in done:
-            m1, m2 = busy.pop(job)
-            found = job.result()
-            if found is not None:
-                new, gain = found
-                work[m1], work[m2] = new[m1], new[m2]
-                tally.gained += 1
-                tally.saved += gain
-
-
-_ADOPTED: tuple[TimeModel, set[int]] | None = None  # a worker's model and held lines
-
-
-def _adopt(model: TimeModel, held: set[int]) -> None:
-    global _ADOPTED
-    _ADOPTED = (model, held)
+            for m in pair:
+                self.work[m] = new[m]
+            self.gained += 1
+            self.saved += gain
 
 
 def _trade(
-    m1: int, m2: int, w1: Work, w2: Work, fixed: float, mip_s: float
+    shared: tuple[TimeModel, set[int]],
+    m1: int,
+    m2: int,
+    w1: Work,
+    w2: Work,
+    fixed: float,
+    mip_s: float,
 ) -> tuple[dict[int, Work], float] | None:
-    assert _ADOPTED is not None, "a trade worker runs only in a pool started by _in_parallel"
-    model, held = _ADOPTED
+    model, held = shared
     return _replan(model, {m1: w1, m2: w2}, fixed, mip_s, held)
 
 

@@ -254,18 +254,18 @@ def test_a_trade_worker_that_dies_leaves_the_plan_whole(monkeypatch, caplog):
     a_of, m_of, day_of, units, _ = _work_of(model, split)
     table = work_of(a_of, m_of, day_of, units)
     before = {m: dict(w) for m, w in table.items()}
-    with caplog.at_level("WARNING", logger="fabnet.planning.machine_pairs"):
+    with caplog.at_level("WARNING", logger="fabnet.planning.mip_pool"):
         assert machine_pairs(model, table, 1_500.0, lambda: False, 30.0, workers=2) == 0
     assert table == before
-    assert "a trade worker died" in caplog.text
+    assert "fixed-charge trades: a worker process died" in caplog.text
 
 
-def test_the_trade_workers_are_the_cpus_this_process_may_use_at_most_four(monkeypatch):
+def test_the_mip_workers_are_the_cpus_this_process_may_use_at_most_four(monkeypatch):
     import os
 
-    import fabnet.planning.fixed_charge as fc
+    from fabnet.planning import mip_pool
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(64)), raising=False)
-    assert fc._cpus() == fc.TRADE_WORKERS == 4
+    assert mip_pool.cpus() == mip_pool.MOST_WORKERS == 4
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0}, raising=False)
-    assert fc._cpus() == 1
+    assert mip_pool.cpus() == 1
