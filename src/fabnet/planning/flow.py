@@ -109,6 +109,9 @@ class FlowOptions:
     # units of unmet, then those where the LP and the plan differ most for the lines whose
     # units cost most above the LP's, until the plan is within the tolerance
     neighbourhood_s: float = 60.0
+    # ... their MIPs in this many worker processes at once where they would take long
+    # enough (None: the CPUs this process may use, at most 4; 1: in this process)
+    neighbourhood_workers: int | None = None
     # ... the second kind (lines above the LP) too: off, only lines rounding left short
     above_lp_lines: bool = True
     # each arc carries at most the whole units its machine can make by its day (a bound
@@ -127,6 +130,8 @@ class FlowOptions:
             raise InvalidInput("tail_off", "must be a finite share >= 0 (0: never stop early)")
         if not (math.isfinite(self.tail_off_of) and self.tail_off_of >= 0):
             raise InvalidInput("tail_off_of", "must be a finite objective >= 0 (0: the LP's own)")
+        if self.neighbourhood_workers is not None and self.neighbourhood_workers < 1:
+            raise InvalidInput("neighbourhood_workers", "must be at least 1 (or None: the CPUs)")
         if self.tail_rounds < 1:
             raise InvalidInput("tail_rounds", "must be at least 1")
 
@@ -1376,6 +1381,7 @@ def finish_plan(
             if better < objective - 1e-9:
                 arcs, units, cost, objective = every, polished[0], every_cost, better
     if saved is None and opts.neighbourhood_s > 0:
+        from fabnet.planning.mip_pool import cpus
         from fabnet.planning.neighbourhood import improve
 
         ticks = model.d.ticks
@@ -1397,6 +1403,7 @@ def finish_plan(
             lp=lp,
             enough=enough,
             above_lp_s=time.perf_counter() - started,
+            workers=opts.neighbourhood_workers or cpus(),
         )
         if more is not units:  # some neighbourhood was planned again
             total = model.objective_of(more_arcs, more)

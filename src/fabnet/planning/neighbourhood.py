@@ -24,17 +24,26 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Hashable
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from fabnet.planning.flow import Arcs, Floats, Stop, TimeModel
+from fabnet.planning.mip_pool import Job, Runner
 from fabnet.planning.network import Ints
 
 log = logging.getLogger(__name__)
 
-# a neighbourhood of the second phase has this share of a first one's time: more of them
-# are tried (medium, 60 s in all: 0.3 s each 1.04%, 1 s each 1.08%, 0.2 s each 1.12%)
-EXCESS_TIME = 0.3
+# the second phase: each line's neighbourhood has at most this many machines of each
+# kind (where the LP made more of it, where the plan makes more), each MIP this long.
+# Medium, one saved plan, 60 s in one process: 3 + 3 machines at 0.3 s saved 104K in 134
+# MIPs, at 3 s 300K in 20; 6 + 6 at 3 s 1.19M in 16 (benchmarks/RESULTS.md)
+ABOVE_LP_MACHINES = 6
+ABOVE_LP_MIP_S = 3.0
+# a pool of worker processes takes about a second to start: only when the MIPs, one
+# after another, could take this long
+POOL_MIN_S = 10.0
 
 
 def day_work(model: TimeModel, m: Ints, day: Ints, ticks: Ints) -> Ints:
@@ -58,63 +67,151 @@ def improve(
     lp: tuple[Arcs, Floats] | None = None,
     enough: float = -math.inf,
     above_lp_s: float = math.inf,
+    workers: int = 1,
 ) -> tuple[Arcs, Ints]:
     """Whole ``units`` on ``arcs`` (the model's cost, no extra charge), cheaper where a
     neighbourhood planned again finds a cheaper plan for it; at most ``budget_s`` seconds
     in all, and none once the plan costs at most ``enough``. First the lines that rounding
     left with more units unmet than the fractional plan (``lp_unmet`` per demand), each
-    with its ``machines`` nearest machines: where the LP itself leaves units unmade, time
-    is short, not cut. Then, given the LP's ``lp`` (arcs, fractional units), the lines
-    whose units cost more than the LP's by more than their share of the gap ``enough``
-    allows, the dearest first, each with the machines where the plan and the LP differ
-    most for it (at most ``machines - 1`` of each kind), for at most ``above_lp_s`` of
-    what is left of the budget."""
+    with its ``machines`` nearest machines (``time_per_s`` a MIP): where the LP itself
+    leaves units unmade, time is short, not cut. Then, given the LP's ``lp`` (arcs,
+    fractional units), the lines whose units cost more than the LP's by more than their
+    share of the gap ``enough`` allows, the dearest first, each with the machines where
+    the plan and the LP differ most for it, for at most ``above_lp_s`` of what is left of
+    the budget. With ``workers`` > 1 (and MIPs enough to pay for starting them) that many
+    MIPs run at once, each in its own process, on machines and lines no other holds."""
     d = model.d
     if budget_s <= 0:
         return arcs, units
     state = _State(model, arcs, units)
-    deadline = time.perf_counter() + budget_s
-
-    def out_of_time() -> bool:
-        return stop() or time.perf_counter() > deadline or state.objective() <= enough
-
+    hoods = _Hoods(state, stop, time.perf_counter() + budget_s, enough)
     need = np.ceil(lp_unmet - 1e-6).astype(np.int64)  # units the LP leaves unmet, whole
     lost = state.left - need
     urgent = sorted(np.flatnonzero(lost > 0).tolist(), key=lambda i: (-d.unmet[i], -lost[i]))
-    for a in urgent:
-        if out_of_time():
+    with Runner[_Hood]((model,), workers, "neighbourhoods") as runner:
+        if min(len(urgent) * time_per_s, budget_s) >= POOL_MIN_S:
+            runner.start()
+        runner.run((_Hood(a, time_per_s, machines, need=int(need[a])) for a in urgent), hoods)
+        if lp is None or hoods.over():
             return state.arcs_units(arcs, units)
-        if state.left[a] <= need[a]:
-            continue  # placed meanwhile, in another line's neighbourhood
-        group = model.group_machines[d.group[a]]
-        if group.size == 0:
-            continue
-        near = group[model.group_index[d.group[a]].nearest(d.xyz[a : a + 1], machines)[0]]
-        state.replan(a, np.unique(near), time_per_s)
-    if lp is None:
-        return state.arcs_units(arcs, units)
+        dear = _above_lp(state, lp, lp_unmet, enough)
+        hoods.deadline = min(hoods.deadline, time.perf_counter() + above_lp_s)
+        if min(len(dear) * ABOVE_LP_MIP_S, hoods.deadline - time.perf_counter()) >= POOL_MIN_S:
+            runner.start()
+        lp_arcs, lp_units = lp
+        by_line = np.argsort(lp_arcs.a, kind="stable")
+        starts = np.searchsorted(lp_arcs.a[by_line], np.arange(d.quantity.size + 1))
+        runner.run(
+            (
+                _Hood(a, ABOVE_LP_MIP_S, ABOVE_LP_MACHINES, lp=(lp_arcs.m[rows], lp_units[rows]))
+                for a in dear
+                for rows in (by_line[starts[a] : starts[a + 1]],)
+            ),
+            hoods,
+        )
+    return state.arcs_units(arcs, units)
+
+
+def _above_lp(state: _State, lp: tuple[Arcs, Floats], lp_unmet: Floats, enough: float) -> Ints:
+    """Lines whose units cost more than the LP paid for them, by more than their share of
+    the gap that would still be certified, the dearest first."""
+    model, d = state.model, state.model.d
     lp_arcs, lp_units = lp
     lp_made = np.bincount(
         lp_arcs.a, weights=lp_units * model.unit_cost(lp_arcs), minlength=d.quantity.size
     ).astype(np.float64)
     lp_cost = lp_made + np.maximum(lp_unmet, 0.0) * d.unmet
     excess = state.line_costs() - lp_cost
-    # a line is worth a neighbourhood when it is above the LP by more than its share of
-    # the gap that would still be certified
     gap = state.objective() - enough if math.isfinite(enough) else 0.0
     share = max(0.0, gap) / max(1, d.quantity.size)
     dear = np.flatnonzero(excess > max(share, 1e-9))
-    deadline = min(deadline, time.perf_counter() + above_lp_s)
-    by_line = np.argsort(lp_arcs.a, kind="stable")
-    starts = np.searchsorted(lp_arcs.a[by_line], np.arange(d.quantity.size + 1))
-    for a in dear[np.argsort(-excess[dear], kind="stable")].tolist():
-        if out_of_time():
-            break
-        rows = by_line[starts[a] : starts[a + 1]]
-        near = state.differ(a, lp_arcs.m[rows], lp_units[rows], max(1, machines - 1))
-        if near.size:
-            state.replan(a, near, EXCESS_TIME * time_per_s)
-    return state.arcs_units(arcs, units)
+    out: Ints = dear[np.argsort(-excess[dear], kind="stable")]
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class _Hood:
+    """A line's neighbourhood: its nearest machines (``lp`` None: the line was left short
+    of ``need`` units), or where the LP's units of it (machines, units) and the plan's
+    differ most."""
+
+    a: int
+    time_s: float
+    machines: int
+    need: int = 0
+    lp: tuple[Ints, Floats] | None = None
+
+
+@dataclass
+class _Ready:
+    near: Ints
+    rows: Ints
+    lines: Ints
+    target: Ints
+    current: float
+    room: Ints  # the neighbourhood's machines' time by day, their units taken out
+    cand: Arcs = field(default_factory=Arcs.empty)  # the MIP's arcs
+    cost: Floats = field(default_factory=lambda: np.empty(0))  # and their unit costs
+
+
+class _Hoods:
+    """The neighbourhoods of one plan for ``mip_pool``: each holds its machines and the
+    lines on them (the line's units left unmet are placed by at most one)."""
+
+    def __init__(self, state: _State, stop: Stop, deadline: float, enough: float) -> None:
+        self.state, self.stop, self.deadline, self.enough = state, stop, deadline, enough
+        self._ready: dict[_Hood, _Ready] = {}
+
+    def over(self) -> bool:
+        return (
+            self.stop()
+            or time.perf_counter() > self.deadline
+            or self.state.objective() <= self.enough
+        )
+
+    def holds(self, hood: _Hood) -> frozenset[Hashable] | None:
+        state, model = self.state, self.state.model
+        a = hood.a
+        if hood.lp is None:
+            if state.left[a] <= hood.need:
+                return None  # placed meanwhile, in another line's neighbourhood
+            group = model.group_machines[model.d.group[a]]
+            if group.size == 0:
+                return None
+            index = model.group_index[model.d.group[a]]
+            near = np.unique(group[index.nearest(model.d.xyz[a : a + 1], hood.machines)[0]])
+        else:
+            near = state.differ(a, *hood.lp, hood.machines)
+            if near.size == 0:
+                return None
+        ready = state.ready(a, near)
+        self._ready[hood] = ready
+        return frozenset(
+            [("m", m) for m in near.tolist()] + [("l", line) for line in ready.lines.tolist()]
+        )
+
+    def job(self, hood: _Hood) -> Job | None:
+        ready = self._ready[hood]
+        ready.cand, ready.cost = self.state.candidates(ready)
+        if not len(ready.cand):
+            return None
+        return Job(
+            _solve_in,
+            (
+                ready.cand,
+                ready.cost,
+                ready.lines,
+                ready.target,
+                ready.near,
+                ready.room,
+                hood.time_s,
+            ),
+        )
+
+    def apply(self, hood: _Hood, found: tuple[Ints, Ints] | None) -> None:
+        ready = self._ready.pop(hood)
+        if found is not None:
+            self.state.apply(hood.a, ready, found)
 
 
 class _State:
@@ -163,13 +260,12 @@ class _State:
         went = machines[order[::-1][:most]][diff[order[::-1][:most]] < -1e-9]
         return np.unique(np.concatenate([pushed_out, went]))
 
-    def replan(self, a: int, near: Ints, time_s: float) -> bool:
-        """Every unit planned on the machines ``near``, and the units line ``a`` and the
-        lines there lack, planned again by HiGHS; kept when cheaper. True when kept."""
+    def ready(self, a: int, near: Ints) -> _Ready:
+        """Every unit planned on the machines ``near``, the lines they belong to (and
+        ``a``), each line's units there and unmet, what they cost, the machines' time."""
         model, d = self.model, self.model.d
         rows = np.flatnonzero((self.units > 0) & np.isin(self.m, near))
         lines = np.union1d(np.unique(self.a[rows]), [a])
-        # every line on these machines: its units there, and its unmet units, to place
         target = np.bincount(self.a[rows], weights=self.units[rows], minlength=d.quantity.size)
         target = target[lines].astype(np.int64) + self.left[lines]
         old_cost = model.unit_cost(Arcs(self.a[rows], self.m[rows], self.day[rows]))
@@ -179,23 +275,33 @@ class _State:
         freed = day_work(
             model, self.m[rows], self.day[rows], self.units[rows] * d.ticks[self.a[rows]]
         )
-        room = self.slack + freed
+        room = (self.slack + freed)[near]
+        return _Ready(near, rows, lines, target, current, room)
+
+    def candidates(self, ready: _Ready) -> tuple[Arcs, Floats]:
+        """Every capable (line, machine, day) of the neighbourhood and its unit cost."""
+        model, d = self.model, self.model.d
+        near, lines = ready.near, ready.lines
         groups = d.group[lines]
         can = {g: np.isin(near, model.group_machines[g]) for g in np.unique(groups).tolist()}
         capable = np.concatenate([can[g] for g in groups.tolist()])
-        cand, cost = model.pair_arcs(
+        return model.pair_arcs(
             np.repeat(lines, near.size)[capable], np.tile(near, lines.size)[capable]
         )
-        found = _solve(model, cand, cost, lines, target, room, near, time_s)
-        if found is None:
-            return False
+
+    def apply(self, a: int, ready: _Ready, found: tuple[Ints, Ints]) -> bool:
+        """The neighbourhood's new plan ``found`` (units per candidate arc, unmet units
+        per line) in place of its units, when cheaper. True when kept."""
+        d = self.model.d
         x, unmet = found
-        total = float((x * cost).sum() + (unmet * d.unmet[lines]).sum())
+        cand, lines, near = ready.cand, ready.lines, ready.near
+        total = float((x * ready.cost).sum() + (unmet * d.unmet[lines]).sum())
+        current = ready.current
         if total >= current - 1e-6 * max(1.0, abs(current)):
             return False
         got = x > 0
-        used = day_work(model, cand.m[got], cand.d[got], x[got] * d.ticks[cand.a[got]])
-        if (room[near] - used[near] < 0).any():
+        used = day_work(self.model, cand.m[got], cand.d[got], x[got] * d.ticks[cand.a[got]])
+        if (ready.room - used[near] < 0).any():
             return False  # a rounded value pushed a machine over: keep what was there
         log.debug(
             "neighbourhood of line %d: %d lines, %d arcs, unmet %d -> %d, cost %.2f -> %.2f",
@@ -207,9 +313,9 @@ class _State:
             current,
             total,
         )
-        self.slack = room - used
+        self.slack[near] = ready.room - used[near]
         units = self.units.copy()
-        units[rows] = 0
+        units[ready.rows] = 0
         self.a = np.concatenate([self.a, cand.a[got]])
         self.m = np.concatenate([self.m, cand.m[got]])
         self.day = np.concatenate([self.day, cand.d[got]])
@@ -220,19 +326,32 @@ class _State:
         return True
 
 
+def _solve_in(
+    shared: tuple[TimeModel],
+    arcs: Arcs,
+    cost: Floats,
+    lines: Ints,
+    target: Ints,
+    near: Ints,
+    room: Ints,
+    time_s: float,
+) -> tuple[Ints, Ints] | None:
+    return _solve(shared[0], arcs, cost, lines, target, near, room, time_s)
+
+
 def _solve(
     model: TimeModel,
     arcs: Arcs,
     cost: Floats,
     lines: Ints,
     target: Ints,
-    room: Ints,
     near: Ints,
+    room: Ints,
     time_s: float,
 ) -> tuple[Ints, Ints] | None:
     """HiGHS's MIP over ``arcs``: each line's ``target`` units made or unmet, on each
-    machine of ``near`` the work due by each day within ``room`` (cumulative ticks).
-    Whole units per arc and unmet units per line, or None."""
+    machine of ``near`` the work due by each day within ``room`` (its row of cumulative
+    ticks). Whole units per arc and unmet units per line, or None."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
@@ -267,7 +386,7 @@ def _solve(
             c,
             constraints=[
                 LinearConstraint(eq.tocsr(), wanted, wanted),
-                LinearConstraint(by_day.tocsr(), -np.inf, room[near].ravel().astype(np.float64)),
+                LinearConstraint(by_day.tocsr(), -np.inf, room.ravel().astype(np.float64)),
             ],
             integrality=np.ones(n),
             bounds=Bounds(0, upper),

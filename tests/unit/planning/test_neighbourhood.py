@@ -177,3 +177,73 @@ def test_no_time_for_the_lines_above_the_lp_leaves_them():
     model, arcs, units, lp, _first, _second = _swapped()
     out, got = improve(model, arcs, units, np.zeros(2), lp=lp, above_lp_s=0.0)
     assert out is arcs and got is units
+
+
+def test_in_two_processes_the_short_parts_move_and_the_lines_swap_home(monkeypatch):
+    """The pool is used however few the neighbourhoods (its threshold set to 0 here):
+    each hand case comes out as it does in one process."""
+    import fabnet.planning.neighbourhood as nb
+
+    monkeypatch.setattr(nb, "POOL_MIN_S", 0.0)
+    _problem, model = _two_machines()
+    long_a = next(a for a, g in enumerate(model.d.members) if g[0][0].line_id == "l001")
+    short_a = 1 - long_a
+    arcs = Arcs(np.array([short_a, short_a]), np.array([0, 1]), np.array([1, 1]))
+    out, got = improve(model, arcs, np.array([5, 5]), np.zeros(2), workers=2)
+    assert np.bincount(out.a, weights=got, minlength=2)[[long_a, short_a]].tolist() == [1, 10]
+
+    model, arcs, units, lp, first, second = _swapped()
+    out, got = improve(model, arcs, units, np.zeros(2), lp=lp, workers=2)
+    placed = {
+        (a, m): u for a, m, u in zip(out.a.tolist(), out.m.tolist(), got.tolist(), strict=True)
+    }
+    assert placed == {(first, 0): 6, (second, 1): 6}
+
+
+def test_in_two_processes_nothing_is_lost_or_overbooked_and_the_cost_never_rises(monkeypatch):
+    """Random problems with many neighbourhoods, two MIPs at a time on machines and lines
+    the other does not hold: the checker passes, every unit is made or stated unmet, the
+    plan costs no more than rounding alone. A loop over seeds rather than hypothesis:
+    each pool takes about a second to start."""
+    import fabnet.planning.neighbourhood as nb
+
+    monkeypatch.setattr(nb, "POOL_MIN_S", 0.0)
+    for seed in range(4):
+        problem = random_problem(seed, 16, 6, short=True)
+        rounding = FlowOptions(polish_max_arcs=0, neighbourhood_s=0.0)
+        before = solve_flow(problem, SOLVER, options=rounding)
+        options = replace(rounding, neighbourhood_s=30.0, neighbourhood_workers=2)
+        after = solve_flow(problem, SOLVER, options=options)
+        assert after.stats["objective"] <= before.stats["objective"] + 1e-6
+        assert check_plan(problem, after) == []
+        made: Counter[str] = Counter()
+        for a in after.assignments:
+            made[a.line_id] += a.units
+        for u in after.unmet:
+            made[u.line_id] += u.units
+        assert made == {d.line_id: d.units for d in problem.demands if d.units > 0}
+
+
+def _die(*_args: object) -> None:
+    """A neighbourhood worker killed mid-MIP (for memory, say)."""
+    import os
+
+    os._exit(1)
+
+
+def test_a_worker_that_dies_leaves_the_plan_as_it_was(monkeypatch, caplog):
+    import fabnet.planning.neighbourhood as nb
+
+    monkeypatch.setattr(nb, "POOL_MIN_S", 0.0)
+    monkeypatch.setattr(nb, "_solve_in", _die)
+    model, arcs, units, lp, _first, _second = _swapped()
+    with caplog.at_level("WARNING", logger="fabnet.planning.mip_pool"):
+        out, got = improve(model, arcs, units, np.zeros(2), lp=lp, workers=2)
+    assert out is arcs and got is units
+    assert "neighbourhoods: a worker process died" in caplog.text
+
+
+def test_the_worker_count_is_an_option_and_none_is_refused():
+    with pytest.raises(InvalidInput) as err:
+        FlowOptions(neighbourhood_workers=0)
+    assert err.value.field == "neighbourhood_workers"
