@@ -77,6 +77,11 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def worker_rss_mb() -> float:
+    """The peak RSS of the largest worker process so far (the MIPs' pools), 0 if none."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def one_class_at_a_time(problem: Problem, flow: OrToolsFlow) -> tuple[Plan, float]:
     """The planner as it was: each print time a separate problem, the most urgent first,
     each taking machine time from the next. Returns the plan and the sum of the classes'
@@ -236,6 +241,7 @@ def main() -> None:
         "certified": bool(ours.stats["certified"]),
         "unmet_units": ours.units_unmet,
         "peak_rss_mb_after_plan": round(ours_rss, 1),
+        "peak_rss_mb_largest_worker_after_plan": round(worker_rss_mb(), 1),
         "within_budget": plan_s <= args.budget_s,
     }
     progress(out)
@@ -330,6 +336,7 @@ def main() -> None:
             ),
         }
     out["peak_rss_mb"] = round(rss_mb(), 1)
+    out["peak_rss_mb_largest_worker"] = round(worker_rss_mb(), 1)
     if args.json:
         print(json.dumps(out))
     else:
