@@ -196,7 +196,7 @@ class _Hoods:
         if not len(ready.cand):
             return None
         return Job(
-            _solve_in,
+            _solve,
             (
                 ready.cand,
                 ready.cost,
@@ -326,21 +326,8 @@ class _State:
         return True
 
 
-def _solve_in(
-    shared: tuple[TimeModel],
-    arcs: Arcs,
-    cost: Floats,
-    lines: Ints,
-    target: Ints,
-    near: Ints,
-    room: Ints,
-    time_s: float,
-) -> tuple[Ints, Ints] | None:
-    return _solve(shared[0], arcs, cost, lines, target, near, room, time_s)
-
-
 def _solve(
-    model: TimeModel,
+    shared: tuple[TimeModel],
     arcs: Arcs,
     cost: Floats,
     lines: Ints,
@@ -351,12 +338,14 @@ def _solve(
 ) -> tuple[Ints, Ints] | None:
     """HiGHS's MIP over ``arcs``: each line's ``target`` units made or unmet, on each
     machine of ``near`` the work due by each day within ``room`` (its row of cumulative
-    ticks). Whole units per arc and unmet units per line, or None."""
+    ticks). Whole units per arc and unmet units per line, or None. ``shared``: the model,
+    as a worker process holds it."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
     from fabnet.planning.quiet import stdout_to_stderr
 
+    (model,) = shared
     d, horizon = model.d, model.horizon
     n_x, n_l = len(arcs), lines.size
     if n_x == 0:

@@ -16,6 +16,7 @@ from fabnet.domain.errors import InvalidInput
 from fabnet.planning.costs import CostParams
 from fabnet.planning.flow import Arcs, FlowOptions, TimeModel, solve_flow
 from fabnet.planning.neighbourhood import improve
+from fabnet.planning.plan import Plan
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
@@ -81,6 +82,16 @@ def test_the_budget_is_an_option_and_bad_values_are_refused():
         FlowOptions(neighbourhood_s=float("nan"))
 
 
+def _accounted(plan: Plan) -> Counter[str]:
+    """Each line's units, made or stated unmet."""
+    out: Counter[str] = Counter()
+    for a in plan.assignments:
+        out[a.line_id] += a.units
+    for u in plan.unmet:
+        out[u.line_id] += u.units
+    return out
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), lines=st.integers(3, 16), machines=st.integers(2, 6))
 def test_filling_never_costs_more_loses_nothing_and_passes_the_checker(seed, lines, machines):
@@ -92,12 +103,7 @@ def test_filling_never_costs_more_loses_nothing_and_passes_the_checker(seed, lin
     # more units of a line unmade to make one of a line three times as urgent)
     assert after.stats["objective"] <= before.stats["objective"] + 1e-6
     assert check_plan(problem, after) == []
-    made: Counter[str] = Counter()
-    for a in after.assignments:
-        made[a.line_id] += a.units
-    for u in after.unmet:
-        made[u.line_id] += u.units
-    assert made == {d.line_id: d.units for d in problem.demands if d.units > 0}
+    assert _accounted(after) == {d.line_id: d.units for d in problem.demands if d.units > 0}
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -216,12 +222,7 @@ def test_in_two_processes_nothing_is_lost_or_overbooked_and_the_cost_never_rises
         after = solve_flow(problem, SOLVER, options=options)
         assert after.stats["objective"] <= before.stats["objective"] + 1e-6
         assert check_plan(problem, after) == []
-        made: Counter[str] = Counter()
-        for a in after.assignments:
-            made[a.line_id] += a.units
-        for u in after.unmet:
-            made[u.line_id] += u.units
-        assert made == {d.line_id: d.units for d in problem.demands if d.units > 0}
+        assert _accounted(after) == {d.line_id: d.units for d in problem.demands if d.units > 0}
 
 
 def _die(*_args: object) -> None:
@@ -235,7 +236,7 @@ def test_a_worker_that_dies_leaves_the_plan_as_it_was(monkeypatch, caplog):
     import fabnet.planning.neighbourhood as nb
 
     monkeypatch.setattr(nb, "POOL_MIN_S", 0.0)
-    monkeypatch.setattr(nb, "_solve_in", _die)
+    monkeypatch.setattr(nb, "_solve", _die)
     model, arcs, units, lp, _first, _second = _swapped()
     with caplog.at_level("WARNING", logger="fabnet.planning.mip_pool"):
         out, got = improve(model, arcs, units, np.zeros(2), lp=lp, workers=2)
