@@ -59,6 +59,7 @@ class Neighbourhoods(Protocol[C_contra]):
 
 
 _SHARED: object = None  # what a worker was started with
+_failed = False  # a pool of this process failed: later ones are not started
 
 
 def _adopt(shared: object) -> None:
@@ -88,36 +89,53 @@ class Runner(Generic[C]):
             self._pool = None
 
     def start(self) -> None:
-        """Worker processes from now on (about a second to start; each given ``shared``)."""
-        if self._pool is None and self.workers > 1:
+        """Worker processes from now on (about a second to start; each given ``shared``),
+        unless a pool of this process failed before: then this process goes on alone."""
+        global _failed
+        if self._pool is None and self.workers > 1 and not _failed:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_adopt, initargs=(self.shared,)
-            )
+            try:
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=context, initializer=_adopt, initargs=(self.shared,)
+                )
+            except (OSError, ValueError) as err:
+                _failed = True
+                log.warning("%s: no worker processes (%s); one MIP at a time", self.what, err)
 
     def run(self, candidates: Iterable[C], hood: Neighbourhoods[C]) -> None:
         """Each candidate in order (one that waits for a held key keeps its place), until
-        ``hood.over()``; what a MIP finds is applied as it arrives."""
-        if self._pool is None:
-            for candidate in candidates:
-                if hood.over():
-                    return
-                job = hood.job(candidate) if hood.holds(candidate) is not None else None
-                if job is not None:
-                    hood.apply(candidate, job.fn(self.shared, *job.args))
-            return
-        from concurrent.futures.process import BrokenProcessPool
+        ``hood.over()``; what a MIP finds is applied as it arrives. Where the pool fails
+        (a worker died, killed for memory say, or none could be started), what was
+        applied stands and the rest go on in this process, as do later pools' (once a
+        pool broke, CPython's pools could not always start again: 'bad value(s) in
+        fds_to_keep', seen once at the medium benchmark size)."""
+        global _failed
+        pending = list(candidates)
+        if self._pool is not None:
+            from concurrent.futures.process import BrokenProcessPool
 
-        try:
-            self._run_pool(list(candidates), hood)
-        except BrokenProcessPool:
-            # a worker died (killed for memory, say): what was applied so far stands
-            log.warning("%s: a worker process died; the neighbourhoods so far are kept", self.what)
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+            try:
+                self._run_pool(pending, hood)
+                return
+            except (BrokenProcessPool, _CannotSubmit) as err:
+                _failed = True
+                log.warning(
+                    "%s: worker processes failed (%s); the rest one MIP at a time in this "
+                    "process, what was applied stands",
+                    self.what,
+                    err,
+                )
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+        for candidate in pending:
+            if hood.over():
+                return
+            job = hood.job(candidate) if hood.holds(candidate) is not None else None
+            if job is not None:
+                hood.apply(candidate, job.fn(self.shared, *job.args))
 
     def _run_pool(self, pending: list[C], hood: Neighbourhoods[C]) -> None:
         from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -139,7 +157,7 @@ class Runner(Generic[C]):
                 candidate = pending.pop(i)
                 job = hood.job(candidate)
                 if job is not None:
-                    busy[self._pool.submit(_call, job.fn, job.args)] = (candidate, held)
+                    busy[self._submit(job)] = (candidate, held)
                     taken |= held
             if not busy:
                 return
@@ -147,3 +165,17 @@ class Runner(Generic[C]):
             for future in done:
                 candidate, _held = busy.pop(future)
                 hood.apply(candidate, future.result())
+
+    def _submit(self, job: Job) -> Any:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self._pool.submit(_call, job.fn, job.args)
+        except BrokenProcessPool:
+            raise
+        except (OSError, ValueError, RuntimeError) as err:  # a worker could not be spawned
+            raise _CannotSubmit(str(err)) from err
+
+
+class _CannotSubmit(Exception):
+    """The pool could not take a MIP (starting a worker failed)."""

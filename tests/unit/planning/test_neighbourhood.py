@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fabnet.domain.errors import InvalidInput
+from fabnet.planning import mip_pool
 from fabnet.planning.costs import CostParams
 from fabnet.planning.flow import Arcs, FlowOptions, TimeModel, solve_flow
 from fabnet.planning.neighbourhood import improve
@@ -191,6 +192,7 @@ def test_in_two_processes_the_short_parts_move_and_the_lines_swap_home(monkeypat
     import fabnet.planning.neighbourhood as nb
 
     monkeypatch.setattr(nb, "POOL_MIN_S", 0.0)
+    monkeypatch.setattr(mip_pool, "_failed", False)
     _problem, model = _two_machines()
     long_a = next(a for a, g in enumerate(model.d.members) if g[0][0].line_id == "l001")
     short_a = 1 - long_a
@@ -214,6 +216,7 @@ def test_in_two_processes_nothing_is_lost_or_overbooked_and_the_cost_never_rises
     import fabnet.planning.neighbourhood as nb
 
     monkeypatch.setattr(nb, "POOL_MIN_S", 0.0)
+    monkeypatch.setattr(mip_pool, "_failed", False)
     for seed in range(4):
         problem = random_problem(seed, 16, 6, short=True)
         rounding = FlowOptions(polish_max_arcs=0, neighbourhood_s=0.0)
@@ -226,22 +229,25 @@ def test_in_two_processes_nothing_is_lost_or_overbooked_and_the_cost_never_rises
 
 
 def _die(*_args: object) -> None:
-    """A neighbourhood worker killed mid-MIP (for memory, say)."""
+    """A neighbourhood worker killed mid-MIP (for memory, say); in this process, no plan."""
+    import multiprocessing
     import os
 
-    os._exit(1)
+    if multiprocessing.parent_process() is not None:
+        os._exit(1)
 
 
 def test_a_worker_that_dies_leaves_the_plan_as_it_was(monkeypatch, caplog):
     import fabnet.planning.neighbourhood as nb
 
     monkeypatch.setattr(nb, "POOL_MIN_S", 0.0)
+    monkeypatch.setattr(mip_pool, "_failed", False)
     monkeypatch.setattr(nb, "_solve", _die)
     model, arcs, units, lp, _first, _second = _swapped()
     with caplog.at_level("WARNING", logger="fabnet.planning.mip_pool"):
         out, got = improve(model, arcs, units, np.zeros(2), lp=lp, workers=2)
     assert out is arcs and got is units
-    assert "neighbourhoods: a worker process died" in caplog.text
+    assert "neighbourhoods: worker processes failed" in caplog.text
 
 
 def test_the_worker_count_is_an_option_and_none_is_refused():
