@@ -88,7 +88,7 @@ def improve(
     need = np.ceil(lp_unmet - 1e-6).astype(np.int64)  # units the LP leaves unmet, whole
     lost = state.left - need
     urgent = sorted(np.flatnonzero(lost > 0).tolist(), key=lambda i: (-d.unmet[i], -lost[i]))
-    with Runner[_Hood]((model,), workers, "neighbourhoods") as runner:
+    with Runner[_Hood](_Sizes.of(model), workers, "neighbourhoods") as runner:
         if min(len(urgent) * time_per_s, budget_s) >= POOL_MIN_S:
             runner.start()
         runner.run((_Hood(a, time_per_s, machines, need=int(need[a])) for a in urgent), hoods)
@@ -326,8 +326,23 @@ class _State:
         return True
 
 
+@dataclass(frozen=True)
+class _Sizes:
+    """What a neighbourhood's MIP needs of the model, all a worker process is given
+    (the model itself is 33 MB pickled at the large benchmark size)."""
+
+    ticks: Ints  # a unit's ticks, per demand
+    unmet: Floats  # a unit's unmet cost, per demand
+    job_cap: Ints  # a machine on probation's job size (0: none)
+    horizon: int
+
+    @staticmethod
+    def of(model: TimeModel) -> _Sizes:
+        return _Sizes(model.d.ticks, model.d.unmet, model.job_cap, model.horizon)
+
+
 def _solve(
-    shared: tuple[TimeModel],
+    shared: _Sizes,
     arcs: Arcs,
     cost: Floats,
     lines: Ints,
@@ -337,36 +352,35 @@ def _solve(
     time_s: float,
 ) -> tuple[Ints, Ints] | None:
     """HiGHS's MIP over ``arcs``: each line's ``target`` units made or unmet, on each
-    machine of ``near`` the work due by each day within ``room`` (its row of cumulative
-    ticks). Whole units per arc and unmet units per line, or None. ``shared``: the model,
-    as a worker process holds it."""
+    machine of ``near`` (increasing) the work due by each day within ``room`` (its row of
+    cumulative ticks). Whole units per arc and unmet units per line, or None."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
     from fabnet.planning.quiet import stdout_to_stderr
 
-    (model,) = shared
-    d, horizon = model.d, model.horizon
+    horizon = shared.horizon
     n_x, n_l = len(arcs), lines.size
     if n_x == 0:
         return None
     n = n_x + n_l
     line_pos = np.searchsorted(lines, arcs.a)
-    job = model.job_cap[arcs.m]
+    job = shared.job_cap[arcs.m]
     most = np.where(job > 0, np.minimum(job, target[line_pos]), target[line_pos])
     upper = np.concatenate([most, target]).astype(np.float64)
-    c = np.concatenate([cost, d.unmet[lines]])
+    c = np.concatenate([cost, shared.unmet[lines]])
     eq = coo_matrix(
         (np.ones(n), (np.concatenate([line_pos, np.arange(n_l)]), np.arange(n))), shape=(n_l, n)
     )
     # on machine j by day k: the work of the arcs of j due by day k
-    pos = np.full(model.layout.n_machines, -1, dtype=np.int64)
-    pos[near] = np.arange(near.size)
     span = horizon - arcs.d + 1
     rep = np.repeat(np.arange(n_x), span)
     day = arcs.d[rep] + np.arange(rep.size) - np.repeat(np.cumsum(span) - span, span)
     by_day = coo_matrix(
-        (d.ticks[arcs.a[rep]].astype(np.float64), (pos[arcs.m[rep]] * horizon + day - 1, rep)),
+        (
+            shared.ticks[arcs.a[rep]].astype(np.float64),
+            (np.searchsorted(near, arcs.m[rep]) * horizon + day - 1, rep),
+        ),
         shape=(near.size * horizon, n),
     )
     wanted = target.astype(np.float64)
