@@ -19,7 +19,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
-# a worker is about 150 MB at the medium size: at most this many unless asked for more
+# a worker peaks at about 290 MB at the medium size: at most this many unless asked for more
 MOST_WORKERS = 4
 
 C = TypeVar("C")  # a candidate neighbourhood
