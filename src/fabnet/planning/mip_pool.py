@@ -6,7 +6,10 @@ faster than one), so MIPs solved at once need processes. Each neighbourhood *hol
 (its machines, its lines): one is started only when no running one holds any of its
 keys, so every result applies to the plan it was built from, and it is applied in this
 process as soon as it arrives. Workers are spawned, not forked (the planner may run
-beside threads, whose locks a fork would copy), and each is given the model once.
+beside threads, whose locks a fork would copy), and each is given the model once. A
+worker imports the planner's code as it starts, so code replaced on disk while a plan
+runs (a deploy) can fail it, as can the memory killer: a pool that fails leaves what it
+applied, and the rest of its MIPs, and those of later pools, run in this process.
 """
 
 from __future__ import annotations
