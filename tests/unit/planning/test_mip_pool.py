@@ -54,12 +54,17 @@ def _fresh(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mip_pool, "_failed", False)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_every_candidate_that_is_worth_it_runs_once(workers: int) -> None:
-    hoods = _Hoods()
+def _in_pool(hoods: _Hoods, workers: int = 2) -> None:
+    """Candidates 0..11 with a pool of ``workers`` processes (1: in this process)."""
     with Runner[int](7, workers, "test") as runner:
         runner.start()
         runner.run(range(12), hoods)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_candidate_that_is_worth_it_runs_once(workers: int) -> None:
+    hoods = _Hoods()
+    _in_pool(hoods, workers)
     assert hoods.applied == {x: 7 * x for x in range(0, 12, 2)}
 
 
@@ -72,12 +77,8 @@ def test_in_one_process_they_stop_when_told() -> None:
 
 def test_a_dead_worker_leaves_what_was_applied_and_the_rest_runs_here(caplog) -> None:
     hoods = _Hoods(fn=_die_in_a_worker)
-    with (
-        caplog.at_level(logging.WARNING, logger="fabnet.planning.mip_pool"),
-        Runner[int](7, 2, "test") as runner,
-    ):
-        runner.start()
-        runner.run(range(12), hoods)
+    with caplog.at_level(logging.WARNING, logger="fabnet.planning.mip_pool"):
+        _in_pool(hoods)
     assert "test: worker processes failed" in caplog.text
     # the MIPs the dead pool held are lost; every other one ran here, once
     assert set(hoods.applied) <= set(range(0, 12, 2))
@@ -100,12 +101,8 @@ def test_a_pool_that_cannot_spawn_runs_the_rest_here(monkeypatch, caplog) -> Non
 
     monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "submit", refuse)
     hoods = _Hoods()
-    with (
-        caplog.at_level(logging.WARNING, logger="fabnet.planning.mip_pool"),
-        Runner[int](7, 2, "test") as runner,
-    ):
-        runner.start()
-        runner.run(range(12), hoods)
+    with caplog.at_level(logging.WARNING, logger="fabnet.planning.mip_pool"):
+        _in_pool(hoods)
     assert "fds_to_keep" in caplog.text
     # the one being submitted when it failed is lost; the rest ran here
     assert set(hoods.applied) >= set(range(2, 12, 2))
