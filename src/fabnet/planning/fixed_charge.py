@@ -21,25 +21,16 @@ from dataclasses import replace
 
 import numpy as np
 
-from fabnet.planning.flow import (
-    Arcs,
-    Extra,
-    Floats,
-    FlowOptions,
-    Solution,
-    Stop,
-    TimeModel,
-    finish_plan,
-    plan_of,
-    solve_flow,
-    solve_model,
-)
+from fabnet.planning.assignments import plan_of
+from fabnet.planning.flow import finish_plan, solve_flow, solve_model
+from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.machine_pairs import arrays_of, machine_pairs, work_of
 from fabnet.planning.mip_pool import cpus
 from fabnet.planning.neighbourhood import day_work
 from fabnet.planning.network import FlowSolver, Ints
 from fabnet.planning.plan import Plan
 from fabnet.planning.problem import Demand, Problem
+from fabnet.planning.time_model import Arcs, Extra, Floats, Solution, Stop, TimeModel
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from collections.abc import Hashable
 
 import numpy as np
 
-from fabnet.planning.flow import Arcs, Floats, Stop, TimeModel
 from fabnet.planning.mip_pool import Job, Runner
 from fabnet.planning.network import Ints
+from fabnet.planning.time_model import Arcs, Floats, Stop, TimeModel
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fabnet.planning.candidates import SphereIndex, unit_vectors
-from fabnet.planning.flow import FlowOptions, solve_flow
+from fabnet.planning.flow import solve_flow
+from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.network import FlowSolver
 from fabnet.planning.plan import Assignment, Plan, Unmet
 from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, Supply, deadline_day

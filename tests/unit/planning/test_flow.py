@@ -17,15 +17,18 @@ from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.domain.capabilities import Process
 from fabnet.domain.errors import InvalidInput
 from fabnet.domain.units import Box, Place
-from fabnet.planning import Demand, Problem, Supply
+from fabnet.planning import Demand, Problem, Supply, pricing
 from fabnet.planning.costs import CostParams
 from fabnet.planning.evaluate import objective
-from fabnet.planning.flow import Arcs, FlowOptions, TimeModel, solve_flow, tailed_off
+from fabnet.planning.flow import solve_flow, tailed_off
+from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs, solve_highs_lp
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import deadline_day
+from fabnet.planning.rounding import repair
 from fabnet.planning.solve import solve
+from fabnet.planning.time_model import Arcs, TimeModel
 
 SOLVER = OrToolsFlow()
 ALL = FlowOptions(k=10_000, pricing=False, widen=False, aggregate=False, polish_max_arcs=0)
@@ -152,8 +155,7 @@ def test_starved_demand_offered_spare_time_still_ends_at_the_lp_bound(seed, n_li
 def test_the_spare_time_offer_is_taken_when_the_search_would_be_too_wide(seed):
     problem = random_problem(seed, 10, 6, short=True)
     options = FlowOptions(k=1, margin=1.0, gap_tolerance=0.0, widen=False, pricing_pairs=0)
-    spare = TimeModel._spare_time
-    with mock.patch.object(TimeModel, "_spare_time", autospec=True, side_effect=spare) as spy:
+    with mock.patch.object(pricing, "_spare_time", side_effect=pricing._spare_time) as spy:
         plan = solve_flow(problem, SOLVER, options=options)
     assert spy.call_count >= 1
     lp = solve_highs(problem)
@@ -708,7 +710,7 @@ def test_a_unit_left_over_goes_to_a_machine_whose_first_days_are_full():
     full = 4 * 36_000  # ticks of days 1 to 4, all used
     slack = np.maximum(model.cum_ticks[:, 1:] - full, 0)
     left = np.array([1])
-    arcs, units = model._repair(Arcs.empty(), np.empty(0), np.empty(0, np.int64), left, slack)
+    arcs, units = repair(model, Arcs.empty(), np.empty(0), np.empty(0, np.int64), left, slack)
     assert left.tolist() == [0] and units.tolist() == [1]
     assert arcs.m.tolist() == [0] and 5 <= arcs.d[0] <= 8
 

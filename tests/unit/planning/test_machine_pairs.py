@@ -12,12 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fabnet.planning import mip_pool
+from fabnet.planning.assignments import plan_of
 from fabnet.planning.costs import CostParams
 from fabnet.planning.fixed_charge import _merge_pairs, _traded, _work_of
-from fabnet.planning.flow import TimeModel, plan_of, solve_flow
+from fabnet.planning.flow import solve_flow
 from fabnet.planning.machine_pairs import arrays_of, machine_pairs, work_of
 from fabnet.planning.plan import Plan
 from fabnet.planning.problem import Problem
+from fabnet.planning.time_model import TimeModel
 from tests.unit.planning.test_flow import (
     ALL,
     SOLVER,

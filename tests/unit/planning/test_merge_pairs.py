@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 
 from fabnet.planning.costs import CostParams
 from fabnet.planning.fixed_charge import _merge_pairs, solve_fixed_charge
-from fabnet.planning.flow import FlowOptions, TimeModel, solve_flow
+from fabnet.planning.flow import solve_flow
+from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs
 from fabnet.planning.plan import Assignment, Plan
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import Problem
+from fabnet.planning.time_model import TimeModel
 from tests.unit.planning.test_flow import ALL, SOLVER, demand, random_problem, supply
 
 MODEL = FlowOptions(aggregate=False)

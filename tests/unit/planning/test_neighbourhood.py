@@ -15,12 +15,14 @@ from hypothesis import strategies as st
 from fabnet.domain.errors import InvalidInput
 from fabnet.planning import mip_pool
 from fabnet.planning.costs import CostParams
-from fabnet.planning.flow import Arcs, FlowOptions, TimeModel, solve_flow
+from fabnet.planning.flow import solve_flow
+from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.neighbourhood import improve
 from fabnet.planning.plan import Plan
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
+from fabnet.planning.time_model import Arcs, TimeModel
 from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
 
 HOUR = 3600.0

@@ -12,11 +12,14 @@ from hypothesis import strategies as st
 
 from fabnet.domain.errors import InvalidInput
 from fabnet.planning.costs import CostParams
-from fabnet.planning.flow import FlowOptions, TimeModel, solve_flow, tailed_off
+from fabnet.planning.flow import solve_flow, tailed_off
+from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
+from fabnet.planning.seeds import room_candidates
+from fabnet.planning.time_model import TimeModel
 from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
 
 HOUR = 3600.0
@@ -45,7 +48,7 @@ def test_each_line_looks_past_the_full_machine_and_the_room_the_other_took():
     problem = _row()
     options = FlowOptions(k=1, margin=1.0, aggregate=False, room_seed=True)
     model = TimeModel(problem, list(problem.demands), options)
-    pa, pm = model.room_candidates(options.k)
+    pa, pm = room_candidates(model, options.k)
     machine = {s.machine_id: i for i, s in enumerate(problem.supplies)}
     # the nearest machine has no time: no line gets it; the first line takes the 10 hours
     # of the next, so the second looks on to the farthest
@@ -70,7 +73,7 @@ def test_a_line_the_others_left_no_room_gets_the_machines_they_took():
     )
     options = FlowOptions(k=1, margin=2.0, aggregate=False, room_seed=True)
     model = TimeModel(problem, list(problem.demands), options)
-    pa, pm = model.room_candidates(options.k)
+    pa, pm = room_candidates(model, options.k)
     second = sorted(pm[pa == 1].tolist())
     assert second == [0, 1]
     plan = solve_flow(problem, SOLVER, options=options)
@@ -82,7 +85,7 @@ def test_a_line_with_no_room_anywhere_still_gets_its_nearest_for_the_prices():
     options = FlowOptions(k=1, margin=1.0, aggregate=False, room_seed=True)
     model = TimeModel(problem, list(problem.demands), options)
     assert model.group_machines[0].size == 0  # busy all along: not even capable of time
-    pa, _pm = model.room_candidates(1)
+    pa, _pm = room_candidates(model, 1)
     assert pa.size == 0
     plan = solve_flow(problem, SOLVER, options=options)
     assert plan.units_unmet == 20 and check_plan(problem, plan) == []

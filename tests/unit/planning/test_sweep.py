@@ -1,5 +1,5 @@
 """Whole units planned again a class of one print time at a time, on the time the other
-classes leave (``TimeModel.sweep_classes``): never dearer, valid, and each class's
+classes leave (``rounding.sweep_classes``): never dearer, valid, and each class's
 result the optimum HiGHS's MIP finds for it given the rest."""
 
 from __future__ import annotations
@@ -9,10 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from fabnet.planning.flow import Arcs, FlowOptions, TimeModel, plan_of, solve_model
+from fabnet.planning.assignments import plan_of
+from fabnet.planning.flow import solve_model
+from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
+from fabnet.planning.rounding import size_classes, sweep_classes, whole_units
+from fabnet.planning.time_model import Arcs, TimeModel
 from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
 
 HOUR = 3600.0
@@ -73,10 +77,10 @@ def test_the_sweep_is_never_dearer_valid_and_the_last_class_optimal(
     demands = [dem for dem in problem.demands if dem.units > 0]
     model = TimeModel(problem, demands, FlowOptions())
     sol = solve_model(model, SOLVER, lambda: False)
-    arcs, units, _ = model.whole_units(sol, model.unit_cost(sol.arcs), SOLVER)
+    arcs, units, _ = whole_units(model, sol, model.unit_cost(sol.arcs), SOLVER)
     before = model.objective_of(arcs, units)
 
-    swept, got, objective = model.sweep_classes(sol.arcs, arcs, units, SOLVER)
+    swept, got, objective = sweep_classes(model, sol.arcs, arcs, units, SOLVER)
 
     assert objective <= before * (1 + 1e-12)
     assert objective == model.objective_of(swept, got)
@@ -85,7 +89,7 @@ def test_the_sweep_is_never_dearer_valid_and_the_last_class_optimal(
     assert plan.stats["objective"] >= sol.bound - 1e-6 * abs(sol.bound)
     # the last class given the rest: HiGHS's optimum over the same arcs (the sweep keeps
     # a class's new units only where the whole plan is cheaper, so compare when it did)
-    last = model.size_classes()[-1]
+    last = size_classes(model)[-1]
     if np.unique(model.d.ticks[last]).size == 1:
         mine = last[swept.a]
         pool = model.dedupe(sol.arcs.take(last[sol.arcs.a]).plus(swept.take(mine)))
@@ -132,7 +136,7 @@ def test_a_short_part_sent_far_comes_back_to_the_time_the_long_one_left():
     units = np.array([6, 6])
     before = model.objective_of(start, units)
 
-    swept, got, objective = model.sweep_classes(pairs, start, units, SOLVER)
+    swept, got, objective = sweep_classes(model, pairs, start, units, SOLVER)
 
     assert objective < before
     assert _units(model, swept, got) == {("l000", NEAR): 6, ("l001", NEAR): 6}
@@ -144,7 +148,7 @@ def test_no_time_left_near_keeps_the_plan():
     model, pairs, start = _near_and_far(near_hours=4.0)
     units = np.array([6, 6])
 
-    swept, got, objective = model.sweep_classes(pairs, start, units, SOLVER)
+    swept, got, objective = sweep_classes(model, pairs, start, units, SOLVER)
 
     assert objective == model.objective_of(start, units)
     assert _units(model, swept, got) == {("l000", NEAR): 6, ("l001", FAR): 6}

@@ -11,11 +11,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fabnet.planning.costs import CostParams
-from fabnet.planning.flow import FlowOptions, TimeModel, solve_flow, solve_model
+from fabnet.planning.flow import solve_flow, solve_model
+from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
+from fabnet.planning.rounding import one_time, size_classes
+from fabnet.planning.time_model import TimeModel
 from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
 
 HOUR = 3600.0
@@ -26,7 +29,7 @@ def _first_class(seed: int, n_lines: int, n_machines: int):  # type: ignore[no-u
     demands = [dem for dem in problem.demands if dem.units > 0]
     model = TimeModel(problem, demands, FlowOptions())
     sol = solve_model(model, SOLVER, lambda: False)
-    members = model.size_classes()[0]
+    members = size_classes(model)[0]
     on = members[sol.arcs.a]
     arcs, cost = sol.arcs.take(on), model.unit_cost(sol.arcs)[on]
     flow = sol.net.arc_flows(sol.flows)[on]
@@ -52,7 +55,7 @@ def test_a_class_in_units_is_never_dearer_than_its_flow_rounded_down(seed, n_lin
     ticks = d.ticks[arcs.a]
     limit = -(-flow // ticks)
     used = np.zeros_like(model.day_caps)
-    units = model._one_time(arcs, cost, used, members, SOLVER, limit)
+    units = one_time(model, arcs, cost, used, members, SOLVER, limit)
 
     assert (units >= 0).all() and (units <= limit).all()
     placed = np.bincount(arcs.a, weights=units, minlength=d.quantity.size)
@@ -70,9 +73,9 @@ def test_a_class_held_to_no_units_makes_none():
     the bound is kept, not widened to what the time would allow."""
     model, members, arcs, cost, _ = _first_class(3, 8, 5)
     used = np.zeros_like(model.day_caps)
-    units = model._one_time(arcs, cost, used, members, SOLVER, np.zeros(len(arcs), np.int64))
+    units = one_time(model, arcs, cost, used, members, SOLVER, np.zeros(len(arcs), np.int64))
     assert not units.any()
-    free = model._one_time(arcs, cost, used, members, SOLVER)
+    free = one_time(model, arcs, cost, used, members, SOLVER)
     assert free.any()
 
 
@@ -124,11 +127,11 @@ def test_the_whole_unit_bound_is_the_same_when_pricing_keeps_only_arcs_that_take
     (large re-plans: tens of millions below their worth); the bound does not change."""
     from unittest import mock
 
-    from fabnet.planning import flow
+    from fabnet.planning import pricing
 
     problem = random_problem(seed, n_lines, n_machines, short=True)
     plan = solve_flow(problem, SOLVER, options=WHOLE)
-    with mock.patch.object(flow, "FILL_KEEP", 0):
+    with mock.patch.object(pricing, "FILL_KEEP", 0):
         kept = solve_flow(problem, SOLVER, options=WHOLE)
     assert kept.stats["lp_bound"] == pytest.approx(plan.stats["lp_bound"], rel=1e-12, abs=1e-9)
 
@@ -138,15 +141,17 @@ def test_a_stopped_plan_does_not_search_again_for_the_whole_unit_bound():
     budget spent) skips it, keeps the bound it has, and still passes the checker."""
     from unittest import mock
 
+    from fabnet.planning import flow
+
     problem = random_problem(5, 8, 5, short=True)
     calls: list[bool] = []
-    original = TimeModel.price_out
+    original = flow.price_out
 
-    def spy(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def spy(model, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(bool(kwargs.get("by_worth")))
-        return original(self, *args, **kwargs)
+        return original(model, *args, **kwargs)
 
-    with mock.patch.object(TimeModel, "price_out", spy):
+    with mock.patch.object(flow, "price_out", spy):
         stopped = solve_flow(problem, SOLVER, options=WHOLE, stop=lambda: True)
         assert not any(calls)
         assert check_plan(problem, stopped) == []
@@ -210,7 +215,7 @@ def test_a_class_of_several_print_times_in_units_stays_within_every_machines_tim
     members = np.ones(model.d.quantity.size, dtype=bool)
     arcs, cost = sol.arcs, model.unit_cost(sol.arcs)
     used = np.zeros_like(model.day_caps)
-    units = model._one_time(arcs, cost, used, members, SOLVER)
+    units = one_time(model, arcs, cost, used, members, SOLVER)
     d = model.d
     assert (units >= 0).all()
     placed = np.bincount(arcs.a, weights=units, minlength=d.quantity.size)
@@ -252,7 +257,7 @@ def test_print_time_classes_partition_the_lines_longest_first_in_narrow_bands(ti
         ),
     )
     model = TimeModel(problem, list(problem.demands), FlowOptions(aggregate=False))
-    classes = model.size_classes()
+    classes = size_classes(model)
     ticks = model.d.ticks
     assert (np.sum(classes, axis=0) == 1).all()
     assert len(classes) <= max(6, 24)

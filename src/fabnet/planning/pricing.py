@@ -1,0 +1,251 @@
+"""Step 4 of flow.py: prices of machine time from a restricted network's optimum, the
+Lagrangian lower bound over every capable machine, and the arcs that price out."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from fabnet.planning.candidates import SphereIndex
+from fabnet.planning.network import Ints, Network
+from fabnet.planning.residual import potentials
+from fabnet.planning.time_model import EMPTY, Arcs, Bools, Floats, TimeModel
+
+log = logging.getLogger(__name__)
+# whole-unit bound: arcs kept from pricing's chunks before those that take no units go
+FILL_KEEP = 2_000_000
+
+
+def day_prices(model: TimeModel, net: Network, flows: Ints) -> Floats:
+    """Money per reference second of each machine's time by each day (>= 0, and never
+    rising from one day to the next, as the bound requires)."""
+    dist = potentials(net.n_nodes, net.tails, net.heads, net.caps, net.costs, flows)
+    lay = model.layout
+    sink = net.n_nodes - 1
+    # a unit of each demand is worth this under the same prices (at most its unmet
+    # cost); with whole-unit arcs a demand's cheapest arcs may be full below it
+    worth = (dist[sink] - dist[: lay.n_demands]) * model.d.ticks / model.scale
+    model.worth = np.minimum(np.maximum(worth, 0.0), model.d.unmet)
+    node_price = np.maximum(0.0, dist[sink] - dist[lay.n_demands : sink]) / model.scale
+    # each node's price is that of every day it holds; the days no node holds (after a
+    # machine's last, and every day of a machine no arc reaches) have time no arc can
+    # use: price 0, as the sink's own arc of such a day would give
+    prices = np.zeros((lay.n_machines, lay.horizon))
+    span = net.node_day - net.node_after
+    days = np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span)
+    prices[np.repeat(net.node_machine, span), np.repeat(net.node_after, span) + days] = np.repeat(
+        node_price, span
+    )
+    out: Floats = np.maximum.accumulate(prices[:, ::-1], axis=1)[:, ::-1]
+    # a machine with no time at all by day d (busy, or full of a re-plan's kept work)
+    # has nothing to price by then: any price is valid there, and an infinite one keeps
+    # the arcs due by then out of pricing (they could carry nothing) and off the bound's
+    # minimum. Time by day never falls, so these days come first: still non-increasing
+    out[model.cum_s[:, 1:] <= 0.0] = np.inf
+    return out
+
+
+def time_value(model: TimeModel, prices: Floats) -> float:
+    """sum over (machine, day) of the day's time times its price (the bound's second
+    term); days priced infinite have no time."""
+    finite = np.isfinite(prices)
+    return float((model.day_s[finite] * prices[finite]).sum())
+
+
+def values(model: TimeModel, arcs: Arcs, unit_cost: Floats, prices: Floats) -> Floats:
+    """An arc's cost per unit with the machine time it takes priced in."""
+    out: Floats = unit_cost + model.d.unit_s[arcs.a] * prices[arcs.m, arcs.d - 1]
+    return out
+
+
+def price_out(
+    model: TimeModel,
+    arcs: Arcs,
+    unit_cost: Floats,
+    prices: Floats,
+    *,
+    exact: bool = False,
+    by_worth: bool = False,
+) -> tuple[Arcs, float]:
+    """Arcs that price out (the most negative few per demand) and the lower bound.
+
+    A demand priced near its unmet cost (at half of it or more: some of its units are
+    left unmade) may be below that on every capable machine (its ball is the whole
+    group); when such demands would make more than ``options.pricing_pairs`` pairs
+    and not ``exact``, they are offered their nearest machines with time to spare
+    instead, and the round gives no bound (nan)."""
+    d = model.d
+    capped = model.options.whole_unit_arcs
+    best = d.unmet.copy()  # v_a: the demand's price under the restricted network
+    if by_worth:  # with whole-unit arcs: its cheapest arcs may be full below it
+        best = model.worth.copy()
+    elif len(arcs):
+        np.minimum.at(best, arcs.a, values(model, arcs, unit_cost, prices))
+    have = np.sort(model.key(arcs))
+    least = best.copy()  # min over every capable (m, d) (and unmet)
+    below: list[tuple[Ints, Floats, Ints]] = []  # capped: arcs under v_a, their caps
+    found: list[tuple[Arcs, Floats]] = []
+    starved = best >= 0.5 * d.unmet  # its last unit is worth about what leaving it is
+    sizes = np.array([g.size for g in model.group_machines] or [0], dtype=np.int64)
+    skip = None
+    if not exact and float(sizes[d.group[starved]].sum()) > model.options.pricing_pairs:
+        skip = starved
+    candidates = _ball_pairs(model, best, skip=skip)
+    if skip is not None:
+        candidates = itertools.chain(candidates, [_spare_time(model, skip, prices)])
+    searched = kept = 0
+    # the least a unit of a demand can cost on a machine, distance and lateness aside,
+    # its time priced at the demand's last usable day (prices never rise with the day;
+    # transit only brings that day earlier)
+    last = np.maximum(d.hi, 1) - 1
+    for pa, pm in candidates:
+        floor = (
+            model.price[pm]
+            + model.risk[pm]
+            + (model.per_ref_s[pm] + prices[pm, last[pa]]) * d.unit_s[pa]
+            + model.material_per_g[pm] * d.mass_g[pa]
+        )
+        if model.extra is None:  # (an extra charge may be negative: no pruning then)
+            room = floor < best[pa] - 1e-9 * (1.0 + np.abs(best[pa]))
+            searched, kept = searched + pa.size, kept + int(room.sum())
+            pa, pm = pa[room], pm[room]
+        cand, cost = model.pair_arcs(pa, pm)
+        val = values(model, cand, cost, prices)
+        np.minimum.at(least, cand.a, val)
+        if capped:
+            under = val < best[cand.a]
+            under_arcs = cand.take(under)
+            below.append(
+                (under_arcs.a, val[under], model.arc_whole_units(under_arcs, job_per_line=True))
+            )
+            if sum(b[0].size for b in below) > FILL_KEEP:  # memory stays flat
+                below = [_fill(model, below)]
+        keys = model.key(cand)
+        pos = np.minimum(np.searchsorted(have, keys), max(have.size - 1, 0))
+        present = (have[pos] == keys) if have.size else np.zeros(keys.size, dtype=bool)
+        neg = (val < best[cand.a] - 1e-9 * (1.0 + np.abs(best[cand.a]))) & ~present
+        if neg.any():  # each chunk keeps only what could make each demand's few
+            part, rc = cand.take(neg), (val - best[cand.a])[neg]
+            keep = _most_negative(model, part.a, part.m, rc)
+            found.append((part.take(keep), rc[keep]))
+    log.debug(
+        "pricing: %d pairs in the balls, %d below their price before distance", searched, kept
+    )
+    if capped:
+        bound = _capped_demand_bound(model, below, best) - time_value(model, prices)
+    else:
+        bound = float((d.quantity * least).sum()) - time_value(model, prices)
+    if skip is not None:
+        bound = math.nan  # the starved demands' minimum was not searched in full
+    if not found:
+        return Arcs.empty(), bound
+    new = Arcs(
+        np.concatenate([part.a for part, _ in found]),
+        np.concatenate([part.m for part, _ in found]),
+        np.concatenate([part.d for part, _ in found]),
+    )
+    rc = np.concatenate([r for _, r in found])
+    return model.dedupe(new.take(_most_negative(model, new.a, new.m, rc))), bound
+
+
+def _capped_demand_bound(
+    model: TimeModel, below: list[tuple[Ints, Floats, Ints]], worth: Floats
+) -> float:
+    """sum over demands of the least its units can cost under the prices, each arc
+    taking at most its whole units (``TimeModel.arc_whole_units``): the arcs under ``worth`` filled
+    cheapest first, every unit beyond them at ``worth`` at least (every other arc, and
+    leaving it unmade, is worth that or more: pricing searched all that might not be)."""
+    d = model.d
+    a, val, take = _fill(model, below)
+    taken = np.bincount(a, weights=take, minlength=d.quantity.size)
+    return float((take * val).sum() + ((d.quantity - taken) * worth).sum())
+
+
+def _fill(model: TimeModel, below: list[tuple[Ints, Floats, Ints]]) -> tuple[Ints, Floats, Ints]:
+    """(demand, value, units taken) of the arcs that take any, each demand's units
+    placed on its cheapest arcs first, each arc at most its cap. An arc that takes none
+    never will once more arcs are found: pricing keeps only these between chunks."""
+    if not below:
+        return EMPTY, np.empty(0), EMPTY
+    a = np.concatenate([b[0] for b in below])
+    val = np.concatenate([b[1] for b in below])
+    cap = np.concatenate([b[2] for b in below])
+    order = np.lexsort((val, a))
+    a, val, cap = a[order], val[order], cap[order]
+    upto = np.cumsum(cap) - cap  # caps of the arcs before each, over all demands
+    before = upto - upto[np.searchsorted(a, a, side="left")]  # ... of its own demand
+    take = np.clip(model.d.quantity[a] - before, 0, cap)
+    used = take > 0
+    return a[used], val[used], take[used]
+
+
+def _most_negative(model: TimeModel, a: Ints, m: Ints, rc: Floats) -> Ints:
+    """Indexes of each demand's most negative reduced costs, one day per machine (so
+    that a round reaches more machines): ``max_new_per_demand``, or more where
+    demands are few (``new_arcs_per_round`` shared among them)."""
+    opts = model.options
+    per = max(opts.max_new_per_demand, opts.new_arcs_per_round // max(1, model.d.quantity.size))
+    order = np.lexsort((rc, m, a))
+    pair = a[order] * max(1, len(model.supplies)) + m[order]
+    order = order[np.r_[True, pair[1:] != pair[:-1]]]  # each pair's best day
+    order = order[np.lexsort((rc[order], a[order]))]
+    first = np.r_[0, np.flatnonzero(np.diff(a[order])) + 1]
+    rank = np.arange(order.size) - np.repeat(first, np.diff(np.r_[first, order.size]))
+    out: Ints = order[rank < per]
+    return out
+
+
+def _spare_time(model: TimeModel, rows: Bools, prices: Floats, k: int = 16) -> tuple[Ints, Ints]:
+    """Each of ``rows``'s nearest ``k`` capable machines with time to spare (unpriced)
+    by its last usable day."""
+    d = model.d
+    pairs_a: list[Ints] = []
+    pairs_m: list[Ints] = []
+    for g, machines in enumerate(model.group_machines):
+        for day in np.unique(d.hi[rows & (d.group == g)]).tolist():
+            these = np.flatnonzero(rows & (d.group == g) & (d.hi == day))
+            free = machines[prices[machines, max(day, 1) - 1] <= 0.0]
+            if free.size == 0 or these.size == 0:
+                continue
+            near = free[SphereIndex(model.m_xyz[free]).nearest(d.xyz[these], k)]
+            pairs_a.append(np.repeat(these, near.shape[1]))
+            pairs_m.append(near.ravel())
+    if not pairs_a:
+        return EMPTY, EMPTY
+    return np.concatenate(pairs_a), np.concatenate(pairs_m)
+
+
+def _ball_pairs(
+    model: TimeModel, best: Floats, budget: int = 500_000, skip: Bools | None = None
+) -> Iterator[tuple[Ints, Ints]]:
+    """Every (demand, machine) pair that might be worth less than the demand's price
+    on some day, in chunks of about ``budget`` pairs (memory stays flat however wide the
+    balls are). A machine farther than (price - least cost of a unit) / cost per km
+    cannot be, whatever its time is worth. Demands in ``skip`` are left out."""
+    d = model.d
+    for g, index in enumerate(model.group_index):
+        mask = (d.group == g) & (d.lo <= d.hi)
+        rows = np.flatnonzero(mask if skip is None else mask & ~skip)
+        machines = model.group_machines[g]
+        if rows.size == 0 or machines.size == 0:
+            continue
+        fixed, per_s, per_g = model.group_floor[g]
+        floor = fixed + per_s * d.unit_s[rows] + per_g * d.mass_g[rows]
+        floor = floor + d.late_rate[rows] * (d.lo[rows] - d.on_day[rows])
+        slack = best[rows] - floor
+        rows, slack = rows[slack > 0], slack[slack > 0]
+        per_km = d.per_km[rows]
+        radius = np.where(per_km > 0, slack / np.maximum(per_km, 1e-300), np.inf)
+        step = max(1, budget // max(1, machines.size))
+        for lo in range(0, rows.size, step):
+            chunk = rows[lo : lo + step]
+            hits = index.within_many(d.xyz[chunk], radius[lo : lo + step])
+            lengths = np.array([len(f) for f in hits], dtype=np.int64)
+            if lengths.sum() == 0:
+                continue
+            flat = np.concatenate([np.asarray(f, np.int64) for f in hits])
+            yield np.repeat(chunk, lengths), machines[flat]
