@@ -17,7 +17,7 @@ from fabnet.planning.highs import solve_highs
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
-from fabnet.planning.rounding import one_time, size_classes
+from fabnet.planning.rounding import near_the_flow, one_time, size_classes
 from fabnet.planning.time_model import TimeModel
 from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
 
@@ -66,6 +66,54 @@ def test_a_class_in_units_is_never_dearer_than_its_flow_rounded_down(seed, n_lin
 
     down = _cost(model, members, arcs, cost, flow // ticks)
     assert _cost(model, members, arcs, cost, units) <= down * (1 + 1e-6) + 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 14), st.integers(1, 8))
+def test_a_class_near_its_flow_is_never_dearer_than_its_flow_rounded_down(
+    seed, n_lines, n_machines
+):
+    """Rounded up where the flow's fraction is largest, not where cheapest: the flow
+    rounded down is still one of its choices (no unit of it pays the premium), so the
+    true cost is at most that; each arc takes at most the flow's units rounded up, a line
+    at most its quantity, a machine at most its time by each day."""
+    model, members, arcs, cost, flow = _first_class(seed, n_lines, n_machines)
+    d = model.d
+    ticks = d.ticks[arcs.a]
+    used = np.zeros_like(model.day_caps)
+    units = near_the_flow(model, arcs, cost, flow, used, members, SOLVER)
+
+    assert (units >= 0).all() and (units <= -(-flow // ticks)).all()
+    placed = np.bincount(arcs.a, weights=units, minlength=d.quantity.size)
+    assert (placed <= np.where(members, d.quantity, 0)).all()
+    by_day = np.zeros_like(model.day_caps)
+    np.add.at(by_day, (arcs.m, arcs.d - 1), units * ticks)
+    assert (np.cumsum(by_day, axis=1) <= model.cum_ticks[:, 1:]).all()
+    down = _cost(model, members, arcs, cost, flow // ticks)
+    assert _cost(model, members, arcs, cost, units) <= down * (1 + 1e-6) + 1e-6
+
+
+@pytest.mark.parametrize(("cheap", "dear", "expected"), [(3.1, 2.9, [3, 3]), (3.5, 2.5, [4, 2])])
+def test_a_line_is_rounded_up_where_its_flow_was_nearly_a_unit_more(cheap, dear, expected):
+    """Six units of one line, the flow's split between a near machine and one a little
+    farther: the unit that rounding adds goes where the flow had 0.9 of it, even on the
+    dearer machine (rounded up where cheapest, the 3.1 / 2.9 split became 4 / 2, taking
+    time that the flow had left to shorter parts); between equal fractions, where
+    cheaper."""
+    lines = (demand(1, 6, 50.0, 10.0, 3, unit_s=HOUR),)
+    machines = (supply(0, 50.0, 10.0), supply(1, 50.0, 10.05))
+    problem = Problem(lines, machines, horizon_s=3 * DAY, load_factor=1.0)
+    model = TimeModel(problem, list(lines), FlowOptions())
+    arcs = model.arcs_of_pairs(np.array([0, 0]), np.array([0, 1]), every_day=False)
+    cost = model.unit_cost(arcs)
+    assert cost[0] < cost[1] < 1.5 * cost[0]
+    ticks = int(model.d.ticks[0])
+    flow = np.array([round(cheap * ticks), round(dear * ticks)], dtype=np.int64)
+    members = np.ones(1, dtype=bool)
+    used = np.zeros_like(model.day_caps)
+    assert near_the_flow(model, arcs, cost, flow, used, members, SOLVER).tolist() == expected
+    # rounded up where cheapest, as before
+    assert one_time(model, arcs, cost, used, members, SOLVER, -(-flow // ticks)).tolist() == [4, 2]
 
 
 def test_a_class_held_to_no_units_makes_none():
