@@ -43,6 +43,21 @@ def _cost(model: TimeModel, members, arcs, cost, units) -> float:  # type: ignor
     return float((units * cost).sum() + (unmet * d.unmet).sum())
 
 
+def _within_and_never_dearer_than_rounded_down(model, members, arcs, cost, flow, units):  # type: ignore[no-untyped-def]
+    """Each arc at most the flow's units rounded up, a line at most its quantity, the
+    time by every day within the machine's, and no dearer than the flow rounded down."""
+    d = model.d
+    ticks = d.ticks[arcs.a]
+    assert (units >= 0).all() and (units <= -(-flow // ticks)).all()
+    placed = np.bincount(arcs.a, weights=units, minlength=d.quantity.size)
+    assert (placed <= np.where(members, d.quantity, 0)).all()
+    by_day = np.zeros_like(model.day_caps)
+    np.add.at(by_day, (arcs.m, arcs.d - 1), units * ticks)
+    assert (np.cumsum(by_day, axis=1) <= model.cum_ticks[:, 1:]).all()
+    down = _cost(model, members, arcs, cost, flow // ticks)
+    assert _cost(model, members, arcs, cost, units) <= down * (1 + 1e-6) + 1e-6
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 10_000), st.integers(2, 14), st.integers(1, 8))
 def test_a_class_in_units_is_never_dearer_than_its_flow_rounded_down(seed, n_lines, n_machines):
@@ -51,21 +66,10 @@ def test_a_class_in_units_is_never_dearer_than_its_flow_rounded_down(seed, n_lin
     time), so the network's optimum costs at most that; its units stay within the bound,
     a line's units within its quantity, and the time by every day within the machine's."""
     model, members, arcs, cost, flow = _first_class(seed, n_lines, n_machines)
-    d = model.d
-    ticks = d.ticks[arcs.a]
-    limit = -(-flow // ticks)
+    limit = -(-flow // model.d.ticks[arcs.a])
     used = np.zeros_like(model.day_caps)
     units = one_time(model, arcs, cost, used, members, SOLVER, limit)
-
-    assert (units >= 0).all() and (units <= limit).all()
-    placed = np.bincount(arcs.a, weights=units, minlength=d.quantity.size)
-    assert (placed <= np.where(members, d.quantity, 0)).all()
-    by_day = np.zeros_like(model.day_caps)
-    np.add.at(by_day, (arcs.m, arcs.d - 1), units * ticks)
-    assert (np.cumsum(by_day, axis=1) <= model.cum_ticks[:, 1:]).all()
-
-    down = _cost(model, members, arcs, cost, flow // ticks)
-    assert _cost(model, members, arcs, cost, units) <= down * (1 + 1e-6) + 1e-6
+    _within_and_never_dearer_than_rounded_down(model, members, arcs, cost, flow, units)
 
 
 @settings(max_examples=40, deadline=None)
@@ -75,22 +79,11 @@ def test_a_class_near_its_flow_is_never_dearer_than_its_flow_rounded_down(
 ):
     """Rounded up where the flow's fraction is largest, not where cheapest: the flow
     rounded down is still one of its choices (no unit of it pays the premium), so the
-    true cost is at most that; each arc takes at most the flow's units rounded up, a line
-    at most its quantity, a machine at most its time by each day."""
+    true cost is at most that; and the same bounds as above."""
     model, members, arcs, cost, flow = _first_class(seed, n_lines, n_machines)
-    d = model.d
-    ticks = d.ticks[arcs.a]
     used = np.zeros_like(model.day_caps)
     units = near_the_flow(model, arcs, cost, flow, used, members, SOLVER)
-
-    assert (units >= 0).all() and (units <= -(-flow // ticks)).all()
-    placed = np.bincount(arcs.a, weights=units, minlength=d.quantity.size)
-    assert (placed <= np.where(members, d.quantity, 0)).all()
-    by_day = np.zeros_like(model.day_caps)
-    np.add.at(by_day, (arcs.m, arcs.d - 1), units * ticks)
-    assert (np.cumsum(by_day, axis=1) <= model.cum_ticks[:, 1:]).all()
-    down = _cost(model, members, arcs, cost, flow // ticks)
-    assert _cost(model, members, arcs, cost, units) <= down * (1 + 1e-6) + 1e-6
+    _within_and_never_dearer_than_rounded_down(model, members, arcs, cost, flow, units)
 
 
 @pytest.mark.parametrize(("cheap", "dear", "expected"), [(3.1, 2.9, [3, 3]), (3.5, 2.5, [4, 2])])
