@@ -80,26 +80,37 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _status_kb(status: str, field: str) -> int:
+    return int(status.split(f"{field}:", 1)[1].split()[0])
+
+
 class WorkerPeak:
     """The largest peak RSS of this process's worker processes (the MIPs' pools), read
     from /proc every half second while they live: VmHWM after exec (getrusage's
-    RUSAGE_CHILDREN counts the parent's pages a spawned child holds before its exec)."""
+    RUSAGE_CHILDREN counts the parent's pages a spawned child holds before its exec);
+    and ``together_mb``, the most this process and its workers held at once: the sum of
+    their resident sets (VmRSS, shared library pages counted in each) at each reading."""
 
     def __init__(self) -> None:
         self.mb = 0.0
+        self.together_mb = 0.0
         threading.Thread(target=self._watch, daemon=True).start()
 
     def _watch(self) -> None:
         me = str(os.getpid())
         proc = Path("/proc")
         while True:
+            together = 0
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                together = _status_kb((proc / "self" / "status").read_text(), "VmRSS")
             for entry in proc.iterdir() if proc.is_dir() else ():
                 if entry.name.isdigit():
                     with contextlib.suppress(OSError, IndexError, ValueError):
                         if (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == me:
                             status = (entry / "status").read_text()
-                            kb = status.split("VmHWM:", 1)[1].split()[0]
-                            self.mb = max(self.mb, int(kb) / 1024)
+                            self.mb = max(self.mb, _status_kb(status, "VmHWM") / 1024)
+                            together += _status_kb(status, "VmRSS")
+            self.together_mb = max(self.together_mb, together / 1024)
             time.sleep(0.5)
 
 
@@ -264,6 +275,7 @@ def main() -> None:
         "unmet_units": ours.units_unmet,
         "peak_rss_mb_after_plan": round(ours_rss, 1),
         "peak_rss_mb_largest_worker_after_plan": round(workers.mb, 1),
+        "rss_mb_with_workers_at_most_after_plan": round(workers.together_mb, 1),
         "within_budget": plan_s <= args.budget_s,
     }
     progress(out)
@@ -359,6 +371,7 @@ def main() -> None:
         }
     out["peak_rss_mb"] = round(rss_mb(), 1)
     out["peak_rss_mb_largest_worker"] = round(workers.mb, 1)
+    out["rss_mb_with_workers_at_most"] = round(workers.together_mb, 1)
     if args.json:
         print(json.dumps(out))
     else:
