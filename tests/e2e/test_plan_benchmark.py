@@ -42,6 +42,13 @@ def test_the_plan_benchmark_prints_figures_that_hold_against_highs():
     assert out["greedy_objective"] >= out["highs_mip_dual_bound"] * (1 - 1e-9)
     assert out["replan_moved_beyond_failed_ratio"] == 0
     assert out["fixed_charge_objective"] >= out["fixed_charge_lp_bound"] * (1 - 1e-9)
+    # memory read from /proc while it ran: this process at least (about 100 MB with
+    # NumPy and SciPy loaded), and never more than all of them could hold together
+    assert (
+        50
+        < out["rss_mb_with_workers_at_most"]
+        <= out["peak_rss_mb"] + 4 * max(out["peak_rss_mb_largest_worker"], 1.0)
+    )
 
 
 def test_a_size_that_does_not_fit_its_deadline_is_said_not_to():
