@@ -70,3 +70,26 @@ def test_a_size_that_does_not_fit_its_deadline_is_said_not_to():
     done = run("120")
     assert done["finished_within_deadline"] is True
     assert "note" not in done and done["certified"] is True
+
+
+def test_the_okw_benchmark_plans_the_published_facilities_and_holds_against_highs():
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "plan_okw.py"),
+            *("--orders", "40", "--seeds", "3", "--mip-limit-s", "5", "--json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["machines"] > 200  # the sample's facilities with coordinates
+    assert out["violations"] == 0
+    bound, cost = out["lp_bound"], out["objective"]
+    assert abs(bound - out["highs_lp_objective"]) <= 1e-6 * out["highs_lp_objective"]
+    assert cost >= out["highs_mip_dual_bound"] * (1 - 1e-9)
+    assert abs(out["gap"] - (cost - bound) / cost) < 1e-9
+    assert out["certified"] == (out["gap"] <= 1e-3)

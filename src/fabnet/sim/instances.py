@@ -124,3 +124,59 @@ def generate(
         load_factor=1.0,
         meta={"seed": str(seed)},
     )
+
+
+# The shape of an instance on given facilities (generate_at): one machine at each, a few
+# hours a day, few units a line, lines where the facilities are: assumptions, chosen to
+# differ from generate's European cities, not measured figures
+AT_HOURS = (8.0, 16.0, 20.0)
+AT_MATERIALS = (("PLA",), ("PLA", "PETG"))
+AT_UNITS = (1, 2, 5, 20, 60, 200)
+AT_DUE_DAYS = 10
+AT_HORIZON_DAYS = 14
+AT_LOAD_FACTOR = 0.8
+
+
+def generate_at(places: list[Place], *, orders: int, seed: int) -> Problem:
+    """A planning instance on the given places (e.g. the facilities of an OKW export,
+    anywhere in the world): one machine at each place, ``orders`` lines, each sent to
+    one of the places, for one of PARTS, with 1 to 200 units due within 0 to 10 days."""
+    rng = random.Random(seed)
+    supplies = tuple(
+        Supply(
+            machine_id=f"m{i:04d}",
+            producer_id=f"p{i:04d}",
+            process=Process.FDM,
+            materials=frozenset(rng.choice(AT_MATERIALS)),
+            build_volume=Box(200, 200, 200),
+            place=place,
+            seconds_per_day=rng.choice(AT_HOURS) * 3600,
+            price_per_unit=100.0,
+            reliability=0.95,
+        )
+        for i, place in enumerate(places)
+    )
+    demands = []
+    for j in range(orders):
+        unit_s, mass_g = rng.choice(PARTS)
+        demands.append(
+            Demand(
+                line_id=f"l{j:04d}",
+                order_id=f"o{j:04d}",
+                process=Process.FDM,
+                material=rng.choice(("PLA", "PETG")),
+                size=Box(10, 10, 10),
+                units=rng.choice(AT_UNITS),
+                unit_time_s=unit_s,
+                due_s=rng.randint(0, AT_DUE_DAYS) * SECONDS_PER_DAY,
+                destination=rng.choice(places),
+                unit_mass_g=mass_g,
+            )
+        )
+    return Problem(
+        tuple(demands),
+        supplies,
+        horizon_s=AT_HORIZON_DAYS * SECONDS_PER_DAY,
+        load_factor=AT_LOAD_FACTOR,
+        meta={"seed": str(seed)},
+    )

@@ -1,0 +1,101 @@
+"""The planner on facilities other projects published: the ~250 facilities with
+coordinates in the IoPA's OKW sample (../shared/testdata/okw-iopa, worldwide fablabs),
+one machine at each, lines sent to the facilities' places (sim/instances.generate_at).
+Another shape than plan.py's European cities: few machines, far apart, few units a line.
+
+In the same run, the independent answers: HiGHS's LP of the same model over every capable
+(line, machine, day) column (our bound must not exceed it) and HiGHS's MIP for
+--mip-limit-s (its best plan and the lower bound it proves: our plan's gap against that
+bound is the part of our gap that is surely ours, not the LP's integrality gap).
+
+    .venv/bin/python benchmarks/plan_okw.py --json
+    .venv/bin/python benchmarks/plan_okw.py --seeds 1 2 --mip-limit-s 600 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from fabnet.adapters.solvers import OrToolsFlow
+from fabnet.domain.units import Place
+from fabnet.planning import solve
+from fabnet.planning.highs import solve_highs, solve_highs_lp
+from fabnet.planning.plan_files import check_plan
+from fabnet.sim.instances import generate_at
+
+OKW = Path(__file__).resolve().parents[2] / "shared/testdata/okw-iopa"
+FACILITIES = OKW / "preliminary_iop_okw_fac_source_01.sample300.json"
+
+
+def places(path: Path = FACILITIES) -> list[Place]:
+    """The facilities' coordinates as the export states them (records without are left
+    out), in the file's order."""
+    out = []
+    for record in json.loads(path.read_text()):
+        geo = record.get("geocoding") or {}
+        lat, lon = geo.get("latitude"), geo.get("longitude")
+        if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
+            out.append(Place(float(lat), float(lon)))
+    return out
+
+
+def one_seed(at: list[Place], orders: int, seed: int, mip_limit_s: float) -> dict[str, object]:
+    problem = generate_at(at, orders=orders, seed=seed)
+    started = time.perf_counter()
+    ours = solve(problem, solver="flow", flow_solver=OrToolsFlow())
+    plan_s = time.perf_counter() - started
+    lp = solve_highs_lp(problem)
+    out: dict[str, object] = {
+        "seed": seed,
+        "machines": len(problem.supplies),
+        "orders": len(problem.demands),
+        "units": sum(d.units for d in problem.demands),
+        "plan_s": round(plan_s, 3),
+        "objective": round(ours.stats["objective"], 2),
+        "lp_bound": round(ours.stats["lp_bound"], 2),
+        "gap": ours.stats["gap"],
+        "certified": bool(ours.stats["certified"]),
+        "unmet_units": ours.units_unmet,
+        "violations": len(check_plan(problem, ours)),
+        "highs_lp_s": round(lp.seconds, 3),
+        "highs_lp_objective": round(lp.objective, 2),
+        "bound_over_highs_lp": ours.stats["lp_bound"] / lp.objective,
+    }
+    if mip_limit_s > 0:
+        mip = solve_highs(problem, integral=True, time_limit_s=mip_limit_s)
+        out |= {
+            "highs_mip_s": round(mip.seconds, 3),
+            "highs_mip_status": mip.status,
+            "highs_mip_incumbent": round(mip.incumbent, 2),
+            "highs_mip_dual_bound": round(mip.dual_bound, 2),
+            "gap_to_mip_dual_bound": 1 - mip.dual_bound / ours.stats["objective"],
+            "plan_over_highs_mip_incumbent": ours.stats["objective"] / mip.incumbent,
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=400)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--mip-limit-s", type=float, default=120.0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if not FACILITIES.is_file():
+        sys.exit(f"plan_okw: {FACILITIES} not found (../shared/testdata beside the checkout)")
+    at = places()
+    for seed in args.seeds:
+        out = one_seed(at, args.orders, seed, args.mip_limit_s)
+        if args.json:
+            print(json.dumps(out), flush=True)
+        else:
+            for key, value in out.items():
+                print(f"{key:<30} {value}")
+
+
+if __name__ == "__main__":
+    main()
