@@ -137,6 +137,28 @@ def tailed_off(history: list[float], opts: FlowOptions) -> bool:
     return history[-1 - n] - history[-1] <= opts.tail_off * scale
 
 
+def _rounded(
+    model: TimeModel, sol: Solution, flow_solver: FlowSolver | None, *, sweep: bool
+) -> tuple[float, Arcs, Ints]:
+    """Whole units two ways, each class then planned again on the time the others leave
+    (``sweep_classes``), the cheaper kept: each arc rounded down, and with a flow solver
+    class by class (``whole_units``). Neither wins everywhere once swept (rounded down:
+    medium, one LP, 0.289% against 0.341%; the OKW sample's facilities, seed 2, 24.2%
+    against 4.5%), so both are swept before they are compared."""
+    opts = model.options
+    cost = model.unit_cost(sol.arcs)
+    best: tuple[float, Arcs, Ints] | None = None
+    for how in (None, flow_solver) if flow_solver is not None else (None,):
+        arcs, units, _ = whole_units(model, sol, cost, how)
+        total = model.objective_of(arcs, units)
+        if sweep and flow_solver is not None and opts.sweep_classes:
+            arcs, units, total = sweep_classes(model, sol.arcs, arcs, units, flow_solver)
+        if best is None or total < best[0]:
+            best = (total, arcs, units)
+    assert best is not None
+    return best
+
+
 def finish_plan(
     model: TimeModel,
     sol: Solution,
@@ -146,21 +168,10 @@ def finish_plan(
     flow_solver: FlowSolver | None = None,
 ) -> Plan:
     saved, model.extra = model.extra, None
-    cost = model.unit_cost(sol.arcs)
-    best: tuple[float, Arcs, Ints, Floats] | None = None
-    for how in (None, flow_solver) if flow_solver is not None else (None,):
-        arcs, units, left = whole_units(model, sol, cost, how)
-        arc_cost = model.unit_cost(arcs)
-        total = float((units * arc_cost).sum() + (left * model.d.unmet).sum())
-        if best is None or total < best[0]:
-            best = (total, arcs, units, arc_cost)
-    assert best is not None
-    objective, arcs, units, cost = best
+    objective, arcs, units = _rounded(model, sol, flow_solver, sweep=saved is None)
+    cost = model.unit_cost(arcs)
     bound = sol.bound
     opts = model.options
-    if saved is None and flow_solver is not None and opts.sweep_classes:
-        arcs, units, objective = sweep_classes(model, sol.arcs, arcs, units, flow_solver)
-        cost = model.unit_cost(arcs)
     every = model.dedupe(arcs.plus(sol.arcs))  # the rounded arcs and all the priced ones
     if (
         saved is None

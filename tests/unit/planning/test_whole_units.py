@@ -17,7 +17,7 @@ from fabnet.planning.highs import solve_highs
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
-from fabnet.planning.rounding import near_the_flow, one_time, size_classes
+from fabnet.planning.rounding import near_the_flow, one_time, size_classes, whole_units
 from fabnet.planning.time_model import TimeModel
 from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
 
@@ -310,3 +310,35 @@ def test_print_time_classes_partition_the_lines_longest_first_in_narrow_bands(ti
         assert len(classes) == distinct.size
     elif np.unique(np.floor(np.log(ticks) / np.log(1.05))).size <= 24:
         assert all(hi / lo < 1.05 for hi, lo in zip(longest, shortest, strict=True))
+
+
+def test_the_shortest_parts_round_first_so_the_longest_leave_them_room():
+    """A near machine with 10 hours and a far one: 4 one-hour parts and 2 four-hour parts,
+    all due the first day. The flow makes the short parts near (each saves the most per
+    hour) and 1.5 long ones there. Rounding the long parts first put both near (8 hours)
+    and pushed 2 short parts far; short first, the long parts get the 6 hours left: 1 near,
+    1 far, the optimum (one unit far, not two)."""
+    lines = (demand(1, 2, 50.0, 10.0, 1, unit_s=4 * HOUR), demand(2, 4, 50.0, 10.0, 1, unit_s=HOUR))
+    machines = (supply(0, 50.0, 10.0, hours=10.0), supply(1, 50.0, 24.0, hours=10.0))
+    problem = Problem(lines, machines, horizon_s=DAY, load_factor=1.0)
+    model = TimeModel(problem, list(lines), FlowOptions())
+    sol = solve_model(model, SOLVER, lambda: False)
+    ticks = model.d.ticks[sol.arcs.a]
+    lp = {
+        (int(a), int(m)): f / t
+        for a, m, f, t in zip(
+            sol.arcs.a, sol.arcs.m, sol.net.arc_flows(sol.flows), ticks, strict=True
+        )
+        if f
+    }
+    long_, short = (0, 1) if model.d.ticks[0] > model.d.ticks[1] else (1, 0)
+    assert lp == pytest.approx({(short, 0): 4.0, (long_, 0): 1.5, (long_, 1): 0.5})
+
+    arcs, units, left = whole_units(model, sol, model.unit_cost(sol.arcs), SOLVER)
+
+    got: dict[tuple[int, int], int] = {}
+    for a, m, u in zip(arcs.a.tolist(), arcs.m.tolist(), units.tolist(), strict=True):
+        if u:
+            got[(a, m)] = got.get((a, m), 0) + u
+    assert got == {(short, 0): 4, (long_, 0): 1, (long_, 1): 1}
+    assert not left.any()
