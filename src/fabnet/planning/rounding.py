@@ -143,6 +143,17 @@ def sweep_classes(
     return arcs, units, best
 
 
+def day_room(model: TimeModel, used: Ints, unit: int = 1) -> Ints:
+    """What later work may still use of each machine's day, as day capacities: by day k,
+    the least time left (``used`` per day taken from each machine's cumulative time) on
+    any day from k on, counted in whole ``unit``s, less what the days before already
+    allow."""
+    slack = model.cum_ticks[:, 1:] - np.cumsum(used, axis=1)
+    room = np.maximum(np.minimum.accumulate(slack[:, ::-1], axis=1)[:, ::-1], 0) // unit
+    caps: Ints = np.diff(np.concatenate([np.zeros((room.shape[0], 1), np.int64), room], axis=1))
+    return caps
+
+
 def one_time(
     model: TimeModel,
     arcs: Arcs,
@@ -159,10 +170,7 @@ def one_time(
     where every design has its own print time, the medium instance with 4,255 print
     times: 318 units unmet and a gap of 11.5% when it was rounded down, 20 and 4.8%
     so; size_classes has the benchmark's figures with every class so)."""
-    ticks = int(model.d.ticks[members].max())
-    slack = model.cum_ticks[:, 1:] - np.cumsum(used, axis=1)
-    room = np.maximum(np.minimum.accumulate(slack[:, ::-1], axis=1)[:, ::-1], 0) // ticks
-    caps = np.diff(np.concatenate([np.zeros((room.shape[0], 1), np.int64), room], axis=1))
+    caps = day_room(model, used, int(model.d.ticks[members].max()))
     nodes = float(model.layout.n_nodes + 1)
     scale = min(model.scale, COST_LIMIT / (nodes * float(model.d.unmet.max()) + 1.0))
     bounds = model.arc_caps(arcs, 1)
@@ -229,10 +237,7 @@ def _resolve(
     (their arcs only: the fixed demands' would carry nothing); the flow on every arc."""
     keep = open_[arcs.a]
     arcs, unit_cost = arcs.take(keep), unit_cost[keep]
-    slack = model.cum_ticks[:, 1:] - np.cumsum(used, axis=1)
-    # what later work may still use by day k: the least slack from day k on
-    room = np.maximum(np.minimum.accumulate(slack[:, ::-1], axis=1)[:, ::-1], 0)
-    caps = np.diff(np.concatenate([np.zeros((room.shape[0], 1), np.int64), room], axis=1))
+    caps = day_room(model, used)
     ticks = model.d.ticks
     net = build(
         model.layout,

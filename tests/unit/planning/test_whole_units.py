@@ -17,7 +17,13 @@ from fabnet.planning.highs import solve_highs
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
-from fabnet.planning.rounding import near_the_flow, one_time, size_classes, whole_units
+from fabnet.planning.rounding import (
+    day_room,
+    near_the_flow,
+    one_time,
+    size_classes,
+    whole_units,
+)
 from fabnet.planning.time_model import TimeModel
 from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
 
@@ -342,3 +348,20 @@ def test_the_shortest_parts_round_first_so_the_longest_leave_them_room():
             got[(a, m)] = got.get((a, m), 0) + u
     assert got == {(short, 0): 4, (long_, 0): 1, (long_, 1): 1}
     assert not left.any()
+
+
+def test_the_room_by_day_is_the_least_time_left_from_that_day_on():
+    """One machine, 10 hours a day for 3 days; 12 hours used on day 2 and 1 on day 3:
+    by day 1 only 8 hours may still be used (day 2 takes 2 of the first day's 10), by day 3
+    17 in all; in whole 4-hour units: 2 by day 1, 4 by day 3."""
+    problem = Problem(
+        (demand(1, 1, 50.0, 10.0, 3),),
+        (supply(0, 50.0, 10.0, hours=10.0),),
+        horizon_s=3 * DAY,
+        load_factor=1.0,
+    )
+    model = TimeModel(problem, list(problem.demands), FlowOptions())
+    tick = int(model.cum_ticks[0, 1]) // 10  # ticks an hour
+    used = np.array([[0, 12 * tick, 1 * tick]], dtype=np.int64)
+    assert (day_room(model, used) // tick).tolist() == [[8, 0, 9]]
+    assert day_room(model, used, 4 * tick).tolist() == [[2, 0, 2]]
