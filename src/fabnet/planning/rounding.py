@@ -38,7 +38,12 @@ def size_classes(model: TimeModel, most: int = 6) -> list[Bools]:
 
 
 def whole_units(
-    model: TimeModel, sol: Solution, unit_cost: Floats, solver: FlowSolver | None = None
+    model: TimeModel,
+    sol: Solution,
+    unit_cost: Floats,
+    solver: FlowSolver | None = None,
+    *,
+    longest_first: bool = False,
 ) -> tuple[Arcs, Ints, Ints]:
     """Whole units: arcs with their units, and the units left unmet per demand.
 
@@ -53,10 +58,14 @@ def whole_units(
     first rounded up by up to 4.6 hours a machine and left the short parts no room by
     their deadlines (the OKW sample's facilities, benchmarks/plan_okw.py, seeds 1 and 2,
     rounded and swept: 37.3% and 33.2% above the bound longest first, 18.7% and 4.5%
-    shortest first; medium, one LP: 1.007% and 0.341%)."""
+    shortest first; medium, one LP: 1.007% and 0.341%). ``longest_first``: the other way
+    round, which packs whole long parts into the room a re-plan's kept work leaves
+    (``flow._rounded`` tries it where the others leave units unmet that the LP made)."""
     d, arcs = model.d, sol.arcs
     flow = sol.net.arc_flows(sol.flows)
-    classes = size_classes(model)[::-1] if solver is not None else [np.ones(d.ticks.size, bool)]
+    classes = [np.ones(d.ticks.size, bool)]
+    if solver is not None:
+        classes = size_classes(model) if longest_first else size_classes(model)[::-1]
     used = np.zeros_like(model.day_caps)
     done = np.zeros(d.ticks.size, dtype=bool)
     out_arcs, out_units = Arcs.empty(), EMPTY

@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fabnet.planning.costs import CostParams
-from fabnet.planning.flow import solve_flow, solve_model
+from fabnet.planning.flow import _rounded, _unmet, solve_flow, solve_model
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs
 from fabnet.planning.plan_files import check_plan
@@ -365,3 +365,31 @@ def test_the_room_by_day_is_the_least_time_left_from_that_day_on():
     used = np.array([[0, 12 * tick, 1 * tick]], dtype=np.int64)
     assert (day_room(model, used) // tick).tolist() == [[8, 0, 9]]
     assert day_room(model, used, 4 * tick).tolist() == [[2, 0, 2]]
+
+
+def test_where_the_short_parts_first_leave_a_unit_unmet_the_long_parts_first_are_tried():
+    """Two machines of 5 hours, a near and a far one; 2 four-hour and 2 one-hour parts,
+    all due the first day: 10 hours, exactly the time there is. The flow makes the short
+    parts near and splits the long ones 0.75 / 1.25. Short parts first (and each arc
+    rounded down) leave 3 hours near, no room for a long part: one unit unmet. The long
+    parts first put one on each machine, the short ones fill the hour left on each:
+    all made, and that is the plan kept."""
+    lines = (demand(1, 2, 50.0, 10.0, 1, unit_s=4 * HOUR), demand(2, 2, 50.0, 10.0, 1, unit_s=HOUR))
+    machines = (supply(0, 50.0, 10.0, hours=5.0), supply(1, 50.0, 24.0, hours=5.0))
+    problem = Problem(lines, machines, horizon_s=DAY, load_factor=1.0)
+    model = TimeModel(problem, list(lines), FlowOptions())
+    sol = solve_model(model, SOLVER, lambda: False)
+    cost = model.unit_cost(sol.arcs)
+    assert sol.net.unmet_flows(sol.flows).sum() == 0
+    for how in (None, SOLVER):
+        _, _, left = whole_units(model, sol, cost, how)
+        assert left.sum() == 1
+    _, _, left = whole_units(model, sol, cost, SOLVER, longest_first=True)
+    assert left.sum() == 0
+
+    total, arcs, units = _rounded(model, sol, SOLVER, sweep=True)
+
+    assert _unmet(model, arcs, units) == 0
+    assert total == model.objective_of(arcs, units)
+    per_machine = np.bincount(arcs.m, weights=units * model.d.ticks[arcs.a], minlength=2)
+    assert per_machine.tolist() == [5 * 3600 * model.d.ticks[0] / lines[0].unit_time_s] * 2
