@@ -11,26 +11,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_plan_benchmark_prints_figures_that_hold_against_highs():
+def _figures(script: str, *args: str) -> dict[str, object]:
+    """The last JSON line a benchmark prints, after it exits 0."""
     run = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "plan.py"),
-            "--size",
-            "tiny",
-            "--json",
-            "--fixed-charge",
-            "yes",
-            "--mip-limit-s",
-            "3",
-        ],
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
     assert run.returncode == 0, run.stderr[-2000:]
-    out = json.loads(run.stdout.strip().splitlines()[-1])
+    out: dict[str, object] = json.loads(run.stdout.strip().splitlines()[-1])
+    return out
+
+
+def test_the_plan_benchmark_prints_figures_that_hold_against_highs():
+    out: dict = _figures(
+        "plan.py", "--size", "tiny", "--json", "--fixed-charge", "yes", "--mip-limit-s", "3"
+    )
     bound, cost = out["lp_bound"], out["objective"]
     # the bound is HiGHS's LP optimum of the whole problem, and no plan is below the
     # lower bound HiGHS's MIP proves
@@ -73,19 +71,9 @@ def test_a_size_that_does_not_fit_its_deadline_is_said_not_to():
 
 
 def test_the_okw_benchmark_plans_the_published_facilities_and_holds_against_highs():
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "plan_okw.py"),
-            *("--orders", "40", "--seeds", "3", "--mip-limit-s", "5", "--json"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    out: dict = _figures(
+        "plan_okw.py", "--orders", "40", "--seeds", "3", "--mip-limit-s", "5", "--json"
     )
-    assert run.returncode == 0, run.stderr[-2000:]
-    out = json.loads(run.stdout.strip().splitlines()[-1])
     assert out["machines"] > 200  # the sample's facilities with coordinates
     assert out["violations"] == 0
     bound, cost = out["lp_bound"], out["objective"]

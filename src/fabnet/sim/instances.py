@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fabnet.adapters.gazetteer import City, Gazetteer
 from fabnet.domain.capabilities import Process
@@ -52,6 +52,25 @@ SIZES = {
 
 # (share, units a day, price per unit in cents) per producer kind: assumptions
 KINDS = ((0.85, 15, 150.0), (0.13, 150, 120.0), (0.02, 2_000, 90.0))
+
+
+def _line(
+    key: str, part: tuple[float, float], material: str, size: Box, units: int, due: int, to: Place
+) -> Demand:
+    """One FDM line (and its own order) for ``part`` (print time s, mass g), due by the
+    end of day ``due``."""
+    return Demand(
+        line_id=f"l{key}",
+        order_id=f"o{key}",
+        process=Process.FDM,
+        material=material,
+        size=size,
+        units=units,
+        unit_time_s=part[0],
+        due_s=due * SECONDS_PER_DAY,
+        destination=to,
+        unit_mass_g=part[1],
+    )
 
 
 def _jitter(rng: random.Random, place: Place, km: float) -> Place:
@@ -101,22 +120,10 @@ def generate(
         else:
             units, priority, due = rng.randint(1, 20), 0, rng.randint(2, size.horizon_days)
         city = rng.choices(cities, weights=weights)[0]
-        unit_s, mass_g = rng.choice(PARTS) if mixed else (UNIT_S, 45.0)
-        demands.append(
-            Demand(
-                line_id=f"l{j:06d}",
-                order_id=f"o{j:06d}",
-                process=Process.FDM,
-                material=rng.choice(("PLA", "PETG")),
-                size=Box(180, 160, 20),
-                units=units,
-                unit_time_s=unit_s,
-                due_s=due * SECONDS_PER_DAY,
-                destination=city.place,
-                priority=priority,
-                unit_mass_g=mass_g,
-            )
-        )
+        part = rng.choice(PARTS) if mixed else (UNIT_S, 45.0)
+        material = rng.choice(("PLA", "PETG"))
+        line = _line(f"{j:06d}", part, material, Box(180, 160, 20), units, due, city.place)
+        demands.append(replace(line, priority=priority))
     return Problem(
         tuple(demands),
         tuple(supplies),
@@ -158,20 +165,12 @@ def generate_at(places: list[Place], *, orders: int, seed: int) -> Problem:
     )
     demands = []
     for j in range(orders):
-        unit_s, mass_g = rng.choice(PARTS)
+        part = rng.choice(PARTS)
+        material = rng.choice(("PLA", "PETG"))
+        units = rng.choice(AT_UNITS)
+        due = rng.randint(0, AT_DUE_DAYS)
         demands.append(
-            Demand(
-                line_id=f"l{j:04d}",
-                order_id=f"o{j:04d}",
-                process=Process.FDM,
-                material=rng.choice(("PLA", "PETG")),
-                size=Box(10, 10, 10),
-                units=rng.choice(AT_UNITS),
-                unit_time_s=unit_s,
-                due_s=rng.randint(0, AT_DUE_DAYS) * SECONDS_PER_DAY,
-                destination=rng.choice(places),
-                unit_mass_g=mass_g,
-            )
+            _line(f"{j:04d}", part, material, Box(10, 10, 10), units, due, rng.choice(places))
         )
     return Problem(
         tuple(demands),
