@@ -163,6 +163,13 @@ def _rounded(
         total = model.objective_of(arcs, units)
         if sweep and flow_solver is not None and opts.sweep_classes:
             arcs, units, total = sweep_classes(model, sol.arcs, arcs, units, flow_solver)
+        log.debug(
+            "whole units (%s): %.2f, %d unmet (the LP %.1f)",
+            "rounded down" if how is None else "longest first" if longest else "shortest first",
+            total,
+            _unmet(model, arcs, units),
+            lp_unmet,
+        )
         if best is None or total < best[0]:
             best = (total, arcs, units)
     assert best is not None
