@@ -144,7 +144,7 @@ def _rounded(
     (``sweep_classes``), the cheaper kept: each arc rounded down, and with a flow solver
     class by class, the shortest parts first (``whole_units``). Neither wins everywhere
     once swept (rounded down: medium, one LP, 0.289% against 0.341%; the OKW sample's
-    facilities, seed 2, 24.2% against 4.5%), so both are swept before they are compared.
+    facilities, seed 2, 29.1% against 4.6%), so both are swept before they are compared.
     Where both leave units unmet that the LP made, class by class the longest first too:
     big parts first pack pieces of time that the short parts would leave too small for
     a long one (the hand case in tests/unit/planning/test_whole_units.py)."""

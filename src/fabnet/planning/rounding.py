@@ -57,7 +57,7 @@ def whole_units(
     them near their flow takes little more time than the flow did, where the longest
     first rounded up by up to 4.6 hours a machine and left the short parts no room by
     their deadlines (the OKW sample's facilities, benchmarks/plan_okw.py, seeds 1 and 2,
-    rounded and swept: 37.3% and 33.2% above the bound longest first, 18.7% and 4.5%
+    rounded and swept: 37.3% and 33.2% above the bound longest first, 19.3% and 4.6%
     shortest first; medium, one LP: 1.007% and 0.341%). ``longest_first``: the other way
     round, which packs whole long parts into the room a re-plan's kept work leaves
     (``flow._rounded`` tries it where the others leave units unmet that the LP made)."""
