@@ -137,6 +137,24 @@ def tailed_off(history: list[float], opts: FlowOptions) -> bool:
     return history[-1 - n] - history[-1] <= opts.tail_off * scale
 
 
+# the lines above the LP get the whole neighbourhood budget where the plan stands more
+# than this many times the gap tolerance above its bound
+FULL_TIME_ABOVE = 10.0
+
+
+def above_lp_time(opts: FlowOptions, objective: float, bound: float, spent_s: float) -> float:
+    """How long the lines above the LP may be re-planned: at most the time the plan took
+    so far (``spent_s``), so that a plan found in seconds is not held up a minute for a
+    few tenths of a per cent; the whole ``neighbourhood_s`` where the plan stands more than
+    ``FULL_TIME_ABOVE`` times the tolerance above its bound (the OKW facilities, 400
+    lines, plans found in 4-7 s: 3.9% -> 2.3% and 4.6% -> 3.6% with 60 s of them)."""
+    if math.isfinite(bound) and objective - bound > FULL_TIME_ABOVE * opts.gap_tolerance * abs(
+        objective
+    ):
+        return max(spent_s, opts.neighbourhood_s)
+    return spent_s
+
+
 def _rounded(
     model: TimeModel, sol: Solution, flow_solver: FlowSolver | None, *, sweep: bool
 ) -> tuple[float, Arcs, Ints]:
@@ -216,8 +234,6 @@ def finish_plan(
             else None
         )
         enough = bound / (1.0 - opts.gap_tolerance) if math.isfinite(bound) else -math.inf
-        # the lines above the LP get at most the time the plan took so far: a plan found
-        # in seconds is not held up a minute for a few tenths of a per cent
         more_arcs, more = improve(
             model,
             arcs,
@@ -226,7 +242,7 @@ def finish_plan(
             budget_s=opts.neighbourhood_s,
             lp=lp,
             enough=enough,
-            above_lp_s=time.perf_counter() - started,
+            above_lp_s=above_lp_time(opts, objective, bound, time.perf_counter() - started),
             workers=opts.neighbourhood_workers or cpus(),
         )
         if more is not units:  # some neighbourhood was planned again

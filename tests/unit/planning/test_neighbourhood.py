@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from fabnet.domain.errors import InvalidInput
 from fabnet.planning import mip_pool
 from fabnet.planning.costs import CostParams
-from fabnet.planning.flow import solve_flow
+from fabnet.planning.flow import above_lp_time, solve_flow
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.neighbourhood import improve
 from fabnet.planning.plan import Plan
@@ -256,3 +256,14 @@ def test_the_worker_count_is_an_option_and_none_is_refused():
     with pytest.raises(InvalidInput) as err:
         FlowOptions(neighbourhood_workers=0)
     assert err.value.field == "neighbourhood_workers"
+
+
+def test_the_lines_above_the_lp_get_the_whole_budget_only_where_the_plan_is_far_above():
+    """At most the time the plan took, unless the plan stands more than ten times the
+    tolerance (0.1%) above its bound: then the whole neighbourhood budget."""
+    opts = FlowOptions(neighbourhood_s=60.0)
+    assert above_lp_time(opts, 103.9, 100.0, 5.0) == 60.0  # 3.8% above
+    assert above_lp_time(opts, 100.3, 100.0, 5.0) == 5.0  # 0.3%: a few tenths
+    assert above_lp_time(opts, 103.9, 100.0, 90.0) == 90.0  # took longer already
+    assert above_lp_time(opts, 103.9, float("-inf"), 5.0) == 5.0  # no bound
+    assert above_lp_time(opts, 103.9, float("nan"), 5.0) == 5.0
