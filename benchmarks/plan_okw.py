@@ -85,9 +85,15 @@ def main() -> None:
     parser.add_argument("--mip-limit-s", type=float, default=120.0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.orders < 1:
+        parser.error(f"--orders must be at least 1, not {args.orders}")
+    if args.mip_limit_s < 0:
+        parser.error("--mip-limit-s must be 0 (no MIP) or more")
     if not FACILITIES.is_file():
         sys.exit(f"plan_okw: {FACILITIES} not found (../shared/testdata beside the checkout)")
     at = places()
+    if not at:
+        sys.exit(f"plan_okw: no facility in {FACILITIES} states its coordinates")
     for seed in args.seeds:
         out = one_seed(at, args.orders, seed, args.mip_limit_s)
         if args.json:

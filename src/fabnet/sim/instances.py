@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from fabnet.adapters.gazetteer import City, Gazetteer
 from fabnet.domain.capabilities import Process
+from fabnet.domain.errors import InvalidInput
 from fabnet.domain.units import Box, Place
 from fabnet.planning import Demand, Problem, Supply
 from fabnet.planning.problem import SECONDS_PER_DAY
@@ -148,6 +149,10 @@ def generate_at(places: list[Place], *, orders: int, seed: int) -> Problem:
     """A planning instance on the given places (e.g. the facilities of an OKW export,
     anywhere in the world): one machine at each place, ``orders`` lines, each sent to
     one of the places, for one of PARTS, with 1 to 200 units due within 0 to 10 days."""
+    if not places:
+        raise InvalidInput("places", "at least one place is needed (a machine stands at each)")
+    if orders < 0:
+        raise InvalidInput("orders", f"must be 0 or more, not {orders}")
     rng = random.Random(seed)
     supplies = tuple(
         Supply(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from fabnet.domain.errors import InvalidInput
 from fabnet.domain.units import Place
 from fabnet.planning.problem import SECONDS_PER_DAY
 from fabnet.sim.instances import AT_DUE_DAYS, AT_UNITS, PARTS, generate_at
@@ -27,3 +30,11 @@ def test_the_same_seed_gives_the_same_instance_and_another_seed_another():
     one = generate_at(PLACES, orders=30, seed=1)
     assert one == generate_at(PLACES, orders=30, seed=1)
     assert one.demands != generate_at(PLACES, orders=30, seed=2).demands
+
+
+def test_no_place_or_a_negative_count_is_refused_by_name():
+    with pytest.raises(InvalidInput, match="places"):
+        generate_at([], orders=3, seed=1)
+    with pytest.raises(InvalidInput, match="orders"):
+        generate_at(PLACES, orders=-1, seed=1)
+    assert generate_at(PLACES, orders=0, seed=1).demands == ()
