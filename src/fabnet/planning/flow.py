@@ -43,11 +43,12 @@ import numpy as np
 
 from fabnet.planning.assignments import plan_of
 from fabnet.planning.flow_options import FlowOptions
+from fabnet.planning.knapsack import knapsack_bound
 from fabnet.planning.mip_pool import cpus
 from fabnet.planning.neighbourhood import improve
 from fabnet.planning.network import FlowSolver, Ints
 from fabnet.planning.plan import Assignment, Plan
-from fabnet.planning.pricing import day_prices, price_out
+from fabnet.planning.pricing import day_prices, price_out, values
 from fabnet.planning.problem import Demand, Problem
 from fabnet.planning.rounding import polish, sweep_classes, whole_units
 from fabnet.planning.seeds import candidates, room_candidates
@@ -200,6 +201,27 @@ def _unmet(model: TimeModel, arcs: Arcs, units: Ints) -> int:
     return int((model.d.quantity - made).sum())
 
 
+def _knapsack(model: TimeModel, sol: Solution, objective: float, bound: float) -> float:
+    """The knapsack bound (knapsack.py) where the plan is not within the tolerance of
+    ``bound``, on the machines where the LP makes a fraction of a unit; the higher bound."""
+    opts = model.options
+    if (
+        opts.knapsack_s <= 0
+        or not math.isfinite(bound)
+        or objective - bound <= opts.gap_tolerance * abs(objective)
+    ):
+        return bound
+    ticks = sol.net.arc_flows(sol.flows)
+    fractional = sol.arcs.m[ticks % model.d.ticks[sol.arcs.a] != 0]
+    prices = day_prices(model, sol.net, sol.flows)
+    best = model.d.unmet.copy()
+    np.minimum.at(best, sol.arcs.a, values(model, sol.arcs, model.unit_cost(sol.arcs), prices))
+    found = knapsack_bound(
+        model, prices, best, fractional, slack=objective - bound, budget_s=opts.knapsack_s
+    )
+    return max(bound, found) if math.isfinite(found) else bound
+
+
 def finish_plan(
     model: TimeModel,
     sol: Solution,
@@ -225,6 +247,8 @@ def finish_plan(
             better = float((polished[0] * every_cost).sum() + (polished[1] * model.d.unmet).sum())
             if better < objective - 1e-9:
                 arcs, units, cost, objective = every, polished[0], every_cost, better
+    if saved is None:
+        bound = _knapsack(model, sol, objective, bound)
     if saved is None and opts.neighbourhood_s > 0:
         ticks = model.d.ticks
         lp_unmet = sol.net.unmet_flows(sol.flows) / ticks
@@ -267,6 +291,7 @@ def finish_plan(
             "objective": stats["objective"],
             "lp_objective": sol.lp_objective,
             **{k: stats[k] for k in ("lp_bound", "gap", "certified")},
+            "lp_relaxation": sol.bound,  # lp_bound is this, or the knapsack bound if higher
             "arcs": float(len(sol.arcs)),
             "rounds": float(sol.rounds),
         },

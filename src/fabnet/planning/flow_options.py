@@ -68,6 +68,10 @@ class FlowOptions:
     # cheapest one (a full arc may be), and the bound is counted once more at the end
     # with every arc below what a unit is worth under the last prices, each at its cap
     whole_unit_arcs: bool = False
+    # where the plan is not certified against the LP bound: at most this many seconds on
+    # the knapsack bound (knapsack.py: whole units on each machine, never below the LP
+    # bound; 0: never)
+    knapsack_s: float = 10.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.neighbourhood_s) and self.neighbourhood_s >= 0):
@@ -78,5 +82,7 @@ class FlowOptions:
             raise InvalidInput("tail_off_of", "must be a finite objective >= 0 (0: the LP's own)")
         if self.neighbourhood_workers is not None and self.neighbourhood_workers < 1:
             raise InvalidInput("neighbourhood_workers", "must be at least 1 (or None: the CPUs)")
+        if not (math.isfinite(self.knapsack_s) and self.knapsack_s >= 0):
+            raise InvalidInput("knapsack_s", "must be a finite number of seconds >= 0")
         if self.tail_rounds < 1:
             raise InvalidInput("tail_rounds", "must be at least 1")

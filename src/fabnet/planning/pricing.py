@@ -94,7 +94,7 @@ def price_out(
     skip = None
     if not exact and float(sizes[d.group[starved]].sum()) > model.options.pricing_pairs:
         skip = starved
-    candidates = _ball_pairs(model, best, skip=skip)
+    candidates = ball_pairs(model, best, skip=skip)
     if skip is not None:
         candidates = itertools.chain(candidates, [_spare_time(model, skip, prices)])
     searched = kept = 0
@@ -219,7 +219,7 @@ def _spare_time(model: TimeModel, rows: Bools, prices: Floats, k: int = 16) -> t
     return np.concatenate(pairs_a), np.concatenate(pairs_m)
 
 
-def _ball_pairs(
+def ball_pairs(
     model: TimeModel, best: Floats, budget: int = 500_000, skip: Bools | None = None
 ) -> Iterator[tuple[Ints, Ints]]:
     """Every (demand, machine) pair that might be worth less than the demand's price

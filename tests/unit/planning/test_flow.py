@@ -115,6 +115,13 @@ def random_problem(
 EXACT = FlowOptions(k=2, margin=1.0, gap_tolerance=0.0)
 
 
+def assert_between_lp_and_optimum(stats: dict[str, float], optimum: float) -> None:
+    """The reported bound (the knapsack bound where it is higher) is at least the LP
+    relaxation's and never above the integer optimum."""
+    assert stats["lp_bound"] >= stats["lp_relaxation"] - 1e-9 * abs(stats["lp_relaxation"])
+    assert stats["lp_bound"] <= optimum * (1 + 1e-9) + 1e-6
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 10_000), st.integers(1, 12), st.integers(1, 8), st.booleans())
 def test_the_bound_is_the_lp_optimum_and_the_plan_is_valid(seed, n_lines, n_machines, short):
@@ -125,11 +132,12 @@ def test_the_bound_is_the_lp_optimum_and_the_plan_is_valid(seed, n_lines, n_mach
     lp = solve_highs(problem)
     mip = solve_highs(problem, integral=True)
     assert lp.status == mip.status == "optimal"
-    bound, cost = plan.stats["lp_bound"], plan.stats["objective"]
+    bound, cost = plan.stats["lp_relaxation"], plan.stats["objective"]
     assert bound <= lp.objective * (1 + 1e-9) + 1e-6  # a lower bound, never above the LP
     assert bound >= lp.objective * (1 - 1e-6) - 1e-6  # and tight: pricing reached the LP
     assert check_plan(problem, plan) == []
     assert cost >= mip.objective * (1 - 1e-9) - 1e-6
+    assert_between_lp_and_optimum(plan.stats, mip.objective)
     assert cost == pytest.approx(objective(problem, plan), rel=1e-9, abs=1e-6)
     if plan.stats["certified"]:
         assert cost <= mip.objective * (1 + 1e-9) + 1e-6
@@ -147,7 +155,7 @@ def test_starved_demand_offered_spare_time_still_ends_at_the_lp_bound(seed, n_li
     plan = solve_flow(problem, SOLVER, options=options)
     lp = solve_highs(problem)
     assert lp.status == "optimal"
-    assert plan.stats["lp_bound"] == pytest.approx(lp.objective, rel=1e-6, abs=1e-6)
+    assert plan.stats["lp_relaxation"] == pytest.approx(lp.objective, rel=1e-6, abs=1e-6)
     assert check_plan(problem, plan) == []
 
 
@@ -159,7 +167,7 @@ def test_the_spare_time_offer_is_taken_when_the_search_would_be_too_wide(seed):
         plan = solve_flow(problem, SOLVER, options=options)
     assert spy.call_count >= 1
     lp = solve_highs(problem)
-    assert plan.stats["lp_bound"] == pytest.approx(lp.objective, rel=1e-6, abs=1e-6)
+    assert plan.stats["lp_relaxation"] == pytest.approx(lp.objective, rel=1e-6, abs=1e-6)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -320,7 +328,7 @@ def test_merging_identical_demand_is_exact():
         problem, SOLVER, options=replace(ROUNDING, k=3, aggregate=False, gap_tolerance=0.0)
     )
     assert merged.stats["lp_objective"] == pytest.approx(apart.stats["lp_objective"], rel=1e-9)
-    assert merged.stats["lp_bound"] == pytest.approx(apart.stats["lp_bound"], rel=1e-6)
+    assert merged.stats["lp_relaxation"] == pytest.approx(apart.stats["lp_relaxation"], rel=1e-6)
 
 
 @settings(max_examples=20, deadline=None)
@@ -420,10 +428,11 @@ def test_a_plan_stopped_by_the_tailing_off_keeps_its_promises(seed, n_lines, n_m
     assert check_plan(problem, plan) == []
     assert plan.units_assigned + plan.units_unmet == sum(d.units for d in problem.demands)
     lp = solve_highs(problem)
-    bound = plan.stats["lp_bound"]
+    bound = plan.stats["lp_relaxation"]
     assert math.isnan(bound) or bound <= lp.objective * (1 + 1e-9) + 1e-6
+    mip = solve_highs(problem, integral=True)
+    assert math.isnan(bound) or plan.stats["lp_bound"] <= mip.objective * (1 + 1e-9) + 1e-6
     if plan.stats["certified"]:
-        mip = solve_highs(problem, integral=True)
         assert plan.stats["objective"] <= mip.objective / (1 - options.gap_tolerance) + 1e-6
 
 
@@ -457,8 +466,9 @@ def test_machines_on_probation_get_bounded_jobs_in_every_solver(seed, n_lines, n
     assert check_plan(problem, greedy) == []
     lp = solve_highs(problem)
     mip = solve_highs(problem, integral=True)
-    assert plan.stats["lp_bound"] <= lp.objective * (1 + 1e-9) + 1e-6
+    assert plan.stats["lp_relaxation"] <= lp.objective * (1 + 1e-9) + 1e-6
     assert plan.stats["objective"] >= mip.objective * (1 - 1e-9) - 1e-6
+    assert_between_lp_and_optimum(plan.stats, mip.objective)
     if plan.stats["certified"]:
         assert plan.stats["objective"] <= mip.objective * (1 + 1e-3) + 1e-6
     assert solve_highs_lp(problem).objective == pytest.approx(lp.objective, rel=1e-9, abs=1e-6)
@@ -538,9 +548,10 @@ def test_transit_days_count_against_the_deadline_in_every_solver(seed, n_lines, 
     assert check_plan(problem, solve(problem, solver="greedy")) == []
     lp = solve_highs(problem)
     mip = solve_highs(problem, integral=True)
-    assert plan.stats["lp_bound"] <= lp.objective * (1 + 1e-9) + 1e-6
-    assert plan.stats["lp_bound"] >= lp.objective * (1 - 1e-6) - 1e-6
+    assert plan.stats["lp_relaxation"] <= lp.objective * (1 + 1e-9) + 1e-6
+    assert plan.stats["lp_relaxation"] >= lp.objective * (1 - 1e-6) - 1e-6
     assert plan.stats["objective"] >= mip.objective * (1 - 1e-9) - 1e-6
+    assert_between_lp_and_optimum(plan.stats, mip.objective)
     assert solve_highs_lp(problem).objective == pytest.approx(lp.objective, rel=1e-9, abs=1e-6)
 
 
@@ -608,9 +619,10 @@ def test_transport_by_distance_band_keeps_the_bound_and_the_plan_honest(seed, n,
     lp = solve_highs(problem)
     mip = solve_highs(problem, integral=True)
     assert check_plan(problem, plan) == []
-    assert plan.stats["lp_bound"] <= lp.objective * (1 + 1e-9) + 1e-6
-    assert plan.stats["lp_bound"] >= lp.objective * (1 - 1e-6) - 1e-6
+    assert plan.stats["lp_relaxation"] <= lp.objective * (1 + 1e-9) + 1e-6
+    assert plan.stats["lp_relaxation"] >= lp.objective * (1 - 1e-6) - 1e-6
     assert plan.stats["objective"] >= mip.objective * (1 - 1e-9) - 1e-6
+    assert_between_lp_and_optimum(plan.stats, mip.objective)
     assert plan.stats["objective"] == pytest.approx(objective(problem, plan), rel=1e-9, abs=1e-6)
     assert solve_highs_lp(problem).objective == pytest.approx(lp.objective, rel=1e-9, abs=1e-6)
 

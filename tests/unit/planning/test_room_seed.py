@@ -123,6 +123,6 @@ def test_seeding_by_room_ends_at_the_same_lp(seed, n_lines, n_machines, room):
     plan = solve_flow(problem, SOLVER, options=options)
     lp = solve_highs(problem)
     assert lp.status == "optimal"
-    assert plan.stats["lp_bound"] == pytest.approx(lp.objective, rel=1e-6, abs=1e-6)
+    assert plan.stats["lp_relaxation"] == pytest.approx(lp.objective, rel=1e-6, abs=1e-6)
     assert check_plan(problem, plan) == []
     assert plan.units_assigned + plan.units_unmet == sum(d.units for d in problem.demands)

@@ -1,0 +1,181 @@
+"""A stronger lower bound: the demand rows relaxed instead of the time rows.
+
+With each demand's unit priced at ``v_a`` (at most its unmet cost), every plan costs at
+least
+
+    sum_a U_a v_a - sum_m P_m(v),
+
+where ``P_m(v)`` is the most machine m could earn making whole units at ``v_a - c(a, m,
+d)`` each within its time by each day: a knapsack with deadlines, one per machine
+(Lagrangian relaxation of the demand rows; for the generalized assignment problem this
+is Ross and Soland's bound, and Fisher, Jaikumar and Van Wassenhove's). Units are whole
+in the knapsack, which is what the LP bound lacks: six hours by day 1 hold 4.5 LP units
+of an 80-minute part and 4 whole ones. With ``v`` the least each demand's unit is worth
+over every capable (machine, day) under machine-time prices ``M``, the knapsack's LP
+relaxation earns at most ``sum_d time(m, d) M[m, d]``, so each machine's ``P_m`` is the
+smaller of the two (either is valid) and the bound is never below the LP bound.
+
+Each knapsack is solved exactly by dynamic programming over the machine's time in steps
+(``STEPS`` of them over the horizon): print times and the time by each day rounded down
+to steps, which lets every plan still fit (the bound stays a bound). Machines are solved
+in order of what their time earns in the LP, for at most ``budget_s``; the rest keep
+their LP figure.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import numpy as np
+
+from fabnet.planning.network import Ints
+from fabnet.planning.pricing import ball_pairs, values
+from fabnet.planning.time_model import Arcs, Floats, TimeModel
+
+log = logging.getLogger(__name__)
+
+# a machine's knapsack has at most this many steps of time over the horizon (a week in
+# steps of 148 s: 1.5 s of a 24-minute part's when that part is 10 steps)
+STEPS = 32_768
+
+
+def knapsack_bound(
+    model: TimeModel,
+    prices: Floats,
+    best: Floats,
+    fractional: Ints,
+    *,
+    slack: float,
+    budget_s: float,
+) -> float:
+    """The bound above with ``v`` the demands' least value over every capable (machine,
+    day) under ``prices``, searched within the distance balls of ``best`` (each demand's
+    price in the restricted network, or more). nan where the model has an extra charge
+    (no distance ball holds then) or the balls hold more than ``pricing_pairs`` pairs.
+
+    Only the machines in ``fractional`` are solved (those where the LP makes a fraction
+    of a unit: where it makes whole units only, they earn the LP's figure as whole units
+    too), and of their items only those whose reduced cost ``c + t M - v`` is below
+    ``slack`` (the plan's gap in money): a unit of any other loses at least that against
+    the LP's figure, so the machine earns at most the larger of its knapsack over the
+    rest and its LP figure less ``slack``."""
+    if model.extra is not None or fractional.size == 0:
+        return math.nan
+    started = time.perf_counter()
+    items = _items(model, prices, np.minimum(best, model.d.unmet), np.unique(fractional), slack)
+    if items is None:
+        return math.nan
+    least, a, m, day, gain = items
+    finite = np.where(np.isfinite(prices), prices, 0.0)
+    lp_earns = (model.day_s * finite).sum(axis=1)  # each machine's LP bound on P_m
+    earns = lp_earns.copy()
+    step = np.maximum(1.0, model.cum_s[:, -1] / STEPS)
+    weight = np.floor(model.d.unit_s[a] / step[m] + 1e-9).astype(np.int64)
+    room = np.floor(model.cum_s / step[:, None] + 1e-9).astype(np.int64)
+    caps = np.minimum(
+        model.arc_whole_units(Arcs(a, m, day), job_per_line=True), model.d.quantity[a]
+    )
+    keep = _useful(m, day, weight, gain, caps, room)
+    at = keep[np.lexsort((day[keep], m[keep]))]  # each machine's items, by day
+    m, day, gain, caps, weight = m[at], day[at], gain[at], caps[at], weight[at]
+    starts = np.r_[0, np.flatnonzero(np.diff(m)) + 1] if m.size else np.empty(0, np.int64)
+    ends = np.r_[starts[1:], m.size]
+    solved = 0
+    for i in np.argsort(-lp_earns[m[starts]], kind="stable"):
+        lo, hi = int(starts[i]), int(ends[i])
+        machine = int(m[lo])
+        if lp_earns[machine] <= 0.0 or time.perf_counter() - started > budget_s:
+            break  # a machine's time that earns nothing in the LP earns nothing here
+        got = machine_knapsack(room[machine], weight[lo:hi], day[lo:hi], gain[lo:hi], caps[lo:hi])
+        earns[machine] = min(earns[machine], max(got, lp_earns[machine] - slack))
+        solved += 1
+    log.debug(
+        "knapsack bound: %d items, %d of %d machines solved in %.2f s, gain %.2f",
+        m.size,
+        solved,
+        starts.size,
+        time.perf_counter() - started,
+        lp_earns.sum() - earns.sum(),
+    )
+    return float((model.d.quantity * least).sum() - earns.sum())
+
+
+def _items(
+    model: TimeModel, prices: Floats, least: Floats, machines: Ints, slack: float
+) -> tuple[Floats, Ints, Ints, Ints, Floats] | None:
+    """Each demand's least value (``least`` lowered to it) and the (demand, machine, day)
+    of ``machines`` below it by less than ``slack`` under the prices, with what a unit
+    gains there; None when the balls are too wide."""
+    found: list[tuple[Ints, Ints, Ints, Floats, Floats]] = []
+    pairs = 0
+    wanted = np.zeros(len(model.supplies), dtype=bool)
+    wanted[machines] = True
+    for pa, pm in ball_pairs(model, least):
+        pairs += pa.size
+        if pairs > model.options.pricing_pairs:
+            return None
+        cand, cost = model.pair_arcs(pa, pm)
+        val = values(model, cand, cost, prices)
+        np.minimum.at(least, cand.a, val)
+        keep = wanted[cand.m] & (cost < least[cand.a])
+        found.append((cand.a[keep], cand.m[keep], cand.d[keep], cost[keep], val[keep]))
+    empty = np.empty(0, dtype=np.int64)
+    if not found:
+        return least, empty, empty, empty, np.empty(0)
+    a, m, day = (np.concatenate([f[i] for f in found]) for i in range(3))
+    cost, val = (np.concatenate([f[i] for f in found]) for i in (3, 4))
+    gain = least[a] - cost  # ``least`` is final now
+    keep = (gain > 0) & (val - least[a] < slack)
+    return least, a[keep], m[keep], day[keep], gain[keep]
+
+
+def _useful(m: Ints, day: Ints, weight: Ints, gain: Floats, caps: Ints, room: Ints) -> Ints:
+    """Items some best choice of their machine takes. Of items of one weight on one
+    machine, in order of gain: where those before an item that are due no earlier could
+    fill the machine's whole time, that item is never needed (a best choice that took a
+    unit of it leaves room in one of those, which gains no less and is due no earlier).
+    Items lighter than a step are all kept."""
+    order = np.lexsort((-gain, weight, m))
+    m, day, weight, caps = m[order], day[order], weight[order], caps[order]
+    group = m * (int(weight.max(initial=0)) + 1) + weight
+    first = np.r_[0, np.flatnonzero(np.diff(group)) + 1]
+    start = np.repeat(first, np.diff(np.r_[first, order.size]))
+    fits = room[m, -1] // np.maximum(weight, 1)
+    keep = weight == 0
+    for d in np.unique(day).tolist():
+        take = np.where(day >= d, caps, 0)
+        run = np.cumsum(take) - take
+        before = run - run[start]  # units of the group's earlier items due by d or later
+        keep |= (day == d) & (before < fits)
+    out: Ints = np.sort(order[keep])
+    return out
+
+
+def machine_knapsack(room: Ints, weight: Ints, day: Ints, gain: Floats, caps: Ints) -> float:
+    """The most a machine with ``room[k]`` steps of time by the end of day k earns making
+    whole units of items (each made by its ``day``, ``weight`` steps and ``gain`` a unit,
+    at most ``caps`` units), items in order of day."""
+    last = int(room[int(day.max())]) if day.size else 0
+    if last <= 0:
+        return 0.0
+    best = np.zeros(last + 1)  # best[c]: the most with at most c steps used
+    free = 0.0  # items lighter than a step: every unit fits
+    for i in range(day.size):
+        w, g, n = int(weight[i]), float(gain[i]), int(caps[i])
+        if w == 0:
+            free += n * g
+        n = min(n, last // w) if w else 0
+        k = 1
+        while n > 0:  # binary pieces: 1, 2, 4, ... units, then the rest
+            take = min(k, n)
+            shift = take * w
+            best[shift:] = np.maximum(best[shift:], best[:-shift] + take * g)
+            n -= take
+            k *= 2
+        if i + 1 == day.size or day[i + 1] != day[i]:
+            cap = int(room[int(day[i])])  # what is made by this day fits its time
+            if cap < last:
+                best[cap + 1 :] = best[max(cap, 0)]
+    return float(best[-1] + free)

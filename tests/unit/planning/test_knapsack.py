@@ -1,0 +1,125 @@
+"""The knapsack bound (demand rows relaxed, whole units on each machine): each machine's
+knapsack against full enumeration, its pruning against none, and the bound between the
+LP relaxation and HiGHS's integer optimum."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fabnet.planning.costs import CostParams
+from fabnet.planning.flow import solve_flow
+from fabnet.planning.flow_options import FlowOptions
+from fabnet.planning.highs import solve_highs
+from fabnet.planning.knapsack import _useful, machine_knapsack
+from fabnet.planning.problem import SECONDS_PER_DAY as DAY
+from fabnet.planning.problem import Problem
+from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
+
+item = st.tuples(st.integers(1, 3), st.integers(1, 7), st.integers(1, 40), st.integers(0, 3))
+
+
+def _enumerated(room: list[int], items: list[tuple[int, int, int, int]]) -> float:
+    """The most whole units earn, by trying every count of every item."""
+    most = 0.0
+    for counts in itertools.product(*(range(n + 1) for _, _, _, n in items)):
+        used = [0] * len(room)
+        for (day, w, _, _), x in zip(items, counts, strict=True):
+            for k in range(day, len(room)):
+                used[k] += w * x
+        if all(used[k] <= room[k] for k in range(len(room))):
+            most = max(most, sum(g * x for (_, _, g, _), x in zip(items, counts, strict=True)))
+    return most
+
+
+def _arrays(items: list[tuple[int, int, int, int]]):  # type: ignore[no-untyped-def]
+    items = sorted(items)
+    day, weight, gain, caps = (np.array(col, dtype=np.int64) for col in zip(*items, strict=True))
+    return day, weight, gain.astype(float), caps
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 9), min_size=3, max_size=3), st.lists(item, min_size=1, max_size=5))
+def test_a_machines_knapsack_is_its_best_choice_of_whole_units(daily, items):
+    """Time by each day (cumulative), items due by a day: the dynamic programme against
+    trying every choice."""
+    room = [0, *itertools.accumulate(daily)]
+    day, weight, gain, caps = _arrays(items)
+    got = machine_knapsack(np.array(room), weight, day, gain, caps)
+    assert got == pytest.approx(_enumerated(room, sorted(items)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 9), min_size=3, max_size=3), st.lists(item, min_size=1, max_size=9))
+def test_the_items_pruned_are_never_needed(daily, items):
+    """Items whose betters (one weight, more gain, due no earlier) fill the machine's time
+    go: the knapsack over the rest earns the same."""
+    room = np.array([[0, *itertools.accumulate(daily)]])
+    day, weight, gain, caps = _arrays(items)
+    m = np.zeros(day.size, dtype=np.int64)
+    keep = _useful(m, day, weight, gain, caps, room)
+    whole = machine_knapsack(room[0], weight, day, gain, caps)
+    kept = machine_knapsack(room[0], weight[keep], day[keep], gain[keep], caps[keep])
+    assert kept == pytest.approx(whole)
+
+
+def _eighty_minutes(units: int = 5) -> Problem:
+    """One machine with 6 hours by day 1, a line of 80-minute parts due then: 4.5 units
+    fit in the LP, 4 whole ones."""
+    line = demand(0, units, 50.0, 8.0, 1, unit_s=80 * 60.0)
+    machine = supply(0, 50.0, 8.0, hours=6.0)
+    return Problem((line,), (machine,), horizon_s=1 * DAY, costs=CostParams(late_window_days=0))
+
+
+def test_whole_units_lift_the_bound_to_the_optimum_where_the_lp_makes_half_a_unit():
+    problem = _eighty_minutes()
+    plan = solve_flow(problem, SOLVER, options=FlowOptions(gap_tolerance=1e-6))
+    lp = solve_highs(problem)
+    mip = solve_highs(problem, integral=True)
+    assert plan.stats["lp_relaxation"] == pytest.approx(lp.objective, rel=1e-9)
+    assert lp.objective < mip.objective - 1.0  # half a unit unmade in the LP
+    assert plan.stats["lp_bound"] == pytest.approx(mip.objective, rel=1e-6)
+    assert plan.stats["objective"] == pytest.approx(mip.objective, rel=1e-9)
+    assert plan.stats["certified"] == 1.0
+    off = solve_flow(problem, SOLVER, options=FlowOptions(gap_tolerance=1e-6, knapsack_s=0.0))
+    assert off.stats["lp_bound"] == pytest.approx(lp.objective, rel=1e-9)
+    assert off.stats["certified"] == 0.0
+
+
+def test_a_plan_within_the_tolerance_of_the_lp_is_not_held_up():
+    """The knapsack bound is only sought where the LP bound does not certify the plan."""
+    problem = random_problem(1, 6, 4)
+    plan = solve_flow(problem, SOLVER, options=FlowOptions(gap_tolerance=0.5))
+    assert plan.stats["lp_bound"] == plan.stats["lp_relaxation"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 10), st.integers(1, 6), st.booleans())
+def test_the_bound_lies_between_the_lp_and_the_integer_optimum(seed, n_lines, n_machines, busy):
+    """Random mixed print times, machines with and without live jobs: never below HiGHS's
+    LP of the same model, never above its MIP's optimum."""
+    problem = random_problem(seed, n_lines, n_machines, short=True)
+    if busy:
+        problem = replace(
+            problem, supplies=tuple(replace(s, busy_s=5_000.0) for s in problem.supplies)
+        )
+    plan = solve_flow(problem, SOLVER, options=FlowOptions(k=2, margin=1.0, gap_tolerance=0.0))
+    lp, mip = solve_highs(problem), solve_highs(problem, integral=True)
+    bound = plan.stats["lp_bound"]
+    assert bound >= lp.objective * (1 - 1e-6) - 1e-6
+    assert bound <= mip.objective * (1 + 1e-9) + 1e-6
+    assert not math.isnan(bound)
+
+
+def test_knapsack_seconds_must_be_a_finite_number_at_least_zero():
+    from fabnet.domain.errors import InvalidInput
+
+    for bad in (-1.0, math.inf, math.nan):
+        with pytest.raises(InvalidInput, match="knapsack_s"):
+            FlowOptions(knapsack_s=bad)
