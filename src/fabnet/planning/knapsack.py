@@ -16,8 +16,9 @@ relaxation earns at most ``sum_d time(m, d) M[m, d]``, so each machine's ``P_m``
 smaller of the two (either is valid) and the bound is never below the LP bound.
 
 Each knapsack is solved exactly by dynamic programming over the machine's time in steps
-(``STEPS`` of them over the horizon): print times and the time by each day rounded down
-to steps, which lets every plan still fit (the bound stays a bound). Machines are solved
+(the print times' common divisor, or ``STEPS`` of them over the horizon): print times and
+the time by each day rounded down to steps, which lets every plan still fit (the bound
+stays a bound). Machines are solved
 in order of what their time earns in the LP, for at most ``budget_s``; the rest keep
 their LP figure.
 """
@@ -36,8 +37,8 @@ from fabnet.planning.time_model import Arcs, Floats, TimeModel
 
 log = logging.getLogger(__name__)
 
-# a machine's knapsack has at most this many steps of time over the horizon (a week in
-# steps of 148 s: 1.5 s of a 24-minute part's when that part is 10 steps)
+# a machine's knapsack has at most this many steps of time over the horizon where the
+# print times have no common divisor to step by (a week in steps of 18.5 s)
 STEPS = 32_768
 
 
@@ -71,7 +72,7 @@ def knapsack_bound(
     finite = np.where(np.isfinite(prices), prices, 0.0)
     lp_earns = (model.day_s * finite).sum(axis=1)  # each machine's LP bound on P_m
     earns = lp_earns.copy()
-    step = np.maximum(1.0, model.cum_s[:, -1] / STEPS)
+    step = _steps(model.cum_s[:, -1], model.d.unit_s[a])
     weight = np.floor(model.d.unit_s[a] / step[m] + 1e-9).astype(np.int64)
     room = np.floor(model.cum_s / step[:, None] + 1e-9).astype(np.int64)
     caps = np.minimum(
@@ -100,6 +101,19 @@ def knapsack_bound(
         lp_earns.sum() - earns.sum(),
     )
     return float((model.d.quantity * least).sum() - earns.sum())
+
+
+def _steps(total_s: Floats, unit_s: Floats) -> Floats:
+    """Each machine's step of time: ``STEPS`` over its horizon, or where every print time
+    is a whole number of seconds, their greatest common divisor if that makes at most 4
+    times as many steps (no print time is then rounded at all: 120 s for the instances'
+    parts of 24 minutes to 4.6 hours, a week in 5,040 steps)."""
+    step = np.maximum(1.0, total_s / STEPS)
+    whole = np.rint(unit_s)
+    if unit_s.size and whole.min() >= 1 and np.allclose(unit_s, whole, rtol=0, atol=1e-9):
+        common = float(np.gcd.reduce(whole.astype(np.int64)))
+        step = np.where(total_s / common <= 4 * STEPS, common, step)
+    return step
 
 
 def _items(

@@ -17,7 +17,7 @@ from fabnet.planning.costs import CostParams
 from fabnet.planning.flow import solve_flow
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs
-from fabnet.planning.knapsack import _useful, machine_knapsack
+from fabnet.planning.knapsack import STEPS, _steps, _useful, machine_knapsack
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
 from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
@@ -123,3 +123,11 @@ def test_knapsack_seconds_must_be_a_finite_number_at_least_zero():
     for bad in (-1.0, math.inf, math.nan):
         with pytest.raises(InvalidInput, match="knapsack_s"):
             FlowOptions(knapsack_s=bad)
+
+
+def test_steps_are_the_print_times_common_divisor_where_they_are_whole_seconds():
+    week = np.array([7 * DAY, 7 * DAY * 40])
+    step = _steps(week, np.array([1440.0, 4800.0, 16440.0]))
+    assert step[0] == 120.0  # exact: no print time rounded
+    assert step[1] == pytest.approx(week[1] / STEPS)  # 120 s would make too many steps
+    assert _steps(week, np.array([1440.5, 4800.0]))[0] == pytest.approx(week[0] / STEPS)
