@@ -24,11 +24,14 @@ time: flow is machine time (network.py), a line's units become time at its own r
 5. Units are made whole: each arc's units rounded down, the remainders placed on the
    cheapest arc with time left (or left unmet). The plan's true cost against the bound is
    the reported gap; ``certified`` means it is within ``gap_tolerance``.
+6. Where the plan is not within the tolerance of the LP bound: the knapsack bound (the
+   demand rows relaxed, whole units on each machine), the higher of the two reported.
 
 Where each step lives: the model (merged demand, machines' time, unit costs, networks)
 in time_model.py, the options in flow_options.py, step 2 in seeds.py, step 4 in
 pricing.py, step 5 in rounding.py (and neighbourhood.py for HiGHS's MIPs of a few
-machines), the plan's assignments in assignments.py; this module runs them.
+machines), step 6 in knapsack.py, the plan's assignments in assignments.py; this module
+runs them.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ import numpy as np
 from fabnet.planning.assignments import plan_of
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.knapsack import knapsack_bound
+from fabnet.planning.knapsack_ascent import ascend
 from fabnet.planning.mip_pool import cpus
 from fabnet.planning.neighbourhood import improve
 from fabnet.planning.network import FlowSolver, Ints
@@ -201,6 +205,11 @@ def _unmet(model: TimeModel, arcs: Arcs, units: Ints) -> int:
     return int((model.d.quantity - made).sum())
 
 
+# the knapsack bound's prices are improved by subgradient steps where its first pass took
+# less than this share of ``knapsack_s``
+ASCEND_BELOW = 0.05
+
+
 def _knapsack(model: TimeModel, sol: Solution, objective: float, bound: float) -> float:
     """The knapsack bound (knapsack.py) where the plan is not within the tolerance of
     ``bound``, on the machines where the LP makes a fraction of a unit; the higher bound."""
@@ -216,10 +225,20 @@ def _knapsack(model: TimeModel, sol: Solution, objective: float, bound: float) -
     prices = day_prices(model, sol.net, sol.flows)
     best = model.d.unmet.copy()
     np.minimum.at(best, sol.arcs.a, values(model, sol.arcs, model.unit_cost(sol.arcs), prices))
-    found = knapsack_bound(
+    t0 = time.perf_counter()
+    found, least = knapsack_bound(
         model, prices, best, fractional, slack=objective - bound, budget_s=opts.knapsack_s
     )
-    return max(bound, found) if math.isfinite(found) else bound
+    if not math.isfinite(found):
+        return bound
+    spent = time.perf_counter() - t0
+    if objective - found > opts.gap_tolerance * abs(objective) and spent < ASCEND_BELOW * (
+        opts.knapsack_s
+    ):  # small enough to solve every knapsack many times: better prices (ADR 0026)
+        found = ascend(
+            model, least, bound=found, target=objective, budget_s=opts.knapsack_s - spent
+        )
+    return max(bound, found)
 
 
 def finish_plan(

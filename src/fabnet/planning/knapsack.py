@@ -50,8 +50,8 @@ def knapsack_bound(
     *,
     slack: float,
     budget_s: float,
-) -> float:
-    """The bound above with ``v`` the demands' least value over every capable (machine,
+) -> tuple[float, Floats]:
+    """The bound above, and ``v``, with ``v`` the demands' least value over every capable (machine,
     day) under ``prices``, searched within the distance balls of ``best`` (each demand's
     price in the restricted network, or more). nan where the model has an extra charge
     (no distance ball holds then) or the balls hold more than ``pricing_pairs`` pairs.
@@ -62,27 +62,18 @@ def knapsack_bound(
     ``slack`` (the plan's gap in money): a unit of any other loses at least that against
     the LP's figure, so the machine earns at most the larger of its knapsack over the
     rest and its LP figure less ``slack``."""
+    least = np.minimum(best, model.d.unmet)
     if model.extra is not None or fractional.size == 0:
-        return math.nan
+        return math.nan, least
     started = time.perf_counter()
-    items = _items(model, prices, np.minimum(best, model.d.unmet), np.unique(fractional), slack)
+    items = _items(model, prices, least, np.unique(fractional), slack)
     if items is None:
-        return math.nan
+        return math.nan, least
     least, a, m, day, gain = items
     finite = np.where(np.isfinite(prices), prices, 0.0)
     lp_earns = (model.day_s * finite).sum(axis=1)  # each machine's LP bound on P_m
     earns = lp_earns.copy()
-    step = _steps(model.cum_s[:, -1], model.d.unit_s[a])
-    weight = np.floor(model.d.unit_s[a] / step[m] + 1e-9).astype(np.int64)
-    room = np.floor(model.cum_s / step[:, None] + 1e-9).astype(np.int64)
-    caps = np.minimum(
-        model.arc_whole_units(Arcs(a, m, day), job_per_line=True), model.d.quantity[a]
-    )
-    keep = _useful(m, day, weight, gain, caps, room)
-    at = keep[np.lexsort((day[keep], m[keep]))]  # each machine's items, by day
-    m, day, gain, caps, weight = m[at], day[at], gain[at], caps[at], weight[at]
-    starts = np.r_[0, np.flatnonzero(np.diff(m)) + 1] if m.size else np.empty(0, np.int64)
-    ends = np.r_[starts[1:], m.size]
+    _, m, day, gain, caps, weight, room, starts, ends = prepared(model, a, m, day, gain)
     solved = 0
     for i in np.argsort(-lp_earns[m[starts]], kind="stable"):
         lo, hi = int(starts[i]), int(ends[i])
@@ -100,7 +91,26 @@ def knapsack_bound(
         time.perf_counter() - started,
         lp_earns.sum() - earns.sum(),
     )
-    return float((model.d.quantity * least).sum() - earns.sum())
+    return float((model.d.quantity * least).sum() - earns.sum()), least
+
+
+def prepared(
+    model: TimeModel, a: Ints, m: Ints, day: Ints, gain: Floats
+) -> tuple[Ints, Ints, Ints, Floats, Ints, Ints, Ints, Ints, Ints]:
+    """Items as the knapsacks take them: those some best choice needs, each machine's
+    together by day, with their caps and weights in steps; each machine's room by day in
+    steps; where each machine's items start and end."""
+    step = _steps(model.cum_s[:, -1], model.d.unit_s[a])
+    weight = np.floor(model.d.unit_s[a] / step[m] + 1e-9).astype(np.int64)
+    room = np.floor(model.cum_s / step[:, None] + 1e-9).astype(np.int64)
+    caps = np.minimum(
+        model.arc_whole_units(Arcs(a, m, day), job_per_line=True), model.d.quantity[a]
+    )
+    keep = _useful(m, day, weight, gain, caps, room)
+    at = keep[np.lexsort((day[keep], m[keep]))]  # each machine's items, by day
+    starts = np.r_[0, np.flatnonzero(np.diff(m[at])) + 1] if at.size else np.empty(0, np.int64)
+    ends = np.r_[starts[1:], at.size].astype(np.int64) if at.size else starts
+    return a[at], m[at], day[at], gain[at], caps[at], weight[at], room, starts, ends
 
 
 def _steps(total_s: Floats, unit_s: Floats) -> Floats:
@@ -171,25 +181,47 @@ def machine_knapsack(room: Ints, weight: Ints, day: Ints, gain: Floats, caps: In
     """The most a machine with ``room[k]`` steps of time by the end of day k earns making
     whole units of items (each made by its ``day``, ``weight`` steps and ``gain`` a unit,
     at most ``caps`` units), items in order of day."""
+    return machine_choice(room, weight, day, gain, caps, choose=False)[0]
+
+
+def machine_choice(
+    room: Ints, weight: Ints, day: Ints, gain: Floats, caps: Ints, *, choose: bool = True
+) -> tuple[float, Ints]:
+    """``machine_knapsack``'s most and, with ``choose``, units of each item that earn it
+    (else zeros)."""
+    units = np.zeros(day.size, dtype=np.int64)
     last = int(room[int(day.max())]) if day.size else 0
     if last <= 0:
-        return 0.0
+        return 0.0, units
     best = np.zeros(last + 1)  # best[c]: the most with at most c steps used
     free = 0.0  # items lighter than a step: every unit fits
+    trail: list[tuple[int, int, int, np.ndarray | None]] = []  # to trace the choice back
     for i in range(day.size):
         w, g, n = int(weight[i]), float(gain[i]), int(caps[i])
         if w == 0:
-            free += n * g
+            free, units[i] = free + n * g, n
         n = min(n, last // w) if w else 0
         k = 1
         while n > 0:  # binary pieces: 1, 2, 4, ... units, then the rest
             take = min(k, n)
             shift = take * w
-            best[shift:] = np.maximum(best[shift:], best[:-shift] + take * g)
+            with_it = best[:-shift] + take * g
+            better = with_it > best[shift:]
+            best[shift:][better] = with_it[better]
+            if choose:
+                trail.append((i, take, shift, better))
             n -= take
             k *= 2
         if i + 1 == day.size or day[i + 1] != day[i]:
             cap = int(room[int(day[i])])  # what is made by this day fits its time
             if cap < last:
                 best[cap + 1 :] = best[max(cap, 0)]
-    return float(best[-1] + free)
+                trail.append((-1, cap, 0, None))
+    c = last
+    for i, take, shift, better in reversed(trail if choose else []):
+        if better is None:
+            c = min(c, take)  # a day's end: what came before fits its time
+        elif c >= shift and better[c - shift]:
+            units[i] += take
+            c -= shift
+    return float(best[-1] + free), units

@@ -14,12 +14,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fabnet.planning.costs import CostParams
-from fabnet.planning.flow import solve_flow
+from fabnet.planning.flow import solve_flow, solve_model
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs
-from fabnet.planning.knapsack import STEPS, _steps, _useful, machine_knapsack
+from fabnet.planning.knapsack import (
+    STEPS,
+    _steps,
+    _useful,
+    knapsack_bound,
+    machine_choice,
+    machine_knapsack,
+)
+from fabnet.planning.knapsack_ascent import ascend, lagrangian
+from fabnet.planning.pricing import day_prices, values
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
+from fabnet.planning.time_model import TimeModel
 from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
 
 item = st.tuples(st.integers(1, 3), st.integers(1, 7), st.integers(1, 40), st.integers(0, 3))
@@ -53,6 +63,21 @@ def test_a_machines_knapsack_is_its_best_choice_of_whole_units(daily, items):
     day, weight, gain, caps = _arrays(items)
     got = machine_knapsack(np.array(room), weight, day, gain, caps)
     assert got == pytest.approx(_enumerated(room, sorted(items)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 9), min_size=3, max_size=3), st.lists(item, min_size=1, max_size=5))
+def test_the_units_chosen_fit_and_earn_the_most(daily, items):
+    """The choice traced back (the subgradient steps need it): within each item's cap,
+    the time by each day, and earning what the knapsack says."""
+    room = np.array([0, *itertools.accumulate(daily)])
+    day, weight, gain, caps = _arrays(items)
+    most, units = machine_choice(room, weight, day, gain, caps)
+    assert most == pytest.approx(_enumerated(list(room), sorted(items)))
+    assert ((units >= 0) & (units <= caps)).all()
+    assert float((units * gain).sum()) == pytest.approx(most)
+    for k in range(1, room.size):
+        assert int((units * weight)[day <= k].sum()) <= room[k]
 
 
 @settings(max_examples=200, deadline=None)
@@ -131,3 +156,38 @@ def test_steps_are_the_print_times_common_divisor_where_they_are_whole_seconds()
     assert step[0] == 120.0  # exact: no print time rounded
     assert step[1] == pytest.approx(week[1] / STEPS)  # 120 s would make too many steps
     assert _steps(week, np.array([1440.5, 4800.0]))[0] == pytest.approx(week[0] / STEPS)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 8), st.integers(1, 5), st.floats(0.0, 1.0))
+def test_any_prices_of_the_demands_give_a_bound(seed, n_lines, n_machines, share):
+    """The Lagrangian of the demand rows at prices the subgradient steps might reach (each
+    demand's at a random share of its unmet cost): never above HiGHS's integer optimum,
+    and the units chosen are whole and within each demand's machines' caps."""
+    problem = random_problem(seed, n_lines, n_machines, short=True)
+    model = TimeModel(problem, [d for d in problem.demands if d.units > 0], FlowOptions())
+    rng = np.random.default_rng(seed)
+    v = model.d.unmet * np.minimum(1.0, share * rng.uniform(0.0, 2.0, model.d.unmet.size))
+    got = lagrangian(model, v, until=math.inf)
+    assert got is not None
+    value, made = got
+    assert value <= solve_highs(problem, integral=True).objective * (1 + 1e-9) + 1e-6
+    assert (made >= 0).all()
+
+
+def test_the_subgradient_steps_lift_the_first_bound_toward_the_optimum():
+    """Prices moved by what the knapsacks' choices lack: from the LP's prices' bound up,
+    never past the integer optimum."""
+    problem = random_problem(12, 10, 4, short=True)
+    demands = [d for d in problem.demands if d.units > 0]
+    model = TimeModel(problem, demands, FlowOptions())
+    sol = solve_model(model, SOLVER, lambda: False)
+    prices = day_prices(model, sol.net, sol.flows)
+    best = model.d.unmet.copy()
+    np.minimum.at(best, sol.arcs.a, values(model, sol.arcs, model.unit_cost(sol.arcs), prices))
+    fractional = np.arange(len(problem.supplies))
+    first, least = knapsack_bound(model, prices, best, fractional, slack=math.inf, budget_s=60)
+    optimum = solve_highs(problem, integral=True).objective
+    assert sol.bound - 1e-6 <= first <= optimum + 1e-6
+    lifted = ascend(model, least, bound=first, target=optimum, budget_s=60)
+    assert first + 100 < lifted <= optimum * (1 + 1e-9) + 1e-6  # 5,855,128 -> 5,855,692

@@ -150,7 +150,8 @@ def test_whole_unit_arcs_keep_a_bound_below_the_integer_optimum(seed, n_lines, n
 def test_time_in_pieces_smaller_than_a_unit_is_not_counted_as_room():
     """Four machines with an hour each and a line of two 2-hour units: no machine can make
     one, which whole-unit arcs see at once (both unmet, certified); the network in machine
-    time makes them from the four hours and its bound is far below what any plan costs."""
+    time makes them from the four hours and its LP bound is far below what any plan costs,
+    which the knapsack bound (whole units on each machine) sees again."""
     lines = (demand(1, 2, 50.0, 10.0, 1, unit_s=2 * HOUR),)
     machines = tuple(supply(i, 50.0, 10.0 + i / 10, hours=1.0) for i in range(4))
     problem = Problem(
@@ -159,10 +160,15 @@ def test_time_in_pieces_smaller_than_a_unit_is_not_counted_as_room():
     whole = solve_flow(problem, SOLVER, options=WHOLE)
     assert whole.units_unmet == 2 and whole.stats["certified"] == 1.0
     assert whole.stats["lp_bound"] == pytest.approx(whole.stats["objective"], rel=1e-9)
-    time_only = solve_flow(problem, SOLVER)
+    time_only = solve_flow(problem, SOLVER, options=FlowOptions(knapsack_s=0.0))
     assert time_only.units_unmet == 2
     assert time_only.stats["lp_bound"] < 0.5 * time_only.stats["objective"]
     assert time_only.stats["certified"] == 0.0
+    # the knapsack bound counts whole units on each machine: no machine holds one
+    knapsack = solve_flow(problem, SOLVER)
+    assert knapsack.stats["lp_relaxation"] < 0.5 * knapsack.stats["objective"]
+    assert knapsack.stats["lp_bound"] == pytest.approx(knapsack.stats["objective"], rel=1e-9)
+    assert knapsack.stats["certified"] == 1.0
 
 
 @settings(max_examples=15, deadline=None)
