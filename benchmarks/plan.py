@@ -268,8 +268,10 @@ def main() -> None:
         "objective": round(ours.stats["objective"], 2),
         "lp_objective": round(ours.stats["lp_objective"], 2),
         "lp_bound": round(ours.stats["lp_bound"], 2),
+        # the LP relaxation's bound (lp_bound is the knapsack bound where that is higher)
+        "lp_relaxation": round(ours.stats["lp_relaxation"], 2),
         "gap": ours.stats["gap"],
-        "lp_gap": (ours.stats["lp_objective"] - ours.stats["lp_bound"])
+        "lp_gap": (ours.stats["lp_objective"] - ours.stats["lp_relaxation"])
         / ours.stats["lp_objective"],
         "certified": bool(ours.stats["certified"]),
         "unmet_units": ours.units_unmet,
@@ -290,7 +292,7 @@ def main() -> None:
             "one_class_s": round(old_s, 3),
             "one_class_objective": round(objective(problem, old_plan), 2),
             "one_class_claimed_bound": round(claimed, 2),
-            "one_class_claim_above_true_bound": claimed > ours.stats["lp_bound"] * (1 + 1e-9),
+            "one_class_claim_above_true_bound": claimed > ours.stats["lp_relaxation"] * (1 + 1e-9),
             "one_class_unmet_units": old_plan.units_unmet,
         }
     capable = (
@@ -317,6 +319,9 @@ def main() -> None:
             "plan_over_highs_lp_s": round(plan_s / lp.seconds, 4),
             "bound_over_highs_lp": (
                 ours.stats["lp_bound"] / lp.objective if lp.objective == lp.objective else None
+            ),
+            "lp_relaxation_over_highs_lp": (
+                ours.stats["lp_relaxation"] / lp.objective if lp.objective == lp.objective else None
             ),
         }
     else:

@@ -57,6 +57,8 @@ def one_seed(at: list[Place], orders: int, seed: int, mip_limit_s: float) -> dic
         "plan_s": round(plan_s, 3),
         "objective": round(ours.stats["objective"], 2),
         "lp_bound": round(ours.stats["lp_bound"], 2),
+        # the LP relaxation's bound (lp_bound is the knapsack bound where that is higher)
+        "lp_relaxation": round(ours.stats["lp_relaxation"], 2),
         "gap": ours.stats["gap"],
         "certified": bool(ours.stats["certified"]),
         "unmet_units": ours.units_unmet,
