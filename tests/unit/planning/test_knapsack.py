@@ -191,3 +191,18 @@ def test_the_subgradient_steps_lift_the_first_bound_toward_the_optimum():
     assert sol.bound - 1e-6 <= first <= optimum + 1e-6
     lifted = ascend(model, least, bound=first, target=optimum, budget_s=60)
     assert first + 100 < lifted <= optimum * (1 + 1e-9) + 1e-6  # 5,855,128 -> 5,855,692
+
+
+def test_more_items_than_the_cap_leave_the_lp_bound(monkeypatch):
+    """Beyond ``ITEMS`` (memory stays bounded at the large sizes) the knapsack bound is not
+    sought: the LP's stands, and the plan is the same."""
+    problem = _eighty_minutes()
+    options = FlowOptions(gap_tolerance=1e-6)
+    monkeypatch.setattr("fabnet.planning.knapsack.ITEMS", 0)
+    capped = solve_flow(problem, SOLVER, options=options)
+    assert capped.stats["lp_bound"] == capped.stats["lp_relaxation"]
+    assert capped.stats["certified"] == 0.0
+    monkeypatch.undo()
+    full = solve_flow(problem, SOLVER, options=options)
+    assert full.stats["lp_bound"] > capped.stats["lp_bound"] + 1.0
+    assert full.stats["objective"] == capped.stats["objective"]
