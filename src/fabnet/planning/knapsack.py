@@ -70,7 +70,7 @@ def knapsack_bound(
     if model.extra is not None or fractional.size == 0:
         return math.nan, least
     started = time.perf_counter()
-    items = _items(model, prices, least, np.unique(fractional), slack)
+    items = _items(model, prices, least, np.unique(fractional), slack, started + budget_s)
     if items is None:
         return math.nan, least
     least, a, m, day, gain = items
@@ -131,11 +131,12 @@ def _steps(total_s: Floats, unit_s: Floats) -> Floats:
 
 
 def _items(
-    model: TimeModel, prices: Floats, least: Floats, machines: Ints, slack: float
+    model: TimeModel, prices: Floats, least: Floats, machines: Ints, slack: float, until: float
 ) -> tuple[Floats, Ints, Ints, Ints, Floats] | None:
     """Each demand's least value (``least`` lowered to it) and the (demand, machine, day)
     of ``machines`` below it by less than ``slack`` under the prices, with what a unit
-    gains there; None when the balls are too wide or the items more than ``ITEMS``."""
+    gains there; None when the balls are too wide, the items more than ``ITEMS`` or the
+    time is past ``until``."""
     found: list[tuple[Ints, Ints, Ints, Floats, Floats]] = []
     pairs = items = 0
     wanted = np.zeros(len(model.supplies), dtype=bool)
@@ -150,7 +151,7 @@ def _items(
         # ``least`` only falls: what is out now is out at the end
         keep = wanted[cand.m] & (cost < least[cand.a]) & (val - least[cand.a] < slack)
         items += int(keep.sum())
-        if items > ITEMS:
+        if items > ITEMS or time.perf_counter() > until:
             return None
         found.append((cand.a[keep], cand.m[keep], cand.d[keep], cost[keep], val[keep]))
     empty = np.empty(0, dtype=np.int64)
