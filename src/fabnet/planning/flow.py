@@ -205,14 +205,21 @@ def _unmet(model: TimeModel, arcs: Arcs, units: Ints) -> int:
     return int((model.d.quantity - made).sum())
 
 
-# the knapsack bound's prices are improved by subgradient steps where its first pass took
-# less than this share of ``knapsack_s``
+# the knapsack bound takes at most this share of the time the plan took until then (at
+# least 1 s; at most ``knapsack_s``): small seed 1, overloaded (its starved lines are
+# worth a unit's unmet cost on every machine), spent 10 s on 0.0005% of bound
+KNAPSACK_SHARE = 0.25
+# its prices are improved by subgradient steps where its first pass took less than this
+# share of its time
 ASCEND_BELOW = 0.05
 
 
-def _knapsack(model: TimeModel, sol: Solution, objective: float, bound: float) -> float:
+def _knapsack(
+    model: TimeModel, sol: Solution, objective: float, bound: float, budget_s: float
+) -> float:
     """The knapsack bound (knapsack.py) where the plan is not within the tolerance of
-    ``bound``, on the machines where the LP makes a fraction of a unit; the higher bound."""
+    ``bound``, on the machines where the LP makes a fraction of a unit, for at most
+    ``budget_s``; the higher bound."""
     opts = model.options
     if (
         opts.knapsack_s <= 0
@@ -227,17 +234,15 @@ def _knapsack(model: TimeModel, sol: Solution, objective: float, bound: float) -
     np.minimum.at(best, sol.arcs.a, values(model, sol.arcs, model.unit_cost(sol.arcs), prices))
     t0 = time.perf_counter()
     found, least = knapsack_bound(
-        model, prices, best, fractional, slack=objective - bound, budget_s=opts.knapsack_s
+        model, prices, best, fractional, slack=objective - bound, budget_s=budget_s
     )
     if not math.isfinite(found):
         return bound
     spent = time.perf_counter() - t0
     if objective - found > opts.gap_tolerance * abs(objective) and spent < ASCEND_BELOW * (
-        opts.knapsack_s
+        budget_s
     ):  # small enough to solve every knapsack many times: better prices (ADR 0026)
-        found = ascend(
-            model, least, bound=found, target=objective, budget_s=opts.knapsack_s - spent
-        )
+        found = ascend(model, least, bound=found, target=objective, budget_s=budget_s - spent)
     return max(bound, found)
 
 
@@ -267,7 +272,8 @@ def finish_plan(
             if better < objective - 1e-9:
                 arcs, units, cost, objective = every, polished[0], every_cost, better
     if saved is None:
-        bound = _knapsack(model, sol, objective, bound)
+        budget = min(opts.knapsack_s, max(1.0, KNAPSACK_SHARE * (time.perf_counter() - started)))
+        bound = _knapsack(model, sol, objective, bound, budget)
     if saved is None and opts.neighbourhood_s > 0:
         ticks = model.d.ticks
         lp_unmet = sol.net.unmet_flows(sol.flows) / ticks

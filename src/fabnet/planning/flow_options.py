@@ -70,7 +70,8 @@ class FlowOptions:
     whole_unit_arcs: bool = False
     # where the plan is not certified against the LP bound: at most this many seconds on
     # the knapsack bound (knapsack.py: whole units on each machine, never below the LP
-    # bound; 0: never)
+    # bound; 0: never), and at most a quarter of the time the plan took until then (at
+    # least 1 s)
     knapsack_s: float = 10.0
 
     def __post_init__(self) -> None:
