@@ -271,8 +271,9 @@ def finish_plan(
             better = float((polished[0] * every_cost).sum() + (polished[1] * model.d.unmet).sum())
             if better < objective - 1e-9:
                 arcs, units, cost, objective = every, polished[0], every_cost, better
+    planned_s = time.perf_counter() - started  # the plan's own time, the knapsack's aside
     if saved is None:
-        budget = min(opts.knapsack_s, max(1.0, KNAPSACK_SHARE * (time.perf_counter() - started)))
+        budget = min(opts.knapsack_s, max(1.0, KNAPSACK_SHARE * planned_s))
         bound = _knapsack(model, sol, objective, bound, budget)
     if saved is None and opts.neighbourhood_s > 0:
         ticks = model.d.ticks
@@ -291,7 +292,7 @@ def finish_plan(
             budget_s=opts.neighbourhood_s,
             lp=lp,
             enough=enough,
-            above_lp_s=above_lp_time(opts, objective, bound, time.perf_counter() - started),
+            above_lp_s=above_lp_time(opts, objective, bound, planned_s),
             workers=opts.neighbourhood_workers or cpus(),
         )
         if more is not units:  # some neighbourhood was planned again
