@@ -67,7 +67,9 @@ def knapsack_bound(
     the LP's figure, so the machine earns at most the larger of its knapsack over the
     rest and its LP figure less ``slack``."""
     least = np.minimum(best, model.d.unmet)
-    if model.extra is not None or fractional.size == 0:
+    if model.extra is not None or fractional.size == 0 or model.ball_pairs > ITEMS:
+        # (more pairs in the last pricing round's balls than items may be gathered: the
+        # items, a day or more of each pair below its price, would most likely be more)
         return math.nan, least
     started = time.perf_counter()
     items = _items(model, prices, least, np.unique(fractional), slack, started + budget_s)

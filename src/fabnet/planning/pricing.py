@@ -135,6 +135,7 @@ def price_out(
     log.debug(
         "pricing: %d pairs in the balls, %d below their price before distance", searched, kept
     )
+    model.ball_pairs = searched
     if capped:
         bound = _capped_demand_bound(model, below, best) - time_value(model, prices)
     else:
