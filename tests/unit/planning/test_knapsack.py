@@ -206,3 +206,11 @@ def test_more_items_than_the_cap_leave_the_lp_bound(monkeypatch):
     full = solve_flow(problem, SOLVER, options=options)
     assert full.stats["lp_bound"] > capped.stats["lp_bound"] + 1.0
     assert full.stats["objective"] == capped.stats["objective"]
+
+
+def test_pricing_counts_the_pairs_in_its_balls_for_the_knapsack_to_judge_its_size():
+    problem = random_problem(3, 8, 5, short=True)
+    model = TimeModel(problem, [d for d in problem.demands if d.units > 0], FlowOptions())
+    solve_model(model, SOLVER, lambda: False)
+    lines = len(problem.demands)
+    assert 0 < model.ball_pairs <= lines * len(problem.supplies)
