@@ -70,6 +70,7 @@ def knapsack_bound(
     if model.extra is not None or fractional.size == 0 or model.ball_pairs > ITEMS:
         # (more pairs in the last pricing round's balls than items may be gathered: the
         # items, a day or more of each pair below its price, would most likely be more)
+        log.debug("knapsack bound: not sought (%d pairs in pricing's balls)", model.ball_pairs)
         return math.nan, least
     started = time.perf_counter()
     items = _items(model, prices, least, np.unique(fractional), slack, started + budget_s)
