@@ -46,7 +46,7 @@ import numpy as np
 
 from fabnet.planning.assignments import plan_of
 from fabnet.planning.flow_options import FlowOptions
-from fabnet.planning.knapsack import knapsack_bound
+from fabnet.planning.knapsack import knapsack_bound, worth_seeking
 from fabnet.planning.knapsack_ascent import ascend
 from fabnet.planning.mip_pool import cpus
 from fabnet.planning.neighbourhood import improve
@@ -225,6 +225,7 @@ def _knapsack(
         opts.knapsack_s <= 0
         or not math.isfinite(bound)
         or objective - bound <= opts.gap_tolerance * abs(objective)
+        or not worth_seeking(model)
     ):
         return bound
     ticks = sol.net.arc_flows(sol.flows)

@@ -67,10 +67,7 @@ def knapsack_bound(
     the LP's figure, so the machine earns at most the larger of its knapsack over the
     rest and its LP figure less ``slack``."""
     least = np.minimum(best, model.d.unmet)
-    if model.extra is not None or fractional.size == 0 or model.ball_pairs > ITEMS:
-        # (more pairs in the last pricing round's balls than items may be gathered: the
-        # items, a day or more of each pair below its price, would most likely be more)
-        log.debug("knapsack bound: not sought (%d pairs in pricing's balls)", model.ball_pairs)
+    if fractional.size == 0 or not worth_seeking(model):
         return math.nan, least
     started = time.perf_counter()
     items = _items(model, prices, least, np.unique(fractional), slack, started + budget_s)
@@ -99,6 +96,19 @@ def knapsack_bound(
         lp_earns.sum() - earns.sum(),
     )
     return float((model.d.quantity * least).sum() - earns.sum()), least
+
+
+def worth_seeking(model: TimeModel) -> bool:
+    """False where the bound cannot be had: an extra charge (no distance ball holds), or
+    more pairs in the last pricing round's balls than ``ITEMS`` (the items, a day or more
+    of each pair below its price, would most likely be more). Checked before the prices
+    are worked out again."""
+    if model.extra is not None:
+        return False
+    if model.ball_pairs > ITEMS:
+        log.debug("knapsack bound: not sought (%d pairs in pricing's balls)", model.ball_pairs)
+        return False
+    return True
 
 
 def prepared(
