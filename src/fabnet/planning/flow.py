@@ -205,22 +205,29 @@ def _unmet(model: TimeModel, arcs: Arcs, units: Ints) -> int:
     return int((model.d.quantity - made).sum())
 
 
-# the knapsack bound takes at most this share of the time the plan took until then (at
-# least 1 s; at most ``knapsack_s``): small seed 1, overloaded (its starved lines are
-# worth a unit's unmet cost on every machine), spent 10 s on 0.0005% of bound
+# the knapsack bound's first pass takes at most this share of the time the plan took
+# until then (at least 1 s; at most ``knapsack_s``): small seed 1, overloaded (its starved
+# lines are worth a unit's unmet cost on every machine), spent 10 s on 0.0005% of bound
 KNAPSACK_SHARE = 0.25
-# its prices are improved by subgradient steps where its first pass took less than this
-# share of its time
+# where that pass took under this share of its time, the demands' prices are improved
+# (knapsack_ascent.py) for as long as the plan took until then, at least ASCENT_FLOOR_S
+# (at most ``knapsack_s``): the OKW sample's 100-line problems need about 15 rounds, 2 s
 ASCEND_BELOW = 0.05
+ASCENT_FLOOR_S = 2.0
 
 
 def _knapsack(
-    model: TimeModel, sol: Solution, objective: float, bound: float, budget_s: float
+    model: TimeModel,
+    sol: Solution,
+    plan: tuple[Arcs, Ints, float],
+    bound: float,
+    planned_s: float,
 ) -> float:
-    """The knapsack bound (knapsack.py) where the plan is not within the tolerance of
-    ``bound``, on the machines where the LP makes a fraction of a unit, for at most
-    ``budget_s``; the higher bound."""
+    """The knapsack bound (knapsack.py) where the plan (its arcs, units and cost) is not
+    within the tolerance of ``bound``, on the machines where the LP makes a fraction of a
+    unit, in a time set by ``planned_s`` (the plan's so far); the higher bound."""
     opts = model.options
+    objective = plan[2]
     if (
         opts.knapsack_s <= 0
         or not math.isfinite(bound)
@@ -234,6 +241,7 @@ def _knapsack(
     best = model.d.unmet.copy()
     np.minimum.at(best, sol.arcs.a, values(model, sol.arcs, model.unit_cost(sol.arcs), prices))
     t0 = time.perf_counter()
+    budget_s = min(opts.knapsack_s, max(1.0, KNAPSACK_SHARE * planned_s))
     found, least = knapsack_bound(
         model, prices, best, fractional, slack=objective - bound, budget_s=budget_s
     )
@@ -242,8 +250,15 @@ def _knapsack(
     spent = time.perf_counter() - t0
     if objective - found > opts.gap_tolerance * abs(objective) and spent < ASCEND_BELOW * (
         budget_s
-    ):  # small enough to solve every knapsack many times: better prices (ADR 0026)
-        found = ascend(model, least, bound=found, target=objective, budget_s=budget_s - spent)
+    ):  # small enough to solve every knapsack many times: better prices (ADR 0027)
+        found = ascend(
+            model,
+            least,
+            bound=found,
+            target=objective,
+            budget_s=min(opts.knapsack_s, max(ASCENT_FLOOR_S, planned_s)) - spent,
+            start=(plan[0], plan[1]),
+        )
     return max(bound, found)
 
 
@@ -274,8 +289,7 @@ def finish_plan(
                 arcs, units, cost, objective = every, polished[0], every_cost, better
     planned_s = time.perf_counter() - started  # the plan's own time, the knapsack's aside
     if saved is None:
-        budget = min(opts.knapsack_s, max(1.0, KNAPSACK_SHARE * planned_s))
-        bound = _knapsack(model, sol, objective, bound, budget)
+        bound = _knapsack(model, sol, (arcs, units, objective), bound, planned_s)
     if saved is None and opts.neighbourhood_s > 0:
         ticks = model.d.ticks
         lp_unmet = sol.net.unmet_flows(sol.flows) / ticks
