@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from fabnet.adapters.geometry import TrimeshAnalyzer
 from fabnet.adapters.memory import InMemoryBlobStore, InMemoryDatabase, InMemoryUnitOfWork
@@ -21,6 +22,13 @@ from fabnet.services import commands as cmd
 from fabnet.services.messagebus import MessageBus
 from fabnet.services.ports import FixedClock, Policy, SeededIds
 from fabnet.sim.parts import box_stl
+
+# In CI (CI=true) the property tests draw the same examples every run, those that pass here:
+# drawn afresh, one run drew a random problem whose HiGHS MIP (the independent answer,
+# proven to a gap of 1e-9) ran for over 10 minutes. Runs elsewhere keep drawing new ones.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 OPERATOR = Principal(PrincipalId("usr_operator"), Role.OPERATOR)
