@@ -70,8 +70,9 @@ class FlowOptions:
     whole_unit_arcs: bool = False
     # where the plan is not certified against the LP bound: at most this many seconds on
     # the knapsack bound (knapsack.py: whole units on each machine, never below the LP
-    # bound; 0: never), and at most a quarter of the time the plan took until then (at
-    # least 1 s)
+    # bound; 0: never): its first pass at most a quarter of the time the plan took until
+    # then (at least 1 s), better prices (where that pass was quick) at most as long as
+    # the plan took (at least 2 s)
     knapsack_s: float = 10.0
 
     def __post_init__(self) -> None:

@@ -49,27 +49,35 @@ CLOSED = 1e-5  # done when the master's value is within this share of the best b
 class Columns:
     """Choices of whole units, one per column: its machine, cost, demands and units."""
 
-    seen: set[tuple[int, bytes, bytes]] = field(default_factory=set)
+    at: dict[tuple[int, bytes, bytes], int] = field(default_factory=dict)
     machine: list[int] = field(default_factory=list)
     cost: list[float] = field(default_factory=list)
     demands: list[Ints] = field(default_factory=list)
     units: list[Ints] = field(default_factory=list)
+    changes: int = 0  # columns added or made cheaper
 
     def add(self, machine: int, a: Ints, units: Ints, cost: Floats) -> None:
         """A machine's choice of ``units`` of items of demands ``a`` costing ``cost`` a unit
-        (a demand's items on several days summed)."""
+        (a demand's items on several days summed). Where the same units of the same demands
+        on the same machine are a column already, a cheaper choice (other days) takes its
+        cost and a dearer one is left out."""
         keep = units > 0
         if not keep.any():
             return
         a, units, cost = a[keep], units[keep], cost[keep]
-        demands, at = np.unique(a, return_inverse=True)
-        made = np.bincount(at, weights=units).astype(np.int64)
+        demands, where = np.unique(a, return_inverse=True)
+        made = np.bincount(where, weights=units).astype(np.int64)
+        total = float((units * cost).sum())
         key = (machine, demands.tobytes(), made.tobytes())
-        if key in self.seen:
+        seen = self.at.get(key)
+        if seen is not None:
+            if total < self.cost[seen] - 1e-9 * abs(total):
+                self.cost[seen], self.changes = total, self.changes + 1
             return
-        self.seen.add(key)
+        self.changes += 1
+        self.at[key] = len(self.cost)
         self.machine.append(machine)
-        self.cost.append(float((units * cost).sum()))
+        self.cost.append(total)
         self.demands.append(demands)
         self.units.append(made)
 
@@ -97,14 +105,14 @@ def ascend(
     share = ALPHA
     while rounds < ROUNDS and best < target and upper - best > CLOSED * abs(best):
         at = center if duals is None else share * center + (1 - share) * duals
-        before = len(cols.cost)
+        changed = cols.changes
         got = lagrangian(model, at, until=until, into=cols)
         if got is None:
             break
         rounds += 1
         # no new choice at the smoothed prices: the next round at the master's own, where
         # none means the master is the Lagrangian dual (its value the bound)
-        share = ALPHA if len(cols.cost) > before else 0.0
+        share = ALPHA if cols.changes > changed else 0.0
         if got[0] > best:
             best, center = got[0], at
         solved = _master(model, cols, until)

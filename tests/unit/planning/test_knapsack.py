@@ -25,7 +25,7 @@ from fabnet.planning.knapsack import (
     machine_choice,
     machine_knapsack,
 )
-from fabnet.planning.knapsack_ascent import ascend, lagrangian
+from fabnet.planning.knapsack_ascent import Columns, ascend, lagrangian
 from fabnet.planning.pricing import day_prices, values
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
@@ -185,6 +185,22 @@ def test_better_prices_lift_the_first_bound_toward_the_optimum():
     lifted = ascend(model, least, bound=first, target=optimum, budget_s=60)
     # 5,855,128 -> 5,855,943 (Polyak's subgradient steps reached 5,855,692)
     assert first + 500 < lifted <= optimum * (1 + 1e-9) + 1e-6
+
+
+def test_a_choice_of_the_same_units_on_cheaper_days_replaces_the_dearer_column():
+    """Columns are one per machine and units of each demand: the same units at a lower cost
+    (items due on other days) take the column's cost, a dearer one is left out, and
+    either way the master is told whether anything changed."""
+    cols = Columns()
+    cols.add(0, np.array([3, 1, 3]), np.array([1, 2, 1]), np.array([10.0, 5.0, 12.0]))
+    assert cols.cost == [32.0] and cols.changes == 1
+    assert cols.demands[0].tolist() == [1, 3] and cols.units[0].tolist() == [2, 2]
+    cols.add(0, np.array([1, 3]), np.array([2, 2]), np.array([5.0, 13.0]))  # dearer
+    assert cols.cost == [32.0] and cols.changes == 1
+    cols.add(0, np.array([1, 3]), np.array([2, 2]), np.array([5.0, 9.0]))  # cheaper
+    assert cols.cost == [28.0] and cols.changes == 2
+    cols.add(1, np.array([1, 3]), np.array([2, 0]), np.array([5.0, 9.0]))  # another machine
+    assert cols.machine == [0, 1] and cols.units[1].tolist() == [2] and cols.changes == 3
 
 
 def _first_pass(problem: Problem) -> tuple[TimeModel, float, np.ndarray]:
