@@ -18,6 +18,10 @@ from fabnet.planning.time_model import EMPTY, Arcs, Bools, Floats, TimeModel
 log = logging.getLogger(__name__)
 # whole-unit bound: arcs kept from pricing's chunks before those that take no units go
 FILL_KEEP = 2_000_000
+# the bound is also taken at the prices times each of these (the best is kept): a
+# restricted network of the first rounds prices machine time far above what it is worth
+# (medium, round 1: -52M at the prices, 166M at half of them; round 2: 215M, 238M at 0.8)
+SCALES = (0.0, 0.1, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95)
 
 
 def day_prices(model: TimeModel, net: Network, flows: Ints) -> Floats:
@@ -87,6 +91,8 @@ def price_out(
         np.minimum.at(best, arcs.a, values(model, arcs, unit_cost, prices))
     have = np.sort(model.key(arcs))
     least = best.copy()  # min over every capable (m, d) (and unmet)
+    scaled = None if by_worth or not SCALES else _Scaled(model, prices, arcs, unit_cost)
+    lowest = 1.0 if scaled is None else min(SCALES)  # the prices' share pairs are pruned at
     below: list[tuple[Ints, Floats, Ints]] = []  # capped: arcs under v_a, their caps
     found: list[tuple[Arcs, Floats]] = []
     starved = best >= 0.5 * d.unmet  # its last unit is worth about what leaving it is
@@ -106,7 +112,7 @@ def price_out(
         floor = (
             model.price[pm]
             + model.risk[pm]
-            + (model.per_ref_s[pm] + prices[pm, last[pa]]) * d.unit_s[pa]
+            + (model.per_ref_s[pm] + _times(lowest, prices[pm, last[pa]])) * d.unit_s[pa]
             + model.material_per_g[pm] * d.mass_g[pa]
         )
         if model.extra is None:  # (an extra charge may be negative: no pruning then)
@@ -116,6 +122,8 @@ def price_out(
         cand, cost = model.pair_arcs(pa, pm)
         val = values(model, cand, cost, prices)
         np.minimum.at(least, cand.a, val)
+        if scaled is not None:
+            scaled.add(cand, cost)
         if capped:
             under = val < best[cand.a]
             under_arcs = cand.take(under)
@@ -140,6 +148,8 @@ def price_out(
         bound = _capped_demand_bound(model, below, best) - time_value(model, prices)
     else:
         bound = float((d.quantity * least).sum()) - time_value(model, prices)
+    if scaled is not None:
+        bound = max(bound, scaled.bound())
     if skip is not None:
         bound = math.nan  # the starved demands' minimum was not searched in full
     if not found:
@@ -151,6 +161,52 @@ def price_out(
     )
     rc = np.concatenate([r for _, r in found])
     return model.dedupe(new.take(_most_negative(model, new.a, new.m, rc))), bound
+
+
+class _Scaled:
+    """The bound at the prices times each of ``SCALES``: each demand's least value over
+    the arcs seen. Every such price is valid (>= 0, not rising with the day), and the
+    distance balls of the prices themselves hold every arc that could be a demand's
+    least at a lower price too: an arc outside costs more than the demand's price in
+    the restricted network, which is at least its value there at a lower price."""
+
+    def __init__(self, model: TimeModel, prices: Floats, arcs: Arcs, unit_cost: Floats) -> None:
+        self.model, self.prices = model, prices
+        self.least = np.repeat(model.d.unmet[:, None], len(SCALES), axis=1)
+        if len(arcs):
+            self.add(arcs, unit_cost)
+
+    def add(self, arcs: Arcs, unit_cost: Floats) -> None:
+        """Arcs with their unit costs; within a chunk of pricing they come by demand."""
+        a = arcs.a
+        if a.size == 0:
+            return
+        timed = self.model.d.unit_s[a] * self.prices[arcs.m, arcs.d - 1]
+        none = ~np.isfinite(timed)  # a day without time stays out at every share
+        base = np.where(none, np.inf, unit_cost)
+        timed = np.where(none, 0.0, timed)
+        if a.size > 1 and bool((a[1:] < a[:-1]).any()):
+            order = np.argsort(a, kind="stable")
+            a, timed, base = a[order], timed[order], base[order]
+        starts = np.r_[0, np.flatnonzero(a[1:] != a[:-1]) + 1]
+        rows = a[starts]
+        for k, scale in enumerate(SCALES):
+            least = np.minimum.reduceat(base + scale * timed, starts)
+            self.least[rows, k] = np.minimum(self.least[rows, k], least)
+
+    def bound(self) -> float:
+        """The best of the bounds at the scaled prices."""
+        worth = (self.model.d.quantity[:, None] * self.least).sum(axis=0)
+        spent = np.asarray(SCALES) * time_value(self.model, self.prices)
+        return float((worth - spent).max())
+
+
+def _times(share: float, prices: Floats) -> Floats:
+    """``share`` of ``prices``, infinite ones (no time by that day) kept infinite."""
+    out: Floats = np.where(
+        np.isfinite(prices), share * np.where(np.isfinite(prices), prices, 0.0), np.inf
+    )
+    return out
 
 
 def _capped_demand_bound(
