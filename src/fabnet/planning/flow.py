@@ -61,6 +61,11 @@ from fabnet.planning.time_model import Arcs, Floats, Solution, Stop, TimeModel
 log = logging.getLogger(__name__)
 
 
+# pricing.SCALES cost a pricing pass about a quarter more (medium): not once the bound
+# is within this share of the restricted LP
+SHARES_UNTIL = 0.01
+
+
 def solve_model(
     model: TimeModel,
     solver: FlowSolver,
@@ -111,10 +116,14 @@ def solve_model(
             log.debug("flow round %d: the LP tails off, pricing stops", rounds)
             break
         prices = day_prices(model, net, result.flows)
-        new, round_bound = price_out(model, arcs, cost, prices, exact=rounds >= opts.max_rounds)
+        # the bound at shares of the prices too, until it is within SHARES_UNTIL of the LP
+        # (then the prices' own is the best: medium, round 3)
+        shares = not (lp > 0 and lp - bound <= SHARES_UNTIL * lp)
+        exact = rounds >= opts.max_rounds
+        new, round_bound = price_out(model, arcs, cost, prices, exact=exact, shares=shares)
         if math.isnan(round_bound) and not len(new) and not stop():
             # nothing near has time: search every capable machine, for the bound
-            new, round_bound = price_out(model, arcs, cost, prices, exact=True)
+            new, round_bound = price_out(model, arcs, cost, prices, exact=True, shares=shares)
         if not math.isnan(round_bound):
             bound = max(bound, round_bound)
         close = lp > 0 and (lp - bound) <= 0.25 * opts.gap_tolerance * lp

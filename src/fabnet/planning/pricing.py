@@ -74,6 +74,7 @@ def price_out(
     *,
     exact: bool = False,
     by_worth: bool = False,
+    shares: bool = True,
 ) -> tuple[Arcs, float]:
     """Arcs that price out (the most negative few per demand) and the lower bound.
 
@@ -81,7 +82,8 @@ def price_out(
     left unmade) may be below that on every capable machine (its ball is the whole
     group); when such demands would make more than ``options.pricing_pairs`` pairs
     and not ``exact``, they are offered their nearest machines with time to spare
-    instead, and the round gives no bound (nan)."""
+    instead, and the round gives no bound (nan). With ``shares``, the bound is the best
+    at the prices and at each share of them in ``SCALES``."""
     d = model.d
     capped = model.options.whole_unit_arcs
     best = d.unmet.copy()  # v_a: the demand's price under the restricted network
@@ -91,7 +93,9 @@ def price_out(
         np.minimum.at(best, arcs.a, values(model, arcs, unit_cost, prices))
     have = np.sort(model.key(arcs))
     least = best.copy()  # min over every capable (m, d) (and unmet)
-    scaled = None if by_worth or not SCALES else _Scaled(model, prices, arcs, unit_cost)
+    scaled = (
+        None if by_worth or not shares or not SCALES else _Scaled(model, prices, arcs, unit_cost)
+    )
     lowest = 1.0 if scaled is None else min(SCALES)  # the prices' share pairs are pruned at
     below: list[tuple[Ints, Floats, Ints]] = []  # capped: arcs under v_a, their caps
     found: list[tuple[Arcs, Floats]] = []

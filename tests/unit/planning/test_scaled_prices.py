@@ -5,13 +5,10 @@ HiGHS's LP of the whole problem."""
 
 from __future__ import annotations
 
-from unittest import mock
-
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fabnet.planning import pricing
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs
 from fabnet.planning.pricing import SCALES, day_prices, price_out, time_value, values
@@ -84,8 +81,7 @@ def test_an_overpriced_first_round_gets_a_higher_bound_at_a_share_of_its_prices(
     model, arcs, cost, prices = first_round(problem, OPTIONS)
     assert set(arcs.m.tolist()) == {0}
     _, bound = price_out(model, arcs, cost, prices, exact=True)
-    with mock.patch.object(pricing, "SCALES", ()):
-        _, unscaled = price_out(model, arcs, cost, prices, exact=True)
+    _, unscaled = price_out(model, arcs, cost, prices, exact=True, shares=False)
     assert unscaled == enumerated(model, prices, 1.0)
     lp = solve_highs(problem).objective
     assert unscaled < 0.0
