@@ -93,10 +93,6 @@ def price_out(
         np.minimum.at(best, arcs.a, values(model, arcs, unit_cost, prices))
     have = np.sort(model.key(arcs))
     least = best.copy()  # min over every capable (m, d) (and unmet)
-    scaled = (
-        None if by_worth or not shares or not SCALES else _Scaled(model, prices, arcs, unit_cost)
-    )
-    lowest = 1.0 if scaled is None else min(SCALES)  # the prices' share pairs are pruned at
     below: list[tuple[Ints, Floats, Ints]] = []  # capped: arcs under v_a, their caps
     found: list[tuple[Arcs, Floats]] = []
     starved = best >= 0.5 * d.unmet  # its last unit is worth about what leaving it is
@@ -105,6 +101,10 @@ def price_out(
     if not exact and float(sizes[d.group[starved]].sum()) > model.options.pricing_pairs:
         skip = starved
     candidates = ball_pairs(model, best, skip=skip)
+    # a round that gives no bound (skip) works none out at shares of its prices either
+    scaled = None
+    if shares and SCALES and not by_worth and skip is None:
+        scaled = _Scaled(model, prices, arcs, unit_cost)
     if skip is not None:
         candidates = itertools.chain(candidates, [_spare_time(model, skip, prices)])
     searched = kept = 0
@@ -113,21 +113,24 @@ def price_out(
     # transit only brings that day earlier)
     last = np.maximum(d.hi, 1) - 1
     for pa, pm in candidates:
-        floor = (
+        unpriced = (
             model.price[pm]
             + model.risk[pm]
-            + (model.per_ref_s[pm] + _times(lowest, prices[pm, last[pa]])) * d.unit_s[pa]
+            + model.per_ref_s[pm] * d.unit_s[pa]
             + model.material_per_g[pm] * d.mass_g[pa]
         )
+        timed = prices[pm, last[pa]] * d.unit_s[pa]
         if model.extra is None:  # (an extra charge may be negative: no pruning then)
-            room = floor < best[pa] - 1e-9 * (1.0 + np.abs(best[pa]))
+            room = unpriced + timed < best[pa] - 1e-9 * (1.0 + np.abs(best[pa]))
             searched, kept = searched + pa.size, kept + int(room.sum())
+            if scaled is not None:  # below every arc of the pair at each share
+                scaled.add(pa[~room], unpriced[~room], timed[~room])
             pa, pm = pa[room], pm[room]
         cand, cost = model.pair_arcs(pa, pm)
         val = values(model, cand, cost, prices)
         np.minimum.at(least, cand.a, val)
         if scaled is not None:
-            scaled.add(cand, cost)
+            scaled.add_arcs(cand, cost)
         if capped:
             under = val < best[cand.a]
             under_arcs = cand.take(under)
@@ -172,22 +175,28 @@ class _Scaled:
     the arcs seen. Every such price is valid (>= 0, not rising with the day), and the
     distance balls of the prices themselves hold every arc that could be a demand's
     least at a lower price too: an arc outside costs more than the demand's price in
-    the restricted network, which is at least its value there at a lower price."""
+    the restricted network, which is at least its value there at a lower price. A pair
+    pruned at the prices themselves counts at its floor (below each of its arcs at any
+    share: its machine time priced at its last usable day, distance and lateness left
+    out), so the shares cost pricing no more pairs."""
 
     def __init__(self, model: TimeModel, prices: Floats, arcs: Arcs, unit_cost: Floats) -> None:
         self.model, self.prices = model, prices
         self.least = np.repeat(model.d.unmet[:, None], len(SCALES), axis=1)
         if len(arcs):
-            self.add(arcs, unit_cost)
+            self.add_arcs(arcs, unit_cost)
 
-    def add(self, arcs: Arcs, unit_cost: Floats) -> None:
-        """Arcs with their unit costs; within a chunk of pricing they come by demand."""
-        a = arcs.a
+    def add_arcs(self, arcs: Arcs, unit_cost: Floats) -> None:
+        """Arcs with their unit costs."""
+        self.add(arcs.a, unit_cost, self.model.d.unit_s[arcs.a] * self.prices[arcs.m, arcs.d - 1])
+
+    def add(self, a: Ints, base: Floats, timed: Floats) -> None:
+        """Values ``base + share * timed`` for demands ``a`` (within a chunk of pricing
+        they come by demand)."""
         if a.size == 0:
             return
-        timed = self.model.d.unit_s[a] * self.prices[arcs.m, arcs.d - 1]
         none = ~np.isfinite(timed)  # a day without time stays out at every share
-        base = np.where(none, np.inf, unit_cost)
+        base = np.where(none, np.inf, base)
         timed = np.where(none, 0.0, timed)
         if a.size > 1 and bool((a[1:] < a[:-1]).any()):
             order = np.argsort(a, kind="stable")
@@ -203,14 +212,6 @@ class _Scaled:
         worth = (self.model.d.quantity[:, None] * self.least).sum(axis=0)
         spent = np.asarray(SCALES) * time_value(self.model, self.prices)
         return float((worth - spent).max())
-
-
-def _times(share: float, prices: Floats) -> Floats:
-    """``share`` of ``prices``, infinite ones (no time by that day) kept infinite."""
-    out: Floats = np.where(
-        np.isfinite(prices), share * np.where(np.isfinite(prices), prices, 0.0), np.inf
-    )
-    return out
 
 
 def _capped_demand_bound(
