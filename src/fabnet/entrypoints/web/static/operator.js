@@ -33,6 +33,9 @@ async function refresh() {
   if (first) render(network); // the map draws as soon as its data is in
   first = false;
   const drawn = drawNetwork();
+  // where the lists below fail first (the hub unreachable), the map's failure is not
+  // left unhandled: the page says the hub cannot be reached and retries
+  drawn.catch(() => {});
   const [view, orders, machines] = await Promise.all([
     api("/overview"),
     api("/orders?limit=20"),
