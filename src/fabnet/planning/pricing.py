@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 FILL_KEEP = 2_000_000
 # the bound is also taken at the prices times each of these (the best is kept): a
 # restricted network of the first rounds prices machine time far above what it is worth
-# (medium, round 1: -52M at the prices, 166M at half of them; round 2: 215M, 238M at 0.8)
+# (medium, round 1, every pair costed: -52M at the prices, 166M at half of them; round 2:
+# 215M, 238M at 0.8; large, round 3: under 772M, 1,310.5M at 0.25)
 SCALES = (0.0, 0.1, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95)
 
 
