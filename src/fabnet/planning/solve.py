@@ -13,7 +13,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -57,8 +57,11 @@ def solve(
         opts = options or FlowOptions()
         warm: tuple[Assignment, ...] = ()
         pairs = len(problem.demands) * len(problem.supplies)
-        if opts.warm_start and opts.pricing and pairs <= opts.warm_start_pairs:
-            warm = _Greedy(problem, stop, seed).run().assignments
+        if opts.warm_start and opts.pricing:
+            if pairs <= opts.warm_start_pairs:
+                warm = _Greedy(problem, stop, seed).run().assignments
+            else:  # greedy would take minutes: the first pairs are machines with room
+                opts = replace(opts, room_seed=True)
         return solve_flow(problem, flow_solver, options=opts, stop=stop, warm=warm)
     raise ValueError(f"unknown solver {solver!r}; known: {', '.join(SOLVERS)}")
 
