@@ -660,18 +660,32 @@ def test_bad_transport_bands_are_refused_naming_the_band(bands, where):
 
 def test_the_greedy_warm_start_is_skipped_where_it_would_cost_more_than_it_saves():
     """Greedy scans machine after machine in Python: beyond ``warm_start_pairs`` lines x
-    machines the flow planner starts from its nearest candidates alone."""
+    machines the flow planner starts from machines with room instead (``room_seed``),
+    and prices to the same LP."""
     import importlib
 
     solve_module = importlib.import_module("fabnet.planning.solve")
+    flow_module = importlib.import_module("fabnet.planning.flow")
     problem = random_problem(3, 6, 4)
     run = solve_module._Greedy.run
+    seeded = flow_module.room_candidates
+    lps = []
     for limit, calls in ((24, 1), (23, 0)):
         options = FlowOptions(warm_start_pairs=limit)
-        with mock.patch.object(solve_module._Greedy, "run", autospec=True, side_effect=run) as spy:
+        with (
+            mock.patch.object(solve_module._Greedy, "run", autospec=True, side_effect=run) as spy,
+            mock.patch.object(flow_module, "room_candidates", side_effect=seeded) as room,
+        ):
             plan = solve(problem, solver="flow", flow_solver=SOLVER, options=options)
         assert spy.call_count == calls
+        assert room.call_count == 1 - calls
         assert check_plan(problem, plan) == []
+        lps.append(plan.stats["lp_relaxation"])
+    # both bounds hold and both reach the LP of the whole problem (pricing stops within a
+    # quarter of the tolerance of it)
+    whole = solve_highs_lp(problem).objective
+    for bound in lps:
+        assert whole * (1 - 0.25e-3) - 1e-6 <= bound <= whole + 1e-6
 
 
 @settings(max_examples=40, deadline=None)
