@@ -19,8 +19,8 @@ class FlowOptions:
     # the demand's, each demand's time taken off them before the next looks (a re-plan,
     # where the machines nearest a displaced line are mostly full); every usable day of
     # these pairs is an arc; a whole plan too where greedy is not run (``warm_start_pairs``:
-    # large, 5 pricing rounds in 600 s instead of 3, a bound 2.7% below the LP instead of
-    # 27%). Off: the nearest machines, each demand on its own
+    # large: 5 pricing rounds in 600 s instead of 3, a gap of 2.7% instead of 27%).
+    # Off: the nearest machines, each demand on its own
     room_seed: bool = False
     aggregate: bool = True  # merge identical demand
     pricing: bool = True  # price out every capable machine (certify optimality)

@@ -1,0 +1,64 @@
+"""When ``stop`` ends the pricing rounds, the network solved last is still priced once for
+the bound (flow.LAST_SEARCH_SHARE): never lower than without, never above the LP of the
+whole problem (HiGHS), and no arc added."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fabnet.planning import flow
+from fabnet.planning.flow import solve_flow
+from fabnet.planning.flow_options import FlowOptions
+from fabnet.planning.highs import solve_highs_lp
+from fabnet.planning.plan_files import check_plan
+from tests.unit.planning.test_flow import SOLVER, random_problem
+
+
+class _Counted:
+    """The real flow solver, counting the networks it solves."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, *args):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return SOLVER(*args)
+
+
+def _stopped_after_two(problem, share, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(flow, "LAST_SEARCH_SHARE", share)
+    counted = _Counted()
+    options = FlowOptions(k=1, margin=1.0, gap_tolerance=0.0, neighbourhood_s=0.0)
+    plan = solve_flow(problem, counted, options=options, stop=lambda: counted.calls >= 2)
+    assert plan.stats["rounds"] <= 2  # one where nothing prices out
+    assert check_plan(problem, plan) == []
+    return plan
+
+
+def test_the_last_network_priced_lifts_the_bound(monkeypatch):
+    problem = random_problem(3, 40, 8)
+    without = _stopped_after_two(problem, -1.0, monkeypatch)
+    priced = _stopped_after_two(problem, math.inf, monkeypatch)
+    assert priced.stats["rounds"] == 2
+    whole = solve_highs_lp(problem).objective
+    assert without.stats["lp_relaxation"] < priced.stats["lp_relaxation"] <= whole + 1e-6
+    # the same restricted network: the same LP and arcs (the search adds none)
+    assert priced.stats["lp_objective"] == without.stats["lp_objective"]
+    assert priced.stats["arcs"] == without.stats["arcs"]
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.integers(5, 40), st.integers(2, 10))
+def test_the_last_pricing_never_lowers_the_bound_nor_passes_the_lp(seed, lines, machines):
+    problem = random_problem(seed, lines, machines)
+    with pytest.MonkeyPatch.context() as mp:
+        without = _stopped_after_two(problem, -1.0, mp)
+        priced = _stopped_after_two(problem, math.inf, mp)
+    whole = solve_highs_lp(problem).objective
+    low, high = without.stats["lp_relaxation"], priced.stats["lp_relaxation"]
+    assert high >= low or (math.isnan(low) and math.isnan(high))
+    assert not high > whole * (1 + 1e-9) + 1e-6
