@@ -402,3 +402,28 @@ def test_where_the_short_parts_first_leave_a_unit_unmet_the_long_parts_first_are
     assert total == model.objective_of(arcs, units)
     per_machine = np.bincount(arcs.m, weights=units * model.d.ticks[arcs.a], minlength=2)
     assert per_machine.tolist() == [5 * 3600 * model.d.ticks[0] / lines[0].unit_time_s] * 2
+
+
+@pytest.mark.parametrize(("tolerance", "ways"), [(1e-3, 2), (0.5, 1)])
+def test_the_second_rounding_only_where_the_first_is_not_within_the_tolerance_of_the_lp(
+    tolerance, ways
+):
+    """The hand case above: each arc rounded down makes a long part far where the LP
+    made half of one, well above the LP at a tolerance of 0.1%, so class by class is tried
+    too; at 50% the first is within it and is kept alone (what the same arcs allow can
+    improve on it by less than the tolerance)."""
+    from unittest import mock
+
+    import fabnet.planning.flow as flow_module
+
+    lines = (demand(1, 2, 50.0, 10.0, 1, unit_s=4 * HOUR), demand(2, 4, 50.0, 10.0, 1, unit_s=HOUR))
+    machines = (supply(0, 50.0, 10.0, hours=10.0), supply(1, 50.0, 24.0, hours=10.0))
+    problem = Problem(lines, machines, horizon_s=DAY, load_factor=1.0)
+    model = TimeModel(problem, list(lines), FlowOptions(gap_tolerance=tolerance))
+    sol = solve_model(model, SOLVER, lambda: False)
+    real = flow_module.whole_units
+    with mock.patch.object(flow_module, "whole_units", side_effect=real) as spy:
+        total, arcs, units = _rounded(model, sol, SOLVER, sweep=True)
+    assert spy.call_count == ways
+    assert total == model.objective_of(arcs, units) >= sol.lp_objective
+    assert _unmet(model, arcs, units) == 0
