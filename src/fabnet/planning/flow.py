@@ -188,7 +188,12 @@ def above_lp_time(opts: FlowOptions, objective: float, bound: float, spent_s: fl
 
 
 def _rounded(
-    model: TimeModel, sol: Solution, flow_solver: FlowSolver | None, *, sweep: bool
+    model: TimeModel,
+    sol: Solution,
+    flow_solver: FlowSolver | None,
+    *,
+    sweep: bool,
+    lp_same: bool,
 ) -> tuple[float, Arcs, Ints]:
     """Whole units two ways, each class then planned again on the time the others leave
     (``sweep_classes``), the cheaper kept: each arc rounded down, and with a flow solver
@@ -196,8 +201,9 @@ def _rounded(
     once swept (rounded down: medium, one LP, 0.289% against 0.341%; the OKW sample's
     facilities, seed 2, 29.1% against 4.6%), so both are swept before they are compared;
     the second only where the first is not within the tolerance of the restricted LP,
-    below which a plan on the same arcs cannot go (large: the first 0.052% above it in 100 s,
-    the second 0.054% in 351 s more).
+    below which a plan on the same arcs cannot go (large: the first 0.052% above it in
+    100 s, the second 0.054% in 351 s more); ``lp_same``: that LP paid the plan's costs
+    (not a fixed charge per unit besides: fixed_charge.py, where both are always made).
     Where both leave units unmet that the LP made, class by class the longest first too:
     big parts first pack pieces of time that the short parts would leave too small for
     a long one (the hand case in tests/unit/planning/test_whole_units.py)."""
@@ -212,7 +218,7 @@ def _rounded(
     for how, longest in ways:
         if longest and best is not None and _unmet(model, best[1], best[2]) <= lp_unmet + 0.5:
             break
-        if best is not None and best[0] <= (1.0 + opts.gap_tolerance) * sol.lp_objective:
+        if lp_same and best is not None and best[0] <= (1 + opts.gap_tolerance) * sol.lp_objective:
             break  # within the tolerance of the LP over the same arcs: little to gain
         arcs, units, _ = whole_units(model, sol, cost, how, longest_first=longest)
         total = model.objective_of(arcs, units)
@@ -303,7 +309,9 @@ def finish_plan(
     flow_solver: FlowSolver | None = None,
 ) -> Plan:
     saved, model.extra = model.extra, None
-    objective, arcs, units = _rounded(model, sol, flow_solver, sweep=saved is None)
+    objective, arcs, units = _rounded(
+        model, sol, flow_solver, sweep=saved is None, lp_same=saved is None
+    )
     cost = model.unit_cost(arcs)
     bound = sol.bound
     opts = model.options
