@@ -201,8 +201,8 @@ def _rounded(
     once swept (rounded down: medium, one LP, 0.289% against 0.341%; the OKW sample's
     facilities, seed 2, 29.1% against 4.6%), so both are swept before they are compared;
     the second only where the first is not within the tolerance of the restricted LP,
-    below which a plan on the same arcs cannot go (large: the first 0.052% above it in
-    100 s, the second 0.054% in 351 s more); ``lp_same``: that LP paid the plan's costs
+    which a plan on its arcs alone cannot go below (large: the first 0.053% above it in
+    100 s, the second 0.055% in 351 s more); ``lp_same``: that LP paid the plan's costs
     (not a fixed charge per unit besides: fixed_charge.py, where both are always made).
     Where both leave units unmet that the LP made, class by class the longest first too:
     big parts first pack pieces of time that the short parts would leave too small for
