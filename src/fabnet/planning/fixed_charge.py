@@ -22,7 +22,8 @@ from dataclasses import replace
 import numpy as np
 
 from fabnet.planning.assignments import plan_of
-from fabnet.planning.flow import finish_plan, solve_flow, solve_model
+from fabnet.planning.columns import solve_model
+from fabnet.planning.flow import finish_plan, solve_flow
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.machine_pairs import arrays_of, machine_pairs, work_of
 from fabnet.planning.mip_pool import cpus

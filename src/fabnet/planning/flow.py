@@ -28,10 +28,10 @@ time: flow is machine time (network.py), a line's units become time at its own r
    demand rows relaxed, whole units on each machine), the higher of the two reported.
 
 Where each step lives: the model (merged demand, machines' time, unit costs, networks)
-in time_model.py, the options in flow_options.py, step 2 in seeds.py, step 4 in
-pricing.py, step 5 in rounding.py (and neighbourhood.py for HiGHS's MIPs of a few
-machines), step 6 in knapsack.py, the plan's assignments in assignments.py; this module
-runs them.
+in time_model.py, the options in flow_options.py, step 2 in seeds.py, the rounds of
+steps 2-4 in columns.py, step 4's search in pricing.py, step 5 in rounding.py (and
+neighbourhood.py for HiGHS's MIPs of a few machines), step 6 in knapsack.py, the plan's
+assignments in assignments.py; this module runs them.
 """
 
 from __future__ import annotations
@@ -45,129 +45,20 @@ from dataclasses import replace
 import numpy as np
 
 from fabnet.planning.assignments import plan_of
+from fabnet.planning.columns import solve_model
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.knapsack import knapsack_bound, worth_seeking
 from fabnet.planning.knapsack_ascent import ascend
 from fabnet.planning.mip_pool import cpus
 from fabnet.planning.neighbourhood import improve
-from fabnet.planning.network import FlowSolver, Ints, Network
+from fabnet.planning.network import FlowSolver, Ints
 from fabnet.planning.plan import Assignment, Plan
-from fabnet.planning.pricing import day_prices, price_out, values
+from fabnet.planning.pricing import day_prices, values
 from fabnet.planning.problem import Demand, Problem
 from fabnet.planning.rounding import polish, sweep_classes, whole_units
-from fabnet.planning.seeds import candidates, room_candidates
 from fabnet.planning.time_model import Arcs, Floats, Solution, Stop, TimeModel
 
 log = logging.getLogger(__name__)
-
-# pricing.SCALES cost a pricing pass a few per cent more (medium, round 1: 3.5 s against
-# 3.4 s): not once the bound is within this share of the restricted LP
-SHARES_UNTIL = 0.01
-# once ``stop`` ends the rounds, the network solved last is still priced, for the bound
-# alone, where the round before's search took at most this share of the time so far
-# (large: 16 s for 1,639.6M against round 4's 1,615.0M; its first search took 185 s)
-LAST_SEARCH_SHARE = 0.1
-
-
-def solve_model(
-    model: TimeModel,
-    solver: FlowSolver,
-    stop: Stop,
-    *,
-    warm: tuple[Ints, Ints] | None = None,
-    start: Arcs | None = None,
-) -> Solution:
-    """The restricted network, priced until nothing prices out or the bound is close."""
-    opts = model.options
-    if start is None:
-        pa, pm = (room_candidates if opts.room_seed else candidates)(model, opts.k)
-        if warm is not None and warm[0].size:
-            pa, pm = np.concatenate([pa, warm[0]]), np.concatenate([pm, warm[1]])
-        every_day = opts.room_seed or not opts.pricing
-        arcs = model.arcs_of_pairs(pa, pm, every_day=every_day)
-        if warm is not None and warm[0].size:
-            arcs = arcs.plus(model.arcs_of_pairs(warm[0], warm[1], every_day=True))
-        arcs = model.dedupe(arcs)
-    else:
-        arcs = start
-    cost = model.unit_cost(arcs)
-    keep = cost < model.d.unmet[arcs.a]  # an arc dearer than leaving the unit is never used
-    arcs, cost = arcs.take(keep), cost[keep]
-    bound = -math.inf
-    rounds = 0
-    history: list[float] = []  # the restricted LP of each round
-    prices: Floats | None = None  # of the last network solved, once worked out
-    started, search_s = time.perf_counter(), math.inf
-    while True:
-        rounds += 1
-        t0 = time.perf_counter()
-        net = model.network(arcs, cost)
-        result = net.solve(solver)
-        prices = None
-        lp = model.flow_cost(arcs, cost, result.flows, net)
-        log.debug(
-            "flow round %d: %d demands, %d arcs, %.2f s, objective %.2f",
-            rounds,
-            model.layout.n_demands,
-            len(arcs),
-            time.perf_counter() - t0,
-            lp,
-        )
-        # the bound at shares of the prices too, until it is within SHARES_UNTIL of the LP
-        # (then the prices' own is the best: medium, round 3)
-        shares = not (lp > 0 and lp - bound <= SHARES_UNTIL * lp)
-        if stop() and rounds > 1:
-            if search_s <= LAST_SEARCH_SHARE * (time.perf_counter() - started):
-                bound = max(bound, _priced_once(model, net, result.flows, arcs, cost, shares))
-            break
-        history.append(lp)
-        if tailed_off(history, opts):
-            log.debug("flow round %d: the LP tails off, pricing stops", rounds)
-            break
-        prices = day_prices(model, net, result.flows)
-        exact = rounds >= opts.max_rounds
-        t0 = time.perf_counter()
-        new, round_bound = price_out(model, arcs, cost, prices, exact=exact, shares=shares)
-        search_s = time.perf_counter() - t0
-        if math.isnan(round_bound) and not len(new) and not stop():
-            # nothing near has time: search every capable machine, for the bound
-            new, round_bound = price_out(model, arcs, cost, prices, exact=True, shares=shares)
-        if not math.isnan(round_bound):
-            bound = max(bound, round_bound)
-        close = lp > 0 and (lp - bound) <= 0.25 * opts.gap_tolerance * lp
-        if not opts.pricing or not len(new) or close or rounds >= opts.max_rounds or stop():
-            break
-        arcs = arcs.plus(new)
-        cost = np.concatenate([cost, model.unit_cost(new)])
-    if opts.whole_unit_arcs and opts.pricing and not stop():
-        # pricing stopped when no arc was cheaper than a demand's cheapest one; the bound
-        # counts every arc below what a unit is worth (a search as wide as a round's)
-        if prices is None:  # the loop stopped before pricing its last network
-            prices = day_prices(model, net, result.flows)
-        _, worth_bound = price_out(model, arcs, cost, prices, exact=True, by_worth=True)
-        bound = max(bound, worth_bound)
-    return Solution(arcs, net, result.flows, lp, bound, rounds)
-
-
-def _priced_once(
-    model: TimeModel, net: Network, flows: Ints, arcs: Arcs, cost: Floats, shares: bool
-) -> float:
-    """The bound at the prices of a network solved when ``stop`` ended the rounds: one
-    search, no arc added (-inf where it gives none)."""
-    prices = day_prices(model, net, flows)
-    _, bound = price_out(model, arcs, cost, prices, shares=shares)
-    return -math.inf if math.isnan(bound) else bound
-
-
-def tailed_off(history: list[float], opts: FlowOptions) -> bool:
-    """True when the last ``tail_rounds`` rounds lowered the LP by at most ``tail_off`` of
-    it (or of ``tail_off_of`` where that is larger) in all."""
-    n = opts.tail_rounds
-    if opts.tail_off <= 0 or len(history) <= n:
-        return False
-    scale = max(abs(history[-1]), opts.tail_off_of)
-    return history[-1 - n] - history[-1] <= opts.tail_off * scale
-
 
 # the lines above the LP get the whole neighbourhood budget where the plan stands more
 # than this many times the gap tolerance above its bound

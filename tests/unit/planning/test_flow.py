@@ -18,9 +18,10 @@ from fabnet.domain.capabilities import Process
 from fabnet.domain.errors import InvalidInput
 from fabnet.domain.units import Box, Place
 from fabnet.planning import Demand, Problem, Supply, pricing
+from fabnet.planning.columns import tailed_off
 from fabnet.planning.costs import CostParams
 from fabnet.planning.evaluate import objective
-from fabnet.planning.flow import solve_flow, tailed_off
+from fabnet.planning.flow import solve_flow
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs, solve_highs_lp
 from fabnet.planning.plan_files import check_plan
@@ -665,16 +666,16 @@ def test_the_greedy_warm_start_is_skipped_where_it_would_cost_more_than_it_saves
     import importlib
 
     solve_module = importlib.import_module("fabnet.planning.solve")
-    flow_module = importlib.import_module("fabnet.planning.flow")
+    columns_module = importlib.import_module("fabnet.planning.columns")
     problem = random_problem(3, 6, 4)
     run = solve_module._Greedy.run
-    seeded = flow_module.room_candidates
+    seeded = columns_module.room_candidates
     lps = []
     for limit, calls in ((24, 1), (23, 0)):
         options = FlowOptions(warm_start_pairs=limit)
         with (
             mock.patch.object(solve_module._Greedy, "run", autospec=True, side_effect=run) as spy,
-            mock.patch.object(flow_module, "room_candidates", side_effect=seeded) as room,
+            mock.patch.object(columns_module, "room_candidates", side_effect=seeded) as room,
         ):
             plan = solve(problem, solver="flow", flow_solver=SOLVER, options=options)
         assert spy.call_count == calls

@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fabnet.planning.columns import solve_model
 from fabnet.planning.costs import CostParams
-from fabnet.planning.flow import solve_flow, solve_model
+from fabnet.planning.flow import solve_flow
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs
 from fabnet.planning.knapsack import (

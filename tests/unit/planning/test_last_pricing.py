@@ -1,5 +1,5 @@
 """When ``stop`` ends the pricing rounds, the network solved last is still priced once for
-the bound (flow.LAST_SEARCH_SHARE): never lower than without, never above the LP of the
+the bound (columns.LAST_SEARCH_SHARE): never lower than without, never above the LP of the
 whole problem (HiGHS), and no arc added."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fabnet.planning import flow
+from fabnet.planning import columns
 from fabnet.planning.flow import solve_flow
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs_lp
@@ -30,7 +30,7 @@ class _Counted:
 
 
 def _stopped_after_two(problem, share, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(flow, "LAST_SEARCH_SHARE", share)
+    monkeypatch.setattr(columns, "LAST_SEARCH_SHARE", share)
     counted = _Counted()
     options = FlowOptions(k=1, margin=1.0, gap_tolerance=0.0, neighbourhood_s=0.0)
     plan = solve_flow(problem, counted, options=options, stop=lambda: counted.calls >= 2)

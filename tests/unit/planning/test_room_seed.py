@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fabnet.domain.errors import InvalidInput
+from fabnet.planning.columns import tailed_off
 from fabnet.planning.costs import CostParams
-from fabnet.planning.flow import solve_flow, tailed_off
+from fabnet.planning.flow import solve_flow
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs
 from fabnet.planning.plan_files import check_plan

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from fabnet.planning.assignments import plan_of
-from fabnet.planning.flow import solve_model
+from fabnet.planning.columns import solve_model
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY

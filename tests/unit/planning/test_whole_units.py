@@ -10,8 +10,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from fabnet.planning.columns import solve_model
 from fabnet.planning.costs import CostParams
-from fabnet.planning.flow import _rounded, _unmet, solve_flow, solve_model
+from fabnet.planning.flow import _rounded, _unmet, solve_flow
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs
 from fabnet.planning.plan_files import check_plan
@@ -197,17 +198,17 @@ def test_a_stopped_plan_does_not_search_again_for_the_whole_unit_bound():
     budget spent) skips it, keeps the bound it has, and still passes the checker."""
     from unittest import mock
 
-    from fabnet.planning import flow
+    from fabnet.planning import columns
 
     problem = random_problem(5, 8, 5, short=True)
     calls: list[bool] = []
-    original = flow.price_out
+    original = columns.price_out
 
     def spy(model, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(bool(kwargs.get("by_worth")))
         return original(model, *args, **kwargs)
 
-    with mock.patch.object(flow, "price_out", spy):
+    with mock.patch.object(columns, "price_out", spy):
         stopped = solve_flow(problem, SOLVER, options=WHOLE, stop=lambda: True)
         assert not any(calls)
         assert check_plan(problem, stopped) == []
