@@ -289,14 +289,26 @@ class TimeModel:
         """Every usable day of each (demand, machine) pair, and each arc's unit cost
         (``unit_cost`` of the same arcs, with the distance and the day-free parts worked
         out once per pair rather than once per day)."""
+        arcs, cost, _, _ = self.pair_arcs_below(pa, pm, None)
+        return arcs, cost
+
+    def pair_arcs_below(
+        self, pa: Ints, pm: Ints, below: Floats | None
+    ) -> tuple[Arcs, Floats, Bools, Floats]:
+        """``pair_arcs`` of the pairs whose day-free cost is below ``below`` (per pair;
+        lateness only adds to it: the others have no arc below it), the mask of those
+        pairs, and every pair's day-free cost."""
         km = great_circle_km(self.d.xyz[pa], self.m_xyz[pm])
         base = self._pair_cost(pa, pm, km)
         if self.extra is not None:
             base = base + self.extra(pa, pm)
+        every, kept = base, np.ones(pa.size, dtype=bool) if below is None else base < below
+        if not kept.all():
+            pa, pm, km, base = pa[kept], pm[kept], km[kept], base[kept]
         due = self.due_day(pa, pm, km)
         arcs, rep = self._days(pa, pm, due, every_day=True)
         cost: Floats = base[rep] + self.d.late_rate[arcs.a] * (arcs.d - due[rep])
-        return arcs, cost
+        return arcs, cost, kept, every
 
     def arc_caps(self, arcs: Arcs, per_unit: Ints | int) -> Ints | None:
         """Bounds of the arcs on machines on probation (the job size), in ``per_unit`` of a
