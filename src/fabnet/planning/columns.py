@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 SHARES_UNTIL = 0.01
 # once ``stop`` ends the rounds, the network solved last is still priced, for the bound
 # alone, where the round before's search took at most this share of the time so far
-# (large: 16 s for 1,639.6M against round 4's 1,615.0M; its first search took 185 s)
+# (large: 16 s for 1,639.6M against round 4's 1,615.0M; its first search took 131 s)
 LAST_SEARCH_SHARE = 0.1
 
 
