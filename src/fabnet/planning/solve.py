@@ -61,7 +61,7 @@ def solve(
             if pairs <= opts.warm_start_pairs:
                 warm = _Greedy(problem, stop, seed).run().assignments
             else:  # greedy would take minutes: the first pairs are machines with room
-                opts = replace(opts, room_seed=True)
+                opts = replace(opts, room_seed=True, margin=opts.room_margin)
         return solve_flow(problem, flow_solver, options=opts, stop=stop, warm=warm)
     raise ValueError(f"unknown solver {solver!r}; known: {', '.join(SOLVERS)}")
 

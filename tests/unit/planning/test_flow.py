@@ -661,8 +661,8 @@ def test_bad_transport_bands_are_refused_naming_the_band(bands, where):
 
 def test_the_greedy_warm_start_is_skipped_where_it_would_cost_more_than_it_saves():
     """Greedy scans machine after machine in Python: beyond ``warm_start_pairs`` lines x
-    machines the flow planner starts from machines with room instead (``room_seed``),
-    and prices to the same LP."""
+    machines the flow planner starts from machines with room instead (``room_seed``, at
+    ``room_margin``), and prices to the same LP."""
     import importlib
 
     solve_module = importlib.import_module("fabnet.planning.solve")
@@ -672,7 +672,7 @@ def test_the_greedy_warm_start_is_skipped_where_it_would_cost_more_than_it_saves
     seeded = columns_module.room_candidates
     lps = []
     for limit, calls in ((24, 1), (23, 0)):
-        options = FlowOptions(warm_start_pairs=limit)
+        options = FlowOptions(warm_start_pairs=limit, room_margin=5.0)
         with (
             mock.patch.object(solve_module._Greedy, "run", autospec=True, side_effect=run) as spy,
             mock.patch.object(columns_module, "room_candidates", side_effect=seeded) as room,
@@ -680,6 +680,8 @@ def test_the_greedy_warm_start_is_skipped_where_it_would_cost_more_than_it_saves
             plan = solve(problem, solver="flow", flow_solver=SOLVER, options=options)
         assert spy.call_count == calls
         assert room.call_count == 1 - calls
+        if room.call_count:  # the room seeding's margin, not the nearest machines' one
+            assert room.call_args.args[0].options.margin == 5.0
         assert check_plan(problem, plan) == []
         lps.append(plan.stats["lp_relaxation"])
     # both bounds hold and both reach the LP of the whole problem (pricing stops within a

@@ -109,6 +109,13 @@ def test_a_bad_tailing_off_objective_is_refused_naming_the_field(value):
     assert err.value.field == "tail_off_of"
 
 
+@pytest.mark.parametrize("value", [0.0, -2.0, float("nan"), float("inf")])
+def test_a_bad_room_margin_is_refused_naming_the_field(value):
+    with pytest.raises(InvalidInput) as err:
+        FlowOptions(room_margin=value)
+    assert err.value.field == "room_margin"
+
+
 @settings(max_examples=30, deadline=None)
 @given(
     st.integers(0, 10_000),
