@@ -151,12 +151,11 @@ def price_out(
             part, rc = cand.take(neg), (val - best[cand.a])[neg]
             # an arc of the network is never below ``best`` (its least), except below a
             # unit's worth (``by_worth``): looked up among these few only
-            keys = model.key(part)
-            pos = np.minimum(np.searchsorted(have, keys), max(have.size - 1, 0))
             if have.size:
-                unseen = have[pos] != keys
+                keys = model.key(part)
+                unseen = have[np.minimum(np.searchsorted(have, keys), have.size - 1)] != keys
                 part, rc = part.take(unseen), rc[unseen]
-            keep = _most_negative(model, part.a, part.m, rc, by_pair=True)
+            keep = _most_negative(model, part.a, part.m, rc)
             found.append((part.take(keep), rc[keep]))
     log.debug(
         "pricing: %d pairs in the balls, %d below their price before distance", searched, kept
@@ -179,7 +178,7 @@ def price_out(
     )
     rc = np.concatenate([r for _, r in found])
     # each pair once (a demand's pairs are all in one chunk)
-    keep = _most_negative(model, new.a, new.m, rc, by_pair=True)
+    keep = _most_negative(model, new.a, new.m, rc)
     return model.dedupe(new.take(keep)), bound
 
 
@@ -258,16 +257,16 @@ def _fill(model: TimeModel, below: list[tuple[Ints, Floats, Ints]]) -> tuple[Int
     return a[used], val[used], take[used]
 
 
-def _most_negative(model: TimeModel, a: Ints, m: Ints, rc: Floats, *, by_pair: bool) -> Ints:
+def _most_negative(model: TimeModel, a: Ints, m: Ints, rc: Floats) -> Ints:
     """Indexes of each demand's most negative reduced costs, one day per machine (so
     that a round reaches more machines): ``max_new_per_demand``, or more where
-    demands are few (``new_arcs_per_round`` shared among them). ``by_pair``: each pair
-    comes once, its days side by side (as ``pair_arcs`` gives them)."""
+    demands are few (``new_arcs_per_round`` shared among them). Each pair comes once,
+    its days side by side (as ``pair_arcs`` gives them)."""
     opts = model.options
     per = max(opts.max_new_per_demand, opts.new_arcs_per_round // max(1, model.d.quantity.size))
     if rc.size == 0:
         return EMPTY
-    days = _best_days(a * max(1, len(model.supplies)) + m, rc, by_pair)
+    days = _best_days(a * max(1, len(model.supplies)) + m, rc)
     order = days[np.lexsort((rc[days], a[days]))]
     first = np.r_[0, np.flatnonzero(np.diff(a[order])) + 1]
     rank = np.arange(order.size) - np.repeat(first, np.diff(np.r_[first, order.size]))
@@ -275,20 +274,15 @@ def _most_negative(model: TimeModel, a: Ints, m: Ints, rc: Floats, *, by_pair: b
     return out
 
 
-def _best_days(pair: Ints, rc: Floats, by_pair: bool) -> Ints:
-    """Index of each pair's least ``rc`` (the first such, where days tie). Pairs that
-    come once, their days side by side, by segments without sorting the arcs (large,
-    round 1: sorting every arc below its price took 102 s of a 250 s search)."""
-    if not by_pair:
-        order = np.lexsort((rc, pair))
-        sorted_pair = pair[order]
-        out: Ints = order[np.r_[True, sorted_pair[1:] != sorted_pair[:-1]]]
-        return out
+def _best_days(pair: Ints, rc: Floats) -> Ints:
+    """Index of each pair's least ``rc`` (the first such, where days tie), each pair's
+    days side by side: by segments, without sorting the arcs (large, round 1: sorting
+    every arc below its price took 102 s of a 250 s search)."""
     starts = np.r_[0, np.flatnonzero(pair[1:] != pair[:-1]) + 1]
     least = np.minimum.reduceat(rc, starts)
     seg = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, rc.size]))
     at = np.flatnonzero(rc == least[seg])
-    out = at[np.r_[True, seg[at][1:] != seg[at][:-1]]]
+    out: Ints = at[np.r_[True, seg[at][1:] != seg[at][:-1]]]
     return out
 
 

@@ -1,6 +1,7 @@
 """The arcs a round of pricing adds (pricing._most_negative): each demand's pairs of least
 reduced cost, each at its least day, against a plain reference, on input in the order a
-chunk of pricing gives (each pair's days side by side) and in any order."""
+chunk of pricing gives (each pair once, its days side by side, the machines of a demand
+in any order)."""
 
 from __future__ import annotations
 
@@ -32,12 +33,13 @@ arc = st.tuples(st.integers(0, 5), st.integers(0, 6), st.integers(-4, -1))
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(arc, min_size=1, max_size=120), st.integers(1, 5), st.booleans())
+@given(st.lists(arc, min_size=1, max_size=120), st.integers(1, 5), st.permutations(range(7)))
 def test_each_demand_keeps_its_pairs_of_least_reduced_cost(
-    arcs: list[tuple[int, int, int]], per: int, as_chunk: bool
+    arcs: list[tuple[int, int, int]], per: int, machine_order: list[int]
 ) -> None:
-    if as_chunk:  # as pricing gives them: each pair once, its days side by side
-        arcs = sorted(arcs, key=lambda t: (t[0], t[1]))
+    # as pricing gives them: demands in order, each pair once with its days side by side,
+    # a demand's machines in the order of the KD-tree's look-up
+    arcs = sorted(arcs, key=lambda t: (t[0], machine_order[t[1]]))
     a = [t[0] for t in arcs]
     m = [t[1] for t in arcs]
     rc = [float(t[2]) for t in arcs]
@@ -46,7 +48,7 @@ def test_each_demand_keeps_its_pairs_of_least_reduced_cost(
         d=SimpleNamespace(quantity=np.ones(6)),
         supplies=[None] * 7,
     )
-    got = _most_negative(model, np.array(a), np.array(m), np.array(rc), by_pair=as_chunk)  # type: ignore[arg-type]
+    got = _most_negative(model, np.array(a), np.array(m), np.array(rc))  # type: ignore[arg-type]
     kept = got.tolist()
     pairs = [(a[i], m[i]) for i in kept]
     assert len(set(pairs)) == len(pairs)  # one day per machine
