@@ -242,6 +242,44 @@ def test_plan_solves_a_problem_file(tmp_path):
     assert charged["solver"] == "fixed_charge"
 
 
+def test_plan_says_its_progress_times_its_steps_and_keeps_a_pricing_limit(tmp_path):
+    from fabnet.planning.files import to_dict
+    from fabnet.planning.steps import STEPS
+    from tests.unit.planning.test_flow import random_problem
+
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(to_dict(random_problem(2, 15, 8))))  # 3 pricing rounds
+    quiet = fab("plan", str(path), "--json")
+    assert quiet.exit_code == 0 and "round 1:" not in quiet.stderr
+    result = fab("plan", str(path), "--json", "--progress")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)  # the progress is on stderr alone
+    said = [line.split("] ", 1)[1] for line in result.stderr.splitlines()]
+    rounds = [line for line in said if line.startswith("round ")]
+    assert len(rounds) == 3 and rounds[0].startswith("round 1: ")
+    assert "restricted LP" in rounds[-1] and "bound" in rounds[-1]
+    # every step said as it ended, in the order run; the plan file's steps_s the same
+    ended = [line.split(":", 1)[0] for line in said if not line.startswith("round ")]
+    assert ended == list(document["steps_s"]) == [s for s in STEPS if s in ended]
+    assert {"lp", "rounding", "assignments"} <= set(ended)
+    assert all(v >= 0 for v in document["steps_s"].values())
+    assert sum(document["steps_s"].values()) <= document["plan_s"] + 0.05
+    # pricing stopped by time: one round, a plan that still holds, its bound stated
+    plan = tmp_path / "plan.json"
+    cut = fab("plan", str(path), "--progress", "--pricing-limit-s", "1e-9", "--out", str(plan))
+    assert cut.exit_code == 0, cut.output
+    assert sum(line.split("] ", 1)[1].startswith("round ") for line in cut.stderr.splitlines()) == 1
+    assert fab("plan", "check", str(path), str(plan)).exit_code == 0
+    limited = json.loads(plan.read_text())
+    # a lower bound of the same problem: below every plan of it
+    assert limited["lp_bound"] <= min(document["objective"], limited["objective"]) + 1e-6
+    assert limited["gap"] >= 0 and limited["certified"] is (limited["gap"] <= 1e-3)
+    for bad in ("0", "-1", "nan", "inf"):
+        refused = fab("plan", str(path), "--pricing-limit-s", bad, "--out", str(tmp_path / "x"))
+        assert refused.exit_code == 2 and "--pricing-limit-s" in refused.output, bad
+        assert not (tmp_path / "x").exists()
+
+
 def test_plan_check_accepts_the_planners_plan_and_names_each_violation(tmp_path):
     from fabnet.planning.files import to_dict
     from tests.unit.planning.test_flow import random_problem

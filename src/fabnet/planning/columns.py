@@ -63,20 +63,14 @@ def solve_model(
         result = net.solve(solver)
         prices = None
         lp = model.flow_cost(arcs, cost, result.flows, net)
-        log.debug(
-            "flow round %d: %d demands, %d arcs, %.2f s, objective %.2f",
-            rounds,
-            model.layout.n_demands,
-            len(arcs),
-            time.perf_counter() - t0,
-            lp,
-        )
+        net_s = time.perf_counter() - t0
         # the bound at shares of the prices too, until it is within SHARES_UNTIL of the LP
         # (then the prices' own is the best: medium, round 3)
         shares = not (lp > 0 and lp - bound <= SHARES_UNTIL * lp)
         if stop() and rounds > 1:
             if search_s <= LAST_SEARCH_SHARE * (time.perf_counter() - started):
                 bound = max(bound, _priced_once(model, net, result.flows, arcs, cost, shares))
+            log.info("round %d: time is up; restricted LP %.0f, bound %.0f", rounds, lp, bound)
             break
         history.append(lp)
         if tailed_off(history, opts):
@@ -92,6 +86,15 @@ def solve_model(
             new, round_bound = price_out(model, arcs, cost, prices, exact=True, shares=shares)
         if not math.isnan(round_bound):
             bound = max(bound, round_bound)
+        log.info(
+            "round %d: %d arcs, restricted LP %.0f, bound %.0f, network %.1f s, search %.1f s",
+            rounds,
+            len(arcs),
+            lp,
+            bound,
+            net_s,
+            search_s,
+        )
         close = lp > 0 and (lp - bound) <= 0.25 * opts.gap_tolerance * lp
         if not opts.pricing or not len(new) or close or rounds >= opts.max_rounds or stop():
             break

@@ -56,6 +56,7 @@ from fabnet.planning.plan import Assignment, Plan
 from fabnet.planning.pricing import day_prices, values
 from fabnet.planning.problem import Demand, Problem
 from fabnet.planning.rounding import polish, sweep_classes, whole_units
+from fabnet.planning.steps import Steps
 from fabnet.planning.time_model import Arcs, Floats, Solution, Stop, TimeModel
 
 log = logging.getLogger(__name__)
@@ -198,7 +199,12 @@ def finish_plan(
     started: float,
     demands: Sequence[Demand],
     flow_solver: FlowSolver | None = None,
+    steps: Steps | None = None,
 ) -> Plan:
+    """Steps 5 and 6 on the LP ``sol``: whole units, the knapsack bound, the
+    neighbourhoods; the plan, its stats with the seconds of each step (``steps``, from
+    ``started`` where not given)."""
+    steps = steps or Steps()
     saved, model.extra = model.extra, None
     objective, arcs, units = _rounded(
         model, sol, flow_solver, sweep=saved is None, lp_same=saved is None
@@ -218,9 +224,11 @@ def finish_plan(
             better = float((polished[0] * every_cost).sum() + (polished[1] * model.d.unmet).sum())
             if better < objective - 1e-9:
                 arcs, units, cost, objective = every, polished[0], every_cost, better
+    steps.done("rounding", _against(objective, bound))
     planned_s = time.perf_counter() - started  # the plan's own time, the knapsack's aside
     if saved is None:
         bound = _knapsack(model, sol, (arcs, units, objective), bound, planned_s)
+        steps.done("bound", _against(objective, bound))
     if saved is None and opts.neighbourhood_s > 0:
         ticks = model.d.ticks
         lp_unmet = sol.net.unmet_flows(sol.flows) / ticks
@@ -253,8 +261,10 @@ def finish_plan(
                         model, sol.arcs, arcs, units, flow_solver
                     )
                     cost = model.unit_cost(arcs)
+        steps.done("neighbourhoods", _against(objective, bound))
     plan = plan_of(model, arcs, units, cost, solver, started, demands, bound)
     model.extra = saved
+    steps.done("assignments", f"{len(plan.assignments)} assignments")
     stats = plan.stats
     return replace(
         plan,
@@ -266,7 +276,17 @@ def finish_plan(
             "lp_relaxation": sol.bound,  # lp_bound is this, or the knapsack bound if higher
             "arcs": float(len(sol.arcs)),
             "rounds": float(sol.rounds),
+            **steps.stats(),
         },
+    )
+
+
+def _against(objective: float, bound: float, what: str = "objective") -> str:
+    """A cost (the plan's, or ``what``) and how far above ``bound``, for the progress log."""
+    if not (math.isfinite(bound) and objective > 0):
+        return f"{what} {objective:.0f}"
+    return (
+        f"{what} {objective:.0f}, {(objective - bound) / objective:.3%} above the bound {bound:.0f}"
     )
 
 
@@ -278,15 +298,21 @@ def solve_flow(
     stop: Stop = lambda: False,
     warm: Sequence[Assignment] = (),
     booked_s: Floats | None = None,
+    steps: Steps | None = None,
 ) -> Plan:
     """Plan ``problem``; ``warm`` (e.g. a greedy plan's assignments) seeds the candidates;
-    ``booked_s`` is machine time already promised by each day (``TimeModel``)."""
+    ``booked_s`` is machine time already promised by each day (``TimeModel``); ``steps``
+    times each step (from a step before, e.g. greedy's)."""
     options = options or FlowOptions()
     started = time.perf_counter()
+    steps = steps or Steps()
     demands = [dem for dem in problem.demands if dem.units > 0]
     model = TimeModel(problem, demands, options, booked_s=booked_s)
+    steps.done("model", f"{model.layout.n_demands} demands, {model.layout.n_machines} machines")
     sol = solve_model(model, solver, stop, warm=model.pairs_of(warm))
-    return finish_plan(model, sol, "flow", started, demands, solver)
+    lp = _against(sol.lp_objective, sol.bound, "restricted LP")
+    steps.done("lp", f"{sol.rounds} rounds, {len(sol.arcs)} arcs, {lp}")
+    return finish_plan(model, sol, "flow", started, demands, solver, steps)
 
 
 __all__ = ["FlowOptions", "FlowSolver", "solve_flow"]

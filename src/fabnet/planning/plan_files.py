@@ -24,6 +24,7 @@ from fabnet.domain.errors import InvalidInput
 from fabnet.planning.evaluate import day_of, made_by, objective
 from fabnet.planning.plan import Assignment, Plan, Unmet
 from fabnet.planning.problem import SECONDS_PER_DAY, Problem
+from fabnet.planning.steps import STEPS
 
 FORMAT = "fabnet-plan/1"
 COST_PARTS = ("production", "transport", "co2", "lateness", "risk")
@@ -70,6 +71,9 @@ def plan_to_dict(problem: Problem, plan: Plan) -> dict[str, Any]:
             for a in plan.assignments
         ],
         "unmet": [{"line": u.line_id, "units": u.units, "reason": u.reason} for u in plan.unmet],
+        "steps_s": {
+            step: stats[f"{step}_s"] for step in STEPS if isinstance(stats.get(f"{step}_s"), float)
+        },
     }
 
 

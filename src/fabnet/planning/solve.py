@@ -23,6 +23,7 @@ from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.network import FlowSolver
 from fabnet.planning.plan import Assignment, Plan, Unmet
 from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, Supply, deadline_day
+from fabnet.planning.steps import Steps
 from fabnet.planning.unmet import why_unmet
 
 Stop = Callable[[], bool]
@@ -57,12 +58,14 @@ def solve(
         opts = options or FlowOptions()
         warm: tuple[Assignment, ...] = ()
         pairs = len(problem.demands) * len(problem.supplies)
+        steps = Steps()
         if opts.warm_start and opts.pricing:
             if pairs <= opts.warm_start_pairs:
                 warm = _Greedy(problem, stop, seed).run().assignments
+                steps.done("greedy", f"{len(warm)} assignments seed the first network")
             else:  # greedy would take minutes: the first pairs are machines with room
                 opts = replace(opts, room_seed=True, margin=opts.room_margin)
-        return solve_flow(problem, flow_solver, options=opts, stop=stop, warm=warm)
+        return solve_flow(problem, flow_solver, options=opts, stop=stop, warm=warm, steps=steps)
     raise ValueError(f"unknown solver {solver!r}; known: {', '.join(SOLVERS)}")
 
 

@@ -3,7 +3,12 @@ check`` verifies a plan against its problem."""
 
 from __future__ import annotations
 
+import logging
+import math
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -60,6 +65,37 @@ def _give(
         out.print(f"{key:<15} {value}", highlight=False)
 
 
+@contextmanager
+def _progress_on_stderr(on: bool) -> Iterator[None]:
+    """The planner's INFO log (each step and pricing round as it ends) on stderr, with the
+    seconds since the solve began."""
+    if not on:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Since())
+    planner = logging.getLogger("fabnet.planning")
+    level, propagate = planner.level, planner.propagate
+    planner.addHandler(handler)
+    planner.setLevel(logging.INFO)
+    planner.propagate = False  # once, not again by the root's handler
+    try:
+        yield
+    finally:
+        planner.removeHandler(handler)
+        planner.setLevel(level)
+        planner.propagate = propagate
+
+
+class _Since(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.began = time.time()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"[{record.created - self.began:7.1f} s] {record.getMessage()}"
+
+
 class PlanSolver(StrEnum):
     flow = "flow"
     greedy = "greedy"
@@ -74,10 +110,24 @@ def solve_file(
     ] = False,
     out_file: OutFile = None,
     as_json: AsJson = False,
+    pricing_limit_s: Annotated[
+        float | None,
+        typer.Option(
+            "--pricing-limit-s",
+            help="stop pricing after this many seconds (the flow planner; with "
+            "--fixed-charge its search's rounds too): the plan is made from the LP found by "
+            "then and states the best bound found; whole units and the neighbourhoods take "
+            "their own time after it (the neighbourhoods at most 60 s)",
+        ),
+    ] = None,
+    progress: Annotated[
+        bool,
+        typer.Option("--progress", help="say each step and pricing round on stderr as it ends"),
+    ] = False,
 ) -> None:
     """Solve a problem file. Prints objective, lp_bound, gap, certified and the units;
     --json prints the plan itself (assignments with day and cost parts, unmet units with
-    their reasons); --out writes it to a file for `fabnet plan check`."""
+    their reasons, seconds by step); --out writes it to a file for `fabnet plan check`."""
 
     from fabnet.adapters.solvers import OrToolsFlow
     from fabnet.planning import solve
@@ -85,14 +135,25 @@ def solve_file(
     from fabnet.planning.fixed_charge import solve_fixed_charge
     from fabnet.planning.plan_files import plan_to_dict
 
+    if pricing_limit_s is not None and not (math.isfinite(pricing_limit_s) and pricing_limit_s > 0):
+        raise fail(
+            f"--pricing-limit-s: must be a finite number of seconds > 0, not {pricing_limit_s}"
+        )
     raw = files.read_json(problem_file)
     started = time.perf_counter()
+
+    def stop() -> bool:
+        return pricing_limit_s is not None and time.perf_counter() - started > pricing_limit_s
+
     try:
         problem = from_dict(raw)
-        if fixed_charge:
-            result = solve_fixed_charge(problem, OrToolsFlow())
-        else:
-            result = solve(problem, solver=solver.value, flow_solver=OrToolsFlow())
+        with _progress_on_stderr(progress):
+            if fixed_charge:
+                result = solve_fixed_charge(problem, OrToolsFlow(), stop=stop)
+            elif solver is PlanSolver.flow:
+                result = solve(problem, solver="flow", flow_solver=OrToolsFlow(), stop=stop)
+            else:  # greedy does not price: the limit is not its to keep
+                result = solve(problem, solver="greedy")
     except FabnetError as exc:
         raise fail(exc.message, classify(exc)[1]) from None
     document = plan_to_dict(problem, result)

@@ -1,0 +1,31 @@
+"""Seconds by step of one solve: in the plan's stats (``<step>_s``, the plan file's
+``steps_s``) and, as each step ends, on the ``fabnet.planning`` log at INFO (``fabnet plan
+solve --progress``), so a long solve says where it is and where its time went."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+log = logging.getLogger("fabnet.planning")
+
+# in the order a whole plan runs them (a step that did not run is absent)
+STEPS = ("greedy", "model", "lp", "rounding", "bound", "neighbourhoods", "assignments")
+
+
+class Steps:
+    """A stopwatch that charges the time since the last mark to the step just ended."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._mark = time.perf_counter()
+
+    def done(self, step: str, detail: str = "") -> None:
+        now = time.perf_counter()
+        spent = now - self._mark
+        self._mark = now
+        self.seconds[step] = self.seconds.get(step, 0.0) + spent
+        log.info("%s: %.1f s%s", step, spent, f"; {detail}" if detail else "")
+
+    def stats(self) -> dict[str, float]:
+        return {f"{step}_s": round(s, 3) for step, s in self.seconds.items()}
