@@ -202,8 +202,8 @@ def finish_plan(
     steps: Steps | None = None,
 ) -> Plan:
     """Steps 5 and 6 on the LP ``sol``: whole units, the knapsack bound, the
-    neighbourhoods; the plan, its stats with the seconds of each step (``steps``, from
-    ``started`` where not given)."""
+    neighbourhoods; the plan, its stats with the seconds of each step (``steps``; timed
+    from this call where not given)."""
     steps = steps or Steps()
     saved, model.extra = model.extra, None
     objective, arcs, units = _rounded(
