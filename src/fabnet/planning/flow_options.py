@@ -23,10 +23,15 @@ class FlowOptions:
     # Off: the nearest machines, each demand on its own
     room_seed: bool = False
     # ``margin`` of a whole plan seeded by room where greedy is skipped (``solve``; a
-    # re-plan keeps ``margin``): large, the LP phase's 600 s, 5 rounds either way: at 3 the
-    # restricted LP 1,659.5M, the bound 1,639.6M (1.20% apart); at 6 1,658.6M and
-    # 1,649.2M (0.57%), the first network 2.05M arcs instead of 1.57M
-    room_margin: float = 6.0
+    # re-plan keeps ``margin``) ...
+    room_margin: float = 12.0
+    # ... and each pricing round's new arcs per demand there (``max_new_per_demand``
+    # elsewhere): at that size a network's time hardly grows with its arcs (large: 2.5M
+    # arcs 105 s, 4.8M 111 s), so fewer, fuller rounds pay. Large, the LP phase's 600 s
+    # (lab, two at once), 4 rounds each, the restricted LP and the bound apart: margin 6
+    # and 32 arcs 1.19%, 12 and 64 0.46%, 20 and 64 0.14%, 6 and 128 0.13%, 12 and 128
+    # 0.033% (8.4M arcs in the last network)
+    room_new_per_demand: int = 128
     aggregate: bool = True  # merge identical demand
     pricing: bool = True  # price out every capable machine (certify optimality)
     max_rounds: int = 30
@@ -96,5 +101,8 @@ class FlowOptions:
             raise InvalidInput("room_margin", "must be a finite share > 0")
         if not (math.isfinite(self.knapsack_s) and self.knapsack_s >= 0):
             raise InvalidInput("knapsack_s", "must be a finite number of seconds >= 0")
+        if self.max_new_per_demand < 1 or self.room_new_per_demand < 1:
+            field = "max_new_per_demand" if self.max_new_per_demand < 1 else "room_new_per_demand"
+            raise InvalidInput(field, "must be at least 1 arc a round")
         if self.tail_rounds < 1:
             raise InvalidInput("tail_rounds", "must be at least 1")

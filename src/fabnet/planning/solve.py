@@ -64,7 +64,12 @@ def solve(
                 warm = _Greedy(problem, stop, seed).run().assignments
                 steps.done("greedy", f"{len(warm)} assignments seed the first network")
             else:  # greedy would take minutes: the first pairs are machines with room
-                opts = replace(opts, room_seed=True, margin=opts.room_margin)
+                opts = replace(
+                    opts,
+                    room_seed=True,
+                    margin=opts.room_margin,
+                    max_new_per_demand=opts.room_new_per_demand,
+                )
         return solve_flow(problem, flow_solver, options=opts, stop=stop, warm=warm, steps=steps)
     raise ValueError(f"unknown solver {solver!r}; known: {', '.join(SOLVERS)}")
 

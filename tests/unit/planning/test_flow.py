@@ -672,7 +672,7 @@ def test_the_greedy_warm_start_is_skipped_where_it_would_cost_more_than_it_saves
     seeded = columns_module.room_candidates
     lps = []
     for limit, calls in ((24, 1), (23, 0)):
-        options = FlowOptions(warm_start_pairs=limit, room_margin=5.0)
+        options = FlowOptions(warm_start_pairs=limit, room_margin=5.0, room_new_per_demand=7)
         with (
             mock.patch.object(solve_module._Greedy, "run", autospec=True, side_effect=run) as spy,
             mock.patch.object(columns_module, "room_candidates", side_effect=seeded) as room,
@@ -680,8 +680,9 @@ def test_the_greedy_warm_start_is_skipped_where_it_would_cost_more_than_it_saves
             plan = solve(problem, solver="flow", flow_solver=SOLVER, options=options)
         assert spy.call_count == calls
         assert room.call_count == 1 - calls
-        if room.call_count:  # the room seeding's margin, not the nearest machines' one
+        if room.call_count:  # the room seeding's margin and arcs a round, not the others'
             assert room.call_args.args[0].options.margin == 5.0
+            assert room.call_args.args[0].options.max_new_per_demand == 7
         assert check_plan(problem, plan) == []
         lps.append(plan.stats["lp_relaxation"])
     # both bounds hold and both reach the LP of the whole problem (pricing stops within a

@@ -116,6 +116,14 @@ def test_a_bad_room_margin_is_refused_naming_the_field(value):
     assert err.value.field == "room_margin"
 
 
+@pytest.mark.parametrize("field", ["max_new_per_demand", "room_new_per_demand"])
+@pytest.mark.parametrize("value", [0, -3])
+def test_no_new_arcs_a_round_is_refused_naming_the_field(field, value):
+    with pytest.raises(InvalidInput) as err:
+        FlowOptions(**{field: value})
+    assert err.value.field == field
+
+
 @settings(max_examples=30, deadline=None)
 @given(
     st.integers(0, 10_000),
