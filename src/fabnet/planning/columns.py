@@ -100,6 +100,9 @@ def solve_model(
             break
         arcs = arcs.plus(new)
         cost = np.concatenate([cost, model.unit_cost(new)])
+        # the network solved, its flows and the arcs just added (now in ``arcs``) are not
+        # needed again: let them go before the next network is built and solved
+        del net, result, new
     if opts.whole_unit_arcs and opts.pricing and not stop():
         # pricing stopped when no arc was cheaper than a demand's cheapest one; the bound
         # counts every arc below what a unit is worth (a search as wide as a round's)
