@@ -212,12 +212,12 @@ def finish_plan(
     cost = model.unit_cost(arcs)
     bound = sol.bound
     opts = model.options
-    every = model.dedupe(arcs.plus(sol.arcs))  # the rounded arcs and all the priced ones
     if (
         saved is None
-        and len(every) <= opts.polish_max_arcs
+        and len(sol.arcs) <= opts.polish_max_arcs  # the priced arcs are distinct here
         and not (math.isfinite(bound) and objective - bound <= opts.gap_tolerance * objective)
-    ):
+        and len(every := model.dedupe(arcs.plus(sol.arcs))) <= opts.polish_max_arcs
+    ):  # HiGHS's MIP over the rounded arcs and all the priced ones
         every_cost = model.unit_cost(every)
         polished = polish(model, every, every_cost)
         if polished is not None:
