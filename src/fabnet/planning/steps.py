@@ -9,7 +9,8 @@ import time
 
 log = logging.getLogger("fabnet.planning")
 
-# in the order a whole plan runs them (a step that did not run is absent)
+# in the order a whole plan runs them (one the solver has no part for is absent; one it
+# passed over, such as a knapsack bound not sought, shows about 0 s)
 STEPS = ("greedy", "model", "lp", "rounding", "bound", "neighbourhoods", "assignments")
 
 
