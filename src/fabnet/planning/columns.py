@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from fabnet.planning.flow_options import FlowOptions
-from fabnet.planning.network import FlowSolver, Ints, Network
+from fabnet.planning.network import FlowSolver, Ints
 from fabnet.planning.pricing import day_prices, price_out
 from fabnet.planning.seeds import candidates, room_candidates
 from fabnet.planning.time_model import Arcs, Floats, Solution, Stop, TimeModel
@@ -69,7 +69,8 @@ def solve_model(
         shares = not (lp > 0 and lp - bound <= SHARES_UNTIL * lp)
         if stop() and rounds > 1:
             if search_s <= LAST_SEARCH_SHARE * (time.perf_counter() - started):
-                bound = max(bound, _priced_once(model, net, result.flows, arcs, cost, shares))
+                prices = day_prices(model, net, result.flows)
+                bound = max(bound, _priced_once(model, prices, arcs, cost, shares))
             log.info("round %d: time is up; restricted LP %.0f, bound %.0f", rounds, lp, bound)
             break
         history.append(lp)
@@ -103,22 +104,28 @@ def solve_model(
         # the network solved, its flows and the arcs just added (now in ``arcs``) are not
         # needed again: let them go before the next network is built and solved
         del net, result, new
+    if prices is None:  # the loop stopped before pricing its last network
+        prices = day_prices(model, net, result.flows)
     if opts.whole_unit_arcs and opts.pricing and not stop():
         # pricing stopped when no arc was cheaper than a demand's cheapest one; the bound
         # counts every arc below what a unit is worth (a search as wide as a round's)
-        if prices is None:  # the loop stopped before pricing its last network
-            prices = day_prices(model, net, result.flows)
         _, worth_bound = price_out(model, arcs, cost, prices, exact=True, by_worth=True)
         bound = max(bound, worth_bound)
-    return Solution(arcs, net, result.flows, lp, bound, rounds)
+    flows = result.flows
+    return Solution(
+        arcs,
+        net.arc_flows(flows).copy(),  # copies: the network and its flows are let go
+        net.unmet_flows(flows).copy(),
+        prices,
+        lp,
+        bound,
+        rounds,
+    )
 
 
-def _priced_once(
-    model: TimeModel, net: Network, flows: Ints, arcs: Arcs, cost: Floats, shares: bool
-) -> float:
+def _priced_once(model: TimeModel, prices: Floats, arcs: Arcs, cost: Floats, shares: bool) -> float:
     """The bound at the prices of a network solved when ``stop`` ended the rounds: one
     search, no arc added (-inf where it gives none)."""
-    prices = day_prices(model, net, flows)
     _, bound = price_out(model, arcs, cost, prices, shares=shares)
     return -math.inf if math.isnan(bound) else bound
 

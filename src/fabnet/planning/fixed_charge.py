@@ -49,7 +49,7 @@ def _pair_units(model: TimeModel, sol: Solution) -> tuple[Ints, Floats]:
     """Sorted pair keys and the (fractional) units each carried."""
     n_m = max(1, model.layout.n_machines)
     keys = sol.arcs.a * n_m + sol.arcs.m
-    units = sol.net.arc_flows(sol.flows) / model.d.ticks[sol.arcs.a]
+    units = sol.arc_ticks / model.d.ticks[sol.arcs.a]
     uniq, inverse = np.unique(keys, return_inverse=True)
     carried = np.zeros(uniq.size)
     np.add.at(carried, inverse, units)

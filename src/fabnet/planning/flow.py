@@ -53,7 +53,7 @@ from fabnet.planning.mip_pool import cpus
 from fabnet.planning.neighbourhood import improve
 from fabnet.planning.network import FlowSolver, Ints
 from fabnet.planning.plan import Assignment, Plan
-from fabnet.planning.pricing import day_prices, values
+from fabnet.planning.pricing import values
 from fabnet.planning.problem import Demand, Problem
 from fabnet.planning.rounding import polish, sweep_classes, whole_units
 from fabnet.planning.steps import Steps
@@ -102,7 +102,7 @@ def _rounded(
     opts = model.options
     cost = model.unit_cost(sol.arcs)
     d = model.d
-    lp_unmet = float((sol.net.unmet_flows(sol.flows) / d.ticks).sum())
+    lp_unmet = float((sol.unmet_ticks / d.ticks).sum())
     ways: list[tuple[FlowSolver | None, bool]] = [(None, False)]
     if flow_solver is not None:
         ways += [(flow_solver, False), (flow_solver, True)]
@@ -165,9 +165,8 @@ def _knapsack(
         or not worth_seeking(model)
     ):
         return bound
-    ticks = sol.net.arc_flows(sol.flows)
-    fractional = sol.arcs.m[ticks % model.d.ticks[sol.arcs.a] != 0]
-    prices = day_prices(model, sol.net, sol.flows)
+    fractional = sol.arcs.m[sol.arc_ticks % model.d.ticks[sol.arcs.a] != 0]
+    prices = sol.prices
     best = model.d.unmet.copy()
     np.minimum.at(best, sol.arcs.a, values(model, sol.arcs, model.unit_cost(sol.arcs), prices))
     t0 = time.perf_counter()
@@ -231,12 +230,8 @@ def finish_plan(
         steps.done("bound", _against(objective, bound))
     if saved is None and opts.neighbourhood_s > 0:
         ticks = model.d.ticks
-        lp_unmet = sol.net.unmet_flows(sol.flows) / ticks
-        lp = (
-            (sol.arcs, sol.net.arc_flows(sol.flows) / ticks[sol.arcs.a])
-            if opts.above_lp_lines
-            else None
-        )
+        lp_unmet = sol.unmet_ticks / ticks
+        lp = (sol.arcs, sol.arc_ticks / ticks[sol.arcs.a]) if opts.above_lp_lines else None
         enough = bound / (1.0 - opts.gap_tolerance) if math.isfinite(bound) else -math.inf
         more_arcs, more = improve(
             model,

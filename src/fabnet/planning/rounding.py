@@ -62,7 +62,7 @@ def whole_units(
     round, which packs whole long parts into the room a re-plan's kept work leaves
     (``flow._rounded`` tries it where the others leave units unmet that the LP made)."""
     d, arcs = model.d, sol.arcs
-    flow = sol.net.arc_flows(sol.flows)
+    flow = sol.arc_ticks
     classes = [np.ones(d.ticks.size, bool)]
     if solver is not None:
         classes = size_classes(model) if longest_first else size_classes(model)[::-1]

@@ -77,9 +77,15 @@ class Arcs:
 
 @dataclass
 class Solution:
+    """The restricted LP's optimum, without its network: the flows on ``arcs`` and on each
+    demand's unmet arc (ticks), and the day prices of its potentials (pricing.day_prices).
+    The network (large: 8.4M arcs, four int64 arrays, about 280 MB) is let go before the
+    units are made whole, where the plan's memory peaks."""
+
     arcs: Arcs
-    net: Network
-    flows: Ints
+    arc_ticks: Ints  # flow on each of ``arcs``
+    unmet_ticks: Ints  # flow on each demand's unmet arc
+    prices: Floats  # (machines, horizon): money per reference second by each day
     lp_objective: float  # true cost of the (fractional) flow
     bound: float  # lower bound over every capable machine (nan: not priced)
     rounds: int = 1

@@ -27,7 +27,7 @@ from fabnet.planning.knapsack import (
     machine_knapsack,
 )
 from fabnet.planning.knapsack_ascent import Columns, ascend, lagrangian
-from fabnet.planning.pricing import day_prices, values
+from fabnet.planning.pricing import values
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
 from fabnet.planning.time_model import TimeModel
@@ -209,7 +209,7 @@ def _first_pass(problem: Problem) -> tuple[TimeModel, float, np.ndarray]:
     prices."""
     model = TimeModel(problem, [d for d in problem.demands if d.units > 0], FlowOptions())
     sol = solve_model(model, SOLVER, lambda: False)
-    prices = day_prices(model, sol.net, sol.flows)
+    prices = sol.prices
     best = model.d.unmet.copy()
     np.minimum.at(best, sol.arcs.a, values(model, sol.arcs, model.unit_cost(sol.arcs), prices))
     fractional = np.arange(len(problem.supplies))

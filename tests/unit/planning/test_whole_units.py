@@ -39,7 +39,7 @@ def _first_class(seed: int, n_lines: int, n_machines: int):  # type: ignore[no-u
     members = size_classes(model)[0]
     on = members[sol.arcs.a]
     arcs, cost = sol.arcs.take(on), model.unit_cost(sol.arcs)[on]
-    flow = sol.net.arc_flows(sol.flows)[on]
+    flow = sol.arc_ticks[on]
     return model, members, arcs, cost, flow
 
 
@@ -342,9 +342,7 @@ def test_the_shortest_parts_round_first_so_the_longest_leave_them_room():
     ticks = model.d.ticks[sol.arcs.a]
     lp = {
         (int(a), int(m)): f / t
-        for a, m, f, t in zip(
-            sol.arcs.a, sol.arcs.m, sol.net.arc_flows(sol.flows), ticks, strict=True
-        )
+        for a, m, f, t in zip(sol.arcs.a, sol.arcs.m, sol.arc_ticks, ticks, strict=True)
         if f
     }
     long_, short = (0, 1) if model.d.ticks[0] > model.d.ticks[1] else (1, 0)
@@ -390,7 +388,7 @@ def test_where_the_short_parts_first_leave_a_unit_unmet_the_long_parts_first_are
     model = TimeModel(problem, list(lines), FlowOptions())
     sol = solve_model(model, SOLVER, lambda: False)
     cost = model.unit_cost(sol.arcs)
-    assert sol.net.unmet_flows(sol.flows).sum() == 0
+    assert sol.unmet_ticks.sum() == 0
     for how in (None, SOLVER):
         _, _, left = whole_units(model, sol, cost, how)
         assert left.sum() == 1
