@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from fabnet.planning.flow_options import FlowOptions
+from fabnet.planning.knapsack import worth_seeking
 from fabnet.planning.network import FlowSolver, Ints
 from fabnet.planning.pricing import day_prices, price_out
 from fabnet.planning.seeds import candidates, room_candidates
@@ -104,9 +105,12 @@ def solve_model(
         # the network solved, its flows and the arcs just added (now in ``arcs``) are not
         # needed again: let them go before the next network is built and solved
         del net, result, new
-    if prices is None:  # the loop stopped before pricing its last network
+    by_worth = opts.whole_unit_arcs and opts.pricing and not stop()
+    if prices is None and (by_worth or (opts.knapsack_s > 0 and worth_seeking(model))):
+        # the loop stopped before pricing its last network: priced where the prices may
+        # be used (at large the potentials of 8.4M arcs are not worked out for nothing)
         prices = day_prices(model, net, result.flows)
-    if opts.whole_unit_arcs and opts.pricing and not stop():
+    if by_worth and prices is not None:
         # pricing stopped when no arc was cheaper than a demand's cheapest one; the bound
         # counts every arc below what a unit is worth (a search as wide as a round's)
         _, worth_bound = price_out(model, arcs, cost, prices, exact=True, by_worth=True)

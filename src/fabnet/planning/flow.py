@@ -163,6 +163,7 @@ def _knapsack(
         or not math.isfinite(bound)
         or objective - bound <= opts.gap_tolerance * abs(objective)
         or not worth_seeking(model)
+        or sol.prices is None  # not worked out: columns.py, where nothing would use them
     ):
         return bound
     fractional = sol.arcs.m[sol.arc_ticks % model.d.ticks[sol.arcs.a] != 0]

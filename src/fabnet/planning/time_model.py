@@ -78,14 +78,17 @@ class Arcs:
 @dataclass
 class Solution:
     """The restricted LP's optimum, without its network: the flows on ``arcs`` and on each
-    demand's unmet arc (ticks), and the day prices of its potentials (pricing.day_prices).
+    demand's unmet arc (ticks), and the day prices of its potentials (pricing.day_prices)
+    where they were worked out or may be used.
     The network (large: 8.4M arcs, four int64 arrays, about 280 MB) is let go before the
     units are made whole, where the plan's memory peaks."""
 
     arcs: Arcs
     arc_ticks: Ints  # flow on each of ``arcs``
     unmet_ticks: Ints  # flow on each demand's unmet arc
-    prices: Floats  # (machines, horizon): money per reference second by each day
+    # (machines, horizon): money per reference second by each day; None where the rounds
+    # ended unpriced and nothing would use them (no knapsack bound to seek)
+    prices: Floats | None
     lp_objective: float  # true cost of the (fractional) flow
     bound: float  # lower bound over every capable machine (nan: not priced)
     rounds: int = 1

@@ -78,32 +78,57 @@ class _Seen:
         return prices
 
 
-@pytest.mark.parametrize(("share", "until"), [(math.inf, 2), (-1.0, 2), (math.inf, 99)])
+class _Kept(_Counted):
+    """The real flow solver, counting its networks and keeping the last with its flows."""
+
+    def __call__(self, *args):  # type: ignore[no-untyped-def]
+        result = super().__call__(*args)
+        self.last = (args, result.flows)
+        return result
+
+
+@pytest.mark.parametrize(
+    ("share", "until", "knapsack_s"),
+    [(math.inf, 2, 10.0), (-1.0, 2, 10.0), (math.inf, 99, 10.0), (-1.0, 2, 0.0)],
+)
 def test_the_solution_keeps_the_last_networks_flows_and_prices_not_the_network(
-    share, until, monkeypatch
+    share, until, knapsack_s, monkeypatch
 ):
     """Whether the rounds end by ``stop`` (the last network priced for the bound, or not:
-    then priced for the plan alone) or by pricing, the solution holds the flows and the
-    prices of the network solved last, and not that network (the plan's memory peak)."""
+    then priced for the knapsack bound alone) or by pricing, the solution holds the flows
+    and the prices of the network solved last, and not that network (the plan's memory
+    peak); with no knapsack bound to seek, a network left unpriced is not priced for
+    nothing, and the plan is still made and checked."""
     import dataclasses
 
-    from fabnet.planning.network import Network
+    from fabnet.planning.flow import finish_plan
     from fabnet.planning.time_model import TimeModel
 
     problem = random_problem(5, 30, 6)
     monkeypatch.setattr(columns, "LAST_SEARCH_SHARE", share)
     seen = _Seen()
     monkeypatch.setattr(columns, "day_prices", seen)
-    counted = _Counted()
-    options = FlowOptions(k=1, margin=1.0, gap_tolerance=0.0, neighbourhood_s=0.0)
-    model = TimeModel(problem, list(problem.demands), options)
-    sol = columns.solve_model(model, counted, lambda: counted.calls >= until)
-    net, flows, prices = seen.calls[-1]
-    assert sol.prices is prices and sol.prices.shape == (len(problem.supplies), model.horizon)
-    assert net.n_arcs == len(sol.arcs) and (sol.arc_ticks == net.arc_flows(flows)).all()
-    assert (sol.unmet_ticks == net.unmet_flows(flows)).all()
-    assert model.flow_cost(sol.arcs, model.unit_cost(sol.arcs), flows, net) == sol.lp_objective
+    kept = _Kept()
+    options = FlowOptions(
+        k=1, margin=1.0, gap_tolerance=0.0, neighbourhood_s=0.0, knapsack_s=knapsack_s
+    )
+    demands = list(problem.demands)
+    model = TimeModel(problem, demands, options)
+    sol = columns.solve_model(model, kept, lambda: kept.calls >= until)
+    (n_nodes, tails, heads, caps, costs, supplies), flows = kept.last
+    if knapsack_s == 0:  # the last network (the second) was not priced
+        assert sol.prices is None and len(seen.calls) == 1 and sol.rounds == 2
+    else:
+        net, priced_flows, prices = seen.calls[-1]
+        assert priced_flows is flows and (net.tails == tails).all()  # the last network's
+        assert sol.prices is prices and sol.prices.shape == (len(problem.supplies), model.horizon)
+    n = len(sol.arcs)
+    assert (sol.arc_ticks == flows[:n]).all() and (heads[:n] < n_nodes - 1).all()
+    assert (sol.unmet_ticks == flows[flows.size - model.layout.n_demands :]).all()
+    assert (heads[flows.size - model.layout.n_demands :] == n_nodes - 1).all()  # the unmet arcs
     held = [getattr(sol, f.name) for f in dataclasses.fields(sol)]
-    assert not any(isinstance(v, Network) for v in held)
-    its = [net.tails, net.heads, net.caps, net.costs, flows]
-    assert not any(np.shares_memory(v, x) for v in held if isinstance(v, np.ndarray) for x in its)
+    arrays = [v for v in held if isinstance(v, np.ndarray)]
+    its = [tails, heads, caps, costs, supplies, flows]
+    assert not any(np.shares_memory(v, x) for v in arrays for x in its)  # none of it kept
+    plan = finish_plan(model, sol, "flow", 0.0, demands, kept)
+    assert check_plan(problem, plan) == []
