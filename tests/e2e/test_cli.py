@@ -280,6 +280,36 @@ def test_plan_says_its_progress_times_its_steps_and_keeps_a_pricing_limit(tmp_pa
         assert not (tmp_path / "x").exists()
 
 
+def test_a_fixed_charge_plan_says_its_lp_rounds_and_each_candidate_once(tmp_path):
+    """With ``--fixed-charge``, progress is the relaxed LP's pricing rounds and one line a
+    candidate plan (its cost with parcels, the seconds so far), not each candidate's steps
+    or its unpriced network."""
+    from fabnet.planning.files import to_dict
+    from fabnet.planning.steps import STEPS
+    from tests.unit.planning.test_flow import random_problem
+
+    path = tmp_path / "problem.json"
+    data = to_dict(random_problem(2, 15, 8))
+    data["costs"]["fixed_per_pair"] = 50.0
+    path.write_text(json.dumps(data))
+    result = fab("plan", str(path), "--json", "--progress", "--fixed-charge")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["solver"] == "fixed_charge"
+    said = [line.split("] ", 1)[1] for line in result.stderr.splitlines()]
+    assert said and not [line for line in said if line.split(":", 1)[0] in STEPS]
+    notes = [line for line in said if line.startswith("fixed charge: ")]
+    assert notes[0].startswith("fixed charge: the LP's plan ")
+    assert any(n.startswith("fixed charge: the splittable plan ") for n in notes)
+    seconds = [float(n.rsplit("(", 1)[1].removesuffix(" s)")) for n in notes]
+    assert seconds == sorted(seconds)
+    rounds = [line for line in said if line.startswith("round ")]
+    assert rounds[0].startswith("round 1: ") and len(rounds) + len(notes) == len(said)
+    # the best candidate is the plan: no note below its cost
+    costs = [float(n.rsplit("(", 1)[0].split()[-1]) for n in notes]
+    assert min(costs) == pytest.approx(document["objective"], abs=1.0)
+
+
 def test_plan_check_accepts_the_planners_plan_and_names_each_violation(tmp_path):
     from fabnet.planning.files import to_dict
     from tests.unit.planning.test_flow import random_problem

@@ -88,7 +88,8 @@ def solve_model(
             new, round_bound = price_out(model, arcs, cost, prices, exact=True, shares=shares)
         if not math.isnan(round_bound):
             bound = max(bound, round_bound)
-        log.info(
+        log.log(
+            logging.INFO if opts.pricing else logging.DEBUG,  # unpriced: a search's candidate
             "round %d: %d arcs, restricted LP %.0f, bound %.0f, network %.1f s, search %.1f s",
             rounds,
             len(arcs),

@@ -31,6 +31,7 @@ from fabnet.planning.neighbourhood import day_work
 from fabnet.planning.network import FlowSolver, Ints
 from fabnet.planning.plan import Plan
 from fabnet.planning.problem import Demand, Problem
+from fabnet.planning.steps import Steps
 from fabnet.planning.time_model import Arcs, Extra, Floats, Solution, Stop, TimeModel
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,13 @@ def _with_parcels(plan: Plan, fixed: float) -> float:
     return plan.stats["objective"] + fixed * len(pairs)
 
 
+def _quiet() -> Steps:
+    """A candidate plan's steps: timed, not said (``_note`` says the candidate)."""
+    return Steps(quiet=True)
+
+
 def _note(step: str, cost: float, started: float) -> None:
-    log.debug("fixed charge: %s %.0f (%.1f s)", step, cost, time.perf_counter() - started)
+    log.info("fixed charge: %s %.0f (%.1f s)", step, cost, time.perf_counter() - started)
 
 
 def _pair_units(model: TimeModel, sol: Solution) -> tuple[Ints, Floats]:
@@ -101,13 +107,15 @@ def solve_fixed_charge(
     model.extra = lp_extra
     relaxed = solve_model(model, solver, stop)
     lp_bound = relaxed.bound
-    best = finish_plan(model, relaxed, "fixed_charge", started, demands, solver)
+    best = finish_plan(model, relaxed, "fixed_charge", started, demands, solver, _quiet())
     best_cost = _with_parcels(best, fixed)
     _note("the LP's plan", best_cost, started)
     # the splittable plan, parcels counted, is a candidate too: where whole units leave
     # some unmet, its rounding (of merged demand) can beat the parcel-aware ones
     # (finished as any splittable plan is: the test suite holds the two to each other)
-    split = solve_flow(problem, solver, options=replace(given, aggregate=True), stop=stop)
+    split = solve_flow(
+        problem, solver, options=replace(given, aggregate=True), stop=stop, steps=_quiet()
+    )
     if _with_parcels(split, fixed) < best_cost - 1e-9:
         best, best_cost = split, _with_parcels(split, fixed)
     _note("the splittable plan", _with_parcels(split, fixed), started)
@@ -127,7 +135,7 @@ def solve_fixed_charge(
         )
         model.extra = _lookup(model, keys, slope, lp_extra)
         sol = solve_model(model, solver, stop, start=arcs)
-        plan = finish_plan(model, sol, "fixed_charge", started, demands, solver)
+        plan = finish_plan(model, sol, "fixed_charge", started, demands, solver, _quiet())
         cost = _with_parcels(plan, fixed)
         keys, carried = _pair_units(model, sol)
         idle += 1
@@ -212,7 +220,7 @@ def _close_small_pairs(
             tried.add(cut)
             share /= 2
             continue
-        plan = finish_plan(model, sol, "fixed_charge", started, demands, solver)
+        plan = finish_plan(model, sol, "fixed_charge", started, demands, solver, _quiet())
         cost = _with_parcels(plan, fixed)
         _note(f"pairs under the {share:.3f} quantile forbidden", cost, started)
         if cost < best_cost - 1e-9:

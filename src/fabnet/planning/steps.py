@@ -17,8 +17,11 @@ STEPS = ("greedy", "model", "lp", "rounding", "bound", "neighbourhoods", "assign
 class Steps:
     """A stopwatch that charges the time since the last mark to the step just ended."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, quiet: bool = False) -> None:
+        """``quiet``: the steps are timed, not said (the fixed-charge search's candidate
+        plans, which say themselves in one line each)."""
         self.seconds: dict[str, float] = {}
+        self.quiet = quiet
         self._mark = time.perf_counter()
 
     def done(self, step: str, detail: str = "") -> None:
@@ -26,7 +29,8 @@ class Steps:
         spent = now - self._mark
         self._mark = now
         self.seconds[step] = self.seconds.get(step, 0.0) + spent
-        log.info("%s: %.1f s%s", step, spent, f"; {detail}" if detail else "")
+        if not self.quiet:
+            log.info("%s: %.1f s%s", step, spent, f"; {detail}" if detail else "")
 
     def stats(self) -> dict[str, float]:
         return {f"{step}_s": round(s, 3) for step, s in self.seconds.items()}
