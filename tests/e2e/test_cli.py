@@ -281,9 +281,10 @@ def test_plan_says_its_progress_times_its_steps_and_keeps_a_pricing_limit(tmp_pa
 
 
 def test_a_fixed_charge_plan_says_its_lp_rounds_and_each_candidate_once(tmp_path):
-    """With ``--fixed-charge``, progress is the relaxed LP's pricing rounds and one line a
-    candidate plan (its cost with parcels, the seconds so far), not each candidate's steps
-    or its unpriced network."""
+    """With ``--fixed-charge``, progress is the relaxed LP's pricing rounds, the
+    splittable plan's rounds and steps (a whole plan of its own) and one line a candidate
+    plan (its cost with parcels, the seconds so far), not each candidate's steps or its
+    unpriced network."""
     from fabnet.planning.files import to_dict
     from fabnet.planning.steps import STEPS
     from tests.unit.planning.test_flow import random_problem
@@ -297,14 +298,18 @@ def test_a_fixed_charge_plan_says_its_lp_rounds_and_each_candidate_once(tmp_path
     document = json.loads(result.stdout)
     assert document["solver"] == "fixed_charge"
     said = [line.split("] ", 1)[1] for line in result.stderr.splitlines()]
-    assert said and not [line for line in said if line.split(":", 1)[0] in STEPS]
+    at = [i for i, line in enumerate(said) if line.split(":", 1)[0] in STEPS]
+    first = next(i for i, line in enumerate(said) if line.startswith("fixed charge: "))
+    split = next(i for i, line in enumerate(said) if "the splittable plan" in line)
+    assert at and first < min(at) and max(at) < split  # the splittable plan's alone
+    assert [said[i].split(":", 1)[0] for i in at] == [s for s in STEPS if s != "greedy"]
     notes = [line for line in said if line.startswith("fixed charge: ")]
     assert notes[0].startswith("fixed charge: the LP's plan ")
     assert any(n.startswith("fixed charge: the splittable plan ") for n in notes)
     seconds = [float(n.rsplit("(", 1)[1].removesuffix(" s)")) for n in notes]
     assert seconds == sorted(seconds)
     rounds = [line for line in said if line.startswith("round ")]
-    assert rounds[0].startswith("round 1: ") and len(rounds) + len(notes) == len(said)
+    assert rounds[0].startswith("round 1: ") and len(rounds) + len(notes) + len(at) == len(said)
     # the best candidate is the plan: no note below its cost
     costs = [float(n.rsplit("(", 1)[0].split()[-1]) for n in notes]
     assert min(costs) == pytest.approx(document["objective"], abs=1.0)

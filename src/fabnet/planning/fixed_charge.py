@@ -113,9 +113,8 @@ def solve_fixed_charge(
     # the splittable plan, parcels counted, is a candidate too: where whole units leave
     # some unmet, its rounding (of merged demand) can beat the parcel-aware ones
     # (finished as any splittable plan is: the test suite holds the two to each other)
-    split = solve_flow(
-        problem, solver, options=replace(given, aggregate=True), stop=stop, steps=_quiet()
-    )
+    # its steps are said: a whole plan, with the neighbourhoods' minute at medium
+    split = solve_flow(problem, solver, options=replace(given, aggregate=True), stop=stop)
     if _with_parcels(split, fixed) < best_cost - 1e-9:
         best, best_cost = split, _with_parcels(split, fixed)
     _note("the splittable plan", _with_parcels(split, fixed), started)
