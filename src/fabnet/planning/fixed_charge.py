@@ -42,12 +42,8 @@ def _with_parcels(plan: Plan, fixed: float) -> float:
     return plan.stats["objective"] + fixed * len(pairs)
 
 
-def _quiet() -> Steps:
-    """A candidate plan's steps: timed, not said (``_note`` says the candidate)."""
-    return Steps(quiet=True)
-
-
 def _note(step: str, cost: float, started: float) -> None:
+    """A candidate plan said in one line (its own steps are timed, not said)."""
     log.info("fixed charge: %s %.0f (%.1f s)", step, cost, time.perf_counter() - started)
 
 
@@ -107,7 +103,7 @@ def solve_fixed_charge(
     model.extra = lp_extra
     relaxed = solve_model(model, solver, stop)
     lp_bound = relaxed.bound
-    best = finish_plan(model, relaxed, "fixed_charge", started, demands, solver, _quiet())
+    best = finish_plan(model, relaxed, "fixed_charge", started, demands, solver, Steps(quiet=True))
     best_cost = _with_parcels(best, fixed)
     _note("the LP's plan", best_cost, started)
     # the splittable plan, parcels counted, is a candidate too: where whole units leave
@@ -134,7 +130,7 @@ def solve_fixed_charge(
         )
         model.extra = _lookup(model, keys, slope, lp_extra)
         sol = solve_model(model, solver, stop, start=arcs)
-        plan = finish_plan(model, sol, "fixed_charge", started, demands, solver, _quiet())
+        plan = finish_plan(model, sol, "fixed_charge", started, demands, solver, Steps(quiet=True))
         cost = _with_parcels(plan, fixed)
         keys, carried = _pair_units(model, sol)
         idle += 1
@@ -219,7 +215,7 @@ def _close_small_pairs(
             tried.add(cut)
             share /= 2
             continue
-        plan = finish_plan(model, sol, "fixed_charge", started, demands, solver, _quiet())
+        plan = finish_plan(model, sol, "fixed_charge", started, demands, solver, Steps(quiet=True))
         cost = _with_parcels(plan, fixed)
         _note(f"pairs under the {share:.3f} quantile forbidden", cost, started)
         if cost < best_cost - 1e-9:
