@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from fabnet.planning.network import Ints
-from fabnet.planning.plan import Assignment, Plan, Unmet
+from fabnet.planning.plan import Assignment, Plan, Unmet, gap_of
 from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, deadline_day
 from fabnet.planning.time_model import Arcs, Floats, TimeModel
 from fabnet.planning.unmet import why_unmet
@@ -128,12 +128,7 @@ def plan_of(
     objective = sum(a.cost for a in assignments) + sum(
         u.units * model.costs.unmet_per_unit * (1 + model.priority_of[u.line_id]) for u in unmet
     )
-    if math.isfinite(bound) and objective > 0:
-        gap = max(0.0, (objective - bound) / objective)
-    elif math.isfinite(bound):
-        gap = 0.0
-    else:
-        gap = float("nan")
+    gap = gap_of(objective, bound)
     return Plan(
         assignments=tuple(assignments),
         unmet=tuple(unmet),

@@ -29,7 +29,7 @@ from fabnet.planning.machine_pairs import arrays_of, machine_pairs, work_of
 from fabnet.planning.mip_pool import cpus
 from fabnet.planning.neighbourhood import day_work
 from fabnet.planning.network import FlowSolver, Ints
-from fabnet.planning.plan import Plan
+from fabnet.planning.plan import Plan, gap_of
 from fabnet.planning.problem import Demand, Problem
 from fabnet.planning.steps import Steps
 from fabnet.planning.time_model import Arcs, Extra, Floats, Solution, Stop, TimeModel
@@ -153,8 +153,7 @@ def solve_fixed_charge(
         if _with_parcels(found, fixed) < best_cost - 1e-9:
             best, best_cost = found, _with_parcels(found, fixed)
     model.extra = None
-    gap = (best_cost - lp_bound) / best_cost if best_cost and math.isfinite(lp_bound) else math.nan
-    gap = max(0.0, gap) if gap == gap else gap
+    gap = gap_of(best_cost, lp_bound)
     return Plan(
         assignments=best.assignments,
         unmet=best.unmet,

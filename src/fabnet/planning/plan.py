@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -60,3 +61,14 @@ class Plan:
 
     def is_complete(self) -> bool:
         return not self.unmet
+
+
+def gap_of(objective: float, bound: float) -> float:
+    """How far above ``bound`` a plan costing ``objective`` is, as a share of its cost
+    (never below 0); 0 for a plan that costs nothing against a finite bound (nothing to
+    make), nan with no finite bound."""
+    if not math.isfinite(bound):
+        return math.nan
+    if objective > 0:
+        return max(0.0, (objective - bound) / objective)
+    return 0.0

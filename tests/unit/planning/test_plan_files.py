@@ -5,6 +5,7 @@ survive a round trip through the file format, and every kind of breach is named.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.domain.errors import InvalidInput
 from fabnet.planning import solve
+from fabnet.planning.plan import gap_of
 from fabnet.planning.plan_files import check_plan, plan_from_dict, plan_to_dict
 from tests.unit.planning.test_flow import random_problem
 
@@ -101,3 +103,16 @@ def test_a_splittable_plan_of_a_problem_with_parcels_states_the_gap_of_its_print
     stated = (document["objective"] - document["lp_bound"]) / document["objective"]
     assert document["gap"] == pytest.approx(stated)
     assert document["certified"] is False
+
+
+@pytest.mark.parametrize(
+    ("objective", "bound", "gap"),
+    [(100.0, 90.0, 0.1), (100.0, 101.0, 0.0), (0.0, 0.0, 0.0), (0.0, -5.0, 0.0)],
+)
+def test_the_gap_is_a_share_of_the_plans_cost_never_below_zero(objective, bound, gap):
+    assert gap_of(objective, bound) == pytest.approx(gap)
+
+
+@pytest.mark.parametrize("bound", [math.nan, math.inf, -math.inf])
+def test_no_gap_without_a_finite_bound(bound):
+    assert math.isnan(gap_of(100.0, bound))

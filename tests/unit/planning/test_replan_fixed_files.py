@@ -193,3 +193,16 @@ def test_the_fixed_charge_plan_is_never_dearer_than_the_splittable_one_with_its_
     assert plan.stats["objective"] <= split.stats["objective"] + parcels + 1e-6
     assert plan.stats["objective"] >= plan.stats["lp_bound"] * (1 - 1e-9)
     assert check_plan(charged, plan) == []
+
+
+@pytest.mark.parametrize("lines", ["none", "zero units"])
+def test_with_nothing_to_make_both_planners_certify_a_plan_of_nothing(lines):
+    problem = random_problem(3, 4, 3)
+    demands = () if lines == "none" else tuple(replace(d, units=0) for d in problem.demands)
+    empty = replace(problem, demands=demands, costs=replace(problem.costs, fixed_per_pair=900.0))
+    for plan in (solve_flow(empty, SOLVER), solve_fixed_charge(empty, SOLVER)):
+        assert plan.assignments == () and plan.unmet == ()
+        assert plan.stats["objective"] == 0.0
+        assert plan.stats["gap"] == 0.0, plan.solver
+        assert plan.stats["certified"] == 1.0, plan.solver
+        assert check_plan(empty, plan) == []
