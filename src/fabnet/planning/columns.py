@@ -35,8 +35,11 @@ def solve_model(
     *,
     warm: tuple[Ints, Ints] | None = None,
     start: Arcs | None = None,
+    bound_sought: bool = True,
 ) -> Solution:
-    """The restricted network, priced until nothing prices out or the bound is close."""
+    """The restricted network, priced until nothing prices out or the bound is close.
+    ``bound_sought=False`` with ``pricing`` off: one network solved, not priced at all
+    (the solution's bound is then -inf and it has no prices)."""
     opts = model.options
     if start is None:
         pa, pm = (room_candidates if opts.room_seed else candidates)(model, opts.k)
@@ -75,6 +78,8 @@ def solve_model(
             log.info("round %d: time is up; restricted LP %.0f, bound %.0f", rounds, lp, bound)
             break
         history.append(lp)
+        if not (opts.pricing or bound_sought):
+            break
         if tailed_off(history, opts):
             log.debug("flow round %d: the LP tails off, pricing stops", rounds)
             break
@@ -107,7 +112,8 @@ def solve_model(
         # needed again: let them go before the next network is built and solved
         del net, result, new
     by_worth = opts.whole_unit_arcs and opts.pricing and not stop()
-    if prices is None and (by_worth or (opts.knapsack_s > 0 and worth_seeking(model))):
+    knapsack = bound_sought and opts.knapsack_s > 0 and worth_seeking(model)
+    if prices is None and (by_worth or knapsack):
         # the loop stopped before pricing its last network: priced where the prices may
         # be used (at large the potentials of 8.4M arcs are not worked out for nothing)
         prices = day_prices(model, net, result.flows)

@@ -129,7 +129,8 @@ def solve_fixed_charge(
             lp_extra(keys // n_m, keys % n_m),
         )
         model.extra = _lookup(model, keys, slope, lp_extra)
-        sol = solve_model(model, solver, stop, start=arcs)
+        # a candidate: the bound of its network at slope-scaled charges is of no use
+        sol = solve_model(model, solver, stop, start=arcs, bound_sought=False)
         plan = finish_plan(model, sol, "fixed_charge", started, demands, solver, Steps(quiet=True))
         cost = _with_parcels(plan, fixed)
         keys, carried = _pair_units(model, sol)

@@ -132,3 +132,36 @@ def test_the_solution_keeps_the_last_networks_flows_and_prices_not_the_network(
     assert not any(np.shares_memory(v, x) for v in arrays for x in its)  # none of it kept
     plan = finish_plan(model, sol, "flow", 0.0, demands, kept)
     assert check_plan(problem, plan) == []
+
+
+def test_a_candidate_network_unsought_is_solved_once_and_never_priced(monkeypatch):
+    """Fixed charge's slope-scaling candidates (``bound_sought=False``, pricing off): the
+    same flows as when their bound is sought, one network, no prices, no search."""
+    from dataclasses import replace
+
+    from fabnet.planning.time_model import TimeModel
+
+    problem = random_problem(8, 30, 6)
+    searched: list[int] = []
+    real_price_out = columns.price_out
+
+    def counted_price_out(*args, **kwargs):  # type: ignore[no-untyped-def]
+        searched.append(1)
+        return real_price_out(*args, **kwargs)
+
+    monkeypatch.setattr(columns, "price_out", counted_price_out)
+    seen = _Seen()
+    monkeypatch.setattr(columns, "day_prices", seen)
+    options = FlowOptions(k=3, pricing=False, widen=False, neighbourhood_s=0.0)
+    model = TimeModel(problem, list(problem.demands), options)
+    sought = columns.solve_model(model, SOLVER, lambda: False)
+    assert len(seen.calls) == 1 and searched and math.isfinite(sought.bound)
+    seen.calls.clear()
+    searched.clear()
+    kept = _Counted()
+    start = replace(sought.arcs)
+    unsought = columns.solve_model(model, kept, lambda: False, start=start, bound_sought=False)
+    assert kept.calls == 1 and not seen.calls and not searched
+    assert unsought.prices is None and unsought.bound == -math.inf
+    assert (unsought.arc_ticks == sought.arc_ticks).all()
+    assert unsought.lp_objective == pytest.approx(sought.lp_objective)
