@@ -4,7 +4,6 @@ of a set of arcs."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -14,9 +13,10 @@ from numpy.typing import NDArray
 from fabnet.domain.errors import InvalidInput
 from fabnet.planning.candidates import SphereIndex, great_circle_km, unit_vectors
 from fabnet.planning.flow_options import FlowOptions
+from fabnet.planning.merged import merge
 from fabnet.planning.network import Ints, Layout, Network, build
 from fabnet.planning.plan import Assignment
-from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, deadline_day
+from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem
 
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
@@ -26,27 +26,6 @@ EMPTY = np.empty(0, np.int64)
 UNREACHABLE = 1 << 30  # transit days of a pair beyond the farthest band
 # int64 head room: OR-Tools scales costs by the node count; totals must not overflow
 COST_LIMIT = float(1 << 60)
-
-
-@dataclass
-class _Demands:
-    """Merged demand: arrays by index, and which lines (with units) each merges."""
-
-    xyz: Floats
-    quantity: Ints  # units
-    ticks: Ints  # reference seconds per unit, rounded up (the network's rate)
-    unit_s: Floats  # reference seconds per unit, exact (the bound's rate)
-    on_day: Ints  # deadline day: the last day bucket ending by the deadline (0: none)
-    raw_day: Ints  # the same, not cut at the horizon (transit counts back from it)
-    lo: Ints  # first and last day bucket the demand may use (lo > hi: none)
-    hi: Ints
-    late_rate: Floats  # lateness per unit and day late
-    unmet: Floats  # cost of a unit left unmade
-    per_km: Floats  # transport + CO2 cost per unit and km (transport: its floor per km)
-    co2_per_km: Floats
-    mass_g: Floats
-    group: Ints  # capability group
-    members: list[list[tuple[Demand, int]]]
 
 
 @dataclass
@@ -147,7 +126,9 @@ class TimeModel:
         self.band_days = np.array([days for _, days in bands] + [UNREACHABLE], dtype=np.int64)
         self.any_cap = bool(self.job_cap.any())
         self._groups(demands)
-        self.d = self._merge(demands)
+        self.d = merge(
+            demands, self.group_of, self.costs, self.horizon, aggregate=options.aggregate
+        )
         self.worth = self.d.unmet.copy()  # a unit of each demand under the last prices
         self.ball_pairs = 0  # (demand, machine) pairs in the last pricing round's balls
         self.layout = Layout(len(self.d.quantity), n_m, self.horizon)
@@ -189,64 +170,6 @@ class TimeModel:
             )
             for g in self.group_machines
         ]
-
-    def deadline_day(self, due_s: float) -> int:
-        return min(self.horizon, deadline_day(due_s))
-
-    def _merge(self, demands: Sequence[Demand]) -> _Demands:
-        buckets: dict[tuple[object, ...], list[Demand]] = defaultdict(list)
-        for dem in demands:
-            key: tuple[object, ...] = (
-                (
-                    dem.destination.lat,
-                    dem.destination.lon,
-                    self.deadline_day(dem.due_s)
-                    if not self.costs.transit
-                    else deadline_day(dem.due_s),
-                    self.group_of[dem.line_id],
-                    dem.priority,
-                    dem.unit_mass_g,
-                    dem.unit_time_s,
-                )
-                if self.options.aggregate
-                else (dem.line_id,)
-            )
-            buckets[key].append(dem)
-        members = [[(dem, dem.units) for dem in group] for group in buckets.values()]
-        first = [group[0] for group in buckets.values()]
-        n = len(first)
-
-        def col(values: Sequence[float]) -> Floats:
-            return np.array(values, dtype=np.float64).reshape(n)
-
-        def ints(values: Sequence[int]) -> Ints:
-            return np.array(values, dtype=np.int64).reshape(n)
-
-        on_day = ints([self.deadline_day(f.due_s) for f in first])
-        window = self.costs.late_window_days
-        priority = col([f.priority for f in first])
-        unit_s = col([f.unit_time_s for f in first])
-        return _Demands(
-            xyz=unit_vectors(
-                col([f.destination.lat for f in first]), col([f.destination.lon for f in first])
-            )
-            if n
-            else np.empty((0, 3)),
-            quantity=ints([sum(u for _, u in g) for g in members]),
-            ticks=np.ceil(unit_s - 1e-9).astype(np.int64),
-            unit_s=unit_s,
-            on_day=on_day,
-            raw_day=ints([deadline_day(f.due_s) for f in first]),
-            lo=np.maximum(on_day, 1),
-            hi=np.minimum(on_day + window, self.horizon).astype(np.int64),
-            late_rate=(self.costs.late_per_unit_day * (1 + priority)).astype(np.float64),
-            unmet=(self.costs.unmet_per_unit * (1 + priority)).astype(np.float64),
-            per_km=col([sum(self.costs.per_km(f.unit_mass_g)) for f in first]),
-            co2_per_km=col([self.costs.co2_per_km(f.unit_mass_g) for f in first]),
-            mass_g=col([f.unit_mass_g for f in first]),
-            group=ints([self.group_of[f.line_id] for f in first]),
-            members=members,
-        )
 
     def _scale(self) -> float:
         """Money -> integer cost per tick: as fine as int64 allows, at most 1e9."""
