@@ -104,7 +104,10 @@ class PlanSolver(StrEnum):
 @plan.command("solve")
 def solve_file(
     problem_file: Annotated[Path, typer.Argument(help="a fabnet-problem/1 JSON file")],
-    solver: Annotated[PlanSolver, typer.Option(help="flow (optimal) or greedy")] = PlanSolver.flow,
+    solver: Annotated[
+        PlanSolver,
+        typer.Option(help="flow (priced flow, its gap to a lower bound stated) or greedy"),
+    ] = PlanSolver.flow,
     fixed_charge: Annotated[
         bool, typer.Option("--fixed-charge", help="charge costs.fixed_per_pair per parcel")
     ] = False,
