@@ -91,15 +91,7 @@ def solve_fixed_charge(
     options = replace(given, aggregate=False, above_lp_lines=False)
     demands = [d for d in problem.demands if d.units > 0]
     model = TimeModel(problem, demands, options)
-
-    def lp_extra(a: Ints, m: Ints) -> Floats:
-        # u: the most units of line a machine m can carry: the line's units, what the
-        # machine can make by the pair's last usable day, a machine on probation's job
-        can = model.cum_ticks[m, model.last_day(a, m)] // model.d.ticks[a]
-        room = np.minimum(model.d.quantity[a], can)
-        room = np.where(model.job_cap[m] > 0, np.minimum(room, model.job_cap[m]), room)
-        return np.asarray(fixed / np.maximum(room, 1), dtype=np.float64)
-
+    lp_extra = _lp_extra(model, fixed)
     model.extra = lp_extra
     relaxed = solve_model(model, solver, stop)
     lp_bound = relaxed.bound
@@ -114,37 +106,17 @@ def solve_fixed_charge(
     if _with_parcels(split, fixed) < best_cost - 1e-9:
         best, best_cost = split, _with_parcels(split, fixed)
     _note("the splittable plan", _with_parcels(split, fixed), started)
-    arcs = relaxed.arcs
-    keys, carried = _pair_units(model, relaxed)
-    restricted = replace(options, pricing=False, widen=False)
-    model.options = restricted
-    idle = 0  # slope-scaling rounds in a row that found nothing cheaper
-    for _ in range(iterations):
-        if stop() or idle >= patience:
-            break
-        n_m = max(1, model.layout.n_machines)
-        slope = np.where(
-            carried > 1e-9,
-            fixed / np.maximum(carried, 1e-9),
-            lp_extra(keys // n_m, keys % n_m),
-        )
-        model.extra = _lookup(model, keys, slope, lp_extra)
-        # a candidate: the bound of its network at slope-scaled charges is of no use
-        sol = solve_model(model, solver, stop, start=arcs, bound_sought=False)
-        plan = finish_plan(model, sol, "fixed_charge", started, demands, solver, Steps(quiet=True))
-        cost = _with_parcels(plan, fixed)
-        keys, carried = _pair_units(model, sol)
-        idle += 1
-        _note("slope scaling", cost, started)
-        if cost < best_cost - 1e-9:
-            best, best_cost, idle = plan, cost, 0
+    model.options = replace(options, pricing=False, widen=False)
+    best, best_cost = _slope_scaled(
+        model, solver, relaxed, lp_extra, (best, best_cost), (iterations, patience), stop, started
+    )
     best, best_cost = _close_small_pairs(model, solver, best, best_cost, fixed, stop, started)
     _note("small pairs closed", best_cost, started)
+    workers = trade_workers if trade_workers is not None else cpus()
     for step in ("merged", "traded", "merged again"):
         if step == "traded":
             # a plan within the tolerance of the bound is certified: no trade is worth it
             enough = best_cost - lp_bound / (1.0 - options.gap_tolerance)
-            workers = trade_workers if trade_workers is not None else cpus()
             found = _traded(
                 model, best, fixed, started, demands, stop, trade_s, enough, workers=workers
             )
@@ -168,6 +140,60 @@ def solve_fixed_charge(
             "pairs": float(len({(a.line_id, a.machine_id) for a in best.assignments})),
         },
     )
+
+
+def _lp_extra(model: TimeModel, fixed: float) -> Extra:
+    """The LP relaxation's charge per unit of a pair: ``fixed / u`` with ``u`` the most
+    units of line a machine m can carry (the line's units, what the machine can make by
+    the pair's last usable day, a machine on probation's job)."""
+
+    def extra(a: Ints, m: Ints) -> Floats:
+        can = model.cum_ticks[m, model.last_day(a, m)] // model.d.ticks[a]
+        room = np.minimum(model.d.quantity[a], can)
+        room = np.where(model.job_cap[m] > 0, np.minimum(room, model.job_cap[m]), room)
+        return np.asarray(fixed / np.maximum(room, 1), dtype=np.float64)
+
+    return extra
+
+
+def _slope_scaled(
+    model: TimeModel,
+    solver: FlowSolver,
+    relaxed: Solution,
+    lp_extra: Extra,
+    best: tuple[Plan, float],
+    rounds: tuple[int, int],
+    stop: Stop,
+    started: float,
+) -> tuple[Plan, float]:
+    """Dynamic slope scaling on the relaxed LP's arcs: each round charges a pair's parcel
+    over the units it carried the round before (``lp_extra`` where it carried none), for
+    at most ``rounds[0]`` rounds, until ``rounds[1]`` in a row find nothing cheaper than
+    the ``best`` plan so far (with its cost, parcels counted); the best plan then."""
+    iterations, patience = rounds
+    fixed = model.costs.fixed_per_pair
+    n_m = max(1, model.layout.n_machines)
+    keys, carried = _pair_units(model, relaxed)
+    demands = [dem for g in model.d.members for dem, _ in g]
+    best_cost = best[1]
+    idle = 0  # rounds in a row that found nothing cheaper
+    for _ in range(iterations):
+        if stop() or idle >= patience:
+            break
+        slope = np.where(
+            carried > 1e-9, fixed / np.maximum(carried, 1e-9), lp_extra(keys // n_m, keys % n_m)
+        )
+        model.extra = _lookup(model, keys, slope, lp_extra)
+        # a candidate: the bound of its network at slope-scaled charges is of no use
+        sol = solve_model(model, solver, stop, start=relaxed.arcs, bound_sought=False)
+        plan = finish_plan(model, sol, "fixed_charge", started, demands, solver, Steps(quiet=True))
+        cost = _with_parcels(plan, fixed)
+        keys, carried = _pair_units(model, sol)
+        idle += 1
+        _note("slope scaling", cost, started)
+        if cost < best_cost - 1e-9:
+            best, best_cost, idle = (plan, cost), cost, 0
+    return best
 
 
 def _close_small_pairs(
