@@ -20,13 +20,23 @@ def printer_server(tmp_path_factory):
         yield server
 
 
+@pytest.fixture
+def link(printer_server):
+    """A link to the virtual printer as a user's would be (G-code not sped up), closed
+    after the test."""
+    url, key = printer_server
+    made = OctoPrintLink(url, key, port="VIRTUAL", virtual=False)
+    yield made
+    made.close()
+
+
 def test_a_sliced_part_prints_to_completion_through_the_agent(tmp_path, printer_server):
     url, key = printer_server
     site = Site(tmp_path)
+    link = OctoPrintLink(url, key, port="VIRTUAL", virtual=True)
     try:
         site.producer("anna", "anna-mk4")
         site.start()
-        link = OctoPrintLink(url, key, port="VIRTUAL", virtual=True)
         agent = site.agent("anna", {"anna-mk4": link}, slicer=PrusaSlicer())
         order = site.order(site.design(size=(12, 12, 3), label="washer"))
         job = wait_for(lambda: (site.jobs(order) or [None])[0], what="a job")
@@ -48,11 +58,10 @@ def test_a_sliced_part_prints_to_completion_through_the_agent(tmp_path, printer_
         assert set(live.temps) <= {"tool0", "bed"}
     finally:
         site.close()
+        link.close()
 
 
-def test_octoprint_link_reports_a_cancelled_print(tmp_path, printer_server):
-    url, key = printer_server
-    link = OctoPrintLink(url, key, port="VIRTUAL", virtual=False)
+def test_octoprint_link_reports_a_cancelled_print(link):
     wait_for(lambda: link.status().state == "idle", timeout_s=30, what="connected")
     gcode = b"G28\n" + b"G4 P250\nG1 X10 Y10 F600\n" * 200  # dwells: about 50 s
     link.upload("slow.gcode", gcode)
@@ -95,11 +104,9 @@ def _flags(samples, expected_s: float):
     return [f for s in samples for f in watch.feed(s)]
 
 
-def test_recorded_virtual_printer_traces_normal_and_stalled(printer_server):
+def test_recorded_virtual_printer_traces_normal_and_stalled(link):
     """Traces recorded from OctoPrint's virtual printer: a normal print (heating, moves) is
     not flagged; a print stuck in a long dwell (its progress stops) is flagged as a stall."""
-    url, key = printer_server
-    link = OctoPrintLink(url, key, port="VIRTUAL", virtual=False)
     wait_for(lambda: link.status().state == "idle", timeout_s=30, what="connected")
     heat = b"M104 S200\nM140 S60\nM109 S200\nM190 S60\nG28\n"
     moves = b"G1 X10 Y10 F3000\nG1 X50 Y50 F3000\nG4 P200\n" * 60

@@ -42,13 +42,13 @@ class Hub:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        sink = self.log.open("a")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fabnet", "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+        with self.log.open("a") as sink:  # the process keeps its own copy
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "fabnet", "serve", "--port", str(self.port)],
+                env=self.env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
         end = time.monotonic() + 60
         while time.monotonic() < end:
             assert self.proc.poll() is None, self.log.read_text()[-3000:]

@@ -78,6 +78,9 @@ class FakeMachineLink:
             if self._state == "printing":
                 self._state, self._paused_at = "paused", self.clock()
 
+    def close(self) -> None:
+        """Nothing held: a fake printer has no connection."""
+
     def resume(self) -> None:
         self._check()
         with self._lock:

@@ -118,6 +118,7 @@ class Agent:
     ) -> None:
         self.config = config
         self.producer_id = config.producer_id
+        self._own_links = not links  # made here from the config: closed by stop()
         self.links = links or {m.id: link_for(m) for m in config.machines}
         self.machines = {m.id: m for m in config.machines}
         self.slicer = slicer
@@ -168,6 +169,9 @@ class Agent:
             )
             self.client.stop()
         self.store.close()
+        if self._own_links:
+            for link in self.links.values():
+                link.close()
 
     def _on_connected(self) -> None:
         if not self.client.connected.is_set():
