@@ -18,11 +18,11 @@ class FlowOptions:
     # nearest machines whose time left by the pair's last usable day covers ``margin`` times
     # the demand's, each demand's time taken off them before the next looks (a re-plan,
     # where the machines nearest a displaced line are mostly full); every usable day of
-    # these pairs is an arc; a whole plan too where greedy is not run (``warm_start_pairs``:
-    # large: 5 pricing rounds in 600 s instead of 3, a gap of 2.7% instead of 27%).
+    # these pairs is an arc; a whole plan too beyond ``room_seed_pairs`` lines x machines
+    # (large: 5 pricing rounds in 600 s instead of 3, a gap of 2.7% instead of 27%).
     # Off: the nearest machines, each demand on its own
     room_seed: bool = False
-    # ``margin`` of a whole plan seeded by room where greedy is skipped (``solve``; a
+    # ``margin`` of a whole plan seeded by room (beyond ``room_seed_pairs``: ``solve``; a
     # re-plan keeps ``margin``) ...
     room_margin: float = 12.0
     # ... and each pricing round's new arcs per demand there (``max_new_per_demand``
@@ -51,11 +51,17 @@ class FlowOptions:
     # machine) pairs than this offers them their nearest machines with time instead
     pricing_pairs: int = 20_000_000
     gap_tolerance: float = 1e-3  # certified when (objective - bound) / objective <= this
-    warm_start: bool = True  # seed the candidates with the greedy plan's pairs
-    # ... when lines x machines are at most this many: greedy scans machine after machine
-    # in Python, minutes at 100,000 lines x 10,000 machines, longer than pricing saves;
-    # beyond it the first candidates are machines with room (``room_seed``) instead
-    warm_start_pairs: int = 20_000_000
+    # seed the first candidates with a greedy plan's pairs too (at most ``room_seed_pairs``
+    # lines x machines). Off by default (ADR 0028): a network seeded by greedy reaches the
+    # LP in fewer rounds with fewer arcs, and whole units have less to choose from; without
+    # it, of 18 benchmark and OKW problems every uncertified one but medium (0.281% either
+    # way) got a cheaper plan (small seed 1 0.133% -> 0.097%, seed 5 1.14% -> 0.94%, the OKW
+    # 400-line ones 1.28% -> 1.04% and 2.27% -> 2.10%), the certified ones stayed so
+    warm_start: bool = False
+    # beyond this many lines x machines the first candidates are machines with room
+    # (``room_seed``), and greedy is never run: it scans machine after machine in Python,
+    # minutes at 100,000 lines x 10,000 machines, longer than pricing saves
+    room_seed_pairs: int = 20_000_000
     # whole units: each class of one print time planned again on the time the others leave, kept
     # where cheaper (``rounding.sweep_classes``)
     sweep_classes: bool = True

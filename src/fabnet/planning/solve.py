@@ -59,17 +59,17 @@ def solve(
         warm: tuple[Assignment, ...] = ()
         pairs = len(problem.demands) * len(problem.supplies)
         steps = Steps()
-        if opts.warm_start and opts.pricing:
-            if pairs <= opts.warm_start_pairs:
-                warm = _Greedy(problem, stop, seed).run().assignments
-                steps.done("greedy", f"{len(warm)} assignments seed the first network")
-            else:  # greedy would take minutes: the first pairs are machines with room
-                opts = replace(
-                    opts,
-                    room_seed=True,
-                    margin=opts.room_margin,
-                    max_new_per_demand=opts.room_new_per_demand,
-                )
+        if opts.pricing and pairs > opts.room_seed_pairs:
+            # the first pairs are machines with room (greedy would take minutes)
+            opts = replace(
+                opts,
+                room_seed=True,
+                margin=opts.room_margin,
+                max_new_per_demand=opts.room_new_per_demand,
+            )
+        elif opts.pricing and opts.warm_start:
+            warm = _Greedy(problem, stop, seed).run().assignments
+            steps.done("greedy", f"{len(warm)} assignments seed the first network")
         return solve_flow(problem, flow_solver, options=opts, stop=stop, warm=warm, steps=steps)
     raise ValueError(f"unknown solver {solver!r}; known: {', '.join(SOLVERS)}")
 

@@ -659,10 +659,12 @@ def test_bad_transport_bands_are_refused_naming_the_band(bands, where):
     assert err.value.field == where
 
 
-def test_the_greedy_warm_start_is_skipped_where_it_would_cost_more_than_it_saves():
-    """Greedy scans machine after machine in Python: beyond ``warm_start_pairs`` lines x
-    machines the flow planner starts from machines with room instead (``room_seed``, at
-    ``room_margin``), and prices to the same LP."""
+@pytest.mark.parametrize("warm_start", [False, True])
+def test_the_first_pairs_nearest_or_greedys_or_by_room_beyond_room_seed_pairs(warm_start):
+    """Up to ``room_seed_pairs`` lines x machines the first network is each demand's
+    nearest machines, with greedy's pairs where ``warm_start`` asks for them; beyond it
+    (greedy scans machine after machine in Python) machines with room (``room_seed``, at
+    ``room_margin``), greedy never run; all price to the same LP."""
     import importlib
 
     solve_module = importlib.import_module("fabnet.planning.solve")
@@ -671,15 +673,21 @@ def test_the_greedy_warm_start_is_skipped_where_it_would_cost_more_than_it_saves
     run = solve_module._Greedy.run
     seeded = columns_module.room_candidates
     lps = []
-    for limit, calls in ((24, 1), (23, 0)):
-        options = FlowOptions(warm_start_pairs=limit, room_margin=5.0, room_new_per_demand=7)
+    for limit, by_room in ((24, False), (23, True)):
+        options = FlowOptions(
+            warm_start=warm_start,
+            room_seed_pairs=limit,
+            room_margin=5.0,
+            room_new_per_demand=7,
+        )
         with (
             mock.patch.object(solve_module._Greedy, "run", autospec=True, side_effect=run) as spy,
             mock.patch.object(columns_module, "room_candidates", side_effect=seeded) as room,
         ):
             plan = solve(problem, solver="flow", flow_solver=SOLVER, options=options)
-        assert spy.call_count == calls
-        assert room.call_count == 1 - calls
+        assert spy.call_count == int(warm_start and not by_room)
+        assert room.call_count == int(by_room)
+        assert ("greedy_s" in plan.stats) == bool(spy.call_count)
         if room.call_count:  # the room seeding's margin and arcs a round, not the others'
             assert room.call_args.args[0].options.margin == 5.0
             assert room.call_args.args[0].options.max_new_per_demand == 7
