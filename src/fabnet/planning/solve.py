@@ -45,8 +45,9 @@ def solve(
     flow_solver: FlowSolver | None = None,
     options: FlowOptions | None = None,
 ) -> Plan:
-    """Solve ``problem`` with ``solver``: "flow" (min-cost flow, priced to optimality;
-    needs ``flow_solver``) or "greedy" (the baseline). ``stop`` is polled between steps;
+    """Solve ``problem`` with ``solver``: "flow" (min-cost flow priced over every capable
+    machine, whole units, a lower bound and the gap to it; needs ``flow_solver``) or
+    "greedy" (the baseline). ``stop`` is polled between steps;
     greedy is deterministic (``seed`` is kept for solvers that sample); the flow planner
     is too unless time cuts a step short: ``stop``, or the neighbourhood MIPs' time limits
     and budget (``FlowOptions.neighbourhood_s``), which a loaded machine reaches sooner."""

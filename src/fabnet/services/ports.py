@@ -220,7 +220,7 @@ class Policy:
     offer_ttl_s: float = 4 * 3600.0  # an offer not accepted by then expires and is re-planned
     horizon_days: float = 30.0  # planning looks this far ahead
     load_factor: float = 0.85  # share of machine time before a deadline the planner promises
-    solver: str = "flow"  # "flow" (optimal min-cost flow) or "greedy" (the baseline)
+    solver: str = "flow"  # "flow" (priced min-cost flow, its gap stated) or "greedy" (baseline)
     max_design_bytes: int = 50 * 1024 * 1024
     max_triangles: int = 2_000_000
     # Placeholders, not market data: a hub sets its own (FABNET_PRICE_RULES); a producer's
