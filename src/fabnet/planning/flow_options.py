@@ -54,9 +54,10 @@ class FlowOptions:
     # seed the first candidates with a greedy plan's pairs too (at most ``room_seed_pairs``
     # lines x machines). Off by default (ADR 0028): a network seeded by greedy reaches the
     # LP in fewer rounds with fewer arcs, and whole units have less to choose from; without
-    # it, of 18 benchmark and OKW problems every uncertified one but medium (0.281% either
-    # way) got a cheaper plan (small seed 1 0.133% -> 0.097%, seed 5 1.14% -> 0.94%, the OKW
-    # 400-line ones 1.28% -> 1.04% and 2.27% -> 2.10%), the certified ones stayed so
+    # it, of 18 benchmark and OKW problems five of the seven uncertified got a cheaper plan
+    # (small seed 1 0.133% -> 0.097%, seed 5 1.14% -> 0.94%, the OKW 400-line ones 1.28% ->
+    # 1.04% and 2.27% -> 2.10%; medium and tiny seed 2 about the same), the certified ones
+    # stayed so
     warm_start: bool = False
     # beyond this many lines x machines the first candidates are machines with room
     # (``room_seed``), and greedy is never run: it scans machine after machine in Python,
