@@ -54,7 +54,7 @@ class FlowOptions:
     # seed the first candidates with a greedy plan's pairs too (at most ``room_seed_pairs``
     # lines x machines). Off by default (ADR 0028): a network seeded by greedy reaches the
     # LP in fewer rounds with fewer arcs, and whole units have less to choose from; without
-    # it, of 18 benchmark and OKW problems five of the seven uncertified got a cheaper plan
+    # it, of 18 benchmark and OKW problems six of the eight uncertified got a cheaper plan
     # (small seed 1 0.133% -> 0.097%, seed 5 1.14% -> 0.94%, the OKW 400-line ones 1.28% ->
     # 1.04% and 2.27% -> 2.10%; medium and tiny seed 2 about the same), the certified ones
     # stayed so
