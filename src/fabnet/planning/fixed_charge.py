@@ -108,7 +108,15 @@ def solve_fixed_charge(
     _note("the splittable plan", _with_parcels(split, fixed), started)
     model.options = replace(options, pricing=False, widen=False)
     best, best_cost = _slope_scaled(
-        model, solver, relaxed, lp_extra, (best, best_cost), (iterations, patience), stop, started
+        model,
+        solver,
+        relaxed,
+        lp_extra,
+        (best, best_cost),
+        (iterations, patience),
+        stop,
+        started,
+        demands,
     )
     best, best_cost = _close_small_pairs(model, solver, best, best_cost, fixed, stop, started)
     _note("small pairs closed", best_cost, started)
@@ -165,6 +173,7 @@ def _slope_scaled(
     rounds: tuple[int, int],
     stop: Stop,
     started: float,
+    demands: list[Demand],
 ) -> tuple[Plan, float]:
     """Dynamic slope scaling on the relaxed LP's arcs: each round charges a pair's parcel
     over the units it carried the round before (``lp_extra`` where it carried none), for
@@ -174,7 +183,6 @@ def _slope_scaled(
     fixed = model.costs.fixed_per_pair
     n_m = max(1, model.layout.n_machines)
     keys, carried = _pair_units(model, relaxed)
-    demands = [dem for g in model.d.members for dem, _ in g]
     best_cost = best[1]
     idle = 0  # rounds in a row that found nothing cheaper
     for _ in range(iterations):
