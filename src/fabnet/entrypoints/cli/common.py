@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +16,7 @@ from fabnet.domain.ids import PrincipalId
 from fabnet.domain.principal import Principal
 from fabnet.domain.states import Role
 from fabnet.entrypoints.errors import classify
+from fabnet.services.paging import MAX_OFFSET
 
 if TYPE_CHECKING:  # the heavy modules load when a command runs, not for --help
     from pydantic import BaseModel
@@ -23,6 +24,9 @@ if TYPE_CHECKING:  # the heavy modules load when a command runs, not for --help
     from fabnet.bootstrap import App
 
 CLI_OPERATOR = Principal(PrincipalId("usr_cli_operator"), Role.OPERATOR)
+Json = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+Limit = Annotated[int, typer.Option(min=1, max=500, help="items per page")]
+Offset = Annotated[int, typer.Option(min=0, max=MAX_OFFSET, help="items to skip")]
 
 
 class _LazyModule:

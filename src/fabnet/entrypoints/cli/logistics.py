@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from fabnet.entrypoints.cli.common import CLI_OPERATOR, emit_json, fail, lazy_module, out, wired
+from fabnet.entrypoints.cli.common import (
+    CLI_OPERATOR,
+    Json,
+    emit_json,
+    fail,
+    lazy_module,
+    out,
+    wired,
+)
 
 if TYPE_CHECKING:
     from fabnet.services import commands as cmd
@@ -17,7 +25,6 @@ couriers = typer.Typer(rich_markup_mode=None, help="Couriers: add, list, show a 
 shipments = typer.Typer(
     rich_markup_mode=None, help="Shipments: plan a routing wave, list an order's, record a step."
 )
-Json = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 
 
 @couriers.command("add")

@@ -1,4 +1,4 @@
-"""``fabnet``: serve the API, run the demo, manage keys, and the nouns (see nouns.py)."""
+"""``fabnet``: serve the API, run the demo, manage keys; the nouns are in *_commands.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from fabnet.domain.ids import ApiKeyId
 from fabnet.domain.states import Role
 from fabnet.entrypoints.agent.cli import agent as agent_cli
 from fabnet.entrypoints.cli import backup as backup_cli
-from fabnet.entrypoints.cli import files, nouns
+from fabnet.entrypoints.cli import design_commands, files, order_commands, producer_commands
 from fabnet.entrypoints.cli import logistics as logistics_cli
 from fabnet.entrypoints.cli.common import (
     CLI_OPERATOR,
@@ -46,11 +46,11 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(nouns.producers, name="producers")
-app.add_typer(nouns.machines, name="machines")
-app.add_typer(nouns.designs, name="designs")
-app.add_typer(nouns.orders, name="orders")
-app.add_typer(nouns.jobs, name="jobs")
+app.add_typer(producer_commands.producers, name="producers")
+app.add_typer(producer_commands.machines, name="machines")
+app.add_typer(design_commands.designs, name="designs")
+app.add_typer(order_commands.orders, name="orders")
+app.add_typer(order_commands.jobs, name="jobs")
 app.add_typer(logistics_cli.couriers, name="couriers")
 app.add_typer(logistics_cli.shipments, name="shipments")
 app.add_typer(agent_cli, name="agent")
