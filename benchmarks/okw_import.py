@@ -30,7 +30,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from fabnet.adapters.gazetteer import Gazetteer
-    from fabnet.adapters.okw import OkwReader, load_iopa_machines, load_records
+    from fabnet.adapters.okw import OkwReader, load_records
+    from fabnet.adapters.okw_iopa import load_iopa_machines
 
     t0 = time.perf_counter()
     records = load_records(FACILITIES.read_text(), "json")

@@ -14,50 +14,22 @@ code. docs/okw.md shows the accepted shapes.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import math
 import re
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import yaml
 
-from fabnet.adapters import vocabulary
 from fabnet.adapters.gazetteer import Found, Gazetteer
-from fabnet.domain.capabilities import MATERIALS, Process
+from fabnet.adapters.okw_equipment import RecordError, RecordNotes, read_equipment
+from fabnet.adapters.okw_iopa import from_iopa, is_iopa
 from fabnet.domain.errors import InvalidInput
-from fabnet.domain.producers import Machine, Producer
-from fabnet.domain.states import FacilityStatus, MachineStatus
+from fabnet.domain.states import FacilityStatus
 from fabnet.services.commands import FacilitySpec, MachineSpec
 
 MAX_RECORDS = 100_000
-
-
-@dataclass(frozen=True)
-class RecordError:
-    """A problem of one record (an error refuses the record; a warning does not)."""
-
-    index: int
-    field: str
-    reason: str
-    ref: str = ""  # the record's id, when it has one
-    name: str = ""  # the record's name, when it has one
-
-    def __str__(self) -> str:
-        who = " ".join(p for p in (self.ref, repr(self.name) if self.name else "") if p)
-        return f"record {self.index}{f' ({who})' if who else ''}: {self.field}: {self.reason}"
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "index": self.index,
-            "id": self.ref,
-            "name": self.name,
-            "field": self.field,
-            "reason": self.reason,
-        }
 
 
 class ReadResult(NamedTuple):
@@ -101,76 +73,7 @@ def load_records(text: str, fmt: str) -> list[Any]:
     return data
 
 
-MAX_MACHINE_ROWS = 1_000_000
 MAX_EQUIPMENT = 1_000  # entries of one facility record
-IOPA_COLUMNS = ("name", "brand", "class_1", "lab")
-
-
-def load_iopa_machines(text: str) -> dict[str, list[dict[str, str]]]:
-    """The IoPA machine list (CSV: name, brand, class_1, lab, country_code) by lab name."""
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))  # a BOM, from Excel
-    missing = [c for c in IOPA_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput("machines", f"CSV columns missing: {', '.join(missing)}")
-    by_lab: dict[str, list[dict[str, str]]] = {}
-    for n, row in enumerate(reader):
-        if n >= MAX_MACHINE_ROWS:
-            raise InvalidInput("machines", f"more than {MAX_MACHINE_ROWS} rows")
-        by_lab.setdefault(str(row.get("lab") or ""), []).append(
-            {k: str(v or "") for k, v in row.items() if k}
-        )
-    return by_lab
-
-
-def is_iopa(raw: Any) -> bool:
-    """True for a record of the IoPA's relational export (its five linked objects)."""
-    return (
-        isinstance(raw, dict)
-        and isinstance(raw.get("facility"), dict)
-        and isinstance(raw.get("region"), dict)
-        and "name" not in raw
-    )
-
-
-def from_iopa(raw: dict[str, Any], machines: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
-    """One IoPA record (and its lab's rows of the machine list) as an OKW record."""
-    fac = raw["facility"]
-    region = raw.get("region") or {}
-    address = raw.get("address") or {}
-    geo = raw.get("geocoding") or {}
-    name = fac.get("name")
-    url = fac.get("url")
-    location: dict[str, Any] = {
-        "address": {
-            "street": address.get("extended") or "",
-            "postal-code": address.get("zip_code") or "",
-            "locality": region.get("city_town") or "",
-            "region": region.get("state_region") or "",
-            "country": region.get("country") or "",
-        }
-    }
-    if geo.get("latitude") is not None and geo.get("longitude") is not None:
-        location["gps-coordinates"] = {"lat": geo["latitude"], "lon": geo["longitude"]}
-    rows = machines.get(name, []) if isinstance(name, str) else []
-    if not rows and isinstance(name, str):
-        rows = machines.get(name.strip(), [])
-    return {
-        "id": url if isinstance(url, str) and url.strip() else fac.get("facility_id"),
-        "name": name,
-        "facility-type": fac.get("description") or "",
-        "website": url or "",
-        "location": location,
-        "equipment": [
-            {
-                "equipment-type": row.get("class_1", ""),
-                "make": row.get("brand", ""),
-                "model": row.get("name", ""),
-            }
-            for row in rows
-        ],
-    }
-
-
 _CLASSES = {
     "fablab": "fablab",
     "fablabs": "fablab",
@@ -190,26 +93,6 @@ _CLASSES = {
 }
 
 
-@dataclass
-class _Record:
-    """The problems and warnings found while reading one record."""
-
-    index: int
-    ref: str = ""
-    name: str = ""
-    errors: list[tuple[str, str]] = field(default_factory=list)
-    warnings: list[tuple[str, str]] = field(default_factory=list)
-
-    def error(self, where: str, reason: str) -> None:
-        self.errors.append((where, reason))
-
-    def warn(self, where: str, reason: str) -> None:
-        self.warnings.append((where, reason))
-
-    def issues(self, pairs: list[tuple[str, str]]) -> list[RecordError]:
-        return [RecordError(self.index, f, r, self.ref, self.name) for f, r in pairs]
-
-
 class OkwReader:
     def __init__(
         self, gazetteer: Gazetteer, machines: dict[str, list[dict[str, str]]] | None = None
@@ -220,7 +103,7 @@ class OkwReader:
     def read(self, records: list[Any]) -> ReadResult:
         result = ReadResult([], [], [], {})
         for index, raw in enumerate(records):
-            rec = _Record(index)
+            rec = RecordNotes(index)
             spec = self._facility(raw, rec)
             result.warnings.extend(rec.issues(rec.warnings))
             if rec.errors or spec is None:
@@ -234,14 +117,14 @@ class OkwReader:
 
     def facility(self, raw: Any) -> FacilitySpec:
         """One record, or InvalidInput with its first problem (for single records)."""
-        rec = _Record(0)
+        rec = RecordNotes(0)
         spec = self._facility(raw, rec)
         if rec.errors or spec is None:
             where, reason = rec.errors[0] if rec.errors else ("record", "not readable")
             raise InvalidInput(where, reason)
         return spec
 
-    def _facility(self, raw: Any, rec: _Record) -> FacilitySpec | None:
+    def _facility(self, raw: Any, rec: RecordNotes) -> FacilitySpec | None:
         if is_iopa(raw):
             raw = from_iopa(raw, self.machines)
         if not isinstance(raw, dict):
@@ -274,7 +157,7 @@ class OkwReader:
         machines: list[MachineSpec] = []
         others: list[str] = []
         for i, e in enumerate(equipment):
-            self._equipment(e, i, rec, machines, others)
+            read_equipment(e, i, rec, machines, others)
         producer_class = self._class(data, rec)
         if rec.errors or located is None or status is None:
             return None
@@ -302,7 +185,7 @@ class OkwReader:
             extra=extra,
         )
 
-    def _class(self, data: dict[str, Any], rec: _Record) -> str:
+    def _class(self, data: dict[str, Any], rec: RecordNotes) -> str:
         for field_name in ("producerclass", "facilityclass", "facilitytype", "typeoffacility"):
             value = data.get(field_name)
             if isinstance(value, str) and value.strip():
@@ -316,7 +199,9 @@ class OkwReader:
             return "fablab"
         return "maker"
 
-    def _location(self, loc: Any, rec: _Record) -> tuple[float, float, str, Found | None] | None:
+    def _location(
+        self, loc: Any, rec: RecordNotes
+    ) -> tuple[float, float, str, Found | None] | None:
         if not isinstance(loc, dict):
             rec.error("location", "required: coordinates or an address with a city")
             return None
@@ -372,7 +257,7 @@ class OkwReader:
         return found.place.lat, found.place.lon, text, found
 
     @staticmethod
-    def _coords(coords: Any, rec: _Record) -> tuple[float, float] | None:
+    def _coords(coords: Any, rec: RecordNotes) -> tuple[float, float] | None:
         where = "location.gps-coordinates"
         try:
             if isinstance(coords, str):
@@ -398,165 +283,13 @@ class OkwReader:
         return (lat, lon) if ok else None
 
     @staticmethod
-    def _status(value: Any, rec: _Record) -> FacilityStatus | None:
+    def _status(value: Any, rec: RecordNotes) -> FacilityStatus | None:
         try:
             return FacilityStatus(_key(str(value)).replace("temporaryclosure", "temporary_closure"))
         except ValueError:
             known = ", ".join(s.value for s in FacilityStatus)
             rec.error("facilityStatus", f"unknown status {value!r}; known: {known}")
             return None
-
-    def _equipment(
-        self, raw: Any, i: int, rec: _Record, machines: list[MachineSpec], others: list[str]
-    ) -> None:
-        where = f"equipment[{i}]"
-        if not isinstance(raw, dict):
-            rec.error(where, "must be a mapping")
-            return
-        make = str(raw.get("make", raw.get("manufacturer", "")) or "").strip()
-        model = str(raw.get("model", "") or "").strip()
-        label = str(raw.get("name") or " ".join(x for x in (make, model) if x)).strip()
-        said = [
-            (f"{where}.{f}", v)
-            for f, v in (
-                ("manufacturing-process", raw.get("manufacturingprocess")),
-                ("process", raw.get("process")),
-                ("equipment-type", raw.get("equipmenttype")),
-            )
-            if v not in (None, "", [])
-        ]
-        if not said:
-            rec.error(f"{where}.manufacturing-process", "required: what the machine does")
-            return
-        term: vocabulary.ProcessTerm | None = None
-        for _, value in said:
-            for v in value if isinstance(value, list) else [value]:
-                if isinstance(v, str):
-                    term = term or vocabulary.process_term(v)
-        model_row = vocabulary.printer_model(make, model) if model else None
-        if term is None:
-            _, value = said[0]
-            rec.warn(
-                said[0][0],
-                f"unknown process {value!r}: kept as equipment, not planned on",
-            )
-            others.append(f"{value}: {label}".strip().rstrip(":"))
-            return
-        if term.process is None:
-            rec.warn(said[0][0], f"{term.canonical}: kept as equipment, not planned on")
-            others.append(f"{term.canonical}: {label}".strip().rstrip(":"))
-            return
-        process = term.process
-        if term.canonical == "3d_printing":  # which kind of 3D printing, if the model says
-            if model_row is not None:
-                process = model_row.process
-            elif vocabulary.key(make) in vocabulary.RESIN_MAKES:
-                process = Process.SLA
-        errors_before = len(rec.errors)
-        materials = self._materials(raw, where, process, rec)
-        volume = self._volume(raw.get("buildvolume", raw.get("workingarea")), where, rec)
-        unverified: list[str] = []
-        if volume is None and len(rec.errors) == errors_before:
-            if model_row is not None and model_row.process is process:
-                volume = model_row.build_volume_mm
-                rec.warn(
-                    f"{where}.build-volume",
-                    f"not given: {_mm(volume)} from {model_row.source} ({model_row.model})",
-                )
-            else:
-                unverified.append("build volume not known")
-        if not materials and len(rec.errors) == errors_before:
-            if model_row is not None and model_row.process is process and model_row.materials:
-                materials = list(model_row.materials)
-                rec.warn(
-                    f"{where}.materials-worked",
-                    f"not given: {', '.join(materials)} assumed from {model_row.source}",
-                )
-            else:
-                unverified.append("materials not given")
-        if unverified:
-            rec.warn(
-                where,
-                f"{label or process.value}: {' and '.join(unverified)}; imported unverified, "
-                "not planned on until its producer confirms it",
-            )
-        nozzle = raw.get("nozzlesize")
-        try:
-            spec = MachineSpec(
-                name=label or f"{process.value}-{i + 1}",
-                process=process.value,
-                materials=tuple(materials),
-                build_volume_mm=volume,
-                make=make,
-                model=model,
-                nozzle_mm=float(nozzle) if nozzle is not None else None,
-                hours_per_day=float(raw.get("hoursperday", 20.0)),
-                speed_factor=float(raw.get("speedfactor", 1.0)),
-                unverified="; ".join(unverified),
-            )
-        except (TypeError, ValueError) as exc:
-            rec.error(where, f"a number was expected: {exc}")
-            return
-        machines.append(spec)
-
-    @staticmethod
-    def _materials(raw: dict[str, Any], where: str, process: Process, rec: _Record) -> list[str]:
-        given = raw.get("materialsworked", raw.get("materials", []))
-        if given in (None, ""):
-            return []
-        if not isinstance(given, list):
-            given = [given]
-        out: list[str] = []
-        allowed = MATERIALS[process]
-        for j, m in enumerate(given):
-            value = m.get("name", m.get("materialtype")) if isinstance(m, dict) else m
-            field_name = f"{where}.materials-worked[{j}]"
-            if not isinstance(value, str) or not value.strip():
-                rec.error(field_name, "must be a material name, e.g. 'PLA'")
-                continue
-            name = vocabulary.material_name(value)
-            if name is None or name not in allowed:
-                what = "unknown material" if name is None else "not a material of"
-                rec.error(
-                    field_name,
-                    f"{what} {value!r} for {process.value}; known: {', '.join(sorted(allowed))}"
-                    if name is None
-                    else f"{name} is {what} {process.value}; known: {', '.join(sorted(allowed))}",
-                )
-                continue
-            if name not in out:
-                out.append(name)
-        return out
-
-    @staticmethod
-    def _volume(raw: Any, where: str, rec: _Record) -> tuple[float, float, float] | None:
-        field_name = f"{where}.build-volume"
-        if raw in (None, "", [], {}):
-            return None
-        if isinstance(raw, int | float) and not isinstance(raw, bool):
-            rec.warn(field_name, f"{raw!r} is one number, not three sizes in mm: not used")
-            return None
-        try:
-            if isinstance(raw, str):
-                text = raw.strip().lower().removesuffix("mm")
-                parts = [float(p) for p in re.split(r"\s*[x×,]\s*", text.strip())]  # noqa: RUF001
-            elif isinstance(raw, dict):
-                parts = [float(raw[k]) for k in ("x", "y", "z")]
-            elif isinstance(raw, list):
-                parts = [float(p) for p in raw]
-            else:
-                raise ValueError
-        except (KeyError, TypeError, ValueError):
-            rec.error(field_name, "expected three sizes in mm, e.g. '250 x 210 x 220'")
-            return None
-        if len(parts) != 3 or not all(math.isfinite(p) and p > 0 for p in parts):
-            rec.error(field_name, "expected three positive sizes in mm")
-            return None
-        return parts[0], parts[1], parts[2]
-
-
-def _mm(volume: tuple[float, float, float]) -> str:
-    return " x ".join(f"{v:g}" for v in volume) + " mm"
 
 
 def _unverified(spec: MachineSpec, reason: str) -> MachineSpec:
@@ -580,53 +313,3 @@ def spec_how(spec: FacilitySpec) -> str:
     """How a facility was placed: '' (its coordinates) or the gazetteer's match kind."""
     located = spec.extra.get("located", "")
     return located.split(":", 1)[0] if located else ""
-
-
-def export_records(producers: list[Producer], machines: list[Machine]) -> list[dict[str, Any]]:
-    """OKW records for ``producers`` and their ``machines`` (read back by OkwReader):
-    unverified machines without the build volume they lack, other equipment as
-    equipment with its process's canonical id."""
-    by_producer: dict[str, list[Machine]] = {}
-    for m in machines:
-        by_producer.setdefault(m.producer_id, []).append(m)
-    out = []
-    for p in producers:
-        equipment: list[dict[str, Any]] = []
-        for m in sorted(by_producer.get(p.id, []), key=lambda m: m.name):
-            unverified = m.status is MachineStatus.UNVERIFIED
-            item: dict[str, Any] = {
-                "name": m.name,
-                "manufacturing-process": m.process.value,
-                "make": m.make,
-                "model": m.model,
-            }
-            if not unverified or all((m.build_volume.x_mm, m.build_volume.y_mm)):
-                item["build-volume"] = {
-                    "x": m.build_volume.x_mm,
-                    "y": m.build_volume.y_mm,
-                    "z": m.build_volume.z_mm,
-                }
-            if m.materials:
-                item["materials-worked"] = list(m.materials)
-            if m.nozzle_mm is not None:
-                item["nozzle-size"] = m.nozzle_mm
-            item["hours-per-day"] = m.hours_per_day
-            item["speed-factor"] = m.speed_factor
-            equipment.append(item)
-        for other in (e for e in p.extra.get("other_equipment", "").split("\n") if e):
-            process, _, label = other.partition(": ")
-            equipment.append({"name": label or process, "manufacturing-process": process})
-        record: dict[str, Any] = {
-            "id": p.external_ref or p.id,
-            "name": p.name,
-            "facility-type": p.producer_class.value,
-            "location": {
-                "gps-coordinates": f"{p.place.lat:.6f}, {p.place.lon:.6f}",
-                **({"address": p.address} if p.address else {}),
-            },
-            "facilityStatus": p.status.value,
-            "certifications": list(p.certifications),
-            "equipment": equipment,
-        }
-        out.append(record)
-    return out

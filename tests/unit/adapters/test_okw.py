@@ -3,7 +3,8 @@ import json
 import pytest
 
 from fabnet.adapters.gazetteer import Gazetteer
-from fabnet.adapters.okw import OkwReader, export_records, load_records
+from fabnet.adapters.okw import OkwReader, load_records
+from fabnet.adapters.okw_export import export_records
 from fabnet.domain.capabilities import Process
 from fabnet.domain.errors import InvalidInput
 from fabnet.domain.ids import MachineId, ProducerId

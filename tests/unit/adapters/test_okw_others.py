@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 from fabnet.adapters.gazetteer import Gazetteer
-from fabnet.adapters.okw import OkwReader, export_records, load_iopa_machines, load_records
+from fabnet.adapters.okw import OkwReader, load_records
+from fabnet.adapters.okw_export import export_records
+from fabnet.adapters.okw_iopa import load_iopa_machines
 from fabnet.domain.errors import InvalidInput
 
 IOPA = Path(__file__).resolve().parents[2] / "data" / "okw-iopa"

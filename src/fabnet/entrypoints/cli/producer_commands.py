@@ -91,7 +91,8 @@ def producers_import(
     planning is reported as a warning; importing the same file again changes nothing."""
 
     from fabnet.adapters.gazetteer import Gazetteer
-    from fabnet.adapters.okw import OkwReader, load_iopa_machines, load_records
+    from fabnet.adapters.okw import OkwReader, load_records
+    from fabnet.adapters.okw_iopa import load_iopa_machines
     from fabnet.entrypoints.cli import files
 
     fmt = "json" if file.suffix.lower() == ".json" else "yaml"
@@ -153,7 +154,7 @@ def producers_export(
     """Write every producer and its machines as OKW records."""
     import yaml
 
-    from fabnet.adapters.okw import export_records
+    from fabnet.adapters.okw_export import export_records
     from fabnet.entrypoints.cli import files
 
     if fmt not in ("json", "yaml"):
