@@ -10,7 +10,7 @@ and per kg-km by distance band, from the modes and from routing runs.
   full parcel (its capacity), as the carrier's tonne-km emission factor is.
 
 Shares are by mass because that is how a route's cost and CO2 are shared among its
-parcels (routing/dispatch.py: tonne-km allocation).
+parcels (routing/hub_routes.py: tonne-km allocation).
 """
 
 from __future__ import annotations

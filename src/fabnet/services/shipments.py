@@ -30,7 +30,9 @@ from fabnet.domain.units import Place
 from fabnet.fabrication.profiles import REFERENCE
 from fabnet.routing import dispatch
 from fabnet.routing.airspace import Airspace
+from fabnet.routing.hub_routes import co2_factor
 from fabnet.routing.instance import VrpSolver
+from fabnet.routing.policy import CARRIER_MODE
 from fabnet.services.commands import (
     PlanShipments,
     RecordShipmentEvent,
@@ -68,7 +70,7 @@ def on_units_made(
     if line is None:
         raise NotFound("line", event.line_id)
     unit_g, unit_ml = parcel_sizes(uow, event, policy)
-    limit = policy.logistics.mode(dispatch.CARRIER_MODE)
+    limit = policy.logistics.mode(CARRIER_MODE)
     per_parcel = max(
         1,
         min(
@@ -112,9 +114,9 @@ def register_courier(
     if not cmd.actor.is_operator:
         raise Forbidden("only an operator registers couriers")
     mode = policy.logistics.mode(cmd.mode)
-    if mode.name == dispatch.CARRIER_MODE:
+    if mode.name == CARRIER_MODE:
         raise InvalidInput("mode", "the parcel carrier is booked, not registered as a courier")
-    dispatch.co2_factor(mode)  # a mode whose emission factor is unset is refused here
+    co2_factor(mode)  # a mode whose emission factor is unset is refused here
     courier = Courier(
         id=CourierId(ids.new(PREFIXES["courier"])),
         name=cmd.name.strip()[:200],

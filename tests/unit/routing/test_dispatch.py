@@ -15,16 +15,11 @@ from fabnet.adapters.solvers.pyvrp_routing import PyVrpSolver
 from fabnet.domain.errors import InvalidInput
 from fabnet.domain.units import Place
 from fabnet.routing.airspace import Airspace
-from fabnet.routing.dispatch import (
-    Courier,
-    LogisticsPolicy,
-    Waiting,
-    Weights,
-    choose,
-    plan_wave,
-)
+from fabnet.routing.dispatch import choose, plan_wave
 from fabnet.routing.modes import DRONE, MODES, VAN
 from fabnet.routing.nearest import NearestNeighbour
+from fabnet.routing.policy import LogisticsPolicy, Weights
+from fabnet.routing.wave import Courier, Waiting
 
 NOW = datetime(2026, 12, 3, 8, tzinfo=UTC)
 HUB = Place(52.52, 13.405)  # Berlin
