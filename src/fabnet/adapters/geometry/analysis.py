@@ -9,9 +9,8 @@ What was repaired is listed; what cannot be repaired is refused with the reason.
 
 from __future__ import annotations
 
-import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import trimesh
@@ -20,13 +19,12 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
+from fabnet.adapters.geometry.keys import group, mix
+from fabnet.adapters.geometry.orientation import orientations, sections
 from fabnet.adapters.geometry.readers import Limits, Triangles, read_mesh
 from fabnet.adapters.geometry.stitch import split_needles, stitch
 from fabnet.domain.errors import BadMesh
-from fabnet.fabrication.meshes import LayerSample, MeshFacts, Orientation
-
-COS_45 = math.cos(math.radians(45))
-_K = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+from fabnet.fabrication.meshes import MeshFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,67 +61,33 @@ class TrimeshAnalyzer:
         if not np.isfinite(tris).all():
             bad = int(np.flatnonzero(~np.isfinite(tris).reshape(len(tris), -1).all(axis=1))[0])
             raise BadMesh("file", f"triangle {bad} has a NaN or infinite coordinate")
-        repairs: list[str] = []
-        warnings: list[str] = []
+        notes = _Notes()
         mesh = weld(tris)
-        verts = mesh.vertices
-        f = mesh.faces
-        collapsed = (f[:, 0] == f[:, 1]) | (f[:, 1] == f[:, 2]) | (f[:, 0] == f[:, 2])
-        cross = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
-        zero_area = ~_nondegenerate(mesh, cross) & ~collapsed
-        degenerate = int(collapsed.sum())
-        index = np.flatnonzero(~collapsed)
-        index = index[_first_of_duplicates(f[index])]
-        duplicates = len(f) - degenerate - len(index)
-        if len(index) == 0 or not (~zero_area[index]).any():
-            raise BadMesh("file", "every face is degenerate: the mesh has no area")
-        faces = f[index]
-        needles = np.flatnonzero(zero_area[index])
-        split = 0
-        for _ in range(4):  # a split can leave a needle of its own: a few passes
-            if not len(needles):
-                break
-            faces, done = split_needles(verts, faces, needles)
-            split += done
-            needles = np.flatnonzero(_zero_area(verts, faces))
-            if not done:
-                break
-        if len(needles):
-            left = needles
-            if len(left):  # stray ones (not part of the surface) go; the others stay
-                without = np.delete(faces, left, axis=0)
-                if edge_report(without, len(verts))[0] <= edge_report(faces, len(verts))[0]:
-                    faces, degenerate = without, degenerate + len(left)
-                else:
-                    warnings.append(f"kept {len(left)} zero-area faces (no area, no volume)")
-        if degenerate:
-            repairs.append(f"removed {degenerate} degenerate faces")
-        if split:
-            repairs.append(
-                f"removed {split} zero-area faces, splitting the face across each "
-                "so the surface stays closed"
-            )
-        degenerate += split
-        if duplicates:
-            repairs.append(f"removed {duplicates} duplicate faces")
+        faces = _cleaned(mesh, tris, notes)
+        verts, faces = self._closed(mesh.vertices, faces, notes)
+        faces, tri, cross, volume = _outward(verts, faces, notes)
+        return self._measured(media_type, verts, faces, tri, cross, volume, notes)
+
+    def _closed(
+        self, verts: NDArray[np.float64], faces: NDArray[np.int64], notes: _Notes
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """The surface closed where it safely can be (near-coincident vertices on open
+        edges stitched, small holes filled, winding made consistent); refused when open
+        edges remain."""
         open_edges, _, _ = edge_report(faces, len(verts))
         if open_edges and len(faces) <= self.repair_cap:  # above it: refused, said below
             diag = float(np.linalg.norm(np.ptp(verts, axis=0)))
             faces, merged, tol = stitch(verts, faces, [diag * 1e-6, diag * 1e-5, diag * 1e-4])
             if merged:
-                repairs.append(
+                notes.repairs.append(
                     f"stitched {merged} near-coincident vertices on open edges "
                     f"(within {tol:.2g} mm)"
                 )
-        tri = verts[faces]
-        cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
         open_edges, non_manifold, consistent = edge_report(faces, len(verts))
         if open_edges or not consistent:
             verts, faces, open_edges, non_manifold, consistent = self._repair(
-                verts, faces, open_edges, consistent, repairs, warnings
+                verts, faces, open_edges, consistent, notes.repairs, notes.warnings
             )
-            tri = verts[faces]
-            cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
         if open_edges:
             raise BadMesh(
                 "file",
@@ -131,19 +95,23 @@ class TrimeshAnalyzer:
                 "so it has no inside and no volume",
             )
         if non_manifold:
-            warnings.append(f"{non_manifold} edges are shared by more than two faces")
-        # v0 . (v1 - v0) x (v2 - v0) == v0 . v1 x v2: the signed volume from the cross
-        volume = float(np.einsum("ij,ij->", tri[:, 0], cross)) / 6.0
-        if volume < 0:
-            faces = faces[:, ::-1]
-            tri = tri[:, ::-1]
-            cross = -cross
-            volume = -volume
-            repairs.append("the normals pointed inward: turned the mesh inside out")
+            notes.warnings.append(f"{non_manifold} edges are shared by more than two faces")
+        notes.non_manifold, notes.consistent = non_manifold, consistent
+        return verts, faces
+
+    def _measured(
+        self,
+        media_type: str,
+        verts: NDArray[np.float64],
+        faces: NDArray[np.int64],
+        tri: Triangles,
+        cross: NDArray[np.float64],
+        volume: float,
+        notes: _Notes,
+    ) -> MeshFacts:
+        """The facts of a closed, outward-facing mesh."""
         lo, hi = verts.min(axis=0), verts.max(axis=0)
         bbox = tuple(float(s) for s in hi - lo)
-        if volume <= 1e-9 * max(float(np.prod(hi - lo)), 1e-9) or volume < 1e-6:
-            raise BadMesh("file", "the mesh encloses no volume (flat or zero volume)")
         doubled = np.sqrt(np.einsum("ij,ij->i", cross, cross))
         areas = doubled / 2
         normals = cross / np.where(doubled > 0, doubled, 1.0)[:, None]
@@ -160,18 +128,18 @@ class TrimeshAnalyzer:
             f_turns = pool.submit(orientations, verts, tri, areas, normals, fmin, fmax)
             f_cuts = pool.submit(sections, verts, faces, self.layer_samples, fmin[:, 2], fmax[:, 2])
         min_wall = f_wall.result()
-        if not consistent:
-            warnings.append("the faces are not wound consistently; normals may be wrong")
+        if not notes.consistent:
+            notes.warnings.append("the faces are not wound consistently; normals may be wrong")
         return MeshFacts(
             media_type=media_type,
             triangles=len(faces),
-            watertight=not open_edges and not non_manifold,
-            winding_consistent=consistent,
+            watertight=not notes.non_manifold,  # closed: open edges were refused
+            winding_consistent=notes.consistent,
             volume_mm3=float(volume),
             area_mm2=float(areas.sum()),
             bbox_mm=(bbox[0], bbox[1], bbox[2]),
             shells=f_shells.result(),
-            degenerate_faces=degenerate,
+            degenerate_faces=notes.degenerate,
             wall_area_mm2=float((areas * np.sqrt(np.clip(1 - nz * nz, 0, 1))).sum()),
             up_area_mm2=float((areas * np.clip(nz, 0, None)).sum()),
             down_area_mm2=float((areas * np.clip(-nz, 0, None)).sum()),
@@ -180,8 +148,8 @@ class TrimeshAnalyzer:
             min_wall_mm=min_wall,
             orientations=f_turns.result(),
             layers=f_cuts.result(),
-            repairs=tuple(repairs),
-            warnings=tuple(warnings),
+            repairs=tuple(notes.repairs),
+            warnings=tuple(notes.warnings),
         )
 
     def _repair(
@@ -246,38 +214,88 @@ class TrimeshAnalyzer:
         return float(np.quantile(seen, 0.05)) if len(seen) >= 20 else float(seen.min())
 
 
+@dataclass
+class _Notes:
+    """What reading a mesh repaired, warned of and found about its surface."""
+
+    repairs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    degenerate: int = 0  # faces removed: collapsed, zero-area stray or split
+    non_manifold: int = 0  # edges shared by more than two faces
+    consistent: bool = True  # the faces wound consistently
+
+
+def _cleaned(mesh: Welded, tris: Triangles, notes: _Notes) -> NDArray[np.int64]:
+    """The faces without collapsed ones, duplicates and zero-area needles (split across
+    so the surface stays closed, or removed where they are stray)."""
+    verts, f = mesh.vertices, mesh.faces
+    collapsed = (f[:, 0] == f[:, 1]) | (f[:, 1] == f[:, 2]) | (f[:, 0] == f[:, 2])
+    cross = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+    zero_area = ~_nondegenerate(mesh, cross) & ~collapsed
+    degenerate = int(collapsed.sum())
+    index = np.flatnonzero(~collapsed)
+    index = index[_first_of_duplicates(f[index])]
+    duplicates = len(f) - degenerate - len(index)
+    if len(index) == 0 or not (~zero_area[index]).any():
+        raise BadMesh("file", "every face is degenerate: the mesh has no area")
+    faces = f[index]
+    needles = np.flatnonzero(zero_area[index])
+    split = 0
+    for _ in range(4):  # a split can leave a needle of its own: a few passes
+        if not len(needles):
+            break
+        faces, done = split_needles(verts, faces, needles)
+        split += done
+        needles = np.flatnonzero(_zero_area(verts, faces))
+        if not done:
+            break
+    if len(needles):  # stray ones (not part of the surface) go; the others stay
+        without = np.delete(faces, needles, axis=0)
+        if edge_report(without, len(verts))[0] <= edge_report(faces, len(verts))[0]:
+            faces, degenerate = without, degenerate + len(needles)
+        else:
+            notes.warnings.append(f"kept {len(needles)} zero-area faces (no area, no volume)")
+    if degenerate:
+        notes.repairs.append(f"removed {degenerate} degenerate faces")
+    if split:
+        notes.repairs.append(
+            f"removed {split} zero-area faces, splitting the face across each "
+            "so the surface stays closed"
+        )
+    notes.degenerate = degenerate + split
+    if duplicates:
+        notes.repairs.append(f"removed {duplicates} duplicate faces")
+    return faces
+
+
+def _outward(
+    verts: NDArray[np.float64], faces: NDArray[np.int64], notes: _Notes
+) -> tuple[NDArray[np.int64], Triangles, NDArray[np.float64], float]:
+    """The faces facing out (turned inside out where the volume was negative), their
+    triangles and cross products, and the volume; refused where it encloses none."""
+    tri = verts[faces]
+    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    # v0 . (v1 - v0) x (v2 - v0) == v0 . v1 x v2: the signed volume from the cross
+    volume = float(np.einsum("ij,ij->", tri[:, 0], cross)) / 6.0
+    if volume < 0:
+        faces, tri, cross, volume = faces[:, ::-1], tri[:, ::-1], -cross, -volume
+        notes.repairs.append("the normals pointed inward: turned the mesh inside out")
+    lo, hi = verts.min(axis=0), verts.max(axis=0)
+    if volume <= 1e-9 * max(float(np.prod(hi - lo)), 1e-9) or volume < 1e-6:
+        raise BadMesh("file", "the mesh encloses no volume (flat or zero volume)")
+    return faces, tri, cross, volume
+
+
 def weld(tris: Triangles) -> Welded:
     """Merge corners with identical coordinates into shared vertices (hash, then check)."""
     flat = np.ascontiguousarray(tris.reshape(-1, 3) + 0.0)  # + 0.0 folds -0.0 into 0.0
     bits = flat.view(np.uint64)
-    key = _mix(_mix(_mix(bits[:, 0]) + bits[:, 1]) + bits[:, 2])
-    first, inverse = _group(key)
+    key = mix(mix(mix(bits[:, 0]) + bits[:, 1]) + bits[:, 2])
+    first, inverse = group(key)
     vertices = flat[first]
     if not np.array_equal(vertices[inverse], flat):  # a hash collision: do it exactly
         vertices, inverse = np.unique(flat, axis=0, return_inverse=True)
     return Welded(vertices, inverse.reshape(-1, 3).astype(np.int64))
-
-
-def _mix(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    """SplitMix64's finaliser: every input bit reaches every output bit."""
-    with np.errstate(over="ignore"):
-        z = (z ^ (z >> np.uint64(30))) * _K[0]
-        z = (z ^ (z >> np.uint64(27))) * _K[1]
-        return z ^ (z >> np.uint64(31))
-
-
-def _group(
-    key: NDArray[np.uint64] | NDArray[np.int64],
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """np.unique(key, return_index, return_inverse) in one quicksort (3x faster)."""
-    order = np.argsort(key)
-    ranked = key[order]
-    new = np.empty(len(key), dtype=bool)
-    new[:1] = True
-    np.not_equal(ranked[1:], ranked[:-1], out=new[1:])
-    inverse = np.empty(len(key), dtype=np.int64)
-    inverse[order] = np.cumsum(new) - 1
-    return order[new], inverse
 
 
 def _nondegenerate(mesh: Welded, cross: NDArray[np.float64]) -> NDArray[np.bool_]:
@@ -303,7 +321,7 @@ def _first_of_duplicates(faces: NDArray[np.int64]) -> NDArray[np.int64]:
     n = int(faces.max()) + 1
     if n < 2_000_000:  # n**3 fits in int64: one integer key per face
         key = (ordered[:, 0] * n + ordered[:, 1]) * n + ordered[:, 2]
-        first, _ = _group(key)
+        first, _ = group(key)
     else:
         _, first = np.unique(ordered, axis=0, return_index=True)
     return np.sort(first)
@@ -345,178 +363,3 @@ def _hull_perimeter(points: NDArray[np.float64]) -> float:
         return float(2 * np.ptp(points, axis=0).sum())
     ring = points[hull.vertices]
     return float(np.linalg.norm(ring - np.roll(ring, 1, axis=0), axis=1).sum())
-
-
-def orientations(
-    verts: NDArray[np.float64],
-    tri: Triangles,
-    areas: NDArray[np.float64],
-    normals: NDArray[np.float64],
-    fmin: NDArray[np.float64],
-    fmax: NDArray[np.float64],
-) -> tuple[Orientation, ...]:
-    """The six axis-aligned ways up, and the one of least height (from the hull)."""
-    lo, hi = fmin.min(axis=0), fmax.max(axis=0)
-    span = hi - lo
-    out: list[Orientation] = []
-    for axis, name in enumerate("xyz"):
-        others = [span[i] for i in range(3) if i != axis]
-        for sign, word in ((1.0, "up"), (-1.0, "down")):
-            facing = sign * normals[:, axis]
-            if sign > 0:
-                on_bed = (facing < -0.999) & (fmax[:, axis] - lo[axis] < 1e-3)
-            else:
-                on_bed = (facing < -0.999) & (hi[axis] - fmin[:, axis] < 1e-3)
-            overhang = (facing < -COS_45) & ~on_bed
-            up = [0.0, 0.0, 0.0]
-            up[axis] = sign
-            out.append(
-                Orientation(
-                    name=f"{name} {word}",
-                    up=(up[0], up[1], up[2]),
-                    size_mm=(float(others[0]), float(others[1]), float(span[axis])),
-                    overhang_area_mm2=float(areas[overhang].sum()),
-                )
-            )
-    flat = _least_height_up(verts)
-    if flat is not None:
-        out.append(_orientation("least height", flat, verts, tri, areas, normals))
-    out.sort(key=lambda o: o.name != "z up")  # the given orientation first
-    return tuple(out)
-
-
-def _least_height_up(
-    verts: NDArray[np.float64], candidates: int = 256
-) -> NDArray[np.float64] | None:
-    """The least height rests on a face of the convex hull; the largest hull faces are
-    tried (a part is stable on a large face), their heights measured in chunks."""
-    span = float(np.ptp(verts, axis=0).max())
-    coarse = verts
-    if len(verts) > 20_000:  # the hull of a 1/64-of-the-size grid is close enough
-        cells = np.round(verts / (span / 64)).astype(np.int64)
-        first, _ = _group((cells[:, 0] * 1031 + cells[:, 1]) * 1031 + cells[:, 2])
-        coarse = verts[first]
-    try:
-        hull = ConvexHull(coarse)
-    except (QhullError, ValueError):
-        return None
-    corners = hull.points[hull.simplices]
-    facet_area = np.linalg.norm(
-        np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1
-    )
-    chosen = np.argsort(facet_area)[::-1][:candidates]
-    outward = hull.equations[chosen, :3]
-    offset = hull.equations[chosen, 3]
-    points = coarse[hull.vertices]
-    heights = np.empty(len(chosen))
-    for start in range(0, len(chosen), 64):
-        part = slice(start, start + 64)
-        heights[part] = (points @ -outward[part].T).max(axis=0) - offset[part]
-    up: NDArray[np.float64] = -outward[int(np.argmin(heights))]
-    return up
-
-
-def _basis(up: NDArray[np.float64]) -> NDArray[np.float64]:
-    up = up / np.linalg.norm(up)
-    helper = np.array([1.0, 0.0, 0.0]) if abs(up[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    x = np.cross(helper, up)
-    x /= np.linalg.norm(x)
-    y = np.cross(up, x)
-    return np.stack([x, y, up])
-
-
-def _orientation(
-    name: str,
-    up: NDArray[np.float64],
-    verts: NDArray[np.float64],
-    tri: Triangles,
-    areas: NDArray[np.float64],
-    normals: NDArray[np.float64],
-) -> Orientation:
-    axes = _basis(up)
-    local = verts @ axes.T
-    size_xy = _min_area_rect(local[:, :2])
-    heights = tri @ axes[2]
-    base = float(local[:, 2].min())
-    facing = normals @ axes[2]
-    top = np.maximum(np.maximum(heights[:, 0], heights[:, 1]), heights[:, 2])
-    on_bed = (facing < -0.999) & (top - base < 1e-3)
-    overhang = (facing < -COS_45) & ~on_bed
-    return Orientation(
-        name=name,
-        up=(float(axes[2][0]), float(axes[2][1]), float(axes[2][2])),
-        size_mm=(size_xy[0], size_xy[1], float(np.ptp(local[:, 2]))),
-        overhang_area_mm2=float(areas[overhang].sum()),
-    )
-
-
-def _min_area_rect(points: NDArray[np.float64]) -> tuple[float, float]:
-    try:
-        ring = points[ConvexHull(points).vertices]
-    except (QhullError, ValueError):
-        span = np.ptp(points, axis=0)
-        return float(span[0]), float(span[1])
-    edges = np.roll(ring, -1, axis=0) - ring
-    angles = np.arctan2(edges[:, 1], edges[:, 0])
-    c, s = np.cos(angles), np.sin(angles)
-    u = ring @ np.stack([c, s])  # (points, edges): coordinate along each edge direction
-    w = ring @ np.stack([-s, c])
-    du, dw = np.ptp(u, axis=0), np.ptp(w, axis=0)
-    best = int(np.argmin(du * dw))
-    return float(du[best]), float(dw[best])
-
-
-def sections(
-    verts: NDArray[np.float64],
-    faces: NDArray[np.int64],
-    count: int,
-    fmin: NDArray[np.float64],
-    fmax: NDArray[np.float64],
-) -> tuple[LayerSample, ...]:
-    """Cut the mesh at ``count`` evenly spaced heights; each cut's closed loops (their
-    lengths) and enclosed area. A face crossing the plane gives one segment between two
-    of its edges; segments sharing an edge join into loops (connected components)."""
-    z = verts[:, 2]
-    lo, hi = float(z.min()), float(z.max())
-    out: list[LayerSample] = []
-    n = len(verts)
-    for i in range(count):
-        level = lo + (hi - lo) * (i + 0.5) / count
-        level = float(np.nextafter(level, hi)) if np.any(z == level) else level
-        crossing = np.flatnonzero((fmin < level) & (fmax > level))
-        if len(crossing) == 0:
-            out.append(LayerSample(level, 0.0, ()))
-            continue
-        f = faces[crossing]
-        above = z[f] > level
-        # the corner alone on its side of the plane, and the two edges leaving it
-        lone = np.where(above.sum(axis=1) == 1, np.argmax(above, axis=1), np.argmin(above, axis=1))
-        rows = np.arange(len(f))
-        a = f[rows, lone]
-        b = f[rows, (lone + 1) % 3]
-        c = f[rows, (lone + 2) % 3]
-        p1 = _cut(verts[a], verts[b], level)
-        p2 = _cut(verts[a], verts[c], level)
-        flip = above[rows, lone]  # orient every segment the same way round its loop
-        p1[flip], p2[flip] = p2[flip], p1[flip].copy()
-        e1 = np.minimum(a, b) * n + np.maximum(a, b)
-        e2 = np.minimum(a, c) * n + np.maximum(a, c)
-        keys, inverse = np.unique(np.concatenate([e1, e2]), return_inverse=True)
-        m = len(f)
-        graph = coo_matrix(
-            (np.ones(m, dtype=np.int8), (inverse[:m], inverse[m:])), (len(keys),) * 2
-        )
-        _, label = connected_components(graph, directed=False)
-        seg_len = np.linalg.norm(p2[:, :2] - p1[:, :2], axis=1)
-        loop = label[inverse[:m]]
-        lengths = np.bincount(loop, weights=seg_len)
-        # shoelace over the oriented segments: outlines and holes have opposite signs
-        cross = p1[:, 0] * p2[:, 1] - p2[:, 0] * p1[:, 1]
-        enclosed = abs(float(cross.sum())) / 2
-        out.append(LayerSample(level, enclosed, tuple(float(x) for x in lengths[lengths > 0])))
-    return tuple(out)
-
-
-def _cut(p: NDArray[np.float64], q: NDArray[np.float64], level: float) -> NDArray[np.float64]:
-    t = (level - p[:, 2]) / (q[:, 2] - p[:, 2])
-    return p + t[:, None] * (q - p)
