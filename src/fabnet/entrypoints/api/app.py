@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import anyio
@@ -66,6 +66,31 @@ def create_app(
     """Build the API over ``fabnet`` (or a fresh bootstrap of ``settings``); with ``hub``
     the hub's background work (entrypoints/hub.py) runs beside it while it serves."""
     wired = fabnet or bootstrap(settings or Settings())
+    api = FastAPI(
+        lifespan=_lifespan(wired, hub),
+        title="fabnet",
+        version=__version__,
+        description="Coordination API for distributed manufacturing. "
+        "Authenticate with the X-API-Key header.",
+    )
+    _guarded(api, wired)
+    _errors_handled(api)
+
+    @api.get("/health", tags=["meta"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    for router in (producers, designs, quotes, orders, keys, ledger, logistics, overview):
+        api.include_router(router.router, responses=ERRORS)
+    api.include_router(pages.router)
+    api.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    api.add_middleware(SecurityHeaders)
+    _errors_are_json(api)
+    return api
+
+
+def _lifespan(wired: App, hub: bool) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """While the app serves: few request threads, and the hub's work where asked."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -80,13 +105,12 @@ def create_app(
             if runner is not None:
                 await run_in_threadpool(runner.stop)
 
-    api = FastAPI(
-        lifespan=lifespan,
-        title="fabnet",
-        version=__version__,
-        description="Coordination API for distributed manufacturing. "
-        "Authenticate with the X-API-Key header.",
-    )
+    return lifespan
+
+
+def _guarded(api: FastAPI, wired: App) -> None:
+    """The app's state (the wired hub, heavy-work slots, key and session caches) and
+    the guard in front of every request (authentication, body sizes, rates)."""
     api.state.fabnet = wired
     api.state.heavy = HeavyWork(
         workers=wired.settings.heavy_workers,
@@ -105,25 +129,35 @@ def create_app(
         rate_burst=wired.settings.rate_burst,
     )
 
+
+def _invalid_body(exc: RequestValidationError) -> dict[str, Any]:
+    """A validation error as the API says every error: the first problem's field and
+    what is wrong with it, and every problem."""
+    problems = [
+        {"field": _field(tuple(err.get("loc", ()))), "problem": err.get("msg", "")}
+        for err in exc.errors()
+    ]
+    first = problems[0] if problems else {"field": "", "problem": "invalid request"}
+    detail = {
+        "type": "invalid_input",
+        "message": f"{first['field']}: {first['problem']}",
+        "field": first["field"],
+        "problem": first["problem"],
+        "problems": problems,
+    }
+    return {"error": detail}
+
+
+def _errors_handled(api: FastAPI) -> None:
+    """Every error answered as JSON with its status (entrypoints/errors.py's table)."""
+
     @api.exception_handler(FabnetError)
     async def _fabnet_error(_: Request, exc: FabnetError) -> JSONResponse:
         return JSONResponse(body(exc), status_code=classify(exc)[0])
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"field": _field(tuple(err.get("loc", ()))), "problem": err.get("msg", "")}
-            for err in exc.errors()
-        ]
-        first = problems[0] if problems else {"field": "", "problem": "invalid request"}
-        detail = {
-            "type": "invalid_input",
-            "message": f"{first['field']}: {first['problem']}",
-            "field": first["field"],
-            "problem": first["problem"],
-            "problems": problems,
-        }
-        return JSONResponse({"error": detail}, status_code=422)
+        return JSONResponse(_invalid_body(exc), status_code=422)
 
     @api.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -141,18 +175,6 @@ def create_app(
             {"error": {"type": "internal", "message": "internal error; see the server log"}},
             status_code=500,
         )
-
-    @api.get("/health", tags=["meta"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
-
-    for router in (producers, designs, quotes, orders, keys, ledger, logistics, overview):
-        api.include_router(router.router, responses=ERRORS)
-    api.include_router(pages.router)
-    api.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
-    api.add_middleware(SecurityHeaders)
-    _errors_are_json(api)
-    return api
 
 
 def _errors_are_json(api: FastAPI) -> None:
