@@ -1,21 +1,20 @@
 """The one registry of aggregates: each with its unit-of-work attribute, row mapping
-(adapters/rows.py), repository of named queries (adapters/repositories.py) and unique
-keys. Both stores and the tracking unit of work are driven by it, so a new aggregate is
-its domain class, one mapper (and repository) here, one table and one migration."""
+(adapters/rows.py, logistics_rows.py), repository of named queries
+(adapters/repositories.py) and unique keys. Both stores and the tracking unit of work
+are driven by it, so a new aggregate is its domain class, one mapper (and repository)
+here, one table and one migration."""
 
 from __future__ import annotations
 
 from fabnet.adapters import repositories as repos
+from fabnet.adapters.logistics_rows import COURIERS, SHIPMENTS, WEATHER
 from fabnet.adapters.rows import (
     API_KEYS,
-    COURIERS,
     DESIGNS,
     JOBS,
     MACHINES,
     ORDERS,
     PRODUCERS,
-    SHIPMENTS,
-    WEATHER,
 )
 from fabnet.adapters.tracking import Kind
 

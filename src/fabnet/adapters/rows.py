@@ -1,4 +1,5 @@
-"""How each aggregate becomes a flat row and back: the one persistence mapping.
+"""How each aggregate becomes a flat row and back: the one persistence mapping (the
+logistics aggregates' in adapters/logistics_rows.py).
 
 Both stores use it: the in-memory store keeps these rows in dicts, the SQL store in
 tables (adapters/db/tables.py has one column per key). Nested value collections (an
@@ -19,7 +20,6 @@ from fabnet.domain.capabilities import Process
 from fabnet.domain.designs import Design
 from fabnet.domain.ids import (
     ApiKeyId,
-    CourierId,
     DesignId,
     JobId,
     LineId,
@@ -27,14 +27,12 @@ from fabnet.domain.ids import (
     OrderId,
     PrincipalId,
     ProducerId,
-    ShipmentId,
 )
 from fabnet.domain.jobs import Job
 from fabnet.domain.orders import Order, OrderLine
 from fabnet.domain.pricing import PriceRule, ProducerClass
 from fabnet.domain.producers import Machine, Producer
 from fabnet.domain.reliability import Belief, Probation
-from fabnet.domain.shipments import Courier, Leg, Shipment, WeatherSwitch
 from fabnet.domain.states import (
     FacilityStatus,
     JobState,
@@ -42,7 +40,6 @@ from fabnet.domain.states import (
     OrderState,
     ReviewStatus,
     Role,
-    ShipmentState,
 )
 from fabnet.domain.times import LATEST, stored_utc
 from fabnet.domain.units import Box, Place
@@ -56,7 +53,8 @@ def utc(value: datetime | None) -> datetime | None:
     return None if value is None else stored_utc(value)
 
 
-def _utc(value: datetime) -> datetime:
+def utc_given(value: datetime) -> datetime:
+    """``utc`` of a time that is always stored."""
     out = utc(value)
     assert out is not None
     return out
@@ -116,7 +114,7 @@ def _belief(r: Row) -> Belief:
     return Belief(
         float(r.get("rel_successes") or 0.0),
         float(r.get("rel_failures") or 0.0),
-        _utc(at) if at is not None else None,
+        utc_given(at) if at is not None else None,
     )
 
 
@@ -206,7 +204,7 @@ def _design(r: Row) -> Design:
         triangles=r["triangles"],
         print_time_s=r["print_time_s"],
         owner_id=PrincipalId(r["owner_id"]),
-        created_at=_utc(r["created_at"]),
+        created_at=utc_given(r["created_at"]),
         extra=dict(r["extra"]),
         content_hash=r["content_hash"] or r["id"],
         public=bool(r["public"]),
@@ -234,7 +232,7 @@ def _line_json(line: OrderLine) -> dict[str, Any]:
     }
 
 
-def _stored_time(text: str) -> datetime:
+def stored_time(text: str) -> datetime:
     try:
         return stored_utc(datetime.fromisoformat(text))
     except ValueError:  # a year past 9999 cannot even be parsed
@@ -248,7 +246,7 @@ def _line(j: dict[str, Any]) -> OrderLine:
         process=Process(j["process"]),
         material=j["material"],
         quantity=j["quantity"],
-        deadline=_stored_time(j["deadline"]),
+        deadline=stored_time(j["deadline"]),
         destination=Place(j["lat"], j["lon"]),
         units_allocated=j["units_allocated"],
         units_made=j["units_made"],
@@ -276,7 +274,7 @@ def _order(r: Row) -> Order:
         id=OrderId(r["id"]),
         consumer_id=PrincipalId(r["consumer_id"]),
         lines=[_line(j) for j in r["lines"]],
-        placed_at=_utc(r["placed_at"]),
+        placed_at=utc_given(r["placed_at"]),
         priority=r["priority"],
         reference=r["reference"] or "",
         state=OrderState(r["state"]),
@@ -320,9 +318,9 @@ def _job(r: Row) -> Job:
         material=r["material"],
         units=r["units"],
         unit_time_s=r["unit_time_s"],
-        due=_utc(r["due"]),
-        offered_at=_utc(r["offered_at"]),
-        expires_at=_utc(r["expires_at"]),
+        due=utc_given(r["due"]),
+        offered_at=utc_given(r["offered_at"]),
+        expires_at=utc_given(r["expires_at"]),
         state=JobState(r["state"]),
         updated_at=utc(r["updated_at"]),
         started_at=utc(r["started_at"]),
@@ -357,145 +355,10 @@ def _key(r: Row) -> ApiKey:
         role=Role(r["role"]),
         producer_id=ProducerId(r["producer_id"]) if r["producer_id"] else None,
         key_hash=r["key_hash"],
-        created_at=_utc(r["created_at"]),
+        created_at=utc_given(r["created_at"]),
         revoked_at=utc(r["revoked_at"]),
         expires_at=utc(r["expires_at"]),
         scopes=tuple(r["scopes"] or ("read", "write")),
-        version=r["version"],
-    )
-
-
-def _leg_json(leg: Leg | None) -> dict[str, Any] | None:
-    if leg is None:
-        return None
-    return {
-        "mode": leg.mode,
-        "courier_id": leg.courier_id,
-        "route_id": leg.route_id,
-        "stop": leg.stop,
-        "lat": leg.to.lat,
-        "lon": leg.to.lon,
-        "to_hub": leg.to_hub,
-        "pickup_eta": leg.pickup_eta.isoformat(),
-        "eta": leg.eta.isoformat(),
-        "distance_km": leg.distance_km,
-        "co2_kg": leg.co2_kg,
-    }
-
-
-def _leg(j: dict[str, Any] | None) -> Leg | None:
-    if not j:
-        return None
-    return Leg(
-        mode=j["mode"],
-        courier_id=CourierId(j["courier_id"]) if j["courier_id"] else None,
-        route_id=j["route_id"],
-        stop=j["stop"],
-        to=Place(j["lat"], j["lon"]),
-        to_hub=j["to_hub"],
-        pickup_eta=_stored_time(j["pickup_eta"]),
-        eta=_stored_time(j["eta"]),
-        distance_km=j["distance_km"],
-        co2_kg=j["co2_kg"],
-    )
-
-
-def _shipment_row(s: Shipment) -> Row:
-    return {
-        "id": s.id,
-        "order_id": s.order_id,
-        "line_id": s.line_id,
-        "producer_id": s.producer_id,
-        "job_ids": list(s.job_ids),
-        "units": s.units,
-        "mass_g": s.mass_g,
-        "volume_ml": s.volume_ml,
-        "origin_lat": s.origin.lat,
-        "origin_lon": s.origin.lon,
-        "dest_lat": s.destination.lat,
-        "dest_lon": s.destination.lon,
-        "due": s.due,
-        "made_days_late": s.made_days_late,
-        "proof_code": s.proof_code,
-        "created_at": s.created_at,
-        "state": s.state.value,
-        "leg_no": s.leg_no,
-        "leg": _leg_json(s.leg),
-        "courier_id": s.courier_id,
-        "updated_at": s.updated_at,
-        "delivered_at": s.delivered_at,
-        "distance_km": s.distance_km,
-        "co2_kg": s.co2_kg,
-        "modes": list(s.modes),
-        "proof_attempts": s.proof_attempts,
-        "reason": s.reason,
-    }
-
-
-def _shipment(r: Row) -> Shipment:
-    return Shipment(
-        id=ShipmentId(r["id"]),
-        order_id=OrderId(r["order_id"]),
-        line_id=LineId(r["line_id"]),
-        producer_id=ProducerId(r["producer_id"]),
-        job_ids=tuple(JobId(j) for j in r["job_ids"]),
-        units=r["units"],
-        mass_g=r["mass_g"],
-        volume_ml=r["volume_ml"],
-        origin=Place(r["origin_lat"], r["origin_lon"]),
-        destination=Place(r["dest_lat"], r["dest_lon"]),
-        due=_utc(r["due"]),
-        made_days_late=r["made_days_late"],
-        proof_code=r["proof_code"],
-        created_at=_utc(r["created_at"]),
-        state=ShipmentState(r["state"]),
-        leg_no=r["leg_no"],
-        leg=_leg(r["leg"]),
-        updated_at=utc(r["updated_at"]),
-        delivered_at=utc(r["delivered_at"]),
-        distance_km=r["distance_km"],
-        co2_kg=r["co2_kg"],
-        modes=tuple(r["modes"] or ()),
-        proof_attempts=r["proof_attempts"],
-        reason=r["reason"],
-        version=r["version"],
-    )
-
-
-def _courier_row(c: Courier) -> Row:
-    return {
-        "id": c.id,
-        "name": c.name,
-        "mode": c.mode,
-        "lat": c.base.lat,
-        "lon": c.base.lon,
-        "created_at": c.created_at,
-        "active": c.active,
-    }
-
-
-def _courier(r: Row) -> Courier:
-    return Courier(
-        id=CourierId(r["id"]),
-        name=r["name"],
-        mode=r["mode"],
-        base=Place(r["lat"], r["lon"]),
-        created_at=_utc(r["created_at"]),
-        active=bool(r["active"]),
-        version=r["version"],
-    )
-
-
-def _weather_row(w: WeatherSwitch) -> Row:
-    return {"id": w.id, "flyable": w.flyable, "set_at": w.set_at, "set_by": w.set_by}
-
-
-def _weather(r: Row) -> WeatherSwitch:
-    return WeatherSwitch(
-        id=r["id"],
-        flyable=bool(r["flyable"]),
-        set_at=_utc(r["set_at"]),
-        set_by=r["set_by"],
         version=r["version"],
     )
 
@@ -506,6 +369,3 @@ DESIGNS = Mapper[Design]("designs", _design_row, _design)
 ORDERS = Mapper[Order]("orders", _order_row, _order)
 JOBS = Mapper[Job]("jobs", _job_row, _job)
 API_KEYS = Mapper[ApiKey]("api_keys", _key_row, _key)
-SHIPMENTS = Mapper[Shipment]("shipments", _shipment_row, _shipment)
-COURIERS = Mapper[Courier]("couriers", _courier_row, _courier)
-WEATHER = Mapper[WeatherSwitch]("weather_switches", _weather_row, _weather)
