@@ -19,11 +19,16 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from fabnet.domain.units import EARTH_RADIUS_KM
-from fabnet.planning.problem import SECONDS_PER_DAY, Problem, deadline_day
+from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, deadline_day
+
+Ints = NDArray[np.int64]
+Floats = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -51,22 +56,59 @@ def _days(problem: Problem, due_s: float, transit: int = 0) -> tuple[int, range]
 def solve_highs(
     problem: Problem, *, integral: bool = False, time_limit_s: float | None = None
 ) -> HighsResult:
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-    from scipy.sparse import coo_matrix
-
-    from fabnet.planning.quiet import stdout_to_stderr
-
     started = time.perf_counter()
     costs = problem.costs
-    horizon = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
     lines = [d for d in problem.demands if d.units > 0]
     machines = problem.supplies
+    cols, c = _columns(problem, lines)
+    n_x = len(cols)
+    c.extend(costs.unmet_per_unit * (1 + d.priority) for d in lines)
+    units = np.array([d.units for d in lines], dtype=np.float64)
+    # fixed charge (MIP only): a 0/1 column per pair paying one parcel, which every column
+    # of the pair needs: sum over days of x[i, j, d] <= units of line i * y[i, j]
+    pairs = sorted({(i, j) for i, j, _ in cols}) if integral and costs.fixed_per_pair else []
+    c.extend(costs.fixed_per_pair for _ in pairs)
+    upper = np.full(len(c), np.inf)
+    for col, (_, j, _) in enumerate(cols):
+        if machines[j].on_probation:
+            upper[col] = machines[j].job_units_max
+    upper[len(c) - len(pairs) :] = 1.0
+    eq = _demand_rows(len(lines), cols, len(c))
+    ub, rhs = _time_rows(problem, lines, cols, len(c))
+    link = _pair_links(cols, pairs, units, len(c))
+    result, incumbent, dual_bound = _solved(
+        np.array(c), (eq, units), (ub, np.array(rhs)), link, upper, integral, time_limit_s
+    )
+    x, fun, ok = result.x, result.fun, result.status == 0
+    found: dict[tuple[str, str, int], float] = {}
+    if ok and x is not None:
+        for col in np.flatnonzero(x[:n_x] > 1e-9).tolist():
+            i, j, day = cols[col]
+            found[(lines[i].line_id, machines[j].machine_id, day)] = float(x[col])
+    return HighsResult(
+        objective=float(fun) if ok else math.nan,
+        status="optimal" if ok else str(result.message),
+        seconds=time.perf_counter() - started,
+        variables=len(c),
+        rows=len(lines) + len(rhs),
+        units=found,
+        incumbent=incumbent,
+        dual_bound=dual_bound,
+    )
+
+
+def _columns(
+    problem: Problem, lines: list[Demand]
+) -> tuple[list[tuple[int, int, int]], list[float]]:
+    """(line, machine, day) of every column ``x`` and its cost per unit: every capable
+    pair that can reach the line, every day it may use (one, on probation)."""
+    costs = problem.costs
     cols: list[tuple[int, int, int]] = []
     c: list[float] = []
     for i, d in enumerate(lines):
         co2 = costs.co2_per_km(d.unit_mass_g)
         late_rate = costs.late_per_unit_day * (1 + d.priority)
-        for j, s in enumerate(machines):
+        for j, s in enumerate(problem.supplies):
             if not s.can_make(d):
                 continue
             km = d.destination.distance_km(s.place)
@@ -83,44 +125,27 @@ def solve_highs(
             for day in days[:1] if s.on_probation else days:
                 cols.append((i, j, day))
                 c.append(unit + late_rate * (day - deadline))
+    return cols, c
+
+
+def _demand_rows(n_lines: int, cols: list[tuple[int, int, int]], n: int) -> Any:
+    """Each line's units made or unmet (its unmet column follows the ``x`` columns)."""
+    from scipy.sparse import coo_matrix
+
     n_x = len(cols)
-    upper = np.full(n_x + len(lines), np.inf)
-    for col, (_, j, _) in enumerate(cols):
-        if machines[j].on_probation:
-            upper[col] = machines[j].job_units_max
-    c.extend(costs.unmet_per_unit * (1 + d.priority) for d in lines)
-    rows_i: list[int] = []
-    rows_j: list[int] = []
-    vals: list[float] = []
-    for col, (i, _, _) in enumerate(cols):
-        rows_i.append(i)
-        rows_j.append(col)
-        vals.append(1.0)
-    for i in range(len(lines)):
-        rows_i.append(i)
-        rows_j.append(n_x + i)
-        vals.append(1.0)
-    units = np.array([d.units for d in lines], dtype=np.float64)
-    # fixed charge (MIP only): a 0/1 column per pair paying one parcel, which every column
-    # of the pair needs: sum over days of x[i, j, d] <= units of line i * y[i, j]
-    pairs = sorted({(i, j) for i, j, _ in cols}) if integral and costs.fixed_per_pair else []
-    pair_row = {pair: n for n, pair in enumerate(pairs)}
-    y0 = len(c)
-    c.extend(costs.fixed_per_pair for _ in pairs)
-    link_rows = [pair_row[(i, j)] for i, j, _ in cols] if pairs else []
-    link = coo_matrix(
-        (
-            [1.0] * len(link_rows) + [-units[i] for i, _ in pairs],
-            (
-                link_rows + list(range(len(pairs))),
-                list(range(len(link_rows))) + [y0 + n for n in range(len(pairs))],
-            ),
-        ),
-        shape=(len(pairs), len(c)),
-    ).tocsr()
-    n_eq = len(lines)
-    eq = coo_matrix((vals, (rows_i, rows_j)), shape=(n_eq, len(c))).tocsr()
-    # capacity rows: machine j, day k, over the columns due by day k
+    rows = [i for i, _, _ in cols] + list(range(n_lines))
+    at = list(range(n_x)) + [n_x + i for i in range(n_lines)]
+    return coo_matrix(([1.0] * len(rows), (rows, at)), shape=(n_lines, n)).tocsr()
+
+
+def _time_rows(
+    problem: Problem, lines: list[Demand], cols: list[tuple[int, int, int]], n: int
+) -> tuple[Any, list[float]]:
+    """Machine j's time by day k over the columns due by day k, and what it has then."""
+    from scipy.sparse import coo_matrix
+
+    horizon = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
+    machines = problem.supplies
     ub_i: list[int] = []
     ub_j: list[int] = []
     ub_v: list[float] = []
@@ -137,54 +162,75 @@ def solve_highs(
             ub_i.append(row_of[(j, k)])
             ub_j.append(col)
             ub_v.append(seconds)
-    ub = coo_matrix((ub_v, (ub_i, ub_j)), shape=(len(rhs), len(c))).tocsr()
-    upper = np.concatenate([upper, np.ones(len(pairs))])
+    return coo_matrix((ub_v, (ub_i, ub_j)), shape=(len(rhs), n)).tocsr(), rhs
+
+
+def _pair_links(
+    cols: list[tuple[int, int, int]], pairs: list[tuple[int, int]], units: Any, n: int
+) -> Any:
+    """Each pair's columns at most the line's units times its 0/1 column (the last
+    ``len(pairs)`` of the ``n``)."""
+    from scipy.sparse import coo_matrix
+
+    pair_row = {pair: r for r, pair in enumerate(pairs)}
+    link_rows = [pair_row[(i, j)] for i, j, _ in cols] if pairs else []
+    y0 = n - len(pairs)
+    return coo_matrix(
+        (
+            [1.0] * len(link_rows) + [-units[i] for i, _ in pairs],
+            (
+                link_rows + list(range(len(pairs))),
+                list(range(len(link_rows))) + [y0 + r for r in range(len(pairs))],
+            ),
+        ),
+        shape=(len(pairs), n),
+    ).tocsr()
+
+
+def _solved(
+    c: Any,
+    demand: tuple[Any, Any],
+    time_rows: tuple[Any, Any],
+    link: Any,
+    upper: Any,
+    integral: bool,
+    time_limit_s: float | None,
+) -> tuple[Any, float, float]:
+    """HiGHS's result (``milp`` where ``integral``, else ``linprog``), and a MIP's best
+    plan and proven lower bound (nan for an LP)."""
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+    from fabnet.planning.quiet import stdout_to_stderr
+
+    (eq, units), (ub, rhs) = demand, time_rows
     options = {"time_limit": time_limit_s} if time_limit_s else {}
-    if integral:
-        with stdout_to_stderr():
-            result = milp(
-                np.array(c),
-                constraints=[
-                    LinearConstraint(eq, units, units),
-                    LinearConstraint(ub, -np.inf, np.array(rhs)),
-                    *([LinearConstraint(link, -np.inf, 0.0)] if pairs else []),
-                ],
-                integrality=np.ones(len(c)),
-                bounds=Bounds(0, upper),
-                options={**options, "mip_rel_gap": 1e-9},
-            )
-        x, fun, ok = result.x, result.fun, result.status == 0
-        incumbent = float(result.fun) if result.x is not None else math.nan
-        dual = getattr(result, "mip_dual_bound", None)
-        dual_bound = float(dual) if dual is not None else math.nan
-    else:
-        incumbent = dual_bound = math.nan
+    if not integral:
         result = linprog(
-            np.array(c),
-            A_ub=ub if rhs else None,
-            b_ub=np.array(rhs) if rhs else None,
+            c,
+            A_ub=ub if rhs.size else None,
+            b_ub=rhs if rhs.size else None,
             A_eq=eq,
             b_eq=units,
-            bounds=np.column_stack([np.zeros(len(c)), upper]),
+            bounds=np.column_stack([np.zeros(c.size), upper]),
             method="highs",
             options=options,
         )
-        x, fun, ok = result.x, result.fun, result.status == 0
-    found: dict[tuple[str, str, int], float] = {}
-    if ok and x is not None:
-        for col in np.flatnonzero(x[:n_x] > 1e-9).tolist():
-            i, j, day = cols[col]
-            found[(lines[i].line_id, machines[j].machine_id, day)] = float(x[col])
-    return HighsResult(
-        objective=float(fun) if ok else math.nan,
-        status="optimal" if ok else str(result.message),
-        seconds=time.perf_counter() - started,
-        variables=len(c),
-        rows=n_eq + len(rhs),
-        units=found,
-        incumbent=incumbent,
-        dual_bound=dual_bound,
-    )
+        return result, math.nan, math.nan
+    with stdout_to_stderr():
+        result = milp(
+            c,
+            constraints=[
+                LinearConstraint(eq, units, units),
+                LinearConstraint(ub, -np.inf, rhs),
+                *([LinearConstraint(link, -np.inf, 0.0)] if link.shape[0] else []),
+            ],
+            integrality=np.ones(c.size),
+            bounds=Bounds(0, upper),
+            options={**options, "mip_rel_gap": 1e-9},
+        )
+    incumbent = float(result.fun) if result.x is not None else math.nan
+    dual = getattr(result, "mip_dual_bound", None)
+    return result, incumbent, float(dual) if dual is not None else math.nan
 
 
 def solve_highs_lp(problem: Problem, *, time_limit_s: float | None = None) -> HighsResult:
@@ -201,64 +247,7 @@ def solve_highs_lp(problem: Problem, *, time_limit_s: float | None = None) -> Hi
     lines = [d for d in problem.demands if d.units > 0]
     machines = problem.supplies
     n_l, n_m = len(lines), len(machines)
-    rad = np.radians
-    m_lat = rad(np.array([s.place.lat for s in machines], dtype=np.float64))
-    m_lon = rad(np.array([s.place.lon for s in machines], dtype=np.float64))
-    speed = np.array([s.speed_factor for s in machines], dtype=np.float64)
-    fixed = np.array(
-        [s.price_per_unit + (1 - s.reliability) * costs.risk_per_unit for s in machines]
-    )
-    per_s = np.array([s.machine_per_s for s in machines]) / speed
-    per_g = np.array([s.material_per_g for s in machines])
-    job_cap = np.array([s.job_units_max for s in machines], dtype=np.float64).reshape(n_m)
-    groups: dict[tuple[object, ...], list[int]] = {}
-    for i, d in enumerate(lines):
-        groups.setdefault((d.process, d.material, d.size, d.excluded_machines), []).append(i)
-    col_line: list[np.ndarray] = []
-    col_machine: list[np.ndarray] = []
-    col_day: list[np.ndarray] = []
-    col_cost: list[np.ndarray] = []
-    for members in groups.values():
-        sample = lines[members[0]]
-        capable = np.array([j for j, s in enumerate(machines) if s.can_make(sample)], np.int64)
-        if capable.size == 0:
-            continue
-        for i in members:
-            d = lines[i]
-            la, lo = math.radians(d.destination.lat), math.radians(d.destination.lon)
-            h = (
-                np.sin((m_lat[capable] - la) / 2) ** 2
-                + math.cos(la) * np.cos(m_lat[capable]) * np.sin((m_lon[capable] - lo) / 2) ** 2
-            )
-            km = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
-            co2 = costs.co2_per_km(d.unit_mass_g)
-            unit = (
-                fixed[capable]
-                + per_s[capable] * d.unit_time_s
-                + per_g[capable] * d.unit_mass_g
-                + costs.transport(km, d.unit_mass_g)
-                + km * co2
-            )
-            late_rate = costs.late_per_unit_day * (1 + d.priority)
-            transit = np.array(
-                [t if (t := costs.transit_days(k)) is not None else 1 << 30 for k in km.tolist()],
-                dtype=np.int64,
-            )
-            due = np.minimum(horizon, deadline_day(d.due_s) - transit)  # made by, to be on time
-            first = np.maximum(due, 1)
-            last = np.minimum(due + costs.late_window_days, horizon)
-            for day in range(1, horizon + 1):
-                on = (first <= day) & (day <= last) & ((day == first) | (job_cap[capable] == 0))
-                if not on.any():
-                    continue
-                col_line.append(np.full(int(on.sum()), i, np.int64))
-                col_machine.append(capable[on])
-                col_day.append(np.full(int(on.sum()), day, np.int64))
-                col_cost.append(unit[on] + late_rate * (day - due[on]))
-    line_of = np.concatenate(col_line) if col_line else np.empty(0, np.int64)
-    mach_of = np.concatenate(col_machine) if col_machine else np.empty(0, np.int64)
-    day_of = np.concatenate(col_day) if col_day else np.empty(0, np.int64)
-    cost = np.concatenate(col_cost) if col_cost else np.empty(0)
+    line_of, mach_of, day_of, cost = _array_columns(problem, lines)
     n_x = line_of.size
     n_carry = n_m * max(horizon - 1, 0)
     unmet = np.array([costs.unmet_per_unit * (1 + d.priority) for d in lines])
@@ -267,25 +256,10 @@ def solve_highs_lp(problem: Problem, *, time_limit_s: float | None = None) -> Hi
         (np.ones(n_x + n_l), (np.concatenate([line_of, np.arange(n_l)]), np.arange(n_x + n_l))),
         shape=(n_l, c.size),
     )
-    # row (machine j, day k): sum of day-k columns' seconds + carry(j, k+1) - carry(j, k) <= cap
-    seconds = np.array([lines[i].unit_time_s for i in range(n_l)])[line_of] / speed[mach_of]
-    row_x = mach_of * horizon + (day_of - 1)
-    carry_j = np.repeat(np.arange(n_m), max(horizon - 1, 0))
-    carry_k = np.tile(np.arange(2, horizon + 1), n_m)  # carry(j, k): moved from k to k-1
-    carry_col = n_x + n_l + np.arange(n_carry)
-    rows = np.concatenate(
-        [row_x, carry_j * horizon + (carry_k - 2), carry_j * horizon + (carry_k - 1)]
-    )
-    cols = np.concatenate([np.arange(n_x), carry_col, carry_col])
-    vals = np.concatenate([seconds, np.ones(n_carry), -np.ones(n_carry)])
-    ub = csr_matrix((vals, (rows, cols)), shape=(n_m * horizon, c.size))
+    ub, cap = _carried_time_rows(problem, lines, (line_of, mach_of, day_of), n_x + n_l, c.size)
+    job_cap = np.array([s.job_units_max for s in machines], dtype=np.float64).reshape(n_m)
     upper = np.full(c.size, np.inf)
     upper[:n_x] = np.where(job_cap[mach_of] > 0, job_cap[mach_of], np.inf)
-    per_day = np.array([s.seconds_per_day for s in machines]) * problem.load_factor
-    busy = np.array([s.busy_s for s in machines])
-    k = np.arange(0, horizon + 1)
-    cum = np.maximum(0.0, np.outer(per_day, k) - busy[:, None])
-    cap = np.diff(cum, axis=1).ravel()
     options = {"time_limit": time_limit_s} if time_limit_s else {}
     result = linprog(
         c,
@@ -306,3 +280,114 @@ def solve_highs_lp(problem: Problem, *, time_limit_s: float | None = None) -> Hi
         rows=n_l + n_m * horizon,
         units={},
     )
+
+
+def _array_columns(problem: Problem, lines: list[Demand]) -> tuple[Ints, Ints, Ints, Floats]:
+    """``_columns`` as arrays (line, machine, day, cost per unit), each line's capable
+    machines found once per capability group."""
+    machines = problem.supplies
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for i, d in enumerate(lines):
+        groups.setdefault((d.process, d.material, d.size, d.excluded_machines), []).append(i)
+    parts: list[tuple[Ints, Ints, Ints, Floats]] = []
+    machine_costs = _MachineCosts(problem)
+    for members in groups.values():
+        sample = lines[members[0]]
+        capable = np.array([j for j, s in enumerate(machines) if s.can_make(sample)], np.int64)
+        if capable.size:
+            parts.extend(machine_costs.line_columns(i, lines[i], capable) for i in members)
+    if not parts:
+        empty = np.empty(0, np.int64)
+        return empty, empty, empty, np.empty(0)
+    line_of, mach_of, day_of, cost = (np.concatenate([q[k] for q in parts]) for k in range(4))
+    return line_of, mach_of, day_of, cost
+
+
+class _MachineCosts:
+    """The machines' places and cost rates as arrays, for ``line_columns``."""
+
+    def __init__(self, problem: Problem) -> None:
+        machines = problem.supplies
+        self.problem = problem
+        self.horizon = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
+        self.lat = np.radians(np.array([s.place.lat for s in machines], dtype=np.float64))
+        self.lon = np.radians(np.array([s.place.lon for s in machines], dtype=np.float64))
+        speed = np.array([s.speed_factor for s in machines], dtype=np.float64)
+        risk = problem.costs.risk_per_unit
+        self.fixed = np.array([s.price_per_unit + (1 - s.reliability) * risk for s in machines])
+        self.per_s = np.array([s.machine_per_s for s in machines]) / speed
+        self.per_g = np.array([s.material_per_g for s in machines])
+        self.job_cap = np.array([s.job_units_max for s in machines], dtype=np.float64)
+
+    def line_columns(self, i: int, d: Demand, capable: Ints) -> tuple[Ints, Ints, Ints, Floats]:
+        """Line i's columns on its ``capable`` machines, each usable day, with their costs."""
+        costs, horizon = self.problem.costs, self.horizon
+        la, lo = math.radians(d.destination.lat), math.radians(d.destination.lon)
+        h = (
+            np.sin((self.lat[capable] - la) / 2) ** 2
+            + math.cos(la) * np.cos(self.lat[capable]) * np.sin((self.lon[capable] - lo) / 2) ** 2
+        )
+        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+        unit = (
+            self.fixed[capable]
+            + self.per_s[capable] * d.unit_time_s
+            + self.per_g[capable] * d.unit_mass_g
+            + costs.transport(km, d.unit_mass_g)
+            + km * costs.co2_per_km(d.unit_mass_g)
+        )
+        late_rate = costs.late_per_unit_day * (1 + d.priority)
+        transit = np.array(
+            [t if (t := costs.transit_days(k)) is not None else 1 << 30 for k in km.tolist()],
+            dtype=np.int64,
+        )
+        due = np.minimum(horizon, deadline_day(d.due_s) - transit)  # made by, to be on time
+        first = np.maximum(due, 1)
+        last = np.minimum(due + costs.late_window_days, horizon)
+        days = np.arange(1, horizon + 1)
+        on = (first[:, None] <= days) & (days <= last[:, None])
+        on &= (days == first[:, None]) | (self.job_cap[capable] == 0)[:, None]
+        # by day, then machine, as the columns were always listed
+        day_at, at = np.nonzero(on.T)
+        return (
+            np.full(at.size, i, np.int64),
+            capable[at],
+            days[day_at],
+            unit[at] + late_rate * (days[day_at] - due[at]),
+        )
+
+
+def _carried_time_rows(
+    problem: Problem,
+    lines: list[Demand],
+    where: tuple[Ints, Ints, Ints],
+    first_carry: int,
+    n: int,
+) -> tuple[Any, Floats]:
+    """Rows (machine j, day k): the seconds of day k's columns (``where``: their line,
+    machine and day) + carry(j, k+1) - carry(j, k) <= the time j has on day k; the carry columns
+    from ``first_carry`` on, carry(j, k) moving work due on day k to day k-1."""
+    from scipy.sparse import csr_matrix
+
+    machines = problem.supplies
+    n_m = len(machines)
+    horizon = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
+    line_of, mach_of, day_of = where
+    unit_s = np.array([d.unit_time_s for d in lines])
+    speed = np.array([s.speed_factor for s in machines], dtype=np.float64)
+    n_carry = n_m * max(horizon - 1, 0)
+    seconds = unit_s[line_of] / speed[mach_of]
+    row_x = mach_of * horizon + (day_of - 1)
+    carry_j = np.repeat(np.arange(n_m), max(horizon - 1, 0))
+    carry_k = np.tile(np.arange(2, horizon + 1), n_m)
+    carry_col = first_carry + np.arange(n_carry)
+    rows = np.concatenate(
+        [row_x, carry_j * horizon + (carry_k - 2), carry_j * horizon + (carry_k - 1)]
+    )
+    cols = np.concatenate([np.arange(mach_of.size), carry_col, carry_col])
+    vals = np.concatenate([seconds, np.ones(n_carry), -np.ones(n_carry)])
+    ub = csr_matrix((vals, (rows, cols)), shape=(n_m * horizon, n))
+    per_day = np.array([s.seconds_per_day for s in machines]) * problem.load_factor
+    busy = np.array([s.busy_s for s in machines])
+    cum = np.maximum(0.0, np.outer(per_day, np.arange(0, horizon + 1)) - busy[:, None])
+    cap: Floats = np.diff(cum, axis=1).ravel()
+    return ub, cap
