@@ -23,7 +23,7 @@ from typing import Any
 from fabnet.domain.errors import InvalidInput
 from fabnet.planning.evaluate import day_of, made_by, objective
 from fabnet.planning.plan import Assignment, Plan, Unmet
-from fabnet.planning.problem import SECONDS_PER_DAY, Problem
+from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, Supply
 from fabnet.planning.steps import STEPS
 
 FORMAT = "fabnet-plan/1"
@@ -161,8 +161,6 @@ def check_plan(problem: Problem, plan: Plan, *, tolerance: float = 1e-6) -> list
     found: list[Violation] = []
     demands = {d.line_id: d for d in problem.demands}
     supplies = {s.machine_id: s for s in problem.supplies}
-    horizon_days = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
-    costs = problem.costs
     placed: dict[str, int] = defaultdict(int)
     booked: dict[str, list[tuple[int, float]]] = defaultdict(list)  # machine -> (day, s)
     on_probation: dict[tuple[str, str], int] = defaultdict(int)
@@ -175,62 +173,94 @@ def check_plan(problem: Problem, plan: Plan, *, tolerance: float = 1e-6) -> list
         if s is None:
             found.append(Violation(where, f"machine {a.machine_id!r} is not in the problem"))
             continue
-        if not s.can_make(d):
-            found.append(Violation(where, f"machine {s.machine_id} cannot make line {d.line_id}"))
-        if a.units < 1:
-            found.append(Violation(where, "units must be at least 1"))
-        day = day_of(a)
-        if day > horizon_days:
-            found.append(Violation(where, f"day {day} is beyond the horizon ({horizon_days})"))
-        transit = costs.transit_days(d.destination.distance_km(s.place))
-        if transit is None:
-            found.append(Violation(where, f"machine {s.machine_id} is beyond every transit band"))
-            transit = 0
-        if a.transit_days != transit:
-            found.append(
-                Violation(where, f"{a.transit_days} days in transit stated, {transit} due")
-            )
-        due_day = made_by(problem, d.due_s, transit)
-        if day > due_day and not a.late:
-            why = f"ends on day {day}, after day {due_day} (to arrive on time), not late"
-            found.append(Violation(where, why))
-        if day <= due_day and a.late:
-            found.append(
-                Violation(where, f"flagged late, but day {day} is by day {due_day} (on time)")
-            )
-        charged = a.units * costs.late_per_unit_day * max(0, day - due_day) * (1 + d.priority)
-        # (lateness counts the days of arrival after the deadline day)
-        if a.lateness and abs(a.lateness - charged) > tolerance * max(1.0, charged):
-            found.append(Violation(where, f"lateness {a.lateness:.2f} stated, {charged:.2f} due"))
+        found.extend(_assignment_problems(problem, (a, d, s), where, tolerance))
         if s.on_probation:
             on_probation[(d.line_id, s.machine_id)] += a.units
-            first = max(1, due_day)  # probation: on time only
-            if day > first:
-                why = f"machine {s.machine_id} is on probation: due by day {first}, not {day}"
-                found.append(Violation(where, why))
         placed[d.line_id] += a.units
-        booked[s.machine_id].append((day, a.units * d.unit_time_s / s.speed_factor))
+        booked[s.machine_id].append((day_of(a), a.units * d.unit_time_s / s.speed_factor))
+    found.extend(_probation_jobs(supplies, on_probation))
+    found.extend(_units_accounted(problem, plan, placed))
+    found.extend(_machine_time(problem, supplies, booked, tolerance))
+    found.extend(_objective_checked(problem, plan, tolerance))
+    return found
+
+
+def _assignment_problems(
+    problem: Problem, given: tuple[Assignment, Demand, Supply], where: str, tolerance: float
+) -> list[Violation]:
+    """What is wrong with one assignment on its own: capability, units, its day, transit,
+    whether it is late and what that costs, a machine on probation's day."""
+    a, d, s = given
+    found: list[Violation] = []
+    costs = problem.costs
+    horizon_days = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
+    if not s.can_make(d):
+        found.append(Violation(where, f"machine {s.machine_id} cannot make line {d.line_id}"))
+    if a.units < 1:
+        found.append(Violation(where, "units must be at least 1"))
+    day = day_of(a)
+    if day > horizon_days:
+        found.append(Violation(where, f"day {day} is beyond the horizon ({horizon_days})"))
+    transit = costs.transit_days(d.destination.distance_km(s.place))
+    if transit is None:
+        found.append(Violation(where, f"machine {s.machine_id} is beyond every transit band"))
+        transit = 0
+    if a.transit_days != transit:
+        found.append(Violation(where, f"{a.transit_days} days in transit stated, {transit} due"))
+    due_day = made_by(problem, d.due_s, transit)
+    if day > due_day and not a.late:
+        why = f"ends on day {day}, after day {due_day} (to arrive on time), not late"
+        found.append(Violation(where, why))
+    if day <= due_day and a.late:
+        found.append(Violation(where, f"flagged late, but day {day} is by day {due_day} (on time)"))
+    charged = a.units * costs.late_per_unit_day * max(0, day - due_day) * (1 + d.priority)
+    # (lateness counts the days of arrival after the deadline day)
+    if a.lateness and abs(a.lateness - charged) > tolerance * max(1.0, charged):
+        found.append(Violation(where, f"lateness {a.lateness:.2f} stated, {charged:.2f} due"))
+    first = max(1, due_day)  # probation: on time only
+    if s.on_probation and day > first:
+        why = f"machine {s.machine_id} is on probation: due by day {first}, not {day}"
+        found.append(Violation(where, why))
+    return found
+
+
+def _probation_jobs(
+    supplies: dict[str, Supply], on_probation: dict[tuple[str, str], int]
+) -> list[Violation]:
+    """A machine on probation makes at most its job's units of a line."""
+    found: list[Violation] = []
     for (line_id, machine_id), units in on_probation.items():
         cap = supplies[machine_id].job_units_max
         if units > cap:
-            found.append(
-                Violation(
-                    f"line {line_id}",
-                    f"{units} units on machine {machine_id}, on probation: at most {cap} a job",
-                )
-            )
+            why = f"{units} units on machine {machine_id}, on probation: at most {cap} a job"
+            found.append(Violation(f"line {line_id}", why))
+    return found
+
+
+def _units_accounted(problem: Problem, plan: Plan, placed: dict[str, int]) -> list[Violation]:
+    """Every unit of every line assigned or stated unmet, once."""
+    found: list[Violation] = []
+    lines = {d.line_id for d in problem.demands}
     for u in plan.unmet:
-        if u.line_id not in demands:
+        if u.line_id not in lines:
             found.append(Violation("unmet", f"line {u.line_id!r} is not in the problem"))
         placed[u.line_id] += u.units
     for d in problem.demands:
         if placed[d.line_id] != d.units:
-            found.append(
-                Violation(
-                    f"line {d.line_id}",
-                    f"{placed[d.line_id]} units assigned or unmet, the line has {d.units}",
-                )
-            )
+            why = f"{placed[d.line_id]} units assigned or unmet, the line has {d.units}"
+            found.append(Violation(f"line {d.line_id}", why))
+    return found
+
+
+def _machine_time(
+    problem: Problem,
+    supplies: dict[str, Supply],
+    booked: dict[str, list[tuple[int, float]]],
+    tolerance: float,
+) -> list[Violation]:
+    """No machine promised more time by any day than it has by then (the first day it
+    is over, per machine)."""
+    found: list[Violation] = []
     for machine_id, bookings in booked.items():
         s = supplies[machine_id]
         per_day = s.seconds_per_day * problem.load_factor
@@ -239,23 +269,24 @@ def check_plan(problem: Problem, plan: Plan, *, tolerance: float = 1e-6) -> list
             used += sum(sec for d, sec in bookings if d == day)
             have = day * per_day - s.busy_s
             if used > have * (1 + tolerance) + 1e-6:
-                found.append(
-                    Violation(
-                        f"machine {machine_id}",
-                        f"{used:.0f} s of machine time promised by day {day}, it has {have:.0f} s",
-                    )
-                )
+                why = f"{used:.0f} s of machine time promised by day {day}, it has {have:.0f} s"
+                found.append(Violation(f"machine {machine_id}", why))
                 break
-    stated = plan.stats.get("objective")
-    known = all(
-        a.line_id in demands and a.machine_id in supplies for a in plan.assignments
-    ) and all(u.line_id in demands for u in plan.unmet)
-    if stated is not None and not known:
-        found.append(
-            Violation("objective", "not checked: the plan names unknown lines or machines")
-        )
-    elif stated is not None:
-        cost = objective(problem, plan)
-        if abs(cost - stated) > tolerance * max(1.0, abs(cost)):
-            found.append(Violation("objective", f"stated {stated:.4f}, the plan costs {cost:.4f}"))
     return found
+
+
+def _objective_checked(problem: Problem, plan: Plan, tolerance: float) -> list[Violation]:
+    """The stated objective against what the plan costs, where every line and machine
+    it names is known."""
+    stated = plan.stats.get("objective")
+    if stated is None:
+        return []
+    lines = {d.line_id for d in problem.demands}
+    machines = {s.machine_id for s in problem.supplies}
+    known = all(a.line_id in lines and a.machine_id in machines for a in plan.assignments)
+    if not known or not all(u.line_id in lines for u in plan.unmet):
+        return [Violation("objective", "not checked: the plan names unknown lines or machines")]
+    cost = objective(problem, plan)
+    if abs(cost - stated) > tolerance * max(1.0, abs(cost)):
+        return [Violation("objective", f"stated {stated:.4f}, the plan costs {cost:.4f}")]
+    return []
