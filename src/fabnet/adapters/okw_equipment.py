@@ -63,6 +63,8 @@ class RecordNotes:
 def read_equipment(
     raw: Any, i: int, rec: RecordNotes, machines: list[MachineSpec], others: list[str]
 ) -> None:
+    """Equipment entry ``i`` as a machine spec (to ``machines``), as other equipment (to
+    ``others``: what fabnet does not plan on) or as the record's errors."""
     where = f"equipment[{i}]"
     if not isinstance(raw, dict):
         rec.error(where, "must be a mapping")
@@ -70,63 +72,19 @@ def read_equipment(
     make = str(raw.get("make", raw.get("manufacturer", "")) or "").strip()
     model = str(raw.get("model", "") or "").strip()
     label = str(raw.get("name") or " ".join(x for x in (make, model) if x)).strip()
-    said = [
-        (f"{where}.{f}", v)
-        for f, v in (
-            ("manufacturing-process", raw.get("manufacturingprocess")),
-            ("process", raw.get("process")),
-            ("equipment-type", raw.get("equipmenttype")),
-        )
-        if v not in (None, "", [])
-    ]
-    if not said:
-        rec.error(f"{where}.manufacturing-process", "required: what the machine does")
-        return
-    term: vocabulary.ProcessTerm | None = None
-    for _, value in said:
-        for v in value if isinstance(value, list) else [value]:
-            if isinstance(v, str):
-                term = term or vocabulary.process_term(v)
     model_row = vocabulary.printer_model(make, model) if model else None
-    if term is None:
-        _, value = said[0]
-        rec.warn(
-            said[0][0],
-            f"unknown process {value!r}: kept as equipment, not planned on",
-        )
-        others.append(f"{value}: {label}".strip().rstrip(":"))
+    process = _process(raw, where, (make, label), model_row, rec, others)
+    if process is None:
         return
-    if term.process is None:
-        rec.warn(said[0][0], f"{term.canonical}: kept as equipment, not planned on")
-        others.append(f"{term.canonical}: {label}".strip().rstrip(":"))
-        return
-    process = term.process
-    if term.canonical == "3d_printing":  # which kind of 3D printing, if the model says
-        if model_row is not None:
-            process = model_row.process
-        elif vocabulary.key(make) in vocabulary.RESIN_MAKES:
-            process = Process.SLA
     errors_before = len(rec.errors)
     materials = _materials(raw, where, process, rec)
     volume = _volume(raw.get("buildvolume", raw.get("workingarea")), where, rec)
     unverified: list[str] = []
-    if volume is None and len(rec.errors) == errors_before:
-        if model_row is not None and model_row.process is process:
-            volume = model_row.build_volume_mm
-            rec.warn(
-                f"{where}.build-volume",
-                f"not given: {_mm(volume)} from {model_row.source} ({model_row.model})",
-            )
-        else:
+    if len(rec.errors) == errors_before:
+        volume, materials = _filled(where, process, model_row, (volume, materials), rec)
+        if volume is None:
             unverified.append("build volume not known")
-    if not materials and len(rec.errors) == errors_before:
-        if model_row is not None and model_row.process is process and model_row.materials:
-            materials = list(model_row.materials)
-            rec.warn(
-                f"{where}.materials-worked",
-                f"not given: {', '.join(materials)} assumed from {model_row.source}",
-            )
-        else:
+        if not materials:
             unverified.append("materials not given")
     if unverified:
         rec.warn(
@@ -152,6 +110,78 @@ def read_equipment(
         rec.error(where, f"a number was expected: {exc}")
         return
     machines.append(spec)
+
+
+def _process(
+    raw: dict[str, Any],
+    where: str,
+    names: tuple[str, str],
+    model_row: vocabulary.PrinterModel | None,
+    rec: RecordNotes,
+    others: list[str],
+) -> Process | None:
+    """The process an entry plans on, from its process fields (and, for 3D printing, its
+    model or make); None where it has none (an error) or is kept as other equipment.
+    ``names``: the entry's make and its label."""
+    make, label = names
+    said = [
+        (f"{where}.{f}", v)
+        for f, v in (
+            ("manufacturing-process", raw.get("manufacturingprocess")),
+            ("process", raw.get("process")),
+            ("equipment-type", raw.get("equipmenttype")),
+        )
+        if v not in (None, "", [])
+    ]
+    if not said:
+        rec.error(f"{where}.manufacturing-process", "required: what the machine does")
+        return None
+    term: vocabulary.ProcessTerm | None = None
+    for _, value in said:
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, str):
+                term = term or vocabulary.process_term(v)
+    if term is None:
+        _, value = said[0]
+        rec.warn(said[0][0], f"unknown process {value!r}: kept as equipment, not planned on")
+        others.append(f"{value}: {label}".strip().rstrip(":"))
+        return None
+    if term.process is None:
+        rec.warn(said[0][0], f"{term.canonical}: kept as equipment, not planned on")
+        others.append(f"{term.canonical}: {label}".strip().rstrip(":"))
+        return None
+    if term.canonical == "3d_printing":  # which kind of 3D printing, if the model says
+        if model_row is not None:
+            return model_row.process
+        if vocabulary.key(make) in vocabulary.RESIN_MAKES:
+            return Process.SLA
+    return term.process
+
+
+def _filled(
+    where: str,
+    process: Process,
+    model_row: vocabulary.PrinterModel | None,
+    given: tuple[tuple[float, float, float] | None, list[str]],
+    rec: RecordNotes,
+) -> tuple[tuple[float, float, float] | None, list[str]]:
+    """The build volume and materials, those not given taken from the printer-model
+    table where the entry's model is in it (said as warnings)."""
+    volume, materials = given
+    known = model_row is not None and model_row.process is process
+    if volume is None and known and model_row is not None:
+        volume = model_row.build_volume_mm
+        rec.warn(
+            f"{where}.build-volume",
+            f"not given: {_mm(volume)} from {model_row.source} ({model_row.model})",
+        )
+    if not materials and known and model_row is not None and model_row.materials:
+        materials = list(model_row.materials)
+        rec.warn(
+            f"{where}.materials-worked",
+            f"not given: {', '.join(materials)} assumed from {model_row.source}",
+        )
+    return volume, materials
 
 
 def _materials(raw: dict[str, Any], where: str, process: Process, rec: RecordNotes) -> list[str]:
