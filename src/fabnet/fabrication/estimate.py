@@ -16,10 +16,11 @@ PrusaSlicer on a calibration corpus that is not the benchmark's (see calibration
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fabnet.fabrication.calibration import FILAMENT_COEF, TIME_COEF
-from fabnet.fabrication.meshes import MeshFacts
+from fabnet.fabrication.meshes import LayerSample, MeshFacts
 from fabnet.fabrication.profiles import FdmProfile
 
 
@@ -65,39 +66,9 @@ def features(facts: MeshFacts, p: FdmProfile) -> tuple[list[float], list[float],
     spacing = p.extrusion_width_mm - h * (1 - math.pi / 4)
     samples = facts.layers or ()
     share = layers / len(samples) if samples else 0.0
-    ext_len = inner_len = small_len = inside_area = loops = cooling = 0.0
-    turns = crowded_len = 0.0
-    for sample in samples:
-        outline = sum(sample.loops_mm)
-        small = sum(x for x in sample.loops_mm if x < SMALL_LOOP_MM)
-        crowded = outline * p.perimeters * spacing >= sample.area_mm2  # walls too thin
-        ring = min(outline * p.perimeters * spacing, sample.area_mm2)
-        path = ring / spacing  # all perimeter loops of this layer
-        if crowded:  # thin walls: a loop or two, then gap fill, all slow
-            crowded_len += path * share
-            cooling += max(0.0, min(MIN_LAYER_S, path / MIN_SPEED_MM_S) - path / 20.0) * share
-            loops += len(sample.loops_mm) * share
-            continue
-        big = outline - small
-        inner = max(path - outline, 0.0)
-        big_share = big / outline if outline > 0 else 0.0
-        ext_len += big * share
-        inner_len += inner * big_share * share
-        small_len += (small + inner * (1 - big_share)) * share
-        free = max(sample.area_mm2 - ring, 0.0)
-        inside_area += free * share
-        loops += len(sample.loops_mm) * share
-        width = min(math.sqrt(free), 2 * free / outline) if free > 0 else 1.0
-        turns += free * p.infill_density / spacing / max(width, spacing) * share
-        sparse = free * p.infill_density / spacing
-        t = (
-            big / p.external_perimeter_speed_mm_s
-            + inner * big_share / p.perimeter_speed_mm_s
-            + (small + inner * (1 - big_share)) / p.small_perimeter_speed_mm_s
-            + sparse / p.infill_speed_mm_s
-        )
-        slowest = (path + sparse) / MIN_SPEED_MM_S
-        cooling += max(0.0, min(MIN_LAYER_S, slowest) - t) * share
+    paths = _paths(samples, share, p, spacing)
+    ext_len, inner_len, small_len = paths.ext_len, paths.inner_len, paths.small_len
+    crowded_len, inside_area = paths.crowded_len, paths.inside_area
     volume = facts.volume_mm3 * printed
     perimeter_vol = min((ext_len + inner_len + small_len + crowded_len) * spacing * h, volume)
     inside_vol = max(min(inside_area * h, volume - perimeter_vol), 0.0)
@@ -135,15 +106,69 @@ def features(facts: MeshFacts, p: FdmProfile) -> tuple[list[float], list[float],
         solid_len / p.solid_infill_speed_mm_s,
         top_len / p.top_solid_infill_speed_mm_s,
         first_len / p.first_layer_speed_mm_s,
-        turns * min(sparse_share, 1.0) * turn_s,
+        paths.turns * min(sparse_share, 1.0) * turn_s,
         crowded_len / 20.0,  # PrusaSlicer's gap_fill_speed
-        cooling,
-        loops,
+        paths.cooling,
+        paths.loops,
         float(layers),
         1.0,
     ]
     volumes = [perimeter_vol, top_vol + bottom_vol + first_vol, sparse_vol, skirt_vol]
     return time, volumes, layers
+
+
+@dataclass
+class _Paths:
+    """What the sampled layers add up to, over all the layers: lengths of external,
+    inner and small perimeters and of crowded (thin-wall) paths in mm, the area inside
+    the perimeters (mm2 over the layers), loops, infill turns and cooling waits (s)."""
+
+    ext_len: float = 0.0
+    inner_len: float = 0.0
+    small_len: float = 0.0
+    crowded_len: float = 0.0
+    inside_area: float = 0.0
+    loops: float = 0.0
+    turns: float = 0.0
+    cooling: float = 0.0
+
+
+def _paths(samples: Sequence[LayerSample], share: float, p: FdmProfile, spacing: float) -> _Paths:
+    """Each sampled layer standing for ``share`` of the layers: its perimeters (crowded
+    where the walls are too thin for them), the area left inside, the infill's turns and
+    the wait a layer too quick to cool needs."""
+    out = _Paths()
+    for sample in samples:
+        outline = sum(sample.loops_mm)
+        small = sum(x for x in sample.loops_mm if x < SMALL_LOOP_MM)
+        crowded = outline * p.perimeters * spacing >= sample.area_mm2  # walls too thin
+        ring = min(outline * p.perimeters * spacing, sample.area_mm2)
+        path = ring / spacing  # all perimeter loops of this layer
+        out.loops += len(sample.loops_mm) * share
+        if crowded:  # thin walls: a loop or two, then gap fill, all slow
+            out.crowded_len += path * share
+            out.cooling += max(0.0, min(MIN_LAYER_S, path / MIN_SPEED_MM_S) - path / 20.0) * share
+            continue
+        big = outline - small
+        inner = max(path - outline, 0.0)
+        big_share = big / outline if outline > 0 else 0.0
+        out.ext_len += big * share
+        out.inner_len += inner * big_share * share
+        out.small_len += (small + inner * (1 - big_share)) * share
+        free = max(sample.area_mm2 - ring, 0.0)
+        out.inside_area += free * share
+        width = min(math.sqrt(free), 2 * free / outline) if free > 0 else 1.0
+        out.turns += free * p.infill_density / spacing / max(width, spacing) * share
+        sparse = free * p.infill_density / spacing
+        t = (
+            big / p.external_perimeter_speed_mm_s
+            + inner * big_share / p.perimeter_speed_mm_s
+            + (small + inner * (1 - big_share)) / p.small_perimeter_speed_mm_s
+            + sparse / p.infill_speed_mm_s
+        )
+        slowest = (path + sparse) / MIN_SPEED_MM_S
+        out.cooling += max(0.0, min(MIN_LAYER_S, slowest) - t) * share
+    return out
 
 
 def estimate(facts: MeshFacts, profile: FdmProfile) -> PrintEstimate:
