@@ -196,27 +196,14 @@ def density(material: str) -> float:
 def _problem(
     uow: UnitOfWork, orders: list[Order], now: datetime, policy: Policy
 ) -> tuple[Problem, dict[DesignId, Design], dict[str, tuple[int, str]]]:
+    """The planning problem of ``orders``' unallocated units on the available machines of
+    active producers; the designs it read, and the lines held back (units, why)."""
     producers: dict[str, Producer] = {p.id: p for p in uow.producers.active()}
     machines: list[Machine] = [m for m in uow.machines.available() if m.producer_id in producers]
     busy: dict[str, float] = defaultdict(float)
     for job in uow.jobs.live():
         busy[job.machine_id] += job.units_open * job.unit_time_s
-    refused: dict[str, set[str]] = defaultdict(set)
-    of_producer: dict[str, list[str]] = defaultdict(list)
-    for m in machines:
-        of_producer[m.producer_id].append(m.id)
-    for job in uow.jobs.refused_in(o.id for o in orders):
-        refused[job.line_id].add(job.machine_id)
-        # a decline (but for a machine that went down) keeps the line from the producer
-        if job.state is JobState.DECLINED and not job.note.startswith("machine_down"):
-            refused[job.line_id].update(of_producer[job.producer_id])
-    for order in orders:  # units that failed inspection are made by someone else
-        if any(line.units_rejected for line in order.lines):
-            for event in uow.order_events(order.id, (UnitsRejected,)):
-                assert isinstance(event, UnitsRejected)
-                refused[event.line_id].update(
-                    m.id for m in machines if m.producer_id == event.producer_id
-                )
+    refused = _refused(uow, orders, machines)
     designs: dict[DesignId, Design] = {}
     held: dict[str, tuple[int, str]] = {}
     demands = []
@@ -233,40 +220,8 @@ def _problem(
                     f"needs it reviewed for {line.min_review.value.replace('_', ' ')}",
                 )
                 continue
-            demands.append(
-                Demand(
-                    line_id=line.id,
-                    order_id=order.id,
-                    process=line.process,
-                    material=line.material,
-                    size=design.bbox,
-                    units=line.unallocated,
-                    unit_time_s=design.print_time_s,
-                    unit_mass_g=design.unit_mass_g(density(line.material)),
-                    # made with the last mile's hours to spare (logistics.same_day_h)
-                    due_s=(line.deadline - now).total_seconds() - _last_mile_s(policy),
-                    destination=line.destination,
-                    priority=order.priority,
-                    excluded_machines=frozenset(refused[line.id]),
-                )
-            )
-    supplies = tuple(
-        Supply(
-            machine_id=m.id,
-            producer_id=m.producer_id,
-            process=m.process,
-            materials=frozenset(m.materials),
-            build_volume=m.build_volume,
-            place=producers[m.producer_id].place,
-            seconds_per_day=m.hours_per_day * 3600,
-            speed_factor=m.speed_factor,
-            busy_s=busy[m.id],
-            reliability=producers[m.producer_id].reliability,
-            job_units_max=m.probation.units_per_job if m.probation else 0,
-            **_price_terms(producers[m.producer_id], policy),
-        )
-        for m in machines
-    )
+            demands.append(_demand(order, line, design, refused[line.id], now, policy))
+    supplies = tuple(_supply(m, producers[m.producer_id], busy[m.id], policy) for m in machines)
     problem = Problem(
         demands=tuple(demands),
         supplies=supplies,
@@ -280,3 +235,67 @@ def _problem(
         ),
     )
     return problem, designs, held
+
+
+def _refused(uow: UnitOfWork, orders: list[Order], machines: list[Machine]) -> dict[str, set[str]]:
+    """Per line, the machines that may not make it: those that refused a job of it, every
+    machine of a producer that declined one (but for a machine that went down), and of a
+    producer whose units of it failed inspection."""
+    refused: dict[str, set[str]] = defaultdict(set)
+    of_producer: dict[str, list[str]] = defaultdict(list)
+    for m in machines:
+        of_producer[m.producer_id].append(m.id)
+    for job in uow.jobs.refused_in(o.id for o in orders):
+        refused[job.line_id].add(job.machine_id)
+        if job.state is JobState.DECLINED and not job.note.startswith("machine_down"):
+            refused[job.line_id].update(of_producer[job.producer_id])
+    for order in orders:  # units that failed inspection are made by someone else
+        if any(line.units_rejected for line in order.lines):
+            for event in uow.order_events(order.id, (UnitsRejected,)):
+                assert isinstance(event, UnitsRejected)
+                refused[event.line_id].update(of_producer[event.producer_id])
+    return refused
+
+
+def _demand(
+    order: Order,
+    line: OrderLine,
+    design: Design,
+    refused: set[str],
+    now: datetime,
+    policy: Policy,
+) -> Demand:
+    """A line's unallocated units as the planner's demand."""
+    return Demand(
+        line_id=line.id,
+        order_id=order.id,
+        process=line.process,
+        material=line.material,
+        size=design.bbox,
+        units=line.unallocated,
+        unit_time_s=design.print_time_s,
+        unit_mass_g=design.unit_mass_g(density(line.material)),
+        # made with the last mile's hours to spare (logistics.same_day_h)
+        due_s=(line.deadline - now).total_seconds() - _last_mile_s(policy),
+        destination=line.destination,
+        priority=order.priority,
+        excluded_machines=frozenset(refused),
+    )
+
+
+def _supply(m: Machine, producer: Producer, busy_s: float, policy: Policy) -> Supply:
+    """A machine as the planner's supply: its time, its producer's place and prices."""
+    return Supply(
+        machine_id=m.id,
+        producer_id=m.producer_id,
+        process=m.process,
+        materials=frozenset(m.materials),
+        build_volume=m.build_volume,
+        place=producer.place,
+        seconds_per_day=m.hours_per_day * 3600,
+        speed_factor=m.speed_factor,
+        busy_s=busy_s,
+        reliability=producer.reliability,
+        job_units_max=m.probation.units_per_job if m.probation else 0,
+        **_price_terms(producer, policy),
+    )
