@@ -37,7 +37,11 @@ else:
     cmd = lazy_module("fabnet.services.commands")
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from fabnet.bootstrap import App
     from fabnet.config import Settings
+    from fabnet.sim.report import Summary
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -166,8 +170,6 @@ def demo(
     port: Annotated[int, typer.Option(min=0, max=65535)] = 8000,
 ) -> None:
     """Coordinate a surge order across a simulated producer network, on SQLite."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from fabnet.bootstrap import bootstrap
     from fabnet.config import Settings
     from fabnet.sim.demo import run_demo
@@ -193,19 +195,7 @@ def demo(
         if as_json:
             summary = run(bus=wired_app.bus())
         else:
-            columns = (
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total} units"),
-                TimeElapsedColumn(),
-            )
-            with Progress(*columns, console=err) as bar:
-                task = bar.add_task("making", total=config.surge_units)
-
-                def on_progress(made: int, ordered: int) -> None:
-                    bar.update(task, completed=made, total=ordered)
-
-                summary = run(bus=wired_app.bus(), stage=err.print, progress=on_progress)
+            summary = _with_progress(run, wired_app, config.surge_units)
     except FabnetError as exc:
         raise fail(exc.message, classify(exc)[1]) from None
     finally:
@@ -213,29 +203,7 @@ def demo(
     if as_json:
         emit_json(summary.as_dict())
     else:
-        s = summary
-        out.print(f"units ordered      {s.units_ordered}")
-        out.print(f"units made         {s.units_made}")
-        out.print(f"on time            {s.on_time_ratio:.1%}")
-        out.print(f"producers engaged  {s.producers_engaged} of {s.producers}")
-        out.print(f"jobs               {s.jobs} ({s.jobs_failed} failed and re-planned)")
-        out.print(f"distance per unit  mean {s.distance_km_mean} km, p95 {s.distance_km_p95} km")
-        out.print(
-            f"units delivered    {s.units_delivered} ({s.delivered_on_time_ratio:.1%} on time)"
-        )
-        out.print(
-            f"per unit delivered {s.delivery_km_per_unit:.2f} km, {s.co2_kg_per_unit:.3f} kg CO2e"
-        )
-        out.print(
-            f"naive baseline     {s.naive_km_per_unit:.2f} km, {s.naive_co2_kg_per_unit:.3f} kg"
-            " CO2e per unit (one van trip a parcel)"
-        )
-        for mode, m in s.by_mode.items():
-            out.print(
-                f"  {mode:<17}{m['units']:>6} units, {m['km_per_unit']:.2f} km, "
-                f"{m['co2_kg_per_unit']:.3f} kg CO2e per unit"
-            )
-        out.print(f"simulated          {s.sim_days:.1f} days in {s.wall_s:.1f} s")
+        _said(summary)
     if serve_after:
         key = bootstrap(settings).bus().handle(cmd.CreateApiKey("demo operator", Role.OPERATOR))
         err.print(
@@ -244,6 +212,50 @@ def demo(
             highlight=False,
         )
         _serve(settings, "127.0.0.1", port)
+
+
+def _with_progress(run: Callable[..., Summary], wired_app: App, units: int) -> Summary:
+    """The demo run with its stages said and a bar of the units made on stderr."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} units"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err) as bar:
+        task = bar.add_task("making", total=units)
+
+        def on_progress(made: int, ordered: int) -> None:
+            bar.update(task, completed=made, total=ordered)
+
+        summary: Summary = run(bus=wired_app.bus(), stage=err.print, progress=on_progress)
+        return summary
+
+
+def _said(s: Summary) -> None:
+    """The demo's summary as lines for a person."""
+    out.print(f"units ordered      {s.units_ordered}")
+    out.print(f"units made         {s.units_made}")
+    out.print(f"on time            {s.on_time_ratio:.1%}")
+    out.print(f"producers engaged  {s.producers_engaged} of {s.producers}")
+    out.print(f"jobs               {s.jobs} ({s.jobs_failed} failed and re-planned)")
+    out.print(f"distance per unit  mean {s.distance_km_mean} km, p95 {s.distance_km_p95} km")
+    out.print(f"units delivered    {s.units_delivered} ({s.delivered_on_time_ratio:.1%} on time)")
+    out.print(
+        f"per unit delivered {s.delivery_km_per_unit:.2f} km, {s.co2_kg_per_unit:.3f} kg CO2e"
+    )
+    out.print(
+        f"naive baseline     {s.naive_km_per_unit:.2f} km, {s.naive_co2_kg_per_unit:.3f} kg"
+        " CO2e per unit (one van trip a parcel)"
+    )
+    for mode, m in s.by_mode.items():
+        out.print(
+            f"  {mode:<17}{m['units']:>6} units, {m['km_per_unit']:.2f} km, "
+            f"{m['co2_kg_per_unit']:.3f} kg CO2e per unit"
+        )
+    out.print(f"simulated          {s.sim_days:.1f} days in {s.wall_s:.1f} s")
 
 
 @app.command()
