@@ -86,16 +86,11 @@ def price_out(
     instead, and the round gives no bound (nan). With ``shares``, the bound is the best
     at the prices and at each share of them in ``SCALES``."""
     d = model.d
-    capped = model.options.whole_unit_arcs
     best = d.unmet.copy()  # v_a: the demand's price under the restricted network
     if by_worth:  # with whole-unit arcs: its cheapest arcs may be full below it
         best = model.worth.copy()
     elif len(arcs):
         np.minimum.at(best, arcs.a, values(model, arcs, unit_cost, prices))
-    have = np.sort(model.key(arcs))
-    least = best.copy()  # min over every capable (m, d) (and unmet)
-    below: list[tuple[Ints, Floats, Ints]] = []  # capped: arcs under v_a, their caps
-    found: list[tuple[Arcs, Floats]] = []
     starved = best >= 0.5 * d.unmet  # its last unit is worth about what leaving it is
     sizes = np.array([g.size for g in model.group_machines] or [0], dtype=np.int64)
     skip = None
@@ -108,23 +103,63 @@ def price_out(
         scaled = _Scaled(model, prices, arcs, unit_cost)
     if skip is not None:
         candidates = itertools.chain(candidates, [_spare_time(model, skip, prices)])
-    searched = kept = 0
-    # the least a unit of a demand can cost on a machine, distance and lateness aside,
-    # its time priced at the demand's last usable day (prices never rise with the day;
-    # transit only brings that day earlier)
-    last = np.maximum(d.hi, 1) - 1
+    search = _Search(model, prices, best, np.sort(model.key(arcs)), scaled)
     for pa, pm in candidates:
+        search.chunk(pa, pm)
+    log.debug(
+        "pricing: %d pairs in the balls, %d below their price before distance",
+        search.searched,
+        search.kept,
+    )
+    model.ball_pairs = search.searched
+    # (the starved demands' minimum was not searched in full where they were skipped)
+    return search.new_arcs(), search.bound() if skip is None else math.nan
+
+
+class _Search:
+    """One pricing search over chunks of candidate pairs (a demand's pairs all in one
+    chunk): each demand's least value over every arc seen, and (with whole-unit arcs)
+    the arcs under its price with their caps, for the bound; the most negative few new
+    arcs of each demand; the bound at shares of the prices (``scaled``)."""
+
+    def __init__(
+        self,
+        model: TimeModel,
+        prices: Floats,
+        best: Floats,
+        have: Ints,
+        scaled: _Scaled | None,
+    ) -> None:
+        """``best``: each demand's price (its least over the network's arcs, ``have``:
+        their sorted keys)."""
+        self.model, self.prices, self.best = model, prices, best
+        self.have, self.scaled = have, scaled
+        self.capped = model.options.whole_unit_arcs
+        self.least = best.copy()  # min over every capable (m, d) (and unmet)
+        self.below: list[tuple[Ints, Floats, Ints]] = []  # capped: arcs under v_a, caps
+        self.found: list[tuple[Arcs, Floats]] = []
+        self.searched = self.kept = 0
+        # the least a unit of a demand can cost on a machine, distance and lateness
+        # aside, its time priced at the demand's last usable day (prices never rise with
+        # the day; transit only brings that day earlier)
+        self.last = np.maximum(model.d.hi, 1) - 1
+
+    def chunk(self, pa: Ints, pm: Ints) -> None:
+        """The pairs (``pa``, ``pm``): pruned where no day of theirs can be below the
+        demand's price, their arcs' values taken in."""
+        model, prices, best, scaled = self.model, self.prices, self.best, self.scaled
+        d = model.d
         unpriced = (
             model.price[pm]
             + model.risk[pm]
             + model.per_ref_s[pm] * d.unit_s[pa]
             + model.material_per_g[pm] * d.mass_g[pa]
         )
-        timed = prices[pm, last[pa]] * d.unit_s[pa]
+        timed = prices[pm, self.last[pa]] * d.unit_s[pa]
         limit = None
         if model.extra is None:  # (an extra charge may be negative: no pruning then)
             room = unpriced + timed < best[pa] - 1e-9 * (1.0 + np.abs(best[pa]))
-            searched, kept = searched + pa.size, kept + int(room.sum())
+            self.searched, self.kept = self.searched + pa.size, self.kept + int(room.sum())
             if scaled is not None:  # below every arc of the pair at each share
                 scaled.add(pa[~room], unpriced[~room], timed[~room])
             pa, pm, timed = pa[room], pm[room], timed[room]
@@ -135,51 +170,54 @@ def price_out(
         if scaled is not None and not near.all():
             scaled.add(pa[~near], base[~near], timed[~near])
         val = values(model, cand, cost, prices)
-        np.minimum.at(least, cand.a, val)
+        np.minimum.at(self.least, cand.a, val)
         if scaled is not None:
             scaled.add_arcs(cand, cost)
-        if capped:
+        if self.capped:
             under = val < best[cand.a]
             under_arcs = cand.take(under)
-            below.append(
+            self.below.append(
                 (under_arcs.a, val[under], model.arc_whole_units(under_arcs, job_per_line=True))
             )
-            if sum(b[0].size for b in below) > FILL_KEEP:  # memory stays flat
-                below = [_fill(model, below)]
+            if sum(b[0].size for b in self.below) > FILL_KEEP:  # memory stays flat
+                self.below = [_fill(model, self.below)]
         neg = val < best[cand.a] - 1e-9 * (1.0 + np.abs(best[cand.a]))
         if neg.any():  # each chunk keeps only what could make each demand's few
             part, rc = cand.take(neg), (val - best[cand.a])[neg]
             # an arc of the network is never below ``best`` (its least), except below a
             # unit's worth (``by_worth``): looked up among these few only
-            if have.size:
+            if self.have.size:
                 keys = model.key(part)
-                unseen = have[np.minimum(np.searchsorted(have, keys), have.size - 1)] != keys
+                at = np.minimum(np.searchsorted(self.have, keys), self.have.size - 1)
+                unseen = self.have[at] != keys
                 part, rc = part.take(unseen), rc[unseen]
             keep = _most_negative(model, part.a, part.m, rc)
-            found.append((part.take(keep), rc[keep]))
-    log.debug(
-        "pricing: %d pairs in the balls, %d below their price before distance", searched, kept
-    )
-    model.ball_pairs = searched
-    if capped:
-        bound = _capped_demand_bound(model, below, best) - time_value(model, prices)
-    else:
-        bound = float((d.quantity * least).sum()) - time_value(model, prices)
-    if scaled is not None:
-        bound = max(bound, scaled.bound())
-    if skip is not None:
-        bound = math.nan  # the starved demands' minimum was not searched in full
-    if not found:
-        return Arcs.empty(), bound
-    new = Arcs(
-        np.concatenate([part.a for part, _ in found]),
-        np.concatenate([part.m for part, _ in found]),
-        np.concatenate([part.d for part, _ in found]),
-    )
-    rc = np.concatenate([r for _, r in found])
-    # each pair once (a demand's pairs are all in one chunk)
-    keep = _most_negative(model, new.a, new.m, rc)
-    return model.dedupe(new.take(keep)), bound
+            self.found.append((part.take(keep), rc[keep]))
+
+    def bound(self) -> float:
+        """The Lagrangian bound at the prices (and the best at their shares)."""
+        model = self.model
+        if self.capped:
+            bound = _capped_demand_bound(model, self.below, self.best)
+        else:
+            bound = float((model.d.quantity * self.least).sum())
+        bound -= time_value(model, self.prices)
+        if self.scaled is not None:
+            bound = max(bound, self.scaled.bound())
+        return bound
+
+    def new_arcs(self) -> Arcs:
+        """The arcs that price out: each pair once, the most negative few per demand."""
+        if not self.found:
+            return Arcs.empty()
+        new = Arcs(
+            np.concatenate([part.a for part, _ in self.found]),
+            np.concatenate([part.m for part, _ in self.found]),
+            np.concatenate([part.d for part, _ in self.found]),
+        )
+        rc = np.concatenate([r for _, r in self.found])
+        keep = _most_negative(self.model, new.a, new.m, rc)
+        return self.model.dedupe(new.take(keep))
 
 
 class _Scaled:
