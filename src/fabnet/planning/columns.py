@@ -41,17 +41,7 @@ def solve_model(
     ``bound_sought=False`` with ``pricing`` off: one network solved, not priced at all
     (the solution's bound is then -inf and it has no prices)."""
     opts = model.options
-    if start is None:
-        pa, pm = (room_candidates if opts.room_seed else candidates)(model, opts.k)
-        if warm is not None and warm[0].size:
-            pa, pm = np.concatenate([pa, warm[0]]), np.concatenate([pm, warm[1]])
-        every_day = opts.room_seed or not opts.pricing
-        arcs = model.arcs_of_pairs(pa, pm, every_day=every_day)
-        if warm is not None and warm[0].size:
-            arcs = arcs.plus(model.arcs_of_pairs(warm[0], warm[1], every_day=True))
-        arcs = model.dedupe(arcs)
-    else:
-        arcs = start
+    arcs = _first_arcs(model, warm) if start is None else start
     cost = model.unit_cost(arcs)
     keep = cost < model.d.unmet[arcs.a]  # an arc dearer than leaving the unit is never used
     arcs, cost = arcs.take(keep), cost[keep]
@@ -123,15 +113,24 @@ def solve_model(
         _, worth_bound = price_out(model, arcs, cost, prices, exact=True, by_worth=True)
         bound = max(bound, worth_bound)
     flows = result.flows
-    return Solution(
-        arcs,
-        net.arc_flows(flows).copy(),  # copies: the network and its flows are let go
-        net.unmet_flows(flows).copy(),
-        prices,
-        lp,
-        bound,
-        rounds,
-    )
+    # copies: the network and its flows are let go
+    made = (net.arc_flows(flows).copy(), net.unmet_flows(flows).copy())
+    return Solution(arcs, made[0], made[1], prices, lp, bound, rounds)
+
+
+def _first_arcs(model: TimeModel, warm: tuple[Ints, Ints] | None) -> Arcs:
+    """The first network's arcs: each demand's nearest ``k`` machines (or machines with
+    room, ``room_seed``) and the ``warm`` pairs, each pair's first usable day (every
+    usable day where seeded by room, unpriced, or warm)."""
+    opts = model.options
+    pa, pm = (room_candidates if opts.room_seed else candidates)(model, opts.k)
+    warmed = warm is not None and warm[0].size > 0
+    if warm is not None and warmed:
+        pa, pm = np.concatenate([pa, warm[0]]), np.concatenate([pm, warm[1]])
+    arcs = model.arcs_of_pairs(pa, pm, every_day=opts.room_seed or not opts.pricing)
+    if warm is not None and warmed:
+        arcs = arcs.plus(model.arcs_of_pairs(warm[0], warm[1], every_day=True))
+    return model.dedupe(arcs)
 
 
 def _priced_once(model: TimeModel, prices: Floats, arcs: Arcs, cost: Floats, shares: bool) -> float:
