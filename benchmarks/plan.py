@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import random
 import resource
@@ -69,6 +70,12 @@ def jittered(problem: Problem, share: float, seed: int) -> Problem:
         for d in problem.demands
     )
     return replace(problem, demands=demands)
+
+
+def over(a: float, b: float) -> float | None:
+    """a / b, or None where either is not a number (nan: HiGHS found nothing in its
+    time) or b is not positive."""
+    return a / b if math.isfinite(a) and math.isfinite(b) and b > 0 else None
 
 
 def timed(fn):  # type: ignore[no-untyped-def]
@@ -338,9 +345,10 @@ def main() -> None:
             "highs_mip_status": mip.status,
             "highs_mip_incumbent": round(mip.incumbent, 2),
             "highs_mip_dual_bound": round(mip.dual_bound, 2),
-            "plan_over_highs_mip_incumbent": ours.stats["objective"] / mip.incumbent,
-            "plan_over_highs_mip_dual_bound": ours.stats["objective"] / mip.dual_bound,
-            "highs_mip_dual_bound_over_lp_bound": mip.dual_bound / ours.stats["lp_bound"],
+            "plan_over_highs_mip_incumbent": over(ours.stats["objective"], mip.incumbent),
+            # None where HiGHS proved nothing in its time (a bound of 0 under load)
+            "plan_over_highs_mip_dual_bound": over(ours.stats["objective"], mip.dual_bound),
+            "highs_mip_dual_bound_over_lp_bound": over(mip.dual_bound, ours.stats["lp_bound"]),
         }
 
     progress(out)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -74,8 +75,16 @@ def one_seed(at: list[Place], orders: int, seed: int, mip_limit_s: float) -> dic
             "highs_mip_status": mip.status,
             "highs_mip_incumbent": round(mip.incumbent, 2),
             "highs_mip_dual_bound": round(mip.dual_bound, 2),
-            "gap_to_mip_dual_bound": 1 - mip.dual_bound / ours.stats["objective"],
-            "plan_over_highs_mip_incumbent": ours.stats["objective"] / mip.incumbent,
+            "gap_to_mip_dual_bound": (
+                1 - mip.dual_bound / ours.stats["objective"]
+                if math.isfinite(mip.dual_bound) and ours.stats["objective"] > 0
+                else None
+            ),
+            "plan_over_highs_mip_incumbent": (
+                ours.stats["objective"] / mip.incumbent
+                if math.isfinite(mip.incumbent) and mip.incumbent > 0
+                else None
+            ),
         }
     return out
 

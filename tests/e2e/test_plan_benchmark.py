@@ -29,7 +29,9 @@ def assert_bounds_hold(out: dict) -> None:  # type: ignore[type-arg]
     lp, relaxation = out["highs_lp_objective"], out["lp_relaxation"]
     assert abs(relaxation - lp) <= 1e-6 * lp
     assert out["lp_bound"] >= relaxation * (1 - 1e-9)
-    assert out["objective"] >= out["highs_mip_dual_bound"] * (1 - 1e-9)
+    dual = out["highs_mip_dual_bound"]
+    if dual == dual:  # HiGHS proved a bound within its time (0 where it proved nothing)
+        assert out["objective"] >= dual * (1 - 1e-9)
     incumbent = out["highs_mip_incumbent"]
     if incumbent == incumbent:  # HiGHS found a plan within its time
         assert out["lp_bound"] <= incumbent * (1 + 1e-9)
@@ -46,7 +48,8 @@ def test_the_plan_benchmark_prints_figures_that_hold_against_highs():
     assert_bounds_hold(out)
     assert abs(out["gap"] - (cost - bound) / cost) < 1e-8  # the figures are rounded to cents
     assert out["certified"] == (out["gap"] <= 1e-3)
-    assert out["greedy_objective"] >= out["highs_mip_dual_bound"] * (1 - 1e-9)
+    dual = out["highs_mip_dual_bound"]
+    assert dual != dual or out["greedy_objective"] >= dual * (1 - 1e-9)
     assert out["replan_moved_beyond_failed_ratio"] == 0
     assert out["fixed_charge_objective"] >= out["fixed_charge_lp_bound"] * (1 - 1e-9)
     # memory read from /proc while it ran: this process at least (about 100 MB with
