@@ -20,6 +20,8 @@ from fabnet.routing.wave import Courier, LegPlan, RouteSummary, Waiting, Wave
 
 
 def co2_factor(mode: Mode) -> float:
+    """kg CO2e per km a route of ``mode`` drives (0 for a mode with a tonne-km factor
+    only); a mode with neither set is refused, naming the field."""
     if mode.co2_kg_per_km is None and mode.co2_kg_per_tkm is None:
         raise InvalidInput(f"modes.{mode.name}.co2_kg_per_km", f"not set ({mode.co2_source})")
     return mode.co2_kg_per_km or 0.0
