@@ -95,44 +95,15 @@ def solve_fixed_charge(
     model.extra = lp_extra
     relaxed = solve_model(model, solver, stop)
     lp_bound = relaxed.bound
-    best = finish_plan(model, relaxed, "fixed_charge", started, demands, solver, Steps(quiet=True))
-    best_cost = _with_parcels(best, fixed)
-    _note("the LP's plan", best_cost, started)
-    # the splittable plan, parcels counted, is a candidate too: where whole units leave
-    # some unmet, its rounding (of merged demand) can beat the parcel-aware ones
-    # (finished as any splittable plan is: the test suite holds the two to each other)
-    # its steps are said: a whole plan, with the neighbourhoods' minute at medium
-    split = solve_flow(problem, solver, options=replace(given, aggregate=True), stop=stop)
-    if _with_parcels(split, fixed) < best_cost - 1e-9:
-        best, best_cost = split, _with_parcels(split, fixed)
-    _note("the splittable plan", _with_parcels(split, fixed), started)
-    model.options = replace(options, pricing=False, widen=False)
-    best, best_cost = _slope_scaled(
-        model,
-        solver,
-        relaxed,
-        lp_extra,
-        (best, best_cost),
-        (iterations, patience),
-        stop,
-        started,
-        demands,
+    best, best_cost = _candidates(
+        model, solver, relaxed, given, (iterations, patience), stop, started, demands
     )
-    best, best_cost = _close_small_pairs(model, solver, best, best_cost, fixed, stop, started)
-    _note("small pairs closed", best_cost, started)
     workers = trade_workers if trade_workers is not None else cpus()
-    for step in ("merged", "traded", "merged again"):
-        if step == "traded":
-            # a plan within the tolerance of the bound is certified: no trade is worth it
-            enough = best_cost - lp_bound / (1.0 - options.gap_tolerance)
-            found = _traded(
-                model, best, fixed, started, demands, stop, trade_s, enough, workers=workers
-            )
-        else:
-            found = _merge_pairs(model, best, fixed, started, demands)
-        _note(step, _with_parcels(found, fixed), started)
-        if _with_parcels(found, fixed) < best_cost - 1e-9:
-            best, best_cost = found, _with_parcels(found, fixed)
+    # a plan within the tolerance of the bound is certified: no trade is worth it
+    enough = lp_bound / (1.0 - options.gap_tolerance)
+    best, best_cost = _searched(
+        model, (best, best_cost), enough, stop, trade_s, workers, started, demands
+    )
     model.extra = None
     gap = gap_of(best_cost, lp_bound)
     return Plan(
@@ -148,6 +119,70 @@ def solve_fixed_charge(
             "pairs": float(len({(a.line_id, a.machine_id) for a in best.assignments})),
         },
     )
+
+
+def _candidates(
+    model: TimeModel,
+    solver: FlowSolver,
+    relaxed: Solution,
+    given: FlowOptions,
+    rounds: tuple[int, int],
+    stop: Stop,
+    started: float,
+    demands: list[Demand],
+) -> tuple[Plan, float]:
+    """The best of the plans made whole from the LP ``relaxed``, the splittable plan, the
+    slope-scaling rounds and the small pairs closed; its cost with parcels."""
+    fixed = model.costs.fixed_per_pair
+    lp_extra = model.extra
+    assert lp_extra is not None  # the LP's parcel charge, set by the caller
+    best = finish_plan(model, relaxed, "fixed_charge", started, demands, solver, Steps(quiet=True))
+    best_cost = _with_parcels(best, fixed)
+    _note("the LP's plan", best_cost, started)
+    # the splittable plan, parcels counted, is a candidate too: where whole units leave
+    # some unmet, its rounding (of merged demand) can beat the parcel-aware ones
+    # (finished as any splittable plan is: the test suite holds the two to each other)
+    # its steps are said: a whole plan, with the neighbourhoods' minute at medium
+    split = solve_flow(model.problem, solver, options=replace(given, aggregate=True), stop=stop)
+    if _with_parcels(split, fixed) < best_cost - 1e-9:
+        best, best_cost = split, _with_parcels(split, fixed)
+    _note("the splittable plan", _with_parcels(split, fixed), started)
+    model.options = replace(model.options, pricing=False, widen=False)
+    best, best_cost = _slope_scaled(
+        model, solver, relaxed, lp_extra, (best, best_cost), rounds, stop, started, demands
+    )
+    best, best_cost = _close_small_pairs(model, solver, best, best_cost, fixed, stop, started)
+    _note("small pairs closed", best_cost, started)
+    return best, best_cost
+
+
+def _searched(
+    model: TimeModel,
+    found: tuple[Plan, float],
+    enough_cost: float,
+    stop: Stop,
+    trade_s: float,
+    workers: int,
+    started: float,
+    demands: list[Demand],
+) -> tuple[Plan, float]:
+    """``found`` (a plan and its cost with parcels) after the merge step, the trades
+    between two machines (until the cost is at most ``enough_cost``) and the merge step
+    again: the cheapest, and its cost."""
+    fixed = model.costs.fixed_per_pair
+    best, best_cost = found
+    for step in ("merged", "traded", "merged again"):
+        if step == "traded":
+            enough = best_cost - enough_cost
+            plan = _traded(
+                model, best, fixed, started, demands, stop, trade_s, enough, workers=workers
+            )
+        else:
+            plan = _merge_pairs(model, best, fixed, started, demands)
+        _note(step, _with_parcels(plan, fixed), started)
+        if _with_parcels(plan, fixed) < best_cost - 1e-9:
+            best, best_cost = plan, _with_parcels(plan, fixed)
+    return best, best_cost
 
 
 def _lp_extra(model: TimeModel, fixed: float) -> Extra:
