@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from fabnet.planning import mip_pool
 from fabnet.planning.assignments import plan_of
 from fabnet.planning.costs import CostParams
-from fabnet.planning.fixed_charge import _merge_pairs, _traded, _work_of
+from fabnet.planning.fixed_charge import _traded
 from fabnet.planning.flow import solve_flow
 from fabnet.planning.machine_pairs import arrays_of, machine_pairs, work_of
+from fabnet.planning.pair_merge import merge_pairs, plan_work
 from fabnet.planning.plan import Plan
 from fabnet.planning.problem import Problem
 from fabnet.planning.time_model import TimeModel
@@ -86,7 +87,7 @@ def test_two_full_machines_trade_so_that_each_line_goes_on_one():
     split = _both_split()
     demands = list(problem.demands)
     # the merge step cannot: neither machine has an hour to spare
-    merged = _merge_pairs(_model(problem), split, 1_500.0, time.perf_counter(), demands)
+    merged = merge_pairs(_model(problem), split, 1_500.0, time.perf_counter(), demands)
     assert _pairs(merged) == 4
     traded = _traded_plan(problem, split)
     assert {(a.line_id, a.machine_id) for a in traded.assignments} == {
@@ -166,7 +167,7 @@ def test_a_surge_lines_time_stays_taken():
         | {("l003", m): 2 for m in ("m001", "m002", "m003")}
     )
     model = _model(problem)
-    a_of, m_of, day_of, units, _ = _work_of(model, split)
+    a_of, m_of, day_of, units, _ = plan_work(model, split)
     table = work_of(a_of, m_of, day_of, units)
     assert machine_pairs(model, table, 1_500.0, lambda: False, 30.0, surge=2) == 1
     arcs, made = arrays_of(table)
@@ -260,7 +261,7 @@ def test_a_trade_worker_that_dies_leaves_the_plan_whole(monkeypatch, caplog):
     problem = _two_full_machines()
     split = _both_split()
     model = _model(problem)
-    a_of, m_of, day_of, units, _ = _work_of(model, split)
+    a_of, m_of, day_of, units, _ = plan_work(model, split)
     table = work_of(a_of, m_of, day_of, units)
     before = {m: dict(w) for m, w in table.items()}
     with caplog.at_level("WARNING", logger="fabnet.planning.mip_pool"):

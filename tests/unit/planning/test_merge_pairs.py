@@ -13,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fabnet.planning.costs import CostParams
-from fabnet.planning.fixed_charge import _merge_pairs, solve_fixed_charge
+from fabnet.planning.fixed_charge import solve_fixed_charge
 from fabnet.planning.flow import solve_flow
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs
+from fabnet.planning.pair_merge import merge_pairs
 from fabnet.planning.plan import Assignment, Plan
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import Problem
@@ -33,7 +34,7 @@ def _pairs(plan: Plan) -> int:
 def _merged(problem: Problem, plan: Plan) -> Plan:
     demands = [d for d in problem.demands if d.units > 0]
     model = TimeModel(problem, demands, MODEL)
-    return _merge_pairs(model, plan, problem.costs.fixed_per_pair, time.perf_counter(), demands)
+    return merge_pairs(model, plan, problem.costs.fixed_per_pair, time.perf_counter(), demands)
 
 
 def _checked(problem: Problem, plan: Plan) -> list:
