@@ -212,51 +212,17 @@ def finish_plan(
     cost = model.unit_cost(arcs)
     bound = sol.bound
     opts = model.options
-    if (
-        saved is None
-        and len(sol.arcs) <= opts.polish_max_arcs  # the priced arcs are distinct here
-        and not (math.isfinite(bound) and objective - bound <= opts.gap_tolerance * objective)
-        and len(every := model.dedupe(arcs.plus(sol.arcs))) <= opts.polish_max_arcs
-    ):  # HiGHS's MIP over the rounded arcs and all the priced ones
-        every_cost = model.unit_cost(every)
-        polished = polish(model, every, every_cost)
-        if polished is not None:
-            better = float((polished[0] * every_cost).sum() + (polished[1] * model.d.unmet).sum())
-            if better < objective - 1e-9:
-                arcs, units, cost, objective = every, polished[0], every_cost, better
+    if saved is None:
+        arcs, units, cost, objective = _polished(model, sol, (arcs, units, cost, objective))
     steps.done("rounding", _against(objective, bound))
     planned_s = time.perf_counter() - started  # the plan's own time, the knapsack's aside
     if saved is None:
         bound = _knapsack(model, sol, (arcs, units, objective), bound, planned_s)
         steps.done("bound", _against(objective, bound))
     if saved is None and opts.neighbourhood_s > 0:
-        ticks = model.d.ticks
-        lp_unmet = sol.unmet_ticks / ticks
-        lp = (sol.arcs, sol.arc_ticks / ticks[sol.arcs.a]) if opts.above_lp_lines else None
-        enough = bound / (1.0 - opts.gap_tolerance) if math.isfinite(bound) else -math.inf
-        more_arcs, more = improve(
-            model,
-            arcs,
-            units,
-            lp_unmet,
-            budget_s=opts.neighbourhood_s,
-            lp=lp,
-            enough=enough,
-            above_lp_s=above_lp_time(opts, objective, bound, planned_s),
-            workers=opts.neighbourhood_workers or cpus(),
+        arcs, units, cost, objective = _improved(
+            model, sol, (arcs, units, cost, objective), bound, planned_s, flow_solver
         )
-        if more is not units:  # some neighbourhood was planned again
-            total = model.objective_of(more_arcs, more)
-            if total < objective - 1e-9:
-                arcs, units, objective = more_arcs, more, total
-                cost = model.unit_cost(arcs)
-                if flow_solver is not None and opts.sweep_classes:
-                    # the neighbourhoods moved units of every class: each class again on
-                    # the time the others now leave (medium: 1.108% -> 1.077% in 3 s)
-                    arcs, units, objective = sweep_classes(
-                        model, sol.arcs, arcs, units, flow_solver
-                    )
-                    cost = model.unit_cost(arcs)
         steps.done("neighbourhoods", _against(objective, bound))
     plan = plan_of(model, arcs, units, cost, solver, started, demands, bound)
     model.extra = saved
@@ -275,6 +241,69 @@ def finish_plan(
             **steps.stats(),
         },
     )
+
+
+Whole = tuple[Arcs, Ints, Floats, float]  # a plan's arcs, whole units, unit costs, objective
+
+
+def _polished(model: TimeModel, sol: Solution, plan: Whole) -> Whole:
+    """``plan`` after HiGHS's MIP over its arcs and all the priced ones, where that is
+    cheaper and the arcs are at most ``polish_max_arcs`` (and the plan is not within the
+    tolerance of the LP's bound)."""
+    arcs, _units, _cost, objective = plan
+    bound, opts = sol.bound, model.options
+    if (
+        len(sol.arcs) > opts.polish_max_arcs  # the priced arcs are distinct here
+        or (math.isfinite(bound) and objective - bound <= opts.gap_tolerance * objective)
+        or len(every := model.dedupe(arcs.plus(sol.arcs))) > opts.polish_max_arcs
+    ):
+        return plan
+    every_cost = model.unit_cost(every)
+    polished = polish(model, every, every_cost)
+    if polished is None:
+        return plan
+    better = float((polished[0] * every_cost).sum() + (polished[1] * model.d.unmet).sum())
+    return (every, polished[0], every_cost, better) if better < objective - 1e-9 else plan
+
+
+def _improved(
+    model: TimeModel,
+    sol: Solution,
+    plan: Whole,
+    bound: float,
+    planned_s: float,
+    flow_solver: FlowSolver | None,
+) -> Whole:
+    """``plan`` after the neighbourhoods (neighbourhood.py) and, where they moved units, each
+    class swept again; the cheaper of the two."""
+    arcs, units, _cost, objective = plan
+    opts = model.options
+    ticks = model.d.ticks
+    lp_unmet = sol.unmet_ticks / ticks
+    lp = (sol.arcs, sol.arc_ticks / ticks[sol.arcs.a]) if opts.above_lp_lines else None
+    enough = bound / (1.0 - opts.gap_tolerance) if math.isfinite(bound) else -math.inf
+    more_arcs, more = improve(
+        model,
+        arcs,
+        units,
+        lp_unmet,
+        budget_s=opts.neighbourhood_s,
+        lp=lp,
+        enough=enough,
+        above_lp_s=above_lp_time(opts, objective, bound, planned_s),
+        workers=opts.neighbourhood_workers or cpus(),
+    )
+    if more is units:  # no neighbourhood was planned again
+        return plan
+    total = model.objective_of(more_arcs, more)
+    if total >= objective - 1e-9:
+        return plan
+    arcs, units, objective = more_arcs, more, total
+    if flow_solver is not None and opts.sweep_classes:
+        # the neighbourhoods moved units of every class: each class again on the time the
+        # others now leave (medium: 1.108% -> 1.077% in 3 s)
+        arcs, units, objective = sweep_classes(model, sol.arcs, arcs, units, flow_solver)
+    return arcs, units, model.unit_cost(arcs), objective
 
 
 def _against(objective: float, bound: float, what: str = "objective") -> str:
