@@ -38,8 +38,9 @@ def solve_model(
     bound_sought: bool = True,
 ) -> Solution:
     """The restricted network, priced until nothing prices out or the bound is close.
-    ``bound_sought=False`` with ``pricing`` off: one network solved, not priced at all
-    (the solution's bound is then -inf and it has no prices)."""
+    ``bound_sought=False``: no search for the bound alone (by worth, the knapsack's
+    prices); with ``pricing`` off, one network solved and not priced at all (the
+    solution's bound is then -inf and it has no prices)."""
     opts = model.options
     arcs = _first_arcs(model, warm) if start is None else start
     cost = model.unit_cost(arcs)
@@ -101,7 +102,7 @@ def solve_model(
         # the network solved, its flows and the arcs just added (now in ``arcs``) are not
         # needed again: let them go before the next network is built and solved
         del net, result, new
-    by_worth = opts.whole_unit_arcs and opts.pricing and not stop()
+    by_worth = bound_sought and opts.whole_unit_arcs and opts.pricing and not stop()
     knapsack = bound_sought and opts.knapsack_s > 0 and worth_seeking(model)
     if prices is None and (by_worth or knapsack):
         # the loop stopped before pricing its last network: priced where the prices may

@@ -95,12 +95,12 @@ def solve_fixed_charge(
     model.extra = lp_extra
     relaxed = solve_model(model, solver, stop)
     lp_bound = relaxed.bound
+    # a plan within the tolerance of the bound is certified: no further search is worth it
+    enough = lp_bound / (1.0 - options.gap_tolerance)
     best, best_cost = _candidates(
-        model, solver, relaxed, given, (iterations, patience), stop, started, demands
+        model, solver, relaxed, given, (iterations, patience, enough), stop, started, demands
     )
     workers = trade_workers if trade_workers is not None else cpus()
-    # a plan within the tolerance of the bound is certified: no trade is worth it
-    enough = lp_bound / (1.0 - options.gap_tolerance)
     best, best_cost = _searched(
         model, (best, best_cost), enough, stop, trade_s, workers, started, demands
     )
@@ -126,19 +126,36 @@ def _candidates(
     solver: FlowSolver,
     relaxed: Solution,
     given: FlowOptions,
-    rounds: tuple[int, int],
+    rounds: tuple[int, int, float],
     stop: Stop,
     started: float,
     demands: list[Demand],
 ) -> tuple[Plan, float]:
     """The best of the plans made whole from the LP ``relaxed``, the splittable plan, the
-    slope-scaling rounds and the small pairs closed; its cost with parcels."""
+    slope-scaling rounds and the small pairs closed; its cost with parcels. ``rounds``:
+    slope scaling's most rounds and patience, and the cost at which a plan is certified
+    (the searches after the splittable plan are skipped once one costs no more)."""
     fixed = model.costs.fixed_per_pair
     lp_extra = model.extra
     assert lp_extra is not None  # the LP's parcel charge, set by the caller
     best = finish_plan(model, relaxed, "fixed_charge", started, demands, solver, Steps(quiet=True))
     best_cost = _with_parcels(best, fixed)
     _note("the LP's plan", best_cost, started)
+    # nothing made, the trivial plan: the whole units above place the LP's unmet units
+    # without their parcels, so where parcels outweigh every unit this one is the cheapest
+    none = plan_of(
+        model,
+        Arcs.empty(),
+        np.zeros(0, np.int64),
+        np.zeros(0),
+        "fixed_charge",
+        started,
+        demands,
+        relaxed.bound,
+    )
+    _note("nothing made", none.stats["objective"], started)
+    if none.stats["objective"] < best_cost - 1e-9:
+        best, best_cost = none, none.stats["objective"]
     # the splittable plan, parcels counted, is a candidate too: where whole units leave
     # some unmet, its rounding (of merged demand) can beat the parcel-aware ones
     # (finished as any splittable plan is: the test suite holds the two to each other)
@@ -147,9 +164,13 @@ def _candidates(
     if _with_parcels(split, fixed) < best_cost - 1e-9:
         best, best_cost = split, _with_parcels(split, fixed)
     _note("the splittable plan", _with_parcels(split, fixed), started)
+    if best_cost <= rounds[2]:
+        # certified (parcels so dear that nothing is made, say): the searches would spend
+        # their time on plans no cheaper (OKW, parcel 1e9: 92 s of 97)
+        return best, best_cost
     model.options = replace(model.options, pricing=False, widen=False)
     best, best_cost = _slope_scaled(
-        model, solver, relaxed, lp_extra, (best, best_cost), rounds, stop, started, demands
+        model, solver, relaxed, lp_extra, (best, best_cost), rounds[:2], stop, started, demands
     )
     best, best_cost = _close_small_pairs(model, solver, best, best_cost, fixed, stop, started)
     _note("small pairs closed", best_cost, started)

@@ -195,6 +195,23 @@ def test_the_fixed_charge_plan_is_never_dearer_than_the_splittable_one_with_its_
     assert check_plan(charged, plan) == []
 
 
+def test_parcels_dearer_than_every_unit_left_unmet_end_the_search_once_certified(caplog):
+    """A parcel costing more than all the units it could carry: leaving everything unmet is
+    the optimum, certified by the LP, and no slope scaling, small pairs or trades search
+    for anything cheaper (on the OKW sample they spent 92 s of 97 doing so)."""
+    problem = random_problem(4, 10, 5)
+    dear = replace(problem, costs=replace(problem.costs, fixed_per_pair=1e12))
+    with caplog.at_level("INFO", logger="fabnet.planning.fixed_charge"):
+        plan = solve_fixed_charge(dear, SOLVER)
+    assert plan.assignments == ()
+    assert sum(u.units for u in plan.unmet) == sum(d.units for d in dear.demands)
+    assert plan.stats["certified"] == 1.0 and plan.stats["gap"] <= 1e-9
+    assert check_plan(dear, plan) == []
+    notes = [r.getMessage() for r in caplog.records if r.name.endswith("fixed_charge")]
+    assert any("the splittable plan" in n for n in notes)
+    assert not any("slope scaling" in n or "small pairs" in n for n in notes), notes
+
+
 @pytest.mark.parametrize("lines", ["none", "zero units"])
 def test_with_nothing_to_make_both_planners_certify_a_plan_of_nothing(lines):
     problem = random_problem(3, 4, 3)
