@@ -12,7 +12,7 @@ import numpy as np
 
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.knapsack import worth_seeking
-from fabnet.planning.network import FlowSolver, Ints
+from fabnet.planning.network import FlowSolver, Ints, Network
 from fabnet.planning.pricing import day_prices, price_out
 from fabnet.planning.seeds import candidates, room_candidates
 from fabnet.planning.time_model import Arcs, Floats, Solution, Stop, TimeModel
@@ -49,14 +49,13 @@ def solve_model(
     bound = -math.inf
     rounds = 0
     history: list[float] = []  # the restricted LP of each round
-    prices: Floats | None = None  # of the last network solved, once worked out
     started, search_s = time.perf_counter(), math.inf
     while True:
         rounds += 1
         t0 = time.perf_counter()
         net = model.network(arcs, cost)
         result = net.solve(solver)
-        prices = None
+        prices: Floats | None = None  # of the last network solved, once worked out
         lp = model.flow_cost(arcs, cost, result.flows, net)
         net_s = time.perf_counter() - t0
         # the bound at shares of the prices too, until it is within SHARES_UNTIL of the LP
@@ -75,25 +74,10 @@ def solve_model(
             log.debug("flow round %d: the LP tails off, pricing stops", rounds)
             break
         prices = day_prices(model, net, result.flows)
-        exact = rounds >= opts.max_rounds
         t0 = time.perf_counter()
-        new, round_bound = price_out(model, arcs, cost, prices, exact=exact, shares=shares)
+        new, bound = _priced(model, (arcs, cost, prices), rounds, shares, bound, stop)
         search_s = time.perf_counter() - t0
-        if math.isnan(round_bound) and not len(new) and not stop():
-            # nothing near has time: search every capable machine, for the bound
-            new, round_bound = price_out(model, arcs, cost, prices, exact=True, shares=shares)
-        if not math.isnan(round_bound):
-            bound = max(bound, round_bound)
-        log.log(
-            logging.INFO if opts.pricing else logging.DEBUG,  # unpriced: a search's candidate
-            "round %d: %d arcs, restricted LP %.0f, bound %.0f, network %.1f s, search %.1f s",
-            rounds,
-            len(arcs),
-            lp,
-            bound,
-            net_s,
-            search_s,
-        )
+        _said(opts, rounds, len(arcs), (lp, bound, net_s, search_s))
         close = lp > 0 and (lp - bound) <= 0.25 * opts.gap_tolerance * lp
         if not opts.pricing or not len(new) or close or rounds >= opts.max_rounds or stop():
             break
@@ -102,21 +86,72 @@ def solve_model(
         # the network solved, its flows and the arcs just added (now in ``arcs``) are not
         # needed again: let them go before the next network is built and solved
         del net, result, new
+    last = (net, result.flows, prices)
+    prices, bound = _after_rounds(model, last, arcs, cost, bound, stop, bound_sought)
+    # copies: the network and its flows are let go
+    made = (net.arc_flows(result.flows).copy(), net.unmet_flows(result.flows).copy())
+    return Solution(arcs, made[0], made[1], prices, lp, bound, rounds)
+
+
+def _priced(
+    model: TimeModel,
+    network: tuple[Arcs, Floats, Floats],
+    rounds: int,
+    shares: bool,
+    bound: float,
+    stop: Stop,
+) -> tuple[Arcs, float]:
+    """One pricing round over the restricted ``network`` (its arcs, their unit costs, its
+    day prices): the arcs that price out and the better of ``bound`` and the round's."""
+    arcs, cost, prices = network
+    exact = rounds >= model.options.max_rounds
+    new, found = price_out(model, arcs, cost, prices, exact=exact, shares=shares)
+    if math.isnan(found) and not len(new) and not stop():
+        # nothing near has time: search every capable machine, for the bound
+        new, found = price_out(model, arcs, cost, prices, exact=True, shares=shares)
+    return new, bound if math.isnan(found) else max(bound, found)
+
+
+def _said(opts: FlowOptions, rounds: int, n_arcs: int, figures: tuple[float, ...]) -> None:
+    """A pricing round in one line: its arcs, restricted LP, bound and seconds."""
+    lp, bound, net_s, search_s = figures
+    log.log(
+        logging.INFO if opts.pricing else logging.DEBUG,  # unpriced: a search's candidate
+        "round %d: %d arcs, restricted LP %.0f, bound %.0f, network %.1f s, search %.1f s",
+        rounds,
+        n_arcs,
+        lp,
+        bound,
+        net_s,
+        search_s,
+    )
+
+
+def _after_rounds(
+    model: TimeModel,
+    last: tuple[Network, Ints, Floats | None],
+    arcs: Arcs,
+    cost: Floats,
+    bound: float,
+    stop: Stop,
+    bound_sought: bool,
+) -> tuple[Floats | None, float]:
+    """The prices of the ``last`` network solved (its flows, its prices if worked out) and
+    the bound once the rounds are over: the bound by worth added where it is sought."""
+    net, flows, prices = last
+    opts = model.options
     by_worth = bound_sought and opts.whole_unit_arcs and opts.pricing and not stop()
     knapsack = bound_sought and opts.knapsack_s > 0 and worth_seeking(model)
     if prices is None and (by_worth or knapsack):
         # the loop stopped before pricing its last network: priced where the prices may
         # be used (at large the potentials of 8.4M arcs are not worked out for nothing)
-        prices = day_prices(model, net, result.flows)
+        prices = day_prices(model, net, flows)
     if by_worth and prices is not None:
         # pricing stopped when no arc was cheaper than a demand's cheapest one; the bound
         # counts every arc below what a unit is worth (a search as wide as a round's)
         _, worth_bound = price_out(model, arcs, cost, prices, exact=True, by_worth=True)
         bound = max(bound, worth_bound)
-    flows = result.flows
-    # copies: the network and its flows are let go
-    made = (net.arc_flows(flows).copy(), net.unmet_flows(flows).copy())
-    return Solution(arcs, made[0], made[1], prices, lp, bound, rounds)
+    return prices, bound
 
 
 def _first_arcs(model: TimeModel, warm: tuple[Ints, Ints] | None) -> Arcs:
