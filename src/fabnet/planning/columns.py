@@ -74,9 +74,7 @@ def solve_model(
             log.debug("flow round %d: the LP tails off, pricing stops", rounds)
             break
         prices = day_prices(model, net, result.flows)
-        t0 = time.perf_counter()
-        new, bound = _priced(model, (arcs, cost, prices), rounds, shares, bound, stop)
-        search_s = time.perf_counter() - t0
+        new, bound, search_s = _priced(model, (arcs, cost, prices), rounds, shares, bound, stop)
         _said(opts, rounds, len(arcs), (lp, bound, net_s, search_s))
         close = lp > 0 and (lp - bound) <= 0.25 * opts.gap_tolerance * lp
         if not opts.pricing or not len(new) or close or rounds >= opts.max_rounds or stop():
@@ -100,16 +98,19 @@ def _priced(
     shares: bool,
     bound: float,
     stop: Stop,
-) -> tuple[Arcs, float]:
+) -> tuple[Arcs, float, float]:
     """One pricing round over the restricted ``network`` (its arcs, their unit costs, its
-    day prices): the arcs that price out and the better of ``bound`` and the round's."""
+    day prices): the arcs that price out, the better of ``bound`` and the round's, and the
+    seconds of its first search (the one a round after ``stop`` would repeat)."""
     arcs, cost, prices = network
     exact = rounds >= model.options.max_rounds
+    t0 = time.perf_counter()
     new, found = price_out(model, arcs, cost, prices, exact=exact, shares=shares)
+    search_s = time.perf_counter() - t0
     if math.isnan(found) and not len(new) and not stop():
         # nothing near has time: search every capable machine, for the bound
         new, found = price_out(model, arcs, cost, prices, exact=True, shares=shares)
-    return new, bound if math.isnan(found) else max(bound, found)
+    return new, bound if math.isnan(found) else max(bound, found), search_s
 
 
 def _said(opts: FlowOptions, rounds: int, n_arcs: int, figures: tuple[float, ...]) -> None:
