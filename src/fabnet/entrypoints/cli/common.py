@@ -46,6 +46,15 @@ def lazy_module(name: str) -> Any:
     return _LazyModule(name)
 
 
+# the commands catalogue, for every noun's commands
+if TYPE_CHECKING:
+    from fabnet.services import commands as _commands
+
+    cmd = _commands
+else:
+    cmd = lazy_module("fabnet.services.commands")
+
+
 err = Console(stderr=True)
 out = Console()
 

@@ -4,7 +4,7 @@ load inside the command that needs them)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -16,20 +16,15 @@ from fabnet.entrypoints.cli.common import (
     Json,
     Limit,
     Offset,
+    cmd,
     emit_json,
     err,
-    lazy_module,
     out,
     show_items,
     show_one,
     wired,
 )
 from fabnet.services.paging import MAX_PAGE, Page
-
-if TYPE_CHECKING:
-    from fabnet.services import commands as cmd
-else:
-    cmd = lazy_module("fabnet.services.commands")
 
 designs = typer.Typer(rich_markup_mode=None, help="Designs (meshes), stored by content hash.")
 

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from fabnet.entrypoints.cli.common import (
     CLI_OPERATOR,
     Json,
+    cmd,
     emit_json,
     fail,
-    lazy_module,
     out,
     wired,
 )
-
-if TYPE_CHECKING:
-    from fabnet.services import commands as cmd
-else:
-    cmd = lazy_module("fabnet.services.commands")
 
 couriers = typer.Typer(rich_markup_mode=None, help="Couriers: add, list, show a route.")
 shipments = typer.Typer(

@@ -20,21 +20,16 @@ from fabnet.entrypoints.cli import design_commands, files, order_commands, produ
 from fabnet.entrypoints.cli import logistics as logistics_cli
 from fabnet.entrypoints.cli.common import (
     CLI_OPERATOR,
+    cmd,
     emit_json,
     err,
     fail,
-    lazy_module,
     out,
     wired,
 )
 from fabnet.entrypoints.cli.ledger import ledger as ledger_cli
 from fabnet.entrypoints.cli.plan import plan as plan_cli
 from fabnet.entrypoints.errors import classify
-
-if TYPE_CHECKING:
-    from fabnet.services import commands as cmd
-else:
-    cmd = lazy_module("fabnet.services.commands")
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -3,7 +3,7 @@ modules load inside the command that needs them)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -14,20 +14,15 @@ from fabnet.entrypoints.cli.common import (
     Json,
     Limit,
     Offset,
+    cmd,
     emit_json,
     fail,
-    lazy_module,
     out,
     show_items,
     show_one,
     wired,
 )
 from fabnet.services.paging import Page
-
-if TYPE_CHECKING:
-    from fabnet.services import commands as cmd
-else:
-    cmd = lazy_module("fabnet.services.commands")
 
 orders = typer.Typer(rich_markup_mode=None, help="Orders: list, show, cancel, plan.")
 jobs = typer.Typer(rich_markup_mode=None, help="Jobs: units of an order line on one machine.")

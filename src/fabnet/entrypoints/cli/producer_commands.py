@@ -6,7 +6,7 @@ command that needs them: ``fabnet --help`` must not wait for them."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -17,21 +17,16 @@ from fabnet.entrypoints.cli.common import (
     Json,
     Limit,
     Offset,
+    cmd,
     emit_json,
     err,
     fail,
-    lazy_module,
     out,
     show_items,
     show_one,
     wired,
 )
 from fabnet.services.paging import Page
-
-if TYPE_CHECKING:
-    from fabnet.services import commands as cmd
-else:
-    cmd = lazy_module("fabnet.services.commands")
 
 producers = typer.Typer(
     rich_markup_mode=None, help="Producers (facilities): list, show, import and export OKW."
