@@ -92,3 +92,24 @@ def test_the_okw_benchmark_plans_the_published_facilities_and_holds_against_high
     assert_bounds_hold(out)
     assert abs(out["gap"] - (cost - bound) / cost) < 1e-8  # the figures are rounded to cents
     assert out["certified"] == (out["gap"] <= 1e-3)
+
+
+def test_the_highs_lp_benchmark_times_both_solvers_on_the_same_lp():
+    out: dict = _figures("plan_highs_lp.py", "--size", "tiny", "--limit-s", "60", "--json")
+    runs = out["highs"]
+    assert [r["solver"] for r in runs] == ["simplex", "ipm"]
+    for run in runs:
+        assert run["optimal"], run
+        # the plan's LP relaxation is HiGHS's optimum of the same LP (the interior point
+        # without crossover: to its tolerance)
+        assert abs(run["lp_relaxation_over_highs"] - 1) <= 1e-6, run
+        assert run["plan_over_highs_s"] > 0 and run["seconds"] > 0
+    assert out["objective"] >= out["lp_bound"] >= out["lp_relaxation"] * (1 - 1e-9)
+    refused = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "plan_highs_lp.py"), "--solvers", "barrier"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2 and "--solvers" in refused.stderr

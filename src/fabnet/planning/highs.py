@@ -235,13 +235,53 @@ def _solved(
 
 def solve_highs_lp(problem: Problem, *, time_limit_s: float | None = None) -> HighsResult:
     """The same LP as ``solve_highs``, built with arrays for problems of millions of
-    columns: capacity as one row per machine and day with carry-over columns (work due on
-    day k done on day k-1), which is the cumulative rows' equivalent with one entry per
-    column. Units per column are not returned."""
+    columns (``lp_arrays``). Units per column are not returned."""
     from scipy.optimize import linprog
-    from scipy.sparse import csr_matrix
 
     started = time.perf_counter()
+    lp = lp_arrays(problem)
+    options = {"time_limit": time_limit_s} if time_limit_s else {}
+    result = linprog(
+        lp.cost,
+        A_ub=lp.time_rows,
+        b_ub=lp.time,
+        A_eq=lp.demand_rows,
+        b_eq=lp.units,
+        bounds=np.column_stack([np.zeros(lp.cost.size), lp.upper]),
+        method="highs",
+        options=options,
+    )
+    ok = result.status == 0
+    return HighsResult(
+        objective=float(result.fun) if ok else math.nan,
+        status="optimal" if ok else str(result.message),
+        seconds=time.perf_counter() - started,
+        variables=int(lp.cost.size),
+        rows=lp.units.size + lp.time.size,
+        units={},
+    )
+
+
+@dataclass(frozen=True)
+class LpArrays:
+    """``solve_highs``'s LP as arrays: ``demand_rows @ x == units``, ``time_rows @ x <=
+    time``, ``0 <= x <= upper``, minimise ``cost @ x``. Capacity is one row per machine and
+    day with carry-over columns (work due on day k done on day k-1), the cumulative rows'
+    equivalent with one entry per column; the columns are the (line, machine, day) ones,
+    then each line's unmet units, then the carries."""
+
+    cost: Floats
+    upper: Floats  # inf where unbounded
+    demand_rows: Any  # scipy.sparse CSR
+    units: Floats
+    time_rows: Any  # scipy.sparse CSR
+    time: Floats
+
+
+def lp_arrays(problem: Problem) -> LpArrays:
+    """The LP of ``problem`` over every capable (line, machine, day) column, as arrays."""
+    from scipy.sparse import csr_matrix
+
     costs = problem.costs
     horizon = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
     lines = [d for d in problem.demands if d.units > 0]
@@ -260,26 +300,8 @@ def solve_highs_lp(problem: Problem, *, time_limit_s: float | None = None) -> Hi
     job_cap = np.array([s.job_units_max for s in machines], dtype=np.float64).reshape(n_m)
     upper = np.full(c.size, np.inf)
     upper[:n_x] = np.where(job_cap[mach_of] > 0, job_cap[mach_of], np.inf)
-    options = {"time_limit": time_limit_s} if time_limit_s else {}
-    result = linprog(
-        c,
-        A_ub=ub,
-        b_ub=cap,
-        A_eq=eq,
-        b_eq=np.array([d.units for d in lines], dtype=np.float64),
-        bounds=np.column_stack([np.zeros(c.size), upper]),
-        method="highs",
-        options=options,
-    )
-    ok = result.status == 0
-    return HighsResult(
-        objective=float(result.fun) if ok else math.nan,
-        status="optimal" if ok else str(result.message),
-        seconds=time.perf_counter() - started,
-        variables=int(c.size),
-        rows=n_l + n_m * horizon,
-        units={},
-    )
+    units = np.array([d.units for d in lines], dtype=np.float64)
+    return LpArrays(c, upper, eq, units, ub, cap)
 
 
 def _array_columns(problem: Problem, lines: list[Demand]) -> tuple[Ints, Ints, Ints, Floats]:
