@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import time
 from typing import Any
 
 import numpy as np
+from plan import available_gb  # benchmarks/plan.py, beside this script
 
 from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.planning import solve
@@ -33,17 +35,6 @@ from fabnet.sim.instances import SIZES, generate
 # measured at medium (2026-12-07): 19,054 MB peak for 27,653,330 columns, dual simplex
 BYTES_PER_COLUMN = 700
 SOLVERS = ("simplex", "ipm")
-
-
-def available_bytes() -> float:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024.0
-    except OSError:
-        pass
-    return float("inf")
 
 
 def peak_mb() -> float:
@@ -104,6 +95,8 @@ def main() -> None:
     parser.add_argument("--solvers", default=",".join(SOLVERS), help="of: simplex, ipm")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if not (math.isfinite(args.limit_s) and args.limit_s > 0):
+        parser.error(f"--limit-s: a finite number of seconds > 0, not {args.limit_s}")
     solvers = [s for s in args.solvers.split(",") if s]
     if not solvers or any(s not in SOLVERS for s in solvers):
         parser.error(f"--solvers: each of {', '.join(SOLVERS)}, not {args.solvers!r}")
@@ -123,9 +116,11 @@ def main() -> None:
     started = time.perf_counter()
     lp = lp_arrays(problem)
     out |= {"columns": int(lp.cost.size), "arrays_s": round(time.perf_counter() - started, 1)}
-    need = lp.cost.size * BYTES_PER_COLUMN
-    if need > available_bytes():
-        out["highs"] = f"not run: about {need / 1e9:.1f} GB, more than is available"
+    need_gb = lp.cost.size * BYTES_PER_COLUMN / 1e9
+    if need_gb > available_gb():
+        out["highs"] = (
+            f"not run: about {need_gb:.1f} GB, more than the {available_gb():.1f} available"
+        )
     else:
         out["highs"] = []
         for solver in solvers:

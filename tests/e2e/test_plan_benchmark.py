@@ -105,11 +105,12 @@ def test_the_highs_lp_benchmark_times_both_solvers_on_the_same_lp():
         assert abs(run["lp_relaxation_over_highs"] - 1) <= 1e-6, run
         assert run["plan_over_highs_s"] > 0 and run["seconds"] > 0
     assert out["objective"] >= out["lp_bound"] >= out["lp_relaxation"] * (1 - 1e-9)
-    refused = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "plan_highs_lp.py"), "--solvers", "barrier"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert refused.returncode == 2 and "--solvers" in refused.stderr
+    for flag, bad in (("--solvers", "barrier"), ("--limit-s", "nan"), ("--limit-s", "-1")):
+        refused = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "plan_highs_lp.py"), f"{flag}={bad}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert refused.returncode == 2 and flag in refused.stderr, (flag, bad)
