@@ -18,6 +18,10 @@ from fabnet.domain.errors import InvalidInput
 # TTW 0.63130 + WTT 0.15095 kg CO2e (shared/reference/figures.md section 1a) [P].
 VAN_KG_CO2E_PER_TKM = 0.63130 + 0.15095
 MAX_LATE_WINDOW_DAYS = 366  # no plan is longer than a year (files.MAX_HORIZON_DAYS)
+# money per unit (or parcel, kg, km, day) in minor units: 10 billion in major units. Far
+# beyond any real cost; it keeps each MIP column's cost (priority 9 included) below
+# HiGHS's 1e20, its infinity, and the planner's integer costs within int64 (ADR 0029)
+MAX_MONEY = 1e12
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +58,10 @@ class CostParams:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise InvalidInput(f"costs.{name}", "must be a number")
-            if not (math.isfinite(value) and value >= 0):
-                raise InvalidInput(f"costs.{name}", "must be a finite number >= 0")
+            if not (math.isfinite(value) and 0 <= value <= MAX_MONEY):
+                raise InvalidInput(
+                    f"costs.{name}", f"must be a finite number in [0, {MAX_MONEY:g}]"
+                )
         for name, least, most in (
             ("late_window_days", 0, MAX_LATE_WINDOW_DAYS),
             ("scale", 1, 10**9),

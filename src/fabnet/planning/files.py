@@ -11,7 +11,7 @@ from typing import Any
 from fabnet.domain.capabilities import parse_material, parse_process
 from fabnet.domain.errors import InvalidInput
 from fabnet.domain.units import Box, Place
-from fabnet.planning.costs import CostParams
+from fabnet.planning.costs import MAX_MONEY, CostParams
 from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, Supply
 
 FORMAT = "fabnet-problem/1"
@@ -125,7 +125,7 @@ def _machine(rec: Any, i: int) -> Supply:
         speed_factor=_num(rec, "speed_factor", where, lo=1e-6, hi=1e6, default=1.0),
         busy_s=_num(rec, "busy_s", where, lo=0, default=0.0),
         reliability=_num(rec, "reliability", where, lo=0, hi=1, default=1.0),
-        price_per_unit=_num(rec, "price_per_unit", where, lo=0, default=0.0),
+        price_per_unit=_num(rec, "price_per_unit", where, lo=0, hi=MAX_MONEY, default=0.0),
         material_per_g=_num(rec, "material_per_g", where, lo=0, hi=1e9, default=0.0),
         machine_per_s=_num(rec, "machine_per_s", where, lo=0, hi=1e9, default=0.0),
         job_units_max=_whole(rec, "job_units_max", where),
