@@ -12,6 +12,7 @@ import numpy as np
 
 from fabnet.planning.candidates import SphereIndex
 from fabnet.planning.network import Ints, Network
+from fabnet.planning.reach import demands_least
 from fabnet.planning.residual import potentials
 from fabnet.planning.time_model import EMPTY, Arcs, Bools, Floats, TimeModel
 
@@ -200,7 +201,7 @@ class _Search:
         if self.capped:
             bound = _capped_demand_bound(model, self.below, self.best)
         else:
-            bound = float((model.d.quantity * self.least).sum())
+            bound = demands_least(model, self.least)
         bound -= time_value(model, self.prices)
         if self.scaled is not None:
             bound = max(bound, self.scaled.bound())
@@ -259,7 +260,7 @@ class _Scaled:
 
     def bound(self) -> float:
         """The best of the bounds at the scaled prices."""
-        worth = (self.model.d.quantity[:, None] * self.least).sum(axis=0)
+        worth = np.array([demands_least(self.model, self.least[:, k]) for k in range(len(SCALES))])
         spent = np.asarray(SCALES) * time_value(self.model, self.prices)
         return float((worth - spent).max())
 

@@ -135,6 +135,7 @@ class TimeModel:
         )
         self.worth = self.d.unmet.copy()  # a unit of each demand under the last prices
         self.ball_pairs = 0  # (demand, machine) pairs in the last pricing round's balls
+        self.most_made: Floats | None = None  # pricing.most_made, once worked out
         self.layout = Layout(len(self.d.quantity), n_m, self.horizon)
         self.extra: Extra | None = None  # per-unit cost added to a pair (fixed charge)
         self.scale = self._scale()
