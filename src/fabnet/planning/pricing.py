@@ -12,7 +12,7 @@ import numpy as np
 
 from fabnet.planning.candidates import SphereIndex
 from fabnet.planning.network import Ints, Network
-from fabnet.planning.reach import demands_least
+from fabnet.planning.reach import demands_least, job_units, jobs_bound
 from fabnet.planning.residual import potentials
 from fabnet.planning.time_model import EMPTY, Arcs, Bools, Floats, TimeModel
 
@@ -88,10 +88,21 @@ def price_out(
     at the prices and at each share of them in ``SCALES``."""
     d = model.d
     best = d.unmet.copy()  # v_a: the demand's price under the restricted network
+    # machines on probation: their arcs are capped jobs, so the price is that of the
+    # other arcs, and the jobs below it fill cheapest first for the bound (reach.py)
+    jobs = model.any_cap and not by_worth and not model.options.whole_unit_arcs
+    on_job: tuple[Ints, Floats, Ints] | None = None
     if by_worth:  # with whole-unit arcs: its cheapest arcs may be full below it
         best = model.worth.copy()
     elif len(arcs):
-        np.minimum.at(best, arcs.a, values(model, arcs, unit_cost, prices))
+        val = values(model, arcs, unit_cost, prices)
+        if jobs:
+            on = model.job_cap[arcs.m] > 0
+            np.minimum.at(best, arcs.a[~on], val[~on])
+            on &= val < best[arcs.a]
+            on_job = (arcs.a[on], val[on], job_units(model, arcs.a[on], arcs.m[on]))
+        else:
+            np.minimum.at(best, arcs.a, val)
     starved = best >= 0.5 * d.unmet  # its last unit is worth about what leaving it is
     sizes = np.array([g.size for g in model.group_machines] or [0], dtype=np.int64)
     skip = None
@@ -105,6 +116,8 @@ def price_out(
     if skip is not None:
         candidates = itertools.chain(candidates, [_spare_time(model, skip, prices)])
     search = _Search(model, prices, best, np.sort(model.key(arcs)), scaled)
+    if jobs:
+        search.jobs = [on_job] if on_job is not None else []
     for pa, pm in candidates:
         search.chunk(pa, pm)
     log.debug(
@@ -139,6 +152,9 @@ class _Search:
         self.least = best.copy()  # min over every capable (m, d) (and unmet)
         self.below: list[tuple[Ints, Floats, Ints]] = []  # capped: arcs under v_a, caps
         self.found: list[tuple[Arcs, Floats]] = []
+        # machines on probation (price_out): the job arcs under each demand's price, with
+        # their caps; ``least`` is then over the other arcs only
+        self.jobs: list[tuple[Ints, Floats, Ints]] | None = None
         self.searched = self.kept = 0
         # the least a unit of a demand can cost on a machine, distance and lateness
         # aside, its time priced at the demand's last usable day (prices never rise with
@@ -171,7 +187,15 @@ class _Search:
         if scaled is not None and not near.all():
             scaled.add(pa[~near], base[~near], timed[~near])
         val = values(model, cand, cost, prices)
-        np.minimum.at(self.least, cand.a, val)
+        if self.jobs is None:
+            np.minimum.at(self.least, cand.a, val)
+        else:
+            on = model.job_cap[cand.m] > 0
+            np.minimum.at(self.least, cand.a[~on], val[~on])
+            on &= val < best[cand.a]
+            self.jobs.append((cand.a[on], val[on], job_units(model, cand.a[on], cand.m[on])))
+            if sum(j[0].size for j in self.jobs) > FILL_KEEP:  # memory stays flat
+                self.jobs = [_fill(model, self.jobs)]
         if scaled is not None:
             scaled.add_arcs(cand, cost)
         if self.capped:
@@ -200,6 +224,8 @@ class _Search:
         model = self.model
         if self.capped:
             bound = _capped_demand_bound(model, self.below, self.best)
+        elif self.jobs is not None:
+            bound = jobs_bound(model, self.jobs, self.least)
         else:
             bound = demands_least(model, self.least)
         bound -= time_value(model, self.prices)

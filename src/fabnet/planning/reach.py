@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fabnet.planning.network import Ints
 from fabnet.planning.time_model import Floats, TimeModel
 
 
@@ -37,3 +38,38 @@ def most_made(model: TimeModel) -> Floats:
             out[rows] = float(job.sum()) * lines[rows] + free[last] / d.ticks[rows]
         model.most_made = out
     return model.most_made
+
+
+def job_units(model: TimeModel, a: Ints, m: Ints) -> Ints:
+    """The units a job arc (demand ``a`` on machine ``m``, on probation) may carry in any
+    plan: a job per line of the demand, at most its units."""
+    lines = np.array([len(g) for g in model.d.members], dtype=np.int64)[a]
+    out: Ints = np.minimum(model.d.quantity[a], model.job_cap[m] * lines)
+    return out
+
+
+def jobs_bound(model: TimeModel, jobs: list[tuple[Ints, Floats, Ints]], least: Floats) -> float:
+    """The least every demand's units can cost where machines are on probation: the job
+    arcs below ``least`` (the least over every other arc, and leaving a unit unmade)
+    filled cheapest first up to their caps, the rest of what can be made at all
+    (``most_made``) at ``least``, the units beyond that at their unmet cost. Every arc
+    left out of ``jobs`` is worth ``least`` or more (pricing's balls)."""
+    d = model.d
+    limit = np.minimum(d.quantity, most_made(model))
+    taken: Floats = np.zeros(d.quantity.size)
+    cost = 0.0
+    if jobs:
+        a = np.concatenate([j[0] for j in jobs])
+        val = np.concatenate([j[1] for j in jobs])
+        cap = np.concatenate([j[2] for j in jobs]).astype(np.float64)
+        keep = val < least[a]
+        a, val, cap = a[keep], val[keep], cap[keep]
+        order = np.lexsort((val, a))
+        a, val, cap = a[order], val[order], cap[order]
+        upto = np.cumsum(cap) - cap  # caps of the arcs before each, over all demands
+        before = upto - upto[np.searchsorted(a, a, side="left")]  # ... of its own demand
+        take = np.clip(limit[a] - before, 0.0, cap)
+        cost = float((take * val).sum())
+        taken = np.bincount(a, weights=take, minlength=d.quantity.size).astype(np.float64)
+    rest = np.maximum(limit - taken, 0.0)
+    return cost + float((rest * least).sum() + ((d.quantity - limit) * d.unmet).sum())
