@@ -12,7 +12,7 @@ import numpy as np
 
 from fabnet.planning.candidates import SphereIndex
 from fabnet.planning.network import Ints, Network
-from fabnet.planning.reach import demands_least, job_units, jobs_bound
+from fabnet.planning.reach import demands_least, jobs_bound
 from fabnet.planning.residual import potentials
 from fabnet.planning.time_model import EMPTY, Arcs, Bools, Floats, TimeModel
 
@@ -100,7 +100,7 @@ def price_out(
             on = model.job_cap[arcs.m] > 0
             np.minimum.at(best, arcs.a[~on], val[~on])
             on &= val < best[arcs.a]
-            on_job = (arcs.a[on], val[on], job_units(model, arcs.a[on], arcs.m[on]))
+            on_job = (arcs.a[on], val[on], model.job_units(arcs.a[on], arcs.m[on]))
         else:
             np.minimum.at(best, arcs.a, val)
     starved = best >= 0.5 * d.unmet  # its last unit is worth about what leaving it is
@@ -193,7 +193,7 @@ class _Search:
             on = model.job_cap[cand.m] > 0
             np.minimum.at(self.least, cand.a[~on], val[~on])
             on &= val < best[cand.a]
-            self.jobs.append((cand.a[on], val[on], job_units(model, cand.a[on], cand.m[on])))
+            self.jobs.append((cand.a[on], val[on], model.job_units(cand.a[on], cand.m[on])))
             if sum(j[0].size for j in self.jobs) > FILL_KEEP:  # memory stays flat
                 self.jobs = [_fill(model, self.jobs)]
         if scaled is not None:

@@ -28,24 +28,16 @@ def most_made(model: TimeModel) -> Floats:
     above it."""
     if model.most_made is None:
         d = model.d
-        lines = np.array([len(g) for g in d.members], dtype=np.float64)
         out = np.zeros(d.quantity.size)
         for g, machines in enumerate(model.group_machines):
             rows = np.flatnonzero(d.group == g)
             job = model.job_cap[machines]
             free = model.cum_ticks[machines[job == 0]].sum(axis=0)  # by each day
             last = np.clip(d.hi[rows], 0, free.size - 1)
-            out[rows] = float(job.sum()) * lines[rows] + free[last] / d.ticks[rows]
+            jobs = float(job.sum()) * model.lines[rows]  # a job per line on each
+            out[rows] = jobs + free[last] / d.ticks[rows]
         model.most_made = out
     return model.most_made
-
-
-def job_units(model: TimeModel, a: Ints, m: Ints) -> Ints:
-    """The units a job arc (demand ``a`` on machine ``m``, on probation) may carry in any
-    plan: a job per line of the demand, at most its units."""
-    lines = np.array([len(g) for g in model.d.members], dtype=np.int64)[a]
-    out: Ints = np.minimum(model.d.quantity[a], model.job_cap[m] * lines)
-    return out
 
 
 def jobs_bound(model: TimeModel, jobs: list[tuple[Ints, Floats, Ints]], least: Floats) -> float:

@@ -135,7 +135,8 @@ class TimeModel:
         )
         self.worth = self.d.unmet.copy()  # a unit of each demand under the last prices
         self.ball_pairs = 0  # (demand, machine) pairs in the last pricing round's balls
-        self.most_made: Floats | None = None  # pricing.most_made, once worked out
+        self.most_made: Floats | None = None  # reach.most_made, once worked out
+        self.lines = np.array([len(g) for g in self.d.members], dtype=np.int64)  # by demand
         self.layout = Layout(len(self.d.quantity), n_m, self.horizon)
         self.extra: Extra | None = None  # per-unit cost added to a pair (fixed charge)
         self.scale = self._scale()
@@ -396,10 +397,15 @@ class TimeModel:
         out: Ints = self.cum_ticks[arcs.m, arcs.d] // self.d.ticks[arcs.a]
         caps = self.arc_caps(arcs, 1)
         if caps is not None and job_per_line:
-            lines = np.array([len(g) for g in self.d.members], dtype=np.int64)[arcs.a]
             job = self.job_cap[arcs.m]
-            caps = np.where(job > 0, np.minimum(self.d.quantity[arcs.a], job * lines), caps)
+            caps = np.where(job > 0, self.job_units(arcs.a, arcs.m), caps)
         return out if caps is None else np.minimum(out, caps)
+
+    def job_units(self, a: Ints, m: Ints) -> Ints:
+        """The units demand ``a`` may have on machine ``m``, on probation, in any plan: a
+        job per line of the demand, at most its units."""
+        out: Ints = np.minimum(self.d.quantity[a], self.job_cap[m] * self.lines[a])
+        return out
 
     def objective_of(self, arcs: Arcs, units: Ints) -> float:
         """The cost of whole ``units`` on ``arcs`` (no extra charge) and of the units they
