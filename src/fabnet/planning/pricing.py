@@ -193,6 +193,9 @@ class _Search:
             on = model.job_cap[cand.m] > 0
             np.minimum.at(self.least, cand.a[~on], val[~on])
             on &= val < best[cand.a]
+            # the network's own job arcs came in with it (price_out): counted twice, their
+            # caps let twice the units through (tiny, half on jobs of 5: 3.8M for 61.9M)
+            on[on] = ~_in(self.have, model.key(cand.take(on)))
             self.jobs.append((cand.a[on], val[on], model.job_units(cand.a[on], cand.m[on])))
             if sum(j[0].size for j in self.jobs) > FILL_KEEP:  # memory stays flat
                 self.jobs = [_fill(model, self.jobs)]
@@ -211,11 +214,8 @@ class _Search:
             part, rc = cand.take(neg), (val - best[cand.a])[neg]
             # an arc of the network is never below ``best`` (its least), except below a
             # unit's worth (``by_worth``): looked up among these few only
-            if self.have.size:
-                keys = model.key(part)
-                at = np.minimum(np.searchsorted(self.have, keys), self.have.size - 1)
-                unseen = self.have[at] != keys
-                part, rc = part.take(unseen), rc[unseen]
+            unseen = ~_in(self.have, model.key(part))
+            part, rc = part.take(unseen), rc[unseen]
             keep = _most_negative(model, part.a, part.m, rc)
             self.found.append((part.take(keep), rc[keep]))
 
@@ -320,6 +320,15 @@ def _fill(model: TimeModel, below: list[tuple[Ints, Floats, Ints]]) -> tuple[Int
     take = np.clip(model.d.quantity[a] - before, 0, cap)
     used = take > 0
     return a[used], val[used], take[used]
+
+
+def _in(have: Ints, keys: Ints) -> Bools:
+    """Which ``keys`` are in the sorted ``have``."""
+    if not have.size:
+        return np.zeros(keys.size, dtype=bool)
+    at = np.minimum(np.searchsorted(have, keys), have.size - 1)
+    found: Bools = have[at] == keys
+    return found
 
 
 def _most_negative(model: TimeModel, a: Ints, m: Ints, rc: Floats) -> Ints:
