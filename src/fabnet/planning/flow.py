@@ -47,13 +47,12 @@ import numpy as np
 from fabnet.planning.assignments import plan_of
 from fabnet.planning.columns import solve_model
 from fabnet.planning.flow_options import FlowOptions
-from fabnet.planning.knapsack import knapsack_bound, worth_seeking
+from fabnet.planning.knapsack import knapsack_bound, network_prices, worth_seeking
 from fabnet.planning.knapsack_ascent import ascend
 from fabnet.planning.mip_pool import cpus
 from fabnet.planning.neighbourhood import improve
 from fabnet.planning.network import FlowSolver, Ints
 from fabnet.planning.plan import Assignment, Plan
-from fabnet.planning.pricing import values
 from fabnet.planning.problem import Demand, Problem
 from fabnet.planning.rounding import polish, sweep_classes, whole_units
 from fabnet.planning.steps import Steps
@@ -168,8 +167,7 @@ def _knapsack(
         return bound
     fractional = sol.arcs.m[sol.arc_ticks % model.d.ticks[sol.arcs.a] != 0]
     prices = sol.prices
-    best = model.d.unmet.copy()
-    np.minimum.at(best, sol.arcs.a, values(model, sol.arcs, model.unit_cost(sol.arcs), prices))
+    best = network_prices(model, sol.arcs, prices)
     t0 = time.perf_counter()
     budget_s = min(opts.knapsack_s, max(1.0, KNAPSACK_SHARE * planned_s))
     found, least = knapsack_bound(

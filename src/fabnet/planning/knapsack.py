@@ -13,7 +13,9 @@ in the knapsack, which is what the LP bound lacks: six hours by day 1 hold 4.5 L
 of an 80-minute part and 4 whole ones. With ``v`` the least each demand's unit is worth
 over every capable (machine, day) under machine-time prices ``M``, the knapsack's LP
 relaxation earns at most ``sum_d time(m, d) M[m, d]``, so each machine's ``P_m`` is the
-smaller of the two (either is valid) and the bound is never below the LP bound.
+smaller of the two (either is valid) and the bound is never below the LP bound. A job on
+probation is capped (a row of the LP): it does not set its demand's ``v``, and it earns
+its machine's LP figure what it is below ``v``, up to its cap (``_rents``).
 
 Each knapsack is solved exactly by dynamic programming over the machine's time in steps
 (the print times' common divisor, or ``STEPS`` of them over the horizon): print times and
@@ -73,9 +75,11 @@ def knapsack_bound(
     items = _items(model, prices, least, np.unique(fractional), slack, started + budget_s)
     if items is None:
         return math.nan, least
-    least, a, m, day, gain = items
+    least, a, m, day, gain, rents = items
     finite = np.where(np.isfinite(prices), prices, 0.0)
-    lp_earns = (model.day_s * finite).sum(axis=1)  # each machine's LP bound on P_m
+    # each machine's LP bound on P_m: its time at the prices, and a machine on probation's
+    # jobs below ``v`` (each job's cap is a row of its LP too)
+    lp_earns = (model.day_s * finite).sum(axis=1) + rents
     earns = lp_earns.copy()
     _, m, day, gain, caps, weight, room, starts, ends = prepared(model, a, m, day, gain)
     solved = 0
@@ -96,6 +100,18 @@ def knapsack_bound(
         lp_earns.sum() - earns.sum(),
     )
     return float((model.d.quantity * least).sum() - earns.sum()), least
+
+
+def network_prices(model: TimeModel, arcs: Arcs, prices: Floats) -> Floats:
+    """Each demand's price in a restricted network (``arcs``, its machines' time at
+    ``prices``): its least over the arcs, at most its unmet cost. A job on probation
+    does not set it: the job's cap is a row of the LP, and the demand pays for its
+    other units on its other arcs (pricing.py)."""
+    best = model.d.unmet.copy()
+    free = model.job_cap[arcs.m] == 0
+    val = values(model, arcs, model.unit_cost(arcs), prices)
+    np.minimum.at(best, arcs.a[free], val[free])
+    return best
 
 
 def worth_seeking(model: TimeModel) -> bool:
@@ -145,12 +161,17 @@ def _steps(total_s: Floats, unit_s: Floats) -> Floats:
 
 def _items(
     model: TimeModel, prices: Floats, least: Floats, machines: Ints, slack: float, until: float
-) -> tuple[Floats, Ints, Ints, Ints, Floats] | None:
+) -> tuple[Floats, Ints, Ints, Ints, Floats, Floats] | None:
     """Each demand's least value (``least`` lowered to it) and the (demand, machine, day)
     of ``machines`` below it by less than ``slack`` under the prices, with what a unit
-    gains there; None when the balls are too wide, the items more than ``ITEMS`` or the
-    time is past ``until``."""
+    gains there; each machine's rent of its jobs on probation (``_rents``); None when the
+    balls are too wide, the items more than ``ITEMS`` or the time is past ``until``.
+
+    A job on probation does not lower ``least``: its cap is a row of the LP, so the
+    demand's price is that of its other arcs (pricing.py), and the job earns its machine
+    the difference up to its cap."""
     found: list[tuple[Ints, Ints, Ints, Floats, Floats]] = []
+    jobs: list[tuple[Ints, Ints, Floats]] = []
     pairs = items = 0
     wanted = np.zeros(len(model.supplies), dtype=bool)
     wanted[machines] = True
@@ -160,21 +181,50 @@ def _items(
             return None
         cand, cost = model.pair_arcs(pa, pm)
         val = values(model, cand, cost, prices)
-        np.minimum.at(least, cand.a, val)
+        on = model.job_cap[cand.m] > 0
+        np.minimum.at(least, cand.a[~on], val[~on])
+        on &= val < least[cand.a]
+        jobs.append((cand.a[on], cand.m[on], val[on]))
         # ``least`` only falls: what is out now is out at the end
         keep = wanted[cand.m] & (cost < least[cand.a]) & (val - least[cand.a] < slack)
         items += int(keep.sum())
         if items > ITEMS or time.perf_counter() > until:
             return None
         found.append((cand.a[keep], cand.m[keep], cand.d[keep], cost[keep], val[keep]))
+    rents = _rents(model, jobs, least)
     empty = np.empty(0, dtype=np.int64)
     if not found:
-        return least, empty, empty, empty, np.empty(0)
+        return least, empty, empty, empty, np.empty(0), rents
     a, m, day = (np.concatenate([f[i] for f in found]) for i in range(3))
     cost, val = (np.concatenate([f[i] for f in found]) for i in (3, 4))
     gain = least[a] - cost  # ``least`` is final now
     keep = (gain > 0) & (val - least[a] < slack)
-    return least, a[keep], m[keep], day[keep], gain[keep]
+    return least, a[keep], m[keep], day[keep], gain[keep], rents
+
+
+def _rents(model: TimeModel, jobs: list[tuple[Ints, Ints, Floats]], least: Floats) -> Floats:
+    """What each machine's jobs on probation earn in the LP beyond its time's worth: each
+    job's cap (a job per line) times what it is below its demand's price. A demand whose
+    jobs below ``least`` could make all its units is priced (lowered in ``least``) at the
+    job that makes its last one, where its part of the bound, ``U v`` less its jobs'
+    rents, is highest (higher up, each cent more of ``v`` pays more rent than ``U``).
+    Every job arc below the final price was below it when it was seen (prices only fall)."""
+    rents = np.zeros(len(model.supplies))
+    if not jobs:
+        return rents
+    a, m, val = (np.concatenate([j[i] for j in jobs]) for i in range(3))
+    keep = val < least[a]
+    a, m, val = a[keep], m[keep], val[keep]
+    order = np.lexsort((val, a))
+    a, m, val = a[order], m[order], val[order]
+    cap = model.job_units(a, m).astype(np.float64)
+    upto = np.cumsum(cap)
+    first = np.searchsorted(a, a, side="left")
+    made = upto - (upto[first] - cap[first])  # caps of its demand's jobs up to each
+    full = made >= model.d.quantity[a]
+    np.minimum.at(least, a[full], val[full])
+    np.add.at(rents, m, np.maximum(least[a] - val, 0.0) * cap)
+    return rents
 
 
 def _useful(m: Ints, day: Ints, weight: Ints, gain: Floats, caps: Ints, room: Ints) -> Ints:
