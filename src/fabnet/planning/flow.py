@@ -39,7 +39,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -321,16 +321,18 @@ def solve_flow(
     stop: Stop = lambda: False,
     warm: Sequence[Assignment] = (),
     booked_s: Floats | None = None,
+    held: Mapping[tuple[str, str], int] | None = None,
     steps: Steps | None = None,
 ) -> Plan:
     """Plan ``problem``; ``warm`` (e.g. a greedy plan's assignments) seeds the candidates;
-    ``booked_s`` is machine time already promised by each day (``TimeModel``); ``steps``
-    times each step (from a step before, e.g. greedy's)."""
+    ``booked_s`` is machine time already promised by each day and ``held`` the units of
+    each line machines on probation already have (``TimeModel``); ``steps`` times each
+    step (from a step before, e.g. greedy's)."""
     options = options or FlowOptions()
     started = time.perf_counter()
     steps = steps or Steps()
     demands = [dem for dem in problem.demands if dem.units > 0]
-    model = TimeModel(problem, demands, options, booked_s=booked_s)
+    model = TimeModel(problem, demands, options, booked_s=booked_s, held=held)
     steps.done("model", f"{model.layout.n_demands} demands, {model.layout.n_machines} machines")
     sol = solve_model(model, solver, stop, warm=model.pairs_of(warm))
     lp = _against(sol.lp_objective, sol.bound, "restricted LP")

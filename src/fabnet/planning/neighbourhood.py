@@ -32,7 +32,7 @@ import numpy as np
 
 from fabnet.planning.mip_pool import Job, Runner
 from fabnet.planning.network import Ints
-from fabnet.planning.time_model import Arcs, Floats, Stop, TimeModel
+from fabnet.planning.time_model import Arcs, Floats, Stop, TimeModel, job_room
 
 log = logging.getLogger(__name__)
 
@@ -335,11 +335,13 @@ class _Sizes:
     ticks: Ints  # a unit's ticks, per demand
     unmet: Floats  # a unit's unmet cost, per demand
     job_cap: Ints  # a machine on probation's job size (0: none)
+    held: tuple[Ints, Ints]  # what lines already hold of their jobs (TimeModel.job_room)
     horizon: int
 
     @staticmethod
     def of(model: TimeModel) -> _Sizes:
-        return _Sizes(model.d.ticks, model.d.unmet, model.job_cap, model.horizon)
+        held = (model.held_keys, model.held_units)
+        return _Sizes(model.d.ticks, model.d.unmet, model.job_cap, held, model.horizon)
 
 
 def _solve(
@@ -366,8 +368,8 @@ def _solve(
         return None
     n = n_x + n_l
     line_pos = np.searchsorted(lines, arcs.a)
-    job = shared.job_cap[arcs.m]
-    most = np.where(job > 0, np.minimum(job, target[line_pos]), target[line_pos])
+    job = job_room(shared.job_cap, shared.held, arcs.a, arcs.m)
+    most = np.where(shared.job_cap[arcs.m] > 0, np.minimum(job, target[line_pos]), target[line_pos])
     upper = np.concatenate([most, target]).astype(np.float64)
     c = np.concatenate([cost, shared.unmet[lines]])
     eq = coo_matrix(

@@ -54,12 +54,16 @@ def replan(
     kept = [a for a in previous.assignments if a.machine_id in supplies and a.line_id in demands]
     displaced = sum(a.units for a in previous.assignments if a.machine_id in lost_machines)
     held: dict[str, int] = defaultdict(int)
+    # a kept job on probation leaves only the rest of its job for the line there
+    jobs: dict[tuple[str, str], int] = defaultdict(int)
     # the kept assignments' machine time, by machine and by the day each is made by
     horizon = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
     row = {machine_id: i for i, machine_id in enumerate(supplies)}
     booked = np.zeros((len(supplies), horizon))
     for a in kept:
         held[a.line_id] += a.units
+        if supplies[a.machine_id].on_probation:
+            jobs[(a.line_id, a.machine_id)] += a.units
         unit_s = math.ceil(demands[a.line_id].unit_time_s - 1e-9)  # as the network counts
         booked[row[a.machine_id], min(max(a.day, 1), horizon) - 1] += a.units * unit_s
     rest = tuple(
@@ -74,7 +78,7 @@ def replan(
     # its LP tails off against the whole plan, kept work included: the gap it reports
     kept_cost = sum(a.cost for a in kept)
     options = replace(options, tail_off_of=max(options.tail_off_of, kept_cost))
-    fresh = solve_flow(sub, solver, options=options, stop=stop, booked_s=booked)
+    fresh = solve_flow(sub, solver, options=options, stop=stop, booked_s=booked, held=jobs)
     before: dict[tuple[str, str], int] = defaultdict(int)
     for a in previous.assignments:
         before[(a.line_id, a.machine_id)] += a.units

@@ -286,8 +286,8 @@ def repair(
     if model.any_cap:
         capped = model.job_cap[arcs.m] > 0
         pair = arcs.a[capped] * n_m + arcs.m[capped]
-        for key, u in zip(pair.tolist(), units[capped].tolist(), strict=True):
-            cap = int(model.job_cap[key % n_m])
+        room = model.job_room(arcs.a[capped], arcs.m[capped])
+        for key, u, cap in zip(pair.tolist(), units[capped].tolist(), room.tolist(), strict=True):
             cap_left[key] = cap_left.get(key, cap) - u
     order = np.lexsort((unit_cost, arcs.a))
     starts = np.searchsorted(arcs.a[order], np.arange(d.quantity.size + 1))
@@ -345,9 +345,11 @@ def _place(
         take = min(room, int(left[a]))
         if model.job_cap[m] > 0:  # on probation: a bounded job per demand
             key = a * max(1, model.layout.n_machines) + m
-            take = min(take, cap_left.get(key, int(model.job_cap[m])))
+            if key not in cap_left:
+                cap_left[key] = int(model.job_room(np.array([a]), np.array([m]))[0])
+            take = min(take, cap_left[key])
             if take > 0:
-                cap_left[key] = cap_left.get(key, int(model.job_cap[m])) - take
+                cap_left[key] -= take
         if take > 0:
             slack[m, day - 1 :] -= take * ticks
             units[j if where is None else int(where[j])] += take

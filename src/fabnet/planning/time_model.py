@@ -4,7 +4,7 @@ of a set of arcs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +77,19 @@ class Solution:
     rounds: int = 1
 
 
+def job_room(job_cap: Ints, held: tuple[Ints, Ints], a: Ints, m: Ints) -> Ints:
+    """``TimeModel.job_room`` from its arrays (a neighbourhood's worker has no model):
+    ``held`` is the sorted (demand * machines + machine) keys and the units held."""
+    room: Ints = job_cap[m].copy()
+    keys, units = held
+    if keys.size:
+        k = a * max(1, job_cap.size) + m
+        at = np.minimum(np.searchsorted(keys, k), keys.size - 1)
+        hit = keys[at] == k
+        room = np.where(hit, np.maximum(room - units[at], 0), room)
+    return room
+
+
 class TimeModel:
     """All demand of a problem against all machines, in machine time."""
 
@@ -86,10 +99,13 @@ class TimeModel:
         demands: Sequence[Demand],
         options: FlowOptions,
         booked_s: Floats | None = None,
+        held: Mapping[tuple[str, str], int] | None = None,
     ) -> None:
         """``booked_s``: reference seconds already promised on each machine (rows in the
         problem's order) by each day (columns 1 to the horizon), e.g. the assignments a
-        re-plan keeps: that time is taken by its own day, not from the start."""
+        re-plan keeps: that time is taken by its own day, not from the start. ``held``:
+        units of a line a machine on probation already has (line id, machine id), e.g. a
+        re-plan's kept work: its job of that line has that much less room."""
         self.problem = problem
         self.options = options
         self.costs = problem.costs
@@ -137,10 +153,33 @@ class TimeModel:
         self.ball_pairs = 0  # (demand, machine) pairs in the last pricing round's balls
         self.most_made: Floats | None = None  # reach.most_made, once worked out
         self.lines = np.array([len(g) for g in self.d.members], dtype=np.int64)  # by demand
+        self.held_keys, self.held_units = self._held(held or {})
         self.layout = Layout(len(self.d.quantity), n_m, self.horizon)
         self.extra: Extra | None = None  # per-unit cost added to a pair (fixed charge)
         self.scale = self._scale()
         self.priority_of = {dem.line_id: dem.priority for dem in demands}
+
+    def _held(self, held: Mapping[tuple[str, str], int]) -> tuple[Ints, Ints]:
+        """Sorted (demand, machine) keys and the most units any line of the demand holds
+        on the machine on probation: a merged demand's job (its lines share one) then
+        leaves every line within its own."""
+        most: dict[int, int] = {}
+        if held:
+            machine_of = {s.machine_id: i for i, s in enumerate(self.supplies)}
+            demand_of = {dem.line_id: a for a, g in enumerate(self.d.members) for dem, _ in g}
+            n_m = max(1, len(self.supplies))
+            for (line_id, machine_id), units in held.items():
+                a, m = demand_of.get(line_id), machine_of.get(machine_id)
+                if a is not None and m is not None and units > 0 and self.job_cap[m] > 0:
+                    key = a * n_m + m
+                    most[key] = max(most.get(key, 0), units)
+        keys = np.array(sorted(most), dtype=np.int64)
+        return keys, np.array([most[int(k)] for k in keys], dtype=np.int64)
+
+    def job_room(self, a: Ints, m: Ints) -> Ints:
+        """The units demand ``a`` may still take on machine ``m`` on probation: its job,
+        less what a line of it already holds there (``held``)."""
+        return job_room(self.job_cap, (self.held_keys, self.held_units), a, m)
 
     def _machine_array(self, name: str) -> Floats:
         if name in ("lat", "lon"):
@@ -267,7 +306,7 @@ class TimeModel:
         if not self.any_cap:
             return None
         cap = self.job_cap[arcs.m]
-        room = np.where(cap > 0, cap, self.d.quantity[arcs.a])
+        room = np.where(cap > 0, self.job_room(arcs.a, arcs.m), self.d.quantity[arcs.a])
         out: Ints = (room * per_unit).astype(np.int64)
         return out
 
@@ -403,8 +442,10 @@ class TimeModel:
 
     def job_units(self, a: Ints, m: Ints) -> Ints:
         """The units demand ``a`` may have on machine ``m``, on probation, in any plan: a
-        job per line of the demand, at most its units."""
-        out: Ints = np.minimum(self.d.quantity[a], self.job_cap[m] * self.lines[a])
+        job per line of the demand (less what a line of it holds there), at most its
+        units."""
+        jobs = self.job_cap[m] * self.lines[a] - (self.job_cap[m] - self.job_room(a, m))
+        out: Ints = np.minimum(self.d.quantity[a], jobs)
         return out
 
     def objective_of(self, arcs: Arcs, units: Ints) -> float:
