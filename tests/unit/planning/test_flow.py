@@ -446,10 +446,11 @@ def test_the_array_built_highs_lp_is_the_same_lp(seed):
     )
 
 
-def _on_probation(problem: Problem, seed: int, cap: int) -> Problem:
+def on_probation(problem: Problem, seed: int, cap: int, share: float = 0.5) -> Problem:
+    """``problem`` with a ``share`` of its machines, drawn at random, on jobs of ``cap``."""
     rng = random.Random(seed)
     supplies = tuple(
-        replace(s, job_units_max=cap) if rng.random() < 0.5 else s for s in problem.supplies
+        replace(s, job_units_max=cap) if rng.random() < share else s for s in problem.supplies
     )
     return replace(problem, supplies=supplies)
 
@@ -460,7 +461,7 @@ def test_machines_on_probation_get_bounded_jobs_in_every_solver(seed, n_lines, n
     """Half the machines on probation (at most ``cap`` units a line, on time): the flow's
     plan and greedy's pass the checker (which enforces the bound), the flow's bound stays
     below HiGHS's LP of the same model, and its plan cannot beat HiGHS's integer optimum."""
-    problem = _on_probation(random_problem(seed, n_lines, n_machines), seed, cap)
+    problem = on_probation(random_problem(seed, n_lines, n_machines), seed, cap)
     plan = solve_flow(problem, SOLVER, options=EXACT)
     assert check_plan(problem, plan) == []
     greedy = solve(problem, solver="greedy")

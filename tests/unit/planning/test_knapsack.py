@@ -31,7 +31,7 @@ from fabnet.planning.knapsack_ascent import Columns, ascend, lagrangian
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
 from fabnet.planning.time_model import TimeModel
-from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
+from tests.unit.planning.test_flow import SOLVER, demand, on_probation, random_problem, supply
 
 item = st.tuples(st.integers(1, 3), st.integers(1, 7), st.integers(1, 40), st.integers(0, 3))
 
@@ -327,14 +327,7 @@ def test_machines_on_probation_the_first_bound_is_at_least_the_lp_and_at_most_th
     """A job's cap is a row of the LP: its demand is priced by its other arcs, and the job
     earns its machine the difference up to its cap. Priced at the job instead (as it was),
     the bound stood at -162M on the tiny problem with half on jobs of 5 (LP 61.9M)."""
-    rng = np.random.default_rng(seed)
-    base = random_problem(seed, n_lines, n_machines, short=True)
-    problem = replace(
-        base,
-        supplies=tuple(
-            replace(s, job_units_max=job) if rng.random() < share else s for s in base.supplies
-        ),
-    )
+    problem = on_probation(random_problem(seed, n_lines, n_machines, short=True), seed, job, share)
     _, first, _ = _first_pass(problem)
     lp, mip = solve_highs(problem), solve_highs(problem, integral=True)
     assert first <= mip.objective * (1 + 1e-9) + 1e-6

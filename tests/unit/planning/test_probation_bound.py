@@ -3,7 +3,6 @@ machine's time can make count at their unmet cost, and the bound stays below HiG
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 
 import pytest
@@ -16,7 +15,7 @@ from fabnet.planning.highs import solve_highs
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import Problem
 from fabnet.sim.instances import SIZES, generate
-from tests.unit.planning.test_flow import random_problem
+from tests.unit.planning.test_flow import on_probation, random_problem
 
 
 def _all_on_probation(problem: Problem, job: int) -> Problem:
@@ -50,14 +49,7 @@ def test_every_machine_on_probation_a_plan_made_as_fully_as_the_jobs_allow_is_ce
 def test_the_bound_with_jobs_stays_between_highss_lp_and_integer_optimum(
     seed, n_lines, n_machines, job, share
 ):
-    rng = random.Random(seed)
-    base = random_problem(seed, n_lines, n_machines)
-    problem = replace(
-        base,
-        supplies=tuple(
-            replace(s, job_units_max=job) if rng.random() < share else s for s in base.supplies
-        ),
-    )
+    problem = on_probation(random_problem(seed, n_lines, n_machines), seed, job, share)
     plan = solve(problem, solver="flow", flow_solver=OrToolsFlow())
     assert check_plan(problem, plan) == []
     lp = solve_highs(problem)
@@ -83,35 +75,14 @@ def test_units_no_job_can_take_go_to_free_machines_not_unmet():
     # the tiny problem with half its machines on probation, jobs of 5. A line's price was
     # that of its cheapest job, full at its cap, which no free machine's arc beats, so
     # pricing never offered them: 1,493 units unmet, 154.3M, 2.5 times HiGHS's LP
-    # (61.9M; its MIP found 62.0M in 120 s). Priced against the free arcs: 556, 62.0M
-    rng = random.Random(1)
-    base = generate(SIZES["tiny"], seed=1, mixed=True)
-    problem = replace(
-        base,
-        supplies=tuple(
-            replace(s, job_units_max=5) if rng.random() < 0.5 else s for s in base.supplies
-        ),
-    )
+    # (61.9M; its MIP found 62.0M in 120 s). Priced against the free arcs: 556, 62.0M.
+    # Then the network's own job arcs were counted again by pricing's search, their caps
+    # letting twice the units through: the LP part of the bound stood at 3.8M
+    problem = on_probation(generate(SIZES["tiny"], seed=1, mixed=True), 1, 5)
     plan = solve(problem, solver="flow", flow_solver=OrToolsFlow())
     assert check_plan(problem, plan) == []
     lp = solve_highs(problem)
     assert plan.stats["objective"] <= lp.objective * 1.005
-    assert plan.stats["lp_bound"] <= lp.objective * (1 + 1e-9)
-
-
-def test_half_on_probation_the_bound_is_the_lp():
-    # the tiny problem, half the machines (at random) on jobs of 5: the network's own job
-    # arcs were counted again by pricing's search, their caps letting twice the units
-    # through, and the LP part of the bound stood at 3.8M against HiGHS's LP of 61.9M
-    base = generate(SIZES["tiny"], seed=1, mixed=True)
-    rng = random.Random(1)
-    problem = replace(
-        base,
-        supplies=tuple(
-            replace(s, job_units_max=5) if rng.random() < 0.5 else s for s in base.supplies
-        ),
-    )
-    plan = solve(problem, solver="flow", flow_solver=OrToolsFlow())
-    lp = solve_highs(problem)
     assert lp.objective * (1 - 1e-4) <= plan.stats["lp_relaxation"] <= lp.objective * (1 + 1e-9)
+    assert plan.stats["lp_bound"] <= plan.stats["objective"]
     assert plan.stats["gap"] < 0.005

@@ -23,7 +23,7 @@ from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
 from fabnet.planning.replan import replan
-from tests.unit.planning.test_flow import ALL, SOLVER, demand, random_problem, supply
+from tests.unit.planning.test_flow import ALL, SOLVER, demand, on_probation, random_problem, supply
 
 
 def test_replanning_moves_only_the_units_of_lost_machines():
@@ -113,15 +113,9 @@ def test_a_re_plan_keeps_machines_on_probation_within_their_jobs(
     only the rest (it used to give it a whole job again: 12 units of a line where 6 may
     go, in 37 of 80 random problems), also where identical lines share one demand."""
     rng = random.Random(seed)
-    base = random_problem(seed, n_lines, n_machines, short=True)
+    base = on_probation(random_problem(seed, n_lines, n_machines, short=True), seed, job, share)
     twin = replace(base.demands[0], line_id="twin", order_id="o2")  # merged with the first
-    problem = replace(
-        base,
-        demands=(*base.demands, twin),
-        supplies=tuple(
-            replace(s, job_units_max=job) if rng.random() < share else s for s in base.supplies
-        ),
-    )
+    problem = replace(base, demands=(*base.demands, twin))
     first = solve_flow(problem, SOLVER)
     used = sorted({a.machine_id for a in first.assignments})
     lost = frozenset(rng.sample(used, max(1, len(used) // 3))) if used else frozenset()
