@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fabnet.planning import solve
+from fabnet.planning.fixed_charge import solve_fixed_charge
 from fabnet.planning.highs import solve_highs
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
@@ -90,3 +91,19 @@ def test_a_re_plan_after_losing_machines_passes_the_checker(seed):
     left = replace(problem, supplies=tuple(s for s in problem.supplies if s.machine_id not in lost))
     assert check_plan(left, report.plan) == []
     assert report.units_moved == report.units_displaced
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 100_000), st.sampled_from([100.0, 1_500.0, 1e7]))
+def test_the_fixed_charge_planner_against_highss_optimum(seed, parcel):
+    """With a parcel per (line, machine) pair: the plan passes the checker, its LP bound is
+    at most HiGHS's optimum (a 0/1 column per pair) and the plan at least it."""
+    problem = every_feature(seed)
+    problem = replace(problem, costs=replace(problem.costs, fixed_per_pair=parcel))
+    plan = solve_fixed_charge(problem, SOLVER, trade_s=5.0)
+    assert check_plan(problem, plan) == []
+    mip = solve_highs(problem, integral=True, time_limit_s=30)
+    if mip.status != "optimal":
+        return
+    assert plan.stats["lp_bound"] <= mip.objective * (1 + 1e-9) + 1e-6
+    assert plan.stats["objective"] >= mip.objective * (1 - 1e-9) - 1e-6
