@@ -24,8 +24,8 @@ from fabnet.planning.time_model import TimeModel
 from tests.unit.planning.test_flow import (
     ALL,
     SOLVER,
-    _on_probation,
     demand,
+    on_probation,
     random_problem,
     supply,
 )
@@ -197,7 +197,7 @@ def test_a_surge_lines_time_stays_taken():
 def test_trades_keep_a_machine_on_probation_to_its_job_and_on_time(seed, lines, machines, cap):
     """Half the machines on probation (at most ``cap`` units of a line, none late): a trade
     that gave one more, or a late day, would fail the checker."""
-    problem = _on_probation(random_problem(seed, lines, machines, short=True), seed, cap)
+    problem = on_probation(random_problem(seed, lines, machines, short=True), seed, cap)
     problem = replace(problem, costs=replace(problem.costs, fixed_per_pair=1_500.0))
     plan = solve_flow(problem, SOLVER, options=ALL)
     traded = _traded_plan(problem, plan)

@@ -3,8 +3,6 @@ machine's time can make count at their unmet cost, and the bound stays below HiG
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,19 +11,14 @@ from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.planning import solve
 from fabnet.planning.highs import solve_highs
 from fabnet.planning.plan_files import check_plan
-from fabnet.planning.problem import Problem
 from fabnet.sim.instances import SIZES, generate
 from tests.unit.planning.test_flow import on_probation, random_problem
-
-
-def _all_on_probation(problem: Problem, job: int) -> Problem:
-    return replace(problem, supplies=tuple(replace(s, job_units_max=job) for s in problem.supplies))
 
 
 def test_every_machine_on_probation_a_plan_made_as_fully_as_the_jobs_allow_is_certified():
     # the tiny benchmark problem, every machine taking one unit of a line: 2,613 units can
     # be made of 12,044. The bound left the jobs out and stood 99.6% below that plan
-    problem = _all_on_probation(generate(SIZES["tiny"], seed=1, mixed=True), 1)
+    problem = on_probation(generate(SIZES["tiny"], seed=1, mixed=True), 1, 1, share=1.0)
     plan = solve(problem, solver="flow", flow_solver=OrToolsFlow())
     assert check_plan(problem, plan) == []
     can = sum(
@@ -63,7 +56,7 @@ def test_the_bound_with_jobs_stays_between_highss_lp_and_integer_optimum(
 
 @pytest.mark.parametrize("job", [2, 5])
 def test_jobs_bound_the_bound_as_they_bound_the_plan(job):
-    problem = _all_on_probation(generate(SIZES["tiny"], seed=2, mixed=True), job)
+    problem = on_probation(generate(SIZES["tiny"], seed=2, mixed=True), 2, job, share=1.0)
     plan = solve(problem, solver="flow", flow_solver=OrToolsFlow())
     lp = solve_highs(problem)
     # HiGHS's LP holds the jobs as column bounds: our bound is below it, and close

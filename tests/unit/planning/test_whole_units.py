@@ -234,9 +234,9 @@ def test_whole_unit_arcs_with_probation_and_transit_keep_a_valid_bound(
     """Half the machines on probation (a job of at most ``cap`` units) and, with
     ``transit``, days on the way by distance: the whole-unit bound stays at most HiGHS's
     integer optimum of the same problem and the plan passes the checker."""
-    from tests.unit.planning.test_flow import _on_probation, _with_transit
+    from tests.unit.planning.test_flow import _with_transit, on_probation
 
-    problem = _on_probation(random_problem(seed, n_lines, n_machines), seed, cap)
+    problem = on_probation(random_problem(seed, n_lines, n_machines), seed, cap)
     if transit:
         problem = _with_transit(problem)
     plan = solve_flow(problem, SOLVER, options=WHOLE)
