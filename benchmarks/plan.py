@@ -318,7 +318,8 @@ def main() -> None:
     if capable is not None and need_gb > HIGHS_MEMORY_SHARE * available_gb():
         out["highs_lp"] = (
             f"not run: at least {need_gb:.1f} GB for {capable * window:,} columns, more "
-            f"than {HIGHS_MEMORY_SHARE:.0%} of the {available_gb():.1f} GB available"
+            f"than {HIGHS_MEMORY_SHARE:.0%} of the {available_gb():.1f} GB available "
+            "(benchmarks/plan_highs_lp.py hands the same LP to HiGHS itself, in less memory)"
         )
     elif capable is not None and capable * window <= args.highs_columns:
         lp, _ = timed(lambda: solve_highs_lp(problem, time_limit_s=args.highs_limit_s))
@@ -336,7 +337,10 @@ def main() -> None:
             ),
         }
     else:
-        out["highs_lp"] = "not run: more columns than --highs-columns"
+        out["highs_lp"] = (
+            "not run: more columns than --highs-columns "
+            "(benchmarks/plan_highs_lp.py hands the same LP to HiGHS itself)"
+        )
 
     if args.mip_limit_s > 0:
         mip = solve_highs(problem, integral=True, time_limit_s=args.mip_limit_s)
