@@ -659,3 +659,44 @@ def test_couriers_and_shipments_from_the_cli(tmp_path):
     done = fab("shipments", "step", parcel["id"], "delivered", "--code", parcel["proof_code"])
     assert done.exit_code == 0 and "delivered" in done.output
     assert fab("shipments", "step", "shp_missing", "picked_up").exit_code == 66
+
+
+def test_plan_and_replan_refuse_to_write_a_plan_their_checker_refuses(tmp_path, monkeypatch):
+    """A planner's fault (a re-plan once gave machines on probation a second job of a
+    line) is caught before anything is written: exit 70, the first violation named."""
+    from dataclasses import replace
+
+    import fabnet.planning
+    import fabnet.planning.replan
+    from fabnet.planning.files import to_dict
+    from tests.unit.planning.test_flow import random_problem
+
+    problem = tmp_path / "problem.json"
+    problem.write_text(json.dumps(to_dict(random_problem(3, 20, 10))))
+    plan = tmp_path / "plan.json"
+    assert fab("plan", str(problem), "--out", str(plan)).exit_code == 0
+    machine = json.loads(plan.read_text())["assignments"][0]["machine"]
+    solve, replan = fabnet.planning.solve, fabnet.planning.replan.replan
+
+    def overfull(made):  # every assignment 1,000 units larger: more than any machine has
+        return replace(
+            made, assignments=tuple(replace(a, units=a.units + 1_000) for a in made.assignments)
+        )
+
+    monkeypatch.setattr(fabnet.planning, "solve", lambda *a, **k: overfull(solve(*a, **k)))
+    out_file = tmp_path / "broken.json"
+    result = fab("plan", str(problem), "--out", str(out_file))
+    assert result.exit_code == 70, result.output
+    assert "violation" in result.output and "fault of fabnet's planner" in result.output
+    assert not out_file.exists()
+
+    def broken_replan(*a, **k):
+        report = replan(*a, **k)
+        return replace(report, plan=overfull(report.plan))
+
+    monkeypatch.setattr(fabnet.planning.replan, "replan", broken_replan)
+    result = fab(
+        "plan", "replan", str(problem), str(plan), "--lost", machine, "--out", str(out_file)
+    )
+    assert result.exit_code == 70, result.output
+    assert not out_file.exists()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -20,6 +20,10 @@ from fabnet.domain.errors import FabnetError
 from fabnet.entrypoints.cli import files
 from fabnet.entrypoints.cli.common import emit_json, fail, out
 from fabnet.entrypoints.errors import classify
+
+if TYPE_CHECKING:  # the planner is imported where a command runs (`fabnet plan` starts fast)
+    from fabnet.planning.plan import Plan
+    from fabnet.planning.problem import Problem
 
 
 class SolveByDefault(TyperGroup):
@@ -63,6 +67,26 @@ def _give(
     }
     for key, value in summary.items():
         out.print(f"{key:<15} {value}", highlight=False)
+
+
+# sysexits' EX_SOFTWARE: the planner made a plan its own checker refuses
+PLANNER_FAULT = 70
+
+
+def _checked(problem: Problem, plan: Plan) -> None:
+    """The plan against its problem, by the checker `fabnet plan check` runs, before
+    anything is written or printed: a plan that breaks a limit (a re-plan once gave
+    machines on probation a second job) is a fault of the planner, said as one."""
+    from fabnet.planning.plan_files import check_plan
+
+    violations = check_plan(problem, plan)
+    if violations:
+        raise fail(
+            f"the planner made a plan that breaks the problem's limits ({len(violations)} "
+            f"violation(s), the first: {violations[0]}); nothing was written. This is a "
+            "fault of fabnet's planner: please report it with the problem file",
+            PLANNER_FAULT,
+        )
 
 
 @contextmanager
@@ -159,6 +183,7 @@ def solve_file(
                 result = solve(problem, solver="greedy")
     except FabnetError as exc:
         raise fail(exc.message, classify(exc)[1]) from None
+    _checked(problem, result)
     document = plan_to_dict(problem, result)
     document["plan_s"] = round(time.perf_counter() - started, 3)
     head = {
@@ -242,6 +267,7 @@ def replan_file(
         report = replan(problem, previous, OrToolsFlow(), lost_machines=gone)
     except FabnetError as exc:
         raise fail(exc.message, classify(exc)[1]) from None
+    _checked(problem, report.plan)
     document = plan_to_dict(problem, report.plan)
     document["replan"] = {
         "lost_machines": sorted(gone),
