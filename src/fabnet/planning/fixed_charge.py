@@ -32,7 +32,15 @@ from fabnet.planning.pair_merge import merge_pairs, plan_work
 from fabnet.planning.plan import Plan, gap_of
 from fabnet.planning.problem import Demand, Problem
 from fabnet.planning.steps import Steps
-from fabnet.planning.time_model import Arcs, Extra, Floats, Solution, Stop, TimeModel
+from fabnet.planning.time_model import (
+    Arcs,
+    Extra,
+    Floats,
+    Solution,
+    Stop,
+    TimeModel,
+    sorted_find,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +70,7 @@ def _lookup(model: TimeModel, keys: Ints, values: Floats, default: Extra) -> Ext
     n_m = max(1, model.layout.n_machines)
 
     def extra(a: Ints, m: Ints) -> Floats:
-        k = a * n_m + m
-        pos = np.minimum(np.searchsorted(keys, k), max(keys.size - 1, 0))
-        hit = keys[pos] == k if keys.size else np.zeros(k.size, dtype=bool)
+        pos, hit = sorted_find(keys, a * n_m + m)
         return np.where(hit, values[pos] if keys.size else 0.0, default(a, m))
 
     return extra

@@ -35,6 +35,7 @@ import numpy as np
 
 from fabnet.planning.network import Ints
 from fabnet.planning.pricing import ball_pairs, values
+from fabnet.planning.reach import cheapest_first
 from fabnet.planning.time_model import Arcs, Floats, TimeModel
 
 log = logging.getLogger(__name__)
@@ -215,13 +216,10 @@ def _rents(model: TimeModel, jobs: list[tuple[Ints, Ints, Floats]], least: Float
     a, m, val = (np.concatenate([j[i] for j in jobs]) for i in range(3))
     keep = val < least[a]
     a, m, val = a[keep], m[keep], val[keep]
-    order = np.lexsort((val, a))
-    a, m, val = a[order], m[order], val[order]
     cap = model.job_units(a, m).astype(np.float64)
-    upto = np.cumsum(cap)
-    first = np.searchsorted(a, a, side="left")
-    made = upto - (upto[first] - cap[first])  # caps of its demand's jobs up to each
-    full = made >= model.d.quantity[a]
+    order, before = cheapest_first(a, val, cap)
+    a, m, val, cap = a[order], m[order], val[order], cap[order]
+    full = before + cap >= model.d.quantity[a]  # the job that makes its last unit, on
     np.minimum.at(least, a[full], val[full])
     np.add.at(rents, m, np.maximum(least[a] - val, 0.0) * cap)
     return rents

@@ -12,9 +12,9 @@ import numpy as np
 
 from fabnet.planning.candidates import SphereIndex
 from fabnet.planning.network import Ints, Network
-from fabnet.planning.reach import demands_least, jobs_bound
+from fabnet.planning.reach import cheapest_first, demands_least, jobs_bound
 from fabnet.planning.residual import potentials
-from fabnet.planning.time_model import EMPTY, Arcs, Bools, Floats, TimeModel
+from fabnet.planning.time_model import EMPTY, Arcs, Bools, Floats, TimeModel, sorted_find
 
 log = logging.getLogger(__name__)
 # whole-unit bound: arcs kept from pricing's chunks before those that take no units go
@@ -195,7 +195,7 @@ class _Search:
             on &= val < best[cand.a]
             # the network's own job arcs came in with it (price_out): counted twice, their
             # caps let twice the units through (tiny, half on jobs of 5: 3.8M for 61.9M)
-            on[on] = ~_in(self.have, model.key(cand.take(on)))
+            on[on] = ~sorted_find(self.have, model.key(cand.take(on)))[1]
             self.jobs.append((cand.a[on], val[on], model.job_units(cand.a[on], cand.m[on])))
             if sum(j[0].size for j in self.jobs) > FILL_KEEP:  # memory stays flat
                 self.jobs = [_fill(model, self.jobs)]
@@ -214,7 +214,7 @@ class _Search:
             part, rc = cand.take(neg), (val - best[cand.a])[neg]
             # an arc of the network is never below ``best`` (its least), except below a
             # unit's worth (``by_worth``): looked up among these few only
-            unseen = ~_in(self.have, model.key(part))
+            unseen = ~sorted_find(self.have, model.key(part))[1]
             part, rc = part.take(unseen), rc[unseen]
             keep = _most_negative(model, part.a, part.m, rc)
             self.found.append((part.take(keep), rc[keep]))
@@ -313,22 +313,11 @@ def _fill(model: TimeModel, below: list[tuple[Ints, Floats, Ints]]) -> tuple[Int
     a = np.concatenate([b[0] for b in below])
     val = np.concatenate([b[1] for b in below])
     cap = np.concatenate([b[2] for b in below])
-    order = np.lexsort((val, a))
+    order, before = cheapest_first(a, val, cap)
     a, val, cap = a[order], val[order], cap[order]
-    upto = np.cumsum(cap) - cap  # caps of the arcs before each, over all demands
-    before = upto - upto[np.searchsorted(a, a, side="left")]  # ... of its own demand
     take = np.clip(model.d.quantity[a] - before, 0, cap)
     used = take > 0
     return a[used], val[used], take[used]
-
-
-def _in(have: Ints, keys: Ints) -> Bools:
-    """Which ``keys`` are in the sorted ``have``."""
-    if not have.size:
-        return np.zeros(keys.size, dtype=bool)
-    at = np.minimum(np.searchsorted(have, keys), have.size - 1)
-    found: Bools = have[at] == keys
-    return found
 
 
 def _most_negative(model: TimeModel, a: Ints, m: Ints, rc: Floats) -> Ints:

@@ -3,7 +3,10 @@ demands' units can cost under given unit prices (pricing.py's Lagrangian bound).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from fabnet.planning.network import Ints
 from fabnet.planning.time_model import Floats, TimeModel
@@ -40,6 +43,17 @@ def most_made(model: TimeModel) -> Floats:
     return model.most_made
 
 
+def cheapest_first(a: Ints, val: Floats, cap: NDArray[Any]) -> tuple[Ints, NDArray[Any]]:
+    """The order that puts arcs (of demands ``a``, at ``val`` a unit, at most ``cap``
+    units) by demand, cheapest first, and for each arc in that order the caps of its
+    demand's arcs before it: where filling its demand's units cheapest first reaches it."""
+    order: Ints = np.lexsort((val, a))
+    a, cap = a[order], cap[order]
+    upto = np.cumsum(cap) - cap  # caps of the arcs before each, over all demands
+    before: NDArray[Any] = upto - upto[np.searchsorted(a, a, side="left")]  # its demand's
+    return order, before
+
+
 def jobs_bound(model: TimeModel, jobs: list[tuple[Ints, Floats, Ints]], least: Floats) -> float:
     """The least every demand's units can cost where machines are on probation: the job
     arcs below ``least`` (the least over every other arc, and leaving a unit unmade)
@@ -56,10 +70,8 @@ def jobs_bound(model: TimeModel, jobs: list[tuple[Ints, Floats, Ints]], least: F
         cap = np.concatenate([j[2] for j in jobs]).astype(np.float64)
         keep = val < least[a]
         a, val, cap = a[keep], val[keep], cap[keep]
-        order = np.lexsort((val, a))
+        order, before = cheapest_first(a, val, cap)
         a, val, cap = a[order], val[order], cap[order]
-        upto = np.cumsum(cap) - cap  # caps of the arcs before each, over all demands
-        before = upto - upto[np.searchsorted(a, a, side="left")]  # ... of its own demand
         take = np.clip(limit[a] - before, 0.0, cap)
         cost = float((take * val).sum())
         taken = np.bincount(a, weights=take, minlength=d.quantity.size).astype(np.float64)

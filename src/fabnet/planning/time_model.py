@@ -77,15 +77,23 @@ class Solution:
     rounds: int = 1
 
 
+def sorted_find(keys: Ints, k: Ints) -> tuple[Ints, Bools]:
+    """Where each of ``k`` is (or would go) in the sorted ``keys``, clipped to an index of
+    it, and whether it is there."""
+    if not keys.size:
+        return np.zeros(k.size, dtype=np.int64), np.zeros(k.size, dtype=bool)
+    at: Ints = np.minimum(np.searchsorted(keys, k), keys.size - 1)
+    hit: Bools = keys[at] == k
+    return at, hit
+
+
 def job_room(job_cap: Ints, held: tuple[Ints, Ints], a: Ints, m: Ints) -> Ints:
     """``TimeModel.job_room`` from its arrays (a neighbourhood's worker has no model):
     ``held`` is the sorted (demand * machines + machine) keys and the units held."""
     room: Ints = job_cap[m].copy()
     keys, units = held
     if keys.size:
-        k = a * max(1, job_cap.size) + m
-        at = np.minimum(np.searchsorted(keys, k), keys.size - 1)
-        hit = keys[at] == k
+        at, hit = sorted_find(keys, a * max(1, job_cap.size) + m)
         room = np.where(hit, np.maximum(room - units[at], 0), room)
     return room
 
