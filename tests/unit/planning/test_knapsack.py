@@ -331,4 +331,6 @@ def test_machines_on_probation_the_first_bound_is_at_least_the_lp_and_at_most_th
     _, first, _ = _first_pass(problem)
     lp, mip = solve_highs(problem), solve_highs(problem, integral=True)
     assert first <= mip.objective * (1 + 1e-9) + 1e-6
-    assert first >= lp.objective * (1 - 1e-6) - 1e-6
+    # at the network's prices, which carry its integer costs' rounding (at worst 1/6,000
+    # of an arc's cost, ADR 0029): 4e-6 below HiGHS's LP at seed 150, no machine on it
+    assert first >= lp.objective * (1 - 2e-4) - 1e-6
