@@ -30,9 +30,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fabnet.planning.day_groups import lines_by_day
+from fabnet.planning.hood_mip import Sizes, solve_hood
 from fabnet.planning.mip_pool import Job, Runner
 from fabnet.planning.network import Ints
-from fabnet.planning.time_model import Arcs, Floats, Stop, TimeModel, job_room
+from fabnet.planning.time_model import Arcs, Floats, Stop, TimeModel
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 # MIPs, at 3 s 300K in 20; 6 + 6 at 3 s 1.19M in 16 (benchmarks/RESULTS.md)
 ABOVE_LP_MACHINES = 6
 ABOVE_LP_MIP_S = 3.0
+# the lines due by one day, together (day_groups.py): each MIP this long
+DAY_MIP_S = 5.0
 # a pool of worker processes takes about a second to start: only when the MIPs, one
 # after another, could take this long
 POOL_MIN_S = 10.0
@@ -69,6 +73,7 @@ def improve(
     enough: float = -math.inf,
     above_lp_s: float = math.inf,
     workers: int = 1,
+    by_day: bool = True,
 ) -> tuple[Arcs, Ints]:
     """Whole ``units`` on ``arcs`` (the model's cost, no extra charge), cheaper where a
     neighbourhood planned again finds a cheaper plan for it; at most ``budget_s`` seconds
@@ -76,57 +81,92 @@ def improve(
     left with more units unmet than the fractional plan (``lp_unmet`` per demand), each
     with its ``machines`` nearest machines (``time_per_s`` a MIP): where the LP itself
     leaves units unmade, time is short, not cut. Then, given the LP's ``lp`` (arcs,
-    fractional units), the lines whose units cost more than the LP's by more than their
-    share of the gap ``enough`` allows, the dearest first, each with the machines where
-    the plan and the LP differ most for it, for at most ``above_lp_s`` of what is left of
-    the budget. With ``workers`` > 1 (and MIPs enough to pay for starting them) that many
-    MIPs run at once, each in its own process, on machines and lines no other holds."""
-    d = model.d
+    fractional units), for at most ``above_lp_s`` of what is left of the budget: the lines
+    due by the days of those still short, together (``by_day``; day_groups.py); the
+    lines whose units cost more than the LP's by more than their share of the gap
+    ``enough`` allows, the dearest first, each with the machines where the plan and the
+    LP differ most for it; then the lines due by the days of those (``by_day``). With
+    ``workers`` > 1 (and MIPs enough to pay for starting them) that many MIPs run at once,
+    each in its own process, on machines and lines no other holds."""
     if budget_s <= 0:
         return arcs, units
     state = _State(model, arcs, units)
     hoods = _Hoods(state, stop, time.perf_counter() + budget_s, enough)
     need = np.ceil(lp_unmet - 1e-6).astype(np.int64)  # units the LP leaves unmet, whole
     lost = state.left - need
-    urgent = sorted(np.flatnonzero(lost > 0).tolist(), key=lambda i: (-d.unmet[i], -lost[i]))
-    with Runner[_Hood](_Sizes.of(model), workers, "neighbourhoods") as runner:
+    urgent = sorted(np.flatnonzero(lost > 0).tolist(), key=lambda i: (-model.d.unmet[i], -lost[i]))
+    with Runner[_Hood](Sizes.of(model), workers, "neighbourhoods") as runner:
         if min(len(urgent) * time_per_s, budget_s) >= POOL_MIN_S:
             runner.start()
         runner.run((_Hood(a, time_per_s, machines, need=int(need[a])) for a in urgent), hoods)
         if lp is None or hoods.over():
             return state.arcs_units(arcs, units)
-        dear = _above_lp(state, lp, lp_unmet, enough)
         hoods.deadline = min(hoods.deadline, time.perf_counter() + above_lp_s)
-        if min(len(dear) * ABOVE_LP_MIP_S, hoods.deadline - time.perf_counter()) >= POOL_MIN_S:
-            runner.start()
-        lp_arcs, lp_units = lp
-        by_line = np.argsort(lp_arcs.a, kind="stable")
-        starts = np.searchsorted(lp_arcs.a[by_line], np.arange(d.quantity.size + 1))
-        runner.run(
-            (
-                _Hood(a, ABOVE_LP_MIP_S, ABOVE_LP_MACHINES, lp=(lp_arcs.m[rows], lp_units[rows]))
-                for a in dear
-                for rows in (by_line[starts[a] : starts[a + 1]],)
-            ),
-            hoods,
-        )
+        hoods.pool = lp[0]
+        _above_the_lp(state, hoods, runner, (lp, lp_unmet), by_day=by_day)
     return state.arcs_units(arcs, units)
+
+
+def _above_the_lp(
+    state: _State,
+    hoods: _Hoods,
+    runner: Runner[_Hood],
+    lp: tuple[tuple[Arcs, Floats], Floats],
+    *,
+    by_day: bool,
+) -> None:
+    """The phases of ``improve`` that follow the LP (``lp``: its arcs and units, and its
+    units unmet by demand): the days of lines still short, the dear lines, their days."""
+    model, d = state.model, state.model.d
+    (lp_arcs, lp_units), lp_unmet = lp
+    need = np.ceil(lp_unmet - 1e-6).astype(np.int64)
+    short = np.flatnonzero(state.left > need)
+    excess = _excess(state, lp[0], lp_unmet)
+    first = lines_by_day(model, excess, lp_arcs, short) if by_day else []
+    dear = _above_lp(state, lp[0], lp_unmet, hoods.enough)
+    serial_s = len(first) * DAY_MIP_S + len(dear) * ABOVE_LP_MIP_S
+    if min(serial_s, hoods.deadline - time.perf_counter()) >= POOL_MIN_S:
+        runner.start()
+    runner.run((_Hood(int(ls[0]), DAY_MIP_S, 0, lines=ls) for ls in first), hoods)
+    if first:
+        dear = _above_lp(state, lp[0], lp_unmet, hoods.enough)
+    by_line = np.argsort(lp_arcs.a, kind="stable")
+    starts = np.searchsorted(lp_arcs.a[by_line], np.arange(d.quantity.size + 1))
+    runner.run(
+        (
+            _Hood(a, ABOVE_LP_MIP_S, ABOVE_LP_MACHINES, lp=(lp_arcs.m[rows], lp_units[rows]))
+            for a in dear
+            for rows in (by_line[starts[a] : starts[a + 1]],)
+        ),
+        hoods,
+    )
+    if not by_day or hoods.over():
+        return
+    dear = _above_lp(state, lp[0], lp_unmet, hoods.enough)
+    done = np.isin(d.lo[dear], d.lo[short])
+    then = lines_by_day(model, _excess(state, lp[0], lp_unmet), lp_arcs, dear[~done])
+    runner.run((_Hood(int(ls[0]), DAY_MIP_S, 0, lines=ls) for ls in then), hoods)
 
 
 def _above_lp(state: _State, lp: tuple[Arcs, Floats], lp_unmet: Floats, enough: float) -> Ints:
     """Lines whose units cost more than the LP paid for them, by more than their share of
     the gap that would still be certified, the dearest first."""
+    excess = _excess(state, lp, lp_unmet)
+    gap = state.objective() - enough if math.isfinite(enough) else 0.0
+    share = max(0.0, gap) / max(1, excess.size)
+    dear = np.flatnonzero(excess > max(share, 1e-9))
+    out: Ints = dear[np.argsort(-excess[dear], kind="stable")]
+    return out
+
+
+def _excess(state: _State, lp: tuple[Arcs, Floats], lp_unmet: Floats) -> Floats:
+    """What each line's whole units cost above what the LP paid for its units."""
     model, d = state.model, state.model.d
     lp_arcs, lp_units = lp
     lp_made = np.bincount(
         lp_arcs.a, weights=lp_units * model.unit_cost(lp_arcs), minlength=d.quantity.size
     ).astype(np.float64)
-    lp_cost = lp_made + np.maximum(lp_unmet, 0.0) * d.unmet
-    excess = state.line_costs() - lp_cost
-    gap = state.objective() - enough if math.isfinite(enough) else 0.0
-    share = max(0.0, gap) / max(1, d.quantity.size)
-    dear = np.flatnonzero(excess > max(share, 1e-9))
-    out: Ints = dear[np.argsort(-excess[dear], kind="stable")]
+    out: Floats = state.line_costs() - lp_made - np.maximum(lp_unmet, 0.0) * d.unmet
     return out
 
 
@@ -134,13 +174,15 @@ def _above_lp(state: _State, lp: tuple[Arcs, Floats], lp_unmet: Floats, enough: 
 class _Hood:
     """A line's neighbourhood: its nearest machines (``lp`` None: the line was left short
     of ``need`` units), or where the LP's units of it (machines, units) and the plan's
-    differ most."""
+    differ most; or ``lines`` (sorted, ``a`` the first), every unit of them on every
+    machine of their arcs in the LP or the plan."""
 
     a: int
     time_s: float
     machines: int
     need: int = 0
     lp: tuple[Ints, Floats] | None = None
+    lines: Ints | None = None
 
 
 @dataclass
@@ -161,6 +203,7 @@ class _Hoods:
 
     def __init__(self, state: _State, stop: Stop, deadline: float, enough: float) -> None:
         self.state, self.stop, self.deadline, self.enough = state, stop, deadline, enough
+        self.pool = Arcs.empty()  # the LP's arcs, where lines' neighbourhoods find theirs
         self._ready: dict[_Hood, _Ready] = {}
 
     def over(self) -> bool:
@@ -173,7 +216,12 @@ class _Hoods:
     def holds(self, hood: _Hood) -> frozenset[Hashable] | None:
         state, model = self.state, self.state.model
         a = hood.a
-        if hood.lp is None:
+        if hood.lines is not None:
+            ready = state.ready_lines(hood.lines, self.pool)
+            if not len(ready.cand):
+                return None
+            near = ready.near
+        elif hood.lp is None:
             if state.left[a] <= hood.need:
                 return None  # placed meanwhile, in another line's neighbourhood
             group = model.group_machines[model.d.group[a]]
@@ -185,7 +233,8 @@ class _Hoods:
             near = state.differ(a, *hood.lp, hood.machines)
             if near.size == 0:
                 return None
-        ready = state.ready(a, near)
+        if hood.lines is None:
+            ready = state.ready(a, near)
         self._ready[hood] = ready
         return frozenset(
             [("m", m) for m in near.tolist()] + [("l", line) for line in ready.lines.tolist()]
@@ -193,11 +242,12 @@ class _Hoods:
 
     def job(self, hood: _Hood) -> Job | None:
         ready = self._ready[hood]
-        ready.cand, ready.cost = self.state.candidates(ready)
+        if not len(ready.cand):
+            ready.cand, ready.cost = self.state.candidates(ready)
         if not len(ready.cand):
             return None
         return Job(
-            _solve,
+            solve_hood,
             (
                 ready.cand,
                 ready.cost,
@@ -279,6 +329,27 @@ class _State:
         room = (self.slack + freed)[near]
         return _Ready(near, rows, lines, target, current, room)
 
+    def ready_lines(self, lines: Ints, pool: Arcs) -> _Ready:
+        """Every unit of ``lines`` (sorted), with their arcs in ``pool`` and in the plan
+        (those cheaper than leaving a unit unmet) and the machines of those arcs."""
+        model, d = self.model, self.model.d
+        rows = np.flatnonzero((self.units > 0) & np.isin(self.a, lines))
+        here = Arcs(self.a[rows], self.m[rows], self.day[rows])
+        cand = model.dedupe(pool.take(np.isin(pool.a, lines)).plus(here))
+        cost = model.unit_cost(cand)
+        keep = cost < d.unmet[cand.a]
+        cand, cost = cand.take(keep), cost[keep]
+        near = np.union1d(cand.m, here.m)
+        made = np.bincount(here.a, weights=self.units[rows], minlength=d.quantity.size)
+        target = made[lines].astype(np.int64) + self.left[lines]
+        current = float(
+            (self.units[rows] * model.unit_cost(here)).sum()
+            + (self.left[lines] * d.unmet[lines]).sum()
+        )
+        freed = day_work(model, here.m, here.d, self.units[rows] * d.ticks[here.a])
+        room = (self.slack + freed)[near]
+        return _Ready(near, rows, lines, target, current, room, cand, cost)
+
     def candidates(self, ready: _Ready) -> tuple[Arcs, Floats]:
         """Every capable (line, machine, day) of the neighbourhood and its unit cost."""
         model, d = self.model, self.model.d
@@ -325,84 +396,3 @@ class _State:
         self._objective += total - current
         self.changed = True
         return True
-
-
-@dataclass(frozen=True)
-class _Sizes:
-    """What a neighbourhood's MIP needs of the model, all a worker process is given
-    (the model itself is 33 MB pickled at the large benchmark size)."""
-
-    ticks: Ints  # a unit's ticks, per demand
-    unmet: Floats  # a unit's unmet cost, per demand
-    job_cap: Ints  # a machine on probation's job size (0: none)
-    held: tuple[Ints, Ints]  # what lines already hold of their jobs (TimeModel.job_room)
-    horizon: int
-
-    @staticmethod
-    def of(model: TimeModel) -> _Sizes:
-        held = (model.held_keys, model.held_units)
-        return _Sizes(model.d.ticks, model.d.unmet, model.job_cap, held, model.horizon)
-
-
-def _solve(
-    shared: _Sizes,
-    arcs: Arcs,
-    cost: Floats,
-    lines: Ints,
-    target: Ints,
-    near: Ints,
-    room: Ints,
-    time_s: float,
-) -> tuple[Ints, Ints] | None:
-    """HiGHS's MIP over ``arcs``: each line's ``target`` units made or unmet, on each
-    machine of ``near`` (increasing) the work due by each day within ``room`` (its row of
-    cumulative ticks). Whole units per arc and unmet units per line, or None."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import coo_matrix
-
-    from fabnet.planning.quiet import stdout_to_stderr
-
-    horizon = shared.horizon
-    n_x, n_l = len(arcs), lines.size
-    if n_x == 0:
-        return None
-    n = n_x + n_l
-    line_pos = np.searchsorted(lines, arcs.a)
-    job = job_room(shared.job_cap, shared.held, arcs.a, arcs.m)
-    most = np.where(shared.job_cap[arcs.m] > 0, np.minimum(job, target[line_pos]), target[line_pos])
-    upper = np.concatenate([most, target]).astype(np.float64)
-    c = np.concatenate([cost, shared.unmet[lines]])
-    eq = coo_matrix(
-        (np.ones(n), (np.concatenate([line_pos, np.arange(n_l)]), np.arange(n))), shape=(n_l, n)
-    )
-    # on machine j by day k: the work of the arcs of j due by day k
-    span = horizon - arcs.d + 1
-    rep = np.repeat(np.arange(n_x), span)
-    day = arcs.d[rep] + np.arange(rep.size) - np.repeat(np.cumsum(span) - span, span)
-    by_day = coo_matrix(
-        (
-            shared.ticks[arcs.a[rep]].astype(np.float64),
-            (np.searchsorted(near, arcs.m[rep]) * horizon + day - 1, rep),
-        ),
-        shape=(near.size * horizon, n),
-    )
-    wanted = target.astype(np.float64)
-    with stdout_to_stderr():
-        result = milp(
-            c,
-            constraints=[
-                LinearConstraint(eq.tocsr(), wanted, wanted),
-                LinearConstraint(by_day.tocsr(), -np.inf, room.ravel().astype(np.float64)),
-            ],
-            integrality=np.ones(n),
-            bounds=Bounds(0, upper),
-            options={"time_limit": time_s, "mip_rel_gap": 1e-3},
-        )
-    if result.x is None:
-        return None
-    x = np.rint(result.x).astype(np.int64)
-    units, unmet = x[:n_x], x[n_x:]
-    made = np.bincount(line_pos, weights=units, minlength=n_l).astype(np.int64)
-    if (made + unmet != target).any() or (units < 0).any() or (unmet < 0).any():
-        return None
-    return units, unmet

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fabnet.domain.errors import InvalidInput
-from fabnet.planning import mip_pool
+from fabnet.planning import day_groups, mip_pool
 from fabnet.planning.costs import CostParams
 from fabnet.planning.flow import above_lp_time, solve_flow
 from fabnet.planning.flow_options import FlowOptions
@@ -244,7 +244,7 @@ def test_a_worker_that_dies_leaves_the_plan_as_it_was(monkeypatch, caplog):
 
     monkeypatch.setattr(nb, "POOL_MIN_S", 0.0)
     monkeypatch.setattr(mip_pool, "_failed", False)
-    monkeypatch.setattr(nb, "_solve", _die)
+    monkeypatch.setattr(nb, "solve_hood", _die)
     model, arcs, units, lp, _first, _second = _swapped()
     with caplog.at_level("WARNING", logger="fabnet.planning.mip_pool"):
         out, got = improve(model, arcs, units, np.zeros(2), lp=lp, workers=2)
@@ -267,3 +267,90 @@ def test_the_lines_above_the_lp_get_the_whole_budget_only_where_the_plan_is_far_
     assert above_lp_time(opts, 103.9, 100.0, 90.0) == 90.0  # took longer already
     assert above_lp_time(opts, 103.9, float("-inf"), 5.0) == 5.0  # no bound
     assert above_lp_time(opts, 103.9, float("nan"), 5.0) == 5.0
+
+
+def _slivers() -> tuple[TimeModel, Arcs, np.ndarray, tuple[Arcs, np.ndarray], int, int]:
+    """Three machines of 11 hours side by side; fifteen 2-hour parts and three 1-hour ones,
+    all due on day 1: 33 hours, which fit exactly as five long and one short a machine.
+    The plan: five long on the first machine, four long and two short on the second, five
+    long and one short on the third, one long part unmade. An hour is left on each of the
+    first two: room for the long part in all, on neither alone."""
+    problem = Problem(
+        demands=(
+            demand(1, 15, 52.0, 13.0, 1, unit_s=2 * HOUR),
+            demand(2, 3, 52.0, 13.0, 1, unit_s=HOUR),
+        ),
+        supplies=tuple(supply(i, 52.0, 13.0, hours=11.0) for i in (1, 2, 3)),
+        horizon_s=2 * DAY,
+        load_factor=1.0,
+        costs=CostParams(late_window_days=0),
+    )
+    model = TimeModel(problem, list(problem.demands), FlowOptions(aggregate=False))
+    line = {g[0][0].line_id: a for a, g in enumerate(model.d.members)}
+    long_a, short_a = line["l001"], line["l002"]
+    arcs = Arcs(
+        np.array([long_a, long_a, short_a, long_a, short_a]),
+        np.array([0, 1, 1, 2, 2]),
+        np.ones(5, dtype=np.int64),
+    )
+    units = np.array([5, 4, 2, 5, 1])
+    lp_arcs = Arcs(np.array([long_a] * 3 + [short_a] * 3), np.tile([0, 1, 2], 2), np.ones(6, int))
+    lp = (lp_arcs, np.array([5.0, 5.0, 5.0, 1.0, 1.0, 1.0]))
+    return model, arcs, units, lp, long_a, short_a
+
+
+def test_the_lines_due_by_a_day_move_together_where_machine_neighbourhoods_cannot(monkeypatch):
+    """Only a move on two machines at once makes room (a short part from the second to
+    the first, the long part on the second). Neighbourhoods of one machine cannot find it;
+    the lines due by day 1, planned together over every machine, do: nothing unmade, no
+    machine over its time."""
+    import fabnet.planning.neighbourhood as nb
+
+    monkeypatch.setattr(nb, "ABOVE_LP_MACHINES", 1)
+    model, arcs, units, lp, long_a, short_a = _slivers()
+    _, got = improve(model, arcs, units, np.zeros(2), machines=1, lp=lp, by_day=False)
+    assert got.sum() == 17  # one long part still unmade
+    out, got = improve(model, arcs, units, np.zeros(2), machines=1, lp=lp)
+    made = np.bincount(out.a, weights=got, minlength=2)
+    assert made[long_a] == 15 and made[short_a] == 3
+    per_machine = np.bincount(out.m, weights=model.d.ticks[out.a] * got, minlength=3)
+    assert (per_machine <= model.cum_ticks[:, 1]).all()
+
+
+def test_the_lines_of_a_day_come_in_groups_of_at_most_the_arcs_allowed_dearest_day_first(
+    monkeypatch,
+):
+    """Each day holding a dear line gives every line due by it, the dearest first, in
+    groups of at most ``DAY_ARCS`` of the LP's arcs (a line with more alone); days
+    without a dear line give none."""
+
+    problem = Problem(
+        demands=tuple(demand(i, 2, 52.0, 13.0, 1 + i % 2) for i in range(6)),
+        supplies=tuple(supply(i, 52.0, 13.0) for i in range(3)),
+        horizon_s=4 * DAY,
+        load_factor=1.0,
+        costs=CostParams(late_window_days=0),
+    )
+    model = TimeModel(problem, list(problem.demands), FlowOptions(aggregate=False))
+    d = model.d
+    lp_arcs = Arcs(np.repeat(np.arange(6), 3), np.tile(np.arange(3), 6), np.repeat(d.lo, 3))
+    day_one = np.flatnonzero(d.lo == 1)
+    day_two = np.flatnonzero(d.lo == 2)
+    excess = np.zeros(6)
+    excess[day_one] = [1.0, 3.0, 2.0]  # the dearest first: day_one[1], [2], [0]
+    excess[day_two] = [9.0, 0.0, 0.0]
+    assert day_groups.lines_by_day(model, excess, lp_arcs, np.array([], dtype=np.int64)) == []
+    monkeypatch.setattr(day_groups, "DAY_ARCS", 6)  # two lines of three arcs each
+    groups = day_groups.lines_by_day(model, excess, lp_arcs, day_one[:1])
+    assert [g.tolist() for g in groups] == [sorted(day_one[1:].tolist()), [day_one[0]]]
+    # both days dear: day 2's dear line costs more above the LP, so day 2 comes first
+    groups = day_groups.lines_by_day(model, excess, lp_arcs, np.array([day_one[1], day_two[0]]))
+    assert [g.tolist() for g in groups] == [
+        sorted(day_two[:2].tolist()),
+        [day_two[2]],
+        sorted(day_one[1:].tolist()),
+        [day_one[0]],
+    ]
+    monkeypatch.setattr(day_groups, "DAY_ARCS", 1)  # fewer than one line's: each line alone
+    groups = day_groups.lines_by_day(model, excess, lp_arcs, day_one[:1])
+    assert [g.tolist() for g in groups] == [[day_one[1]], [day_one[2]], [day_one[0]]]
