@@ -10,6 +10,12 @@ bound is the part of our gap that is surely ours, not the LP's integrality gap).
 
     .venv/bin/python benchmarks/plan_okw.py --json
     .venv/bin/python benchmarks/plan_okw.py --seeds 1 2 --mip-limit-s 600 --json
+    .venv/bin/python benchmarks/plan_okw.py --orders 200 --seeds 2 \
+        --on-probation 1.0 --job-units 1000000000
+
+``--on-probation SHARE --job-units N``: that share of the machines, drawn at random (the
+seed's own draw), on probation with jobs of N units (made by each line's first usable day
+only, docs/planning.md); a machine on probation with the largest job is on time only.
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from fabnet.adapters.solvers import OrToolsFlow
@@ -26,6 +34,7 @@ from fabnet.domain.units import Place
 from fabnet.planning import solve
 from fabnet.planning.highs import solve_highs, solve_highs_lp
 from fabnet.planning.plan_files import check_plan
+from fabnet.planning.problem import Problem
 from fabnet.sim.instances import generate_at
 
 OKW = Path(__file__).resolve().parents[2] / "shared/testdata/okw-iopa"
@@ -44,8 +53,20 @@ def places(path: Path = FACILITIES) -> list[Place]:
     return out
 
 
-def one_seed(at: list[Place], orders: int, seed: int, mip_limit_s: float) -> dict[str, object]:
-    problem = generate_at(at, orders=orders, seed=seed)
+def on_probation(problem: Problem, seed: int, share: float, job_units: int) -> Problem:
+    """``problem`` with a ``share`` of its machines, drawn with ``seed``, on jobs of
+    ``job_units``."""
+    rng = random.Random(seed)
+    supplies = tuple(
+        replace(s, job_units_max=job_units) if rng.random() < share else s for s in problem.supplies
+    )
+    return replace(problem, supplies=supplies)
+
+
+def one_seed(
+    at: list[Place], orders: int, seed: int, mip_limit_s: float, probation: tuple[float, int]
+) -> dict[str, object]:
+    problem = on_probation(generate_at(at, orders=orders, seed=seed), seed, *probation)
     started = time.perf_counter()
     ours = solve(problem, solver="flow", flow_solver=OrToolsFlow())
     plan_s = time.perf_counter() - started
@@ -55,6 +76,7 @@ def one_seed(at: list[Place], orders: int, seed: int, mip_limit_s: float) -> dic
         "machines": len(problem.supplies),
         "orders": len(problem.demands),
         "units": sum(d.units for d in problem.demands),
+        "on_probation": sum(1 for s in problem.supplies if s.on_probation),
         "plan_s": round(plan_s, 3),
         "objective": round(ours.stats["objective"], 2),
         "lp_bound": round(ours.stats["lp_bound"], 2),
@@ -94,10 +116,16 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=400)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--mip-limit-s", type=float, default=120.0)
+    parser.add_argument("--on-probation", type=float, default=0.0, metavar="SHARE")
+    parser.add_argument("--job-units", type=int, default=5, metavar="N")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.orders < 1:
         parser.error(f"--orders must be at least 1, not {args.orders}")
+    if not 0.0 <= args.on_probation <= 1.0:
+        parser.error(f"--on-probation must be a share from 0 to 1, not {args.on_probation}")
+    if args.job_units < 1:
+        parser.error(f"--job-units must be at least 1, not {args.job_units}")
     if args.mip_limit_s < 0:
         parser.error("--mip-limit-s must be 0 (no MIP) or more")
     if not FACILITIES.is_file():
@@ -106,7 +134,8 @@ def main() -> None:
     if not at:
         sys.exit(f"plan_okw: no facility in {FACILITIES} states its coordinates")
     for seed in args.seeds:
-        out = one_seed(at, args.orders, seed, args.mip_limit_s)
+        probation = (args.on_probation, args.job_units)
+        out = one_seed(at, args.orders, seed, args.mip_limit_s, probation)
         if args.json:
             print(json.dumps(out), flush=True)
         else:

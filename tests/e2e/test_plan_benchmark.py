@@ -94,6 +94,27 @@ def test_the_okw_benchmark_plans_the_published_facilities_and_holds_against_high
     assert out["certified"] == (out["gap"] <= 1e-3)
 
 
+def test_the_okw_benchmark_puts_machines_on_probation_and_refuses_bad_shares():
+    """Every machine on jobs of 3: the plan keeps them (the checker), the bounds hold
+    against HiGHS's LP and MIP; a share outside 0-1 or a job under 1 is refused."""
+    out: dict = _figures(
+        "plan_okw.py",
+        *("--orders", "40", "--seeds", "3", "--mip-limit-s", "5", "--json"),
+        *("--on-probation", "1.0", "--job-units", "3"),
+    )
+    assert out["on_probation"] == out["machines"] > 200
+    assert out["violations"] == 0
+    assert_bounds_hold(out)
+    for flag, bad in (("--on-probation", "1.5"), ("--on-probation", "nan"), ("--job-units", "0")):
+        refused = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "plan_okw.py"), f"{flag}={bad}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert refused.returncode == 2 and flag in refused.stderr, refused.stderr
+
+
 def test_the_highs_lp_benchmark_times_both_solvers_on_the_same_lp():
     out: dict = _figures("plan_highs_lp.py", "--size", "tiny", "--limit-s", "60", "--json")
     runs = out["highs"]
