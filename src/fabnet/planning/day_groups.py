@@ -9,14 +9,16 @@ from fabnet.planning.network import Ints
 from fabnet.planning.time_model import Arcs, Floats, TimeModel
 
 # each group has at most this many of the LP's arcs (the lines of a day the dearest
-# first, in as many groups as that takes; a line with more, alone)
+# first, in as many groups as that takes; a line with more is left out, so that no MIP
+# grows with a line's arcs)
 DAY_ARCS = 6_000
 
 
 def lines_by_day(model: TimeModel, excess: Floats, lp_arcs: Arcs, dear: Ints) -> list[Ints]:
     """The lines due by each day that holds a line of ``dear`` (the dearest such days
     first, by the excess of their dear lines): all of that day's lines, the dearest first,
-    in groups of at most ``DAY_ARCS`` of the LP's arcs (a line with more, alone).
+    in groups of at most ``DAY_ARCS`` of the LP's arcs (a line with more is in none; the
+    dear lines' neighbourhoods still take it).
 
     Rounding and the neighbourhoods of a few machines each leave a line that the LP split
     over many machines short: each of them ends its day with a piece of time too small
@@ -36,7 +38,9 @@ def lines_by_day(model: TimeModel, excess: Floats, lp_arcs: Arcs, dear: Ints) ->
         lines = lines[np.argsort(-excess[lines], kind="stable")]
         ends = np.cumsum(per_line[lines])
         while lines.size:
-            take = max(1, int(np.searchsorted(ends, DAY_ARCS, side="right")))
-            out.append(np.sort(lines[:take]))
+            take = int(np.searchsorted(ends, DAY_ARCS, side="right"))
+            if take:
+                out.append(np.sort(lines[:take]))
+            take = max(take, 1)  # a line with more arcs than a group may hold: left out
             lines, ends = lines[take:], ends[take:] - ends[take - 1]
     return out

@@ -18,6 +18,10 @@ LP did (where they went instead), so that a move of the line back, and of what t
 place, is in one MIP. At medium this took the gap from 1.24% to 1.04% in 60 s; the
 nearest machines instead (ADR 0019) had gained 0.03%. With 6 + 6 machines and 3 s a MIP,
 in worker processes (ADR 0024), the medium benchmark went from 1.20% to 0.95%.
+
+A neighbourhood may also be a set of lines: those due by one day, every unit of them on
+every machine of their arcs (day_groups.py, ADR 0030). Before the dear lines, the days of
+lines still short; after them, the days of the dear lines.
 """
 
 from __future__ import annotations

@@ -321,7 +321,7 @@ def test_the_lines_of_a_day_come_in_groups_of_at_most_the_arcs_allowed_dearest_d
     monkeypatch,
 ):
     """Each day holding a dear line gives every line due by it, the dearest first, in
-    groups of at most ``DAY_ARCS`` of the LP's arcs (a line with more alone); days
+    groups of at most ``DAY_ARCS`` of the LP's arcs (a line with more in none); days
     without a dear line give none."""
 
     problem = Problem(
@@ -351,6 +351,8 @@ def test_the_lines_of_a_day_come_in_groups_of_at_most_the_arcs_allowed_dearest_d
         sorted(day_one[1:].tolist()),
         [day_one[0]],
     ]
-    monkeypatch.setattr(day_groups, "DAY_ARCS", 1)  # fewer than one line's: each line alone
+    monkeypatch.setattr(day_groups, "DAY_ARCS", 3)  # one line's: each line alone
     groups = day_groups.lines_by_day(model, excess, lp_arcs, day_one[:1])
     assert [g.tolist() for g in groups] == [[day_one[1]], [day_one[2]], [day_one[0]]]
+    monkeypatch.setattr(day_groups, "DAY_ARCS", 2)  # fewer than one line's: none
+    assert day_groups.lines_by_day(model, excess, lp_arcs, day_one[:1]) == []
