@@ -120,22 +120,41 @@ def _above_the_lp(
     by_day: bool,
 ) -> None:
     """The phases of ``improve`` that follow the LP (``lp``: its arcs and units, and its
-    units unmet by demand): the days of lines still short, the dear lines, their days."""
+    units unmet by demand): the days of lines still short; then the dear lines and their
+    days (those not just done), again while a round gains and time is left."""
     model, d = state.model, state.model.d
-    (lp_arcs, lp_units), lp_unmet = lp
+    lp_arcs, lp_unmet = lp[0][0], lp[1]
     need = np.ceil(lp_unmet - 1e-6).astype(np.int64)
     short = np.flatnonzero(state.left > need)
-    excess = _excess(state, lp[0], lp_unmet)
-    first = lines_by_day(model, excess, lp_arcs, short) if by_day else []
+    first = lines_by_day(model, _excess(state, lp[0], lp_unmet), lp_arcs, short) if by_day else []
     dear = _above_lp(state, lp[0], lp_unmet, hoods.enough)
     serial_s = len(first) * DAY_MIP_S + len(dear) * ABOVE_LP_MIP_S
     if min(serial_s, hoods.deadline - time.perf_counter()) >= POOL_MIN_S:
         runner.start()
     runner.run((_Hood(int(ls[0]), DAY_MIP_S, 0, lines=ls) for ls in first), hoods)
-    if first:
-        dear = _above_lp(state, lp[0], lp_unmet, hoods.enough)
+    done = np.unique(d.lo[short])  # days planned just now
+    while not hoods.over():
+        before = state.objective()
+        _dear_lines(state, hoods, runner, lp)
+        if by_day and not hoods.over():
+            dear = _above_lp(state, lp[0], lp_unmet, hoods.enough)
+            dear = dear[~np.isin(d.lo[dear], done)]
+            then = lines_by_day(model, _excess(state, lp[0], lp_unmet), lp_arcs, dear)
+            runner.run((_Hood(int(ls[0]), DAY_MIP_S, 0, lines=ls) for ls in then), hoods)
+        done = np.empty(0, dtype=np.int64)
+        if state.objective() >= before - 1e-9 * max(1.0, abs(before)):
+            return  # a round that gains nothing: the next would find the same
+
+
+def _dear_lines(
+    state: _State, hoods: _Hoods, runner: Runner[_Hood], lp: tuple[tuple[Arcs, Floats], Floats]
+) -> None:
+    """Each line above the LP (the dearest first) with the machines where the plan and
+    the LP differ most for it."""
+    (lp_arcs, lp_units), lp_unmet = lp
+    dear = _above_lp(state, lp[0], lp_unmet, hoods.enough)
     by_line = np.argsort(lp_arcs.a, kind="stable")
-    starts = np.searchsorted(lp_arcs.a[by_line], np.arange(d.quantity.size + 1))
+    starts = np.searchsorted(lp_arcs.a[by_line], np.arange(state.model.d.quantity.size + 1))
     runner.run(
         (
             _Hood(a, ABOVE_LP_MIP_S, ABOVE_LP_MACHINES, lp=(lp_arcs.m[rows], lp_units[rows]))
@@ -144,12 +163,6 @@ def _above_the_lp(
         ),
         hoods,
     )
-    if not by_day or hoods.over():
-        return
-    dear = _above_lp(state, lp[0], lp_unmet, hoods.enough)
-    done = np.isin(d.lo[dear], d.lo[short])
-    then = lines_by_day(model, _excess(state, lp[0], lp_unmet), lp_arcs, dear[~done])
-    runner.run((_Hood(int(ls[0]), DAY_MIP_S, 0, lines=ls) for ls in then), hoods)
 
 
 def _above_lp(state: _State, lp: tuple[Arcs, Floats], lp_unmet: Floats, enough: float) -> Ints:
