@@ -26,7 +26,7 @@ def lines_by_day(model: TimeModel, excess: Floats, lp_arcs: Arcs, dear: Ints) ->
     lines competing for the same days, moved together over every machine, make room
     (the OKW sample's facilities, 200 lines, every machine on probation: 36 units unmade
     after rounding; 14 after the neighbourhoods of a few machines, 27% above the bound;
-    none with the lines by day, 2.5%)."""
+    none with the lines by day, 2.2%)."""
     if dear.size == 0:
         return []
     d = model.d

@@ -124,22 +124,21 @@ def _above_the_lp(
     days (those not just done), again while a round gains and time is left."""
     model, d = state.model, state.model.d
     lp_arcs, lp_unmet = lp[0][0], lp[1]
-    need = np.ceil(lp_unmet - 1e-6).astype(np.int64)
-    short = np.flatnonzero(state.left > need)
-    first = lines_by_day(model, _excess(state, lp[0], lp_unmet), lp_arcs, short) if by_day else []
-    dear = _above_lp(state, lp[0], lp_unmet, hoods.enough)
-    serial_s = len(first) * DAY_MIP_S + len(dear) * ABOVE_LP_MIP_S
+    paid = _lp_paid(model, lp[0], lp_unmet)
+    short = np.flatnonzero(state.left > np.ceil(lp_unmet - 1e-6))
+    first = lines_by_day(model, state.line_costs() - paid, lp_arcs, short) if by_day else []
+    serial_s = len(first) * DAY_MIP_S + len(_above_lp(state, paid, hoods.enough)) * ABOVE_LP_MIP_S
     if min(serial_s, hoods.deadline - time.perf_counter()) >= POOL_MIN_S:
         runner.start()
     runner.run((_Hood(int(ls[0]), DAY_MIP_S, 0, lines=ls) for ls in first), hoods)
     done = np.unique(d.lo[short])  # days planned just now
     while not hoods.over():
         before = state.objective()
-        _dear_lines(state, hoods, runner, lp)
+        _dear_lines(state, hoods, runner, lp[0], _above_lp(state, paid, hoods.enough))
         if by_day and not hoods.over():
-            dear = _above_lp(state, lp[0], lp_unmet, hoods.enough)
+            dear = _above_lp(state, paid, hoods.enough)
             dear = dear[~np.isin(d.lo[dear], done)]
-            then = lines_by_day(model, _excess(state, lp[0], lp_unmet), lp_arcs, dear)
+            then = lines_by_day(model, state.line_costs() - paid, lp_arcs, dear)
             runner.run((_Hood(int(ls[0]), DAY_MIP_S, 0, lines=ls) for ls in then), hoods)
         done = np.empty(0, dtype=np.int64)
         if state.objective() >= before - 1e-9 * max(1.0, abs(before)):
@@ -147,12 +146,11 @@ def _above_the_lp(
 
 
 def _dear_lines(
-    state: _State, hoods: _Hoods, runner: Runner[_Hood], lp: tuple[tuple[Arcs, Floats], Floats]
+    state: _State, hoods: _Hoods, runner: Runner[_Hood], lp: tuple[Arcs, Floats], dear: Ints
 ) -> None:
-    """Each line above the LP (the dearest first) with the machines where the plan and
-    the LP differ most for it."""
-    (lp_arcs, lp_units), lp_unmet = lp
-    dear = _above_lp(state, lp[0], lp_unmet, hoods.enough)
+    """Each line of ``dear`` (the dearest first) with the machines where the plan and the
+    LP (``lp``: arcs and units) differ most for it."""
+    lp_arcs, lp_units = lp
     by_line = np.argsort(lp_arcs.a, kind="stable")
     starts = np.searchsorted(lp_arcs.a[by_line], np.arange(state.model.d.quantity.size + 1))
     runner.run(
@@ -165,25 +163,25 @@ def _dear_lines(
     )
 
 
-def _above_lp(state: _State, lp: tuple[Arcs, Floats], lp_unmet: Floats, enough: float) -> Ints:
-    """Lines whose units cost more than the LP paid for them, by more than their share of
-    the gap that would still be certified, the dearest first."""
-    excess = _excess(state, lp, lp_unmet)
+def _lp_paid(model: TimeModel, lp: tuple[Arcs, Floats], lp_unmet: Floats) -> Floats:
+    """What the LP (arcs and units, and units unmet by demand) paid for each line's units:
+    worked out once, over every arc of the LP."""
+    lp_arcs, lp_units = lp
+    made = np.bincount(
+        lp_arcs.a, weights=lp_units * model.unit_cost(lp_arcs), minlength=model.d.quantity.size
+    ).astype(np.float64)
+    out: Floats = made + np.maximum(lp_unmet, 0.0) * model.d.unmet
+    return out
+
+
+def _above_lp(state: _State, paid: Floats, enough: float) -> Ints:
+    """Lines whose units cost more than the LP paid for them (``paid``), by more than their
+    share of the gap that would still be certified, the dearest first."""
+    excess = state.line_costs() - paid
     gap = state.objective() - enough if math.isfinite(enough) else 0.0
     share = max(0.0, gap) / max(1, excess.size)
     dear = np.flatnonzero(excess > max(share, 1e-9))
     out: Ints = dear[np.argsort(-excess[dear], kind="stable")]
-    return out
-
-
-def _excess(state: _State, lp: tuple[Arcs, Floats], lp_unmet: Floats) -> Floats:
-    """What each line's whole units cost above what the LP paid for its units."""
-    model, d = state.model, state.model.d
-    lp_arcs, lp_units = lp
-    lp_made = np.bincount(
-        lp_arcs.a, weights=lp_units * model.unit_cost(lp_arcs), minlength=d.quantity.size
-    ).astype(np.float64)
-    out: Floats = state.line_costs() - lp_made - np.maximum(lp_unmet, 0.0) * d.unmet
     return out
 
 
