@@ -21,7 +21,7 @@ from fabnet.planning.neighbourhood import improve
 from fabnet.planning.plan import Plan
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
-from fabnet.planning.problem import Problem
+from fabnet.planning.problem import Demand, Problem, Supply
 from fabnet.planning.time_model import Arcs, TimeModel
 from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
 
@@ -132,25 +132,36 @@ def test_filling_keeps_probation_jobs_and_transit_days(seed, lines, machines, ca
     assert check_plan(problem, after) == []
 
 
-def _swapped() -> tuple[TimeModel, Arcs, np.ndarray, tuple[Arcs, np.ndarray], int, int]:
-    """Two towns 300 km apart, a machine in each (20 h a day, room for one line's six
-    2-hour units by the deadline); each town's line planned on the other town's machine,
-    and an LP that made the first town's line at home."""
+def _due_day_one(
+    demands: tuple[Demand, ...], supplies: tuple[Supply, ...]
+) -> tuple[TimeModel, dict[str, int]]:
+    """The model of ``demands`` due on day 1 (no late window) on ``supplies`` over two
+    days, all their time promised; and each line's demand index, by line id."""
     problem = Problem(
-        demands=(
-            demand(1, 6, 52.5, 13.4, 1, unit_s=2 * HOUR),
-            demand(2, 6, 50.0, 12.0, 1, unit_s=2 * HOUR, material="PETG"),
-        ),
-        supplies=(
-            supply(1, 52.5, 13.4, hours=12.0, materials=("PLA", "PETG")),
-            supply(2, 50.0, 12.0, hours=12.0, materials=("PLA", "PETG")),
-        ),
+        demands=demands,
+        supplies=supplies,
         horizon_s=2 * DAY,
         load_factor=1.0,
         costs=CostParams(late_window_days=0),
     )
     model = TimeModel(problem, list(problem.demands), FlowOptions(aggregate=False))
-    line = {g[0][0].line_id: a for a, g in enumerate(model.d.members)}
+    return model, {g[0][0].line_id: a for a, g in enumerate(model.d.members)}
+
+
+def _swapped() -> tuple[TimeModel, Arcs, np.ndarray, tuple[Arcs, np.ndarray], int, int]:
+    """Two towns 300 km apart, a machine in each (20 h a day, room for one line's six
+    2-hour units by the deadline); each town's line planned on the other town's machine,
+    and an LP that made the first town's line at home."""
+    model, line = _due_day_one(
+        (
+            demand(1, 6, 52.5, 13.4, 1, unit_s=2 * HOUR),
+            demand(2, 6, 50.0, 12.0, 1, unit_s=2 * HOUR, material="PETG"),
+        ),
+        (
+            supply(1, 52.5, 13.4, hours=12.0, materials=("PLA", "PETG")),
+            supply(2, 50.0, 12.0, hours=12.0, materials=("PLA", "PETG")),
+        ),
+    )
     first, second = line["l001"], line["l002"]
     arcs = Arcs(np.array([first, second]), np.array([1, 0]), np.array([1, 1]))
     lp = (Arcs(np.array([first]), np.array([0]), np.array([1])), np.array([6.0]))
@@ -275,18 +286,10 @@ def _slivers() -> tuple[TimeModel, Arcs, np.ndarray, tuple[Arcs, np.ndarray], in
     The plan: five long on the first machine, four long and two short on the second, five
     long and one short on the third, one long part unmade. An hour is left on each of the
     first two: room for the long part in all, on neither alone."""
-    problem = Problem(
-        demands=(
-            demand(1, 15, 52.0, 13.0, 1, unit_s=2 * HOUR),
-            demand(2, 3, 52.0, 13.0, 1, unit_s=HOUR),
-        ),
-        supplies=tuple(supply(i, 52.0, 13.0, hours=11.0) for i in (1, 2, 3)),
-        horizon_s=2 * DAY,
-        load_factor=1.0,
-        costs=CostParams(late_window_days=0),
+    model, line = _due_day_one(
+        (demand(1, 15, 52.0, 13.0, 1, unit_s=2 * HOUR), demand(2, 3, 52.0, 13.0, 1, unit_s=HOUR)),
+        tuple(supply(i, 52.0, 13.0, hours=11.0) for i in (1, 2, 3)),
     )
-    model = TimeModel(problem, list(problem.demands), FlowOptions(aggregate=False))
-    line = {g[0][0].line_id: a for a, g in enumerate(model.d.members)}
     long_a, short_a = line["l001"], line["l002"]
     arcs = Arcs(
         np.array([long_a, long_a, short_a, long_a, short_a]),
