@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from fabnet.planning.assignments import plan_of
-from fabnet.planning.neighbourhood import day_work
+from fabnet.planning.hood_state import day_work
 from fabnet.planning.network import Ints
 from fabnet.planning.plan import Plan
 from fabnet.planning.problem import Demand
