@@ -124,7 +124,7 @@ def _above_the_lp(
     done = np.unique(d.lo[short])  # days planned just now
     while not hoods.over():
         before = state.objective()
-        _dear_lines(state, hoods, runner, lp[0], _above_lp(state, paid, hoods.enough))
+        _dear_lines(hoods, runner, lp[0], _above_lp(state, paid, hoods.enough))
         if by_day and not hoods.over():
             dear = _above_lp(state, paid, hoods.enough)
             dear = dear[~np.isin(d.lo[dear], done)]
@@ -135,19 +135,15 @@ def _above_the_lp(
             return  # a round that gains nothing: the next would find the same
 
 
-def _dear_lines(
-    state: PlanState, hoods: _Hoods, runner: Runner[_Hood], lp: tuple[Arcs, Floats], dear: Ints
-) -> None:
+def _dear_lines(hoods: _Hoods, runner: Runner[_Hood], lp: tuple[Arcs, Floats], dear: Ints) -> None:
     """Each line of ``dear`` (the dearest first) with the machines where the plan and the
-    LP (``lp``: arcs and units) differ most for it."""
+    LP (``lp``: arcs and units, the arcs those of ``hoods.use_pool``) differ most for it."""
     lp_arcs, lp_units = lp
-    by_line = np.argsort(lp_arcs.a, kind="stable")
-    starts = np.searchsorted(lp_arcs.a[by_line], np.arange(state.model.d.quantity.size + 1))
     runner.run(
         (
             _Hood(a, ABOVE_LP_MIP_S, ABOVE_LP_MACHINES, lp=(lp_arcs.m[rows], lp_units[rows]))
             for a in dear
-            for rows in (by_line[starts[a] : starts[a + 1]],)
+            for rows in (hoods.rows_of(int(a)),)
         ),
         hoods,
     )
@@ -208,6 +204,11 @@ class _Hoods:
         self._pool_order = np.argsort(arcs.a, kind="stable")
         n = self.state.model.d.quantity.size
         self._pool_starts = np.searchsorted(arcs.a[self._pool_order], np.arange(n + 1))
+
+    def rows_of(self, a: int) -> Ints:
+        """The rows of the LP's arcs (``use_pool``) of line ``a``."""
+        out: Ints = self._pool_order[self._pool_starts[a] : self._pool_starts[a + 1]]
+        return out
 
     def pool_of(self, lines: Ints) -> Arcs:
         """The LP's arcs of ``lines``."""
