@@ -10,10 +10,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from fabnet.planning.arcs import Arcs, Floats
 from fabnet.planning.network import Ints
 from fabnet.planning.plan import Assignment, Plan, Unmet, gap_of
 from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, deadline_day
-from fabnet.planning.time_model import Arcs, Floats, TimeModel
+from fabnet.planning.time_model import TimeModel
 from fabnet.planning.unmet import why_unmet
 
 

@@ -10,12 +10,13 @@ import time
 
 import numpy as np
 
+from fabnet.planning.arcs import Arcs, Floats, Solution, Stop
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.knapsack import worth_seeking
 from fabnet.planning.network import FlowSolver, Ints, Network
 from fabnet.planning.pricing import day_prices, price_out
 from fabnet.planning.seeds import candidates, room_candidates
-from fabnet.planning.time_model import Arcs, Floats, Solution, Stop, TimeModel
+from fabnet.planning.time_model import TimeModel
 
 log = logging.getLogger(__name__)
 

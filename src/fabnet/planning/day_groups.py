@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from fabnet.planning.arcs import Arcs, Floats
 from fabnet.planning.network import Ints
-from fabnet.planning.time_model import Arcs, Floats, TimeModel
+from fabnet.planning.time_model import TimeModel
 
 # each group has at most this many of the LP's arcs (the lines of a day the dearest
 # first, in as many groups as that takes; a line with more is left out, so that no MIP

@@ -21,6 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from fabnet.planning.arcs import Arcs, Extra, Floats, Solution, Stop, sorted_find
 from fabnet.planning.assignments import plan_of
 from fabnet.planning.columns import solve_model
 from fabnet.planning.flow import finish_plan, solve_flow
@@ -32,15 +33,7 @@ from fabnet.planning.pair_merge import merge_pairs, plan_work
 from fabnet.planning.plan import Plan, gap_of
 from fabnet.planning.problem import Demand, Problem
 from fabnet.planning.steps import Steps
-from fabnet.planning.time_model import (
-    Arcs,
-    Extra,
-    Floats,
-    Solution,
-    Stop,
-    TimeModel,
-    sorted_find,
-)
+from fabnet.planning.time_model import TimeModel
 
 log = logging.getLogger(__name__)
 

@@ -44,6 +44,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from fabnet.planning.arcs import Arcs, Floats, Solution, Stop
 from fabnet.planning.assignments import plan_of
 from fabnet.planning.columns import solve_model
 from fabnet.planning.flow_options import FlowOptions
@@ -56,7 +57,7 @@ from fabnet.planning.plan import Assignment, Plan
 from fabnet.planning.problem import Demand, Problem
 from fabnet.planning.rounding import polish, sweep_classes, whole_units
 from fabnet.planning.steps import Steps
-from fabnet.planning.time_model import Arcs, Floats, Solution, Stop, TimeModel
+from fabnet.planning.time_model import TimeModel
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fabnet.planning.arcs import Arcs, Floats, job_room
 from fabnet.planning.network import Ints
-from fabnet.planning.time_model import Arcs, Floats, TimeModel, job_room
+from fabnet.planning.time_model import TimeModel
 
 
 @dataclass(frozen=True)

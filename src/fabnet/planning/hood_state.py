@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fabnet.planning.arcs import Arcs, Floats
 from fabnet.planning.network import Ints
-from fabnet.planning.time_model import Arcs, Floats, TimeModel
+from fabnet.planning.time_model import TimeModel
 
 log = logging.getLogger("fabnet.planning.neighbourhood")
 

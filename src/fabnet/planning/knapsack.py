@@ -33,10 +33,11 @@ import time
 
 import numpy as np
 
+from fabnet.planning.arcs import Arcs, Floats
 from fabnet.planning.network import Ints
 from fabnet.planning.pricing import ball_pairs, values
 from fabnet.planning.reach import cheapest_first
-from fabnet.planning.time_model import Arcs, Floats, TimeModel
+from fabnet.planning.time_model import TimeModel
 
 log = logging.getLogger(__name__)
 

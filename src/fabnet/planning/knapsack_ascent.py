@@ -33,10 +33,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fabnet.planning.arcs import Arcs, Floats
 from fabnet.planning.knapsack import machine_choice, prepared
 from fabnet.planning.network import Ints
 from fabnet.planning.pricing import ball_pairs
-from fabnet.planning.time_model import Arcs, Floats, TimeModel
+from fabnet.planning.time_model import TimeModel
 
 log = logging.getLogger(__name__)
 

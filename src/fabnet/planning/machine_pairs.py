@@ -22,9 +22,10 @@ from collections.abc import Hashable
 
 import numpy as np
 
+from fabnet.planning.arcs import Arcs, Floats, Stop
 from fabnet.planning.mip_pool import Job, Runner
 from fabnet.planning.network import Ints
-from fabnet.planning.time_model import Arcs, Floats, Stop, TimeModel
+from fabnet.planning.time_model import TimeModel
 
 log = logging.getLogger(__name__)
 

@@ -33,12 +33,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fabnet.planning.arcs import Arcs, Floats, Stop
 from fabnet.planning.day_groups import lines_by_day
 from fabnet.planning.hood_mip import Sizes, solve_hood
 from fabnet.planning.hood_state import PlanState, Ready
 from fabnet.planning.mip_pool import Job, Runner
 from fabnet.planning.network import Ints
-from fabnet.planning.time_model import Arcs, Floats, Stop, TimeModel
+from fabnet.planning.time_model import TimeModel
 
 # the second phase: each line's neighbourhood has at most this many machines of each
 # kind (where the LP made more of it, where the plan makes more), each MIP this long.

@@ -8,12 +8,13 @@ import math
 
 import numpy as np
 
+from fabnet.planning.arcs import Arcs
 from fabnet.planning.assignments import plan_of
 from fabnet.planning.hood_state import day_work
 from fabnet.planning.network import Ints
 from fabnet.planning.plan import Plan
 from fabnet.planning.problem import Demand
-from fabnet.planning.time_model import Arcs, TimeModel
+from fabnet.planning.time_model import TimeModel
 
 
 def merge_pairs(

@@ -10,11 +10,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from fabnet.planning.arcs import EMPTY, Arcs, Bools, Floats, sorted_find
 from fabnet.planning.candidates import SphereIndex
 from fabnet.planning.network import Ints, Network
 from fabnet.planning.reach import cheapest_first, demands_least, jobs_bound
 from fabnet.planning.residual import potentials
-from fabnet.planning.time_model import EMPTY, Arcs, Bools, Floats, TimeModel, sorted_find
+from fabnet.planning.time_model import TimeModel
 
 log = logging.getLogger(__name__)
 # whole-unit bound: arcs kept from pricing's chunks before those that take no units go

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from fabnet.planning.arcs import Floats
 from fabnet.planning.network import Ints
-from fabnet.planning.time_model import Floats, TimeModel
+from fabnet.planning.time_model import TimeModel
 
 
 def demands_least(model: TimeModel, least: Floats) -> float:

@@ -10,13 +10,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from fabnet.planning.arcs import Stop
 from fabnet.planning.evaluate import objective
 from fabnet.planning.flow import solve_flow
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.network import FlowSolver
 from fabnet.planning.plan import Plan
 from fabnet.planning.problem import SECONDS_PER_DAY, Problem
-from fabnet.planning.time_model import Stop
 
 # A re-plan stops pricing once three rounds together lowered its LP by 0.1% or less of the
 # whole plan's objective (the kept work's cost with it, as its reported gap is): its

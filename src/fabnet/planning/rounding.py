@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from fabnet.planning.arcs import EMPTY, Arcs, Bools, Floats, Solution
 from fabnet.planning.network import FlowSolver, Ints, build
-from fabnet.planning.time_model import COST_LIMIT, EMPTY, Arcs, Bools, Floats, Solution, TimeModel
+from fabnet.planning.time_model import COST_LIMIT, TimeModel
 
 # print times within this ratio round as one class where there are many (size_classes)
 BAND = 1.05

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from fabnet.planning.arcs import EMPTY
 from fabnet.planning.network import Ints
-from fabnet.planning.time_model import EMPTY, TimeModel
+from fabnet.planning.time_model import TimeModel
 
 
 def candidates(model: TimeModel, k: int) -> tuple[Ints, Ints]:

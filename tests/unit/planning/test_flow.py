@@ -18,6 +18,7 @@ from fabnet.domain.capabilities import Process
 from fabnet.domain.errors import InvalidInput
 from fabnet.domain.units import Box, Place
 from fabnet.planning import Demand, Problem, Supply, pricing
+from fabnet.planning.arcs import Arcs
 from fabnet.planning.columns import tailed_off
 from fabnet.planning.costs import CostParams
 from fabnet.planning.evaluate import objective
@@ -29,7 +30,7 @@ from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import deadline_day
 from fabnet.planning.rounding import repair
 from fabnet.planning.solve import solve
-from fabnet.planning.time_model import Arcs, TimeModel
+from fabnet.planning.time_model import TimeModel
 
 SOLVER = OrToolsFlow()
 ALL = FlowOptions(k=10_000, pricing=False, widen=False, aggregate=False, polish_max_arcs=0)

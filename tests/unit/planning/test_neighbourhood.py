@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from fabnet.domain.errors import InvalidInput
 from fabnet.planning import day_groups, mip_pool
+from fabnet.planning.arcs import Arcs
 from fabnet.planning.costs import CostParams
 from fabnet.planning.flow import above_lp_time, solve_flow
 from fabnet.planning.flow_options import FlowOptions
@@ -22,7 +23,7 @@ from fabnet.planning.plan import Plan
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Demand, Problem, Supply
-from fabnet.planning.time_model import Arcs, TimeModel
+from fabnet.planning.time_model import TimeModel
 from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
 
 HOUR = 3600.0

@@ -9,13 +9,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fabnet.planning.arcs import Floats
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.highs import solve_highs
 from fabnet.planning.pricing import SCALES, day_prices, price_out, time_value, values
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
 from fabnet.planning.seeds import candidates
-from fabnet.planning.time_model import Floats, TimeModel
+from fabnet.planning.time_model import TimeModel
 from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
 
 

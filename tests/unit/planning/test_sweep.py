@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from fabnet.planning.arcs import Arcs
 from fabnet.planning.assignments import plan_of
 from fabnet.planning.columns import solve_model
 from fabnet.planning.flow_options import FlowOptions
@@ -16,7 +17,7 @@ from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import Problem
 from fabnet.planning.rounding import size_classes, sweep_classes, whole_units
-from fabnet.planning.time_model import Arcs, TimeModel
+from fabnet.planning.time_model import TimeModel
 from tests.unit.planning.test_flow import SOLVER, demand, random_problem, supply
 
 HOUR = 3600.0
