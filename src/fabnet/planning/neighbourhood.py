@@ -213,9 +213,7 @@ class _Hoods:
 
     def pool_of(self, lines: Ints) -> Arcs:
         """The LP's arcs of ``lines``."""
-        starts, ends = self._pool_starts[lines], self._pool_starts[lines + 1]
-        picks = np.concatenate([self._pool_order[a:b] for a, b in zip(starts, ends, strict=True)])
-        return self.pool.take(picks.astype(np.int64))
+        return self.pool.take(np.concatenate([self.rows_of(a) for a in lines.tolist()]))
 
     def over(self) -> bool:
         return (
