@@ -37,7 +37,8 @@ from fabnet.planning.evaluate import objective
 from fabnet.planning.files import to_dict
 from fabnet.planning.fixed_charge import solve_fixed_charge
 from fabnet.planning.flow import solve_flow
-from fabnet.planning.highs import solve_highs, solve_highs_lp
+from fabnet.planning.highs import solve_highs
+from fabnet.planning.highs_lp import solve_highs_lp
 from fabnet.planning.plan import Plan
 from fabnet.planning.problem import Problem
 from fabnet.planning.replan import replan

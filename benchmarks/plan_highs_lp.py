@@ -1,5 +1,5 @@
 """The planner against HiGHS's LP of the whole problem at sizes where SciPy's ``linprog``
-cannot hold it (plan.py says "not run" at medium): the same LP (``highs.lp_arrays``:
+cannot hold it (plan.py says "not run" at medium): the same LP (``highs_lp.lp_arrays``:
 every capable (line, machine, day) column) handed to HiGHS as one column-wise matrix,
 with each of HiGHS's LP solvers given ``--limit-s``. In the same run, the plan's time
 first, then each solver's: the ratio plan_s / HiGHS's seconds (the issue's target at
@@ -29,7 +29,7 @@ from plan import available_gb  # benchmarks/plan.py, beside this script
 
 from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.planning import solve
-from fabnet.planning.highs import LpArrays, lp_arrays
+from fabnet.planning.highs_lp import LpArrays, lp_arrays
 from fabnet.sim.instances import SIZES, generate
 
 # measured at medium (2026-12-07): 19,054 MB peak for 27,653,330 columns, dual simplex

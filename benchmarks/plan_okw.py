@@ -32,7 +32,8 @@ from pathlib import Path
 from fabnet.adapters.solvers import OrToolsFlow
 from fabnet.domain.units import Place
 from fabnet.planning import solve
-from fabnet.planning.highs import solve_highs, solve_highs_lp
+from fabnet.planning.highs import solve_highs
+from fabnet.planning.highs_lp import solve_highs_lp
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import Problem
 from fabnet.sim.instances import generate_at

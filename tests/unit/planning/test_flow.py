@@ -24,7 +24,8 @@ from fabnet.planning.costs import CostParams
 from fabnet.planning.evaluate import objective
 from fabnet.planning.flow import solve_flow
 from fabnet.planning.flow_options import FlowOptions
-from fabnet.planning.highs import solve_highs, solve_highs_lp
+from fabnet.planning.highs import solve_highs
+from fabnet.planning.highs_lp import solve_highs_lp
 from fabnet.planning.plan_files import check_plan
 from fabnet.planning.problem import SECONDS_PER_DAY as DAY
 from fabnet.planning.problem import deadline_day

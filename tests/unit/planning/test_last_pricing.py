@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from fabnet.planning import columns
 from fabnet.planning.flow import solve_flow
 from fabnet.planning.flow_options import FlowOptions
-from fabnet.planning.highs import solve_highs_lp
+from fabnet.planning.highs_lp import solve_highs_lp
 from fabnet.planning.plan_files import check_plan
 from tests.unit.planning.test_flow import SOLVER, random_problem
 
