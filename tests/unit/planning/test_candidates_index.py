@@ -34,3 +34,23 @@ def test_brute_force_and_kd_tree_agree(seed, n, radius):
     assert sorted(brute.within(points[0], radius).tolist()) == sorted(
         tree.within(points[0], radius).tolist()
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lat=st.floats(-85, 85),
+    lon=st.floats(-170, 170),
+    step=st.sampled_from([0.0, 1e-7, 1e-5, 1e-3, 0.1, 5.0]),
+)
+def test_the_planners_distances_are_the_haversines(lat, lon, step):
+    """Two facilities in one town were 0.1 m apart by the dot product's chord, and the
+    plan's transport cost carried it past the checker's (haversine) figure."""
+    from fabnet.domain.units import Place
+    from fabnet.planning.candidates import great_circle_km
+
+    there = (lat + step, lon - step)
+    km = great_circle_km(
+        unit_vectors(np.array([lat]), np.array([lon])),
+        unit_vectors(*map(np.array, ([there[0]], [there[1]]))),
+    )
+    assert abs(float(km[0]) - Place(lat, lon).distance_km(Place(*there))) < 1e-9
