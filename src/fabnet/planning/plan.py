@@ -15,11 +15,13 @@ class Assignment:
     distance_km: float
     finish_s: float  # estimated end of the last unit, seconds from the problem's start
     late: bool
-    production: float = 0.0  # cost parts of these units, minor units (flow planner)
-    transport: float = 0.0
-    co2: float = 0.0
-    lateness: float = 0.0
-    risk: float = 0.0
+    # cost parts of these units, minor units (evaluate.parts_of); nan: not stated, as in
+    # a plan made by hand, or a plan file that leaves them out
+    production: float = math.nan
+    transport: float = math.nan
+    co2: float = math.nan
+    lateness: float = math.nan
+    risk: float = math.nan
     day: int = 0  # day bucket (1 = the first day) in which the last unit ends
     transit_days: int = 0  # whole days on the way to the destination (costs.transit)
 

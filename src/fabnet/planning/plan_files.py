@@ -9,8 +9,10 @@ are whole and positive; each line's assigned plus unmet units are its demand; in
 time, no machine is promised more by the end of any day than it has by then (its seconds
 per day times the load factor, less the time already busy); each assignment's day is
 within the horizon, and one that ends after its line's deadline day (the last day bucket
-that ends by the deadline) is flagged late;
-and the stated objective is the problem's cost of the plan (planning/evaluate.py).
+that ends by the deadline) is flagged late; what each assignment states beside (its
+producer, finish time, distance, cost parts) is the problem's; the stated objective is
+the problem's cost of the plan (planning/evaluate.py); and the plan's claims about itself
+(its units, a bound not above its cost, the gap between them) hold.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from fabnet.domain.errors import InvalidInput
-from fabnet.planning.evaluate import day_of, made_by, objective
-from fabnet.planning.plan import Assignment, Plan, Unmet
+from fabnet.planning.evaluate import COST_PARTS, day_of, made_by, objective, parts_of
+from fabnet.planning.plan import Assignment, Plan, Unmet, gap_of
 from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, Supply
 from fabnet.planning.steps import STEPS
 
 FORMAT = "fabnet-plan/1"
-COST_PARTS = ("production", "transport", "co2", "lateness", "risk")
+# figures a plan file may state beside its assignments, checked against them
+CLAIMS = ("lp_bound", "gap", "units_assigned", "units_unmet")
 
 
 def plan_to_dict(problem: Problem, plan: Plan) -> dict[str, Any]:
@@ -55,7 +58,23 @@ def plan_to_dict(problem: Problem, plan: Plan) -> dict[str, Any]:
         "certified": certified,
         "units_assigned": plan.units_assigned,
         "units_unmet": plan.units_unmet,
-        "assignments": [
+        "assignments": _rows(problem, plan),
+        "unmet": [{"line": u.line_id, "units": u.units, "reason": u.reason} for u in plan.unmet],
+        "steps_s": {
+            step: stats[f"{step}_s"] for step in STEPS if isinstance(stats.get(f"{step}_s"), float)
+        },
+    }
+
+
+def _rows(problem: Problem, plan: Plan) -> list[dict[str, Any]]:
+    """The assignments as the file states them, with their distance and cost parts by the
+    problem's rules (``parts_of``), whatever the solver kept of them."""
+    demands = {d.line_id: d for d in problem.demands}
+    supplies = {s.machine_id: s for s in problem.supplies}
+    rows = []
+    for a in plan.assignments:
+        parts = parts_of(problem, a, demands[a.line_id], supplies[a.machine_id])
+        rows.append(
             {
                 "line": a.line_id,
                 "machine": a.machine_id,
@@ -65,16 +84,11 @@ def plan_to_dict(problem: Problem, plan: Plan) -> dict[str, Any]:
                 "finish_s": round(a.finish_s, 3),
                 "late": a.late,
                 "transit_days": a.transit_days,
-                "distance_km": round(a.distance_km, 4),
-                "costs": {part: round(getattr(a, part), 4) for part in COST_PARTS},
+                "distance_km": round(parts.km, 4),
+                "costs": {part: round(getattr(parts, part), 4) for part in COST_PARTS},
             }
-            for a in plan.assignments
-        ],
-        "unmet": [{"line": u.line_id, "units": u.units, "reason": u.reason} for u in plan.unmet],
-        "steps_s": {
-            step: stats[f"{step}_s"] for step in STEPS if isinstance(stats.get(f"{step}_s"), float)
-        },
-    }
+        )
+    return rows
 
 
 def plan_from_dict(data: Any) -> Plan:
@@ -96,14 +110,17 @@ def plan_from_dict(data: Any) -> Plan:
             Assignment(
                 line_id=_text(row, "line", where),
                 machine_id=_text(row, "machine", where),
-                producer_id=str(row.get("producer", "")),
+                producer_id=_text(row, "producer", where) if "producer" in row else "",
                 units=_int(row, "units", where, lo=1),
-                distance_km=_float(row, "distance_km", where, default=0.0),
+                distance_km=_float(row, "distance_km", where, default=math.nan),
                 finish_s=_float(row, "finish_s", where, default=day * SECONDS_PER_DAY),
-                late=bool(row.get("late", False)),
+                late=_bool(row, "late", where),
                 day=day,
                 transit_days=_int(row, "transit_days", where, lo=0) if "transit_days" in row else 0,
-                **{part: _float(costs, part, f"{where}.costs", default=0.0) for part in COST_PARTS},
+                **{
+                    part: _float(costs, part, f"{where}.costs", default=math.nan)
+                    for part in COST_PARTS
+                },
             )
         )
     unmet = [
@@ -115,11 +132,17 @@ def plan_from_dict(data: Any) -> Plan:
         for i, row in enumerate(unmet_rows)
         if isinstance(row, dict) or _bad(f"unmet[{i}]")
     ]
-    stated = data.get("objective")
-    stats: dict[str, float] = {}
-    if isinstance(stated, int | float) and not isinstance(stated, bool):
-        stats["objective"] = float(stated)
-    return Plan(tuple(assignments), tuple(unmet), str(data.get("solver", "")), stats)
+    stats = {
+        key: _float(data, key, "", default=math.nan)
+        for key in ("objective", *CLAIMS)
+        if data.get(key) is not None
+    }
+    if data.get("certified") is not None:
+        stats["certified"] = float(_bool(data, "certified", ""))
+    solver = data.get("solver", "")
+    if not isinstance(solver, str):
+        raise InvalidInput("solver", "must be a string")
+    return Plan(tuple(assignments), tuple(unmet), solver, stats)
 
 
 def _bad(where: str) -> bool:
@@ -141,10 +164,20 @@ def _int(row: dict[str, Any], key: str, where: str, *, lo: int) -> int:
 
 
 def _float(row: dict[str, Any], key: str, where: str, *, default: float) -> float:
-    value = row.get(key, default)
+    """The finite number ``row[key]``, or ``default`` where the key is absent."""
+    if key not in row:
+        return default
+    value = row[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInput(f"{where}.{key}", "must be a finite number")
+        raise InvalidInput(f"{where}.{key}" if where else key, "must be a finite number")
     return float(value)
+
+
+def _bool(row: dict[str, Any], key: str, where: str) -> bool:
+    value = row.get(key, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{where}.{key}" if where else key, "must be true or false")
+    return value
 
 
 @dataclass(frozen=True)
@@ -156,8 +189,13 @@ class Violation:
         return f"{self.where}: {self.problem}"
 
 
-def check_plan(problem: Problem, plan: Plan, *, tolerance: float = 1e-6) -> list[Violation]:
-    """Every way ``plan`` breaks ``problem``'s rules (empty: the plan is valid)."""
+def check_plan(
+    problem: Problem, plan: Plan, *, tolerance: float = 1e-6, claims: bool = False
+) -> list[Violation]:
+    """Every way ``plan`` breaks ``problem``'s rules (empty: the plan is valid); with
+    ``claims``, also what a plan file states about itself (units, bound, gap,
+    certificate: ``plan_from_dict`` reads them; a solver's own stats are its working
+    figures, as a splittable plan's gap without the parcels its objective has)."""
     found: list[Violation] = []
     demands = {d.line_id: d for d in problem.demands}
     supplies = {s.machine_id: s for s in problem.supplies}
@@ -174,6 +212,7 @@ def check_plan(problem: Problem, plan: Plan, *, tolerance: float = 1e-6) -> list
             found.append(Violation(where, f"machine {a.machine_id!r} is not in the problem"))
             continue
         found.extend(_assignment_problems(problem, (a, d, s), where, tolerance))
+        found.extend(_stated(problem, (a, d, s), where, tolerance))
         if s.on_probation:
             on_probation[(d.line_id, s.machine_id)] += a.units
         placed[d.line_id] += a.units
@@ -181,7 +220,7 @@ def check_plan(problem: Problem, plan: Plan, *, tolerance: float = 1e-6) -> list
     found.extend(_probation_jobs(supplies, on_probation))
     found.extend(_units_accounted(problem, plan, placed))
     found.extend(_machine_time(problem, supplies, booked, tolerance))
-    found.extend(_objective_checked(problem, plan, tolerance))
+    found.extend(_objective_checked(problem, plan, tolerance, claims))
     return found
 
 
@@ -213,14 +252,36 @@ def _assignment_problems(
         found.append(Violation(where, why))
     if day <= due_day and a.late:
         found.append(Violation(where, f"flagged late, but day {day} is by day {due_day} (on time)"))
-    charged = a.units * costs.late_per_unit_day * max(0, day - due_day) * (1 + d.priority)
-    # (lateness counts the days of arrival after the deadline day)
-    if a.lateness and abs(a.lateness - charged) > tolerance * max(1.0, charged):
-        found.append(Violation(where, f"lateness {a.lateness:.2f} stated, {charged:.2f} due"))
     first = max(1, due_day)  # probation: on time only
     if s.on_probation and day > first:
         why = f"machine {s.machine_id} is on probation: due by day {first}, not {day}"
         found.append(Violation(where, why))
+    return found
+
+
+def _stated(
+    problem: Problem, given: tuple[Assignment, Demand, Supply], where: str, tolerance: float
+) -> list[Violation]:
+    """What one assignment states beside its units and day, against the problem's rules:
+    its producer, when its last unit ends (by the end of its day), its distance and each
+    cost part (``parts_of``; written to 4 decimals). A figure the file leaves out (nan
+    here) is not checked."""
+    a, d, s = given
+    found: list[Violation] = []
+    if a.producer_id and a.producer_id != s.producer_id:
+        why = f"producer {a.producer_id!r} stated, machine {s.machine_id} is {s.producer_id!r}'s"
+        found.append(Violation(where, why))
+    end = day_of(a) * SECONDS_PER_DAY
+    if not 0 <= a.finish_s <= end + 1e-3:
+        why = f"finish_s {a.finish_s:.3f} is not within day {day_of(a)} or before (0 to {end:.0f})"
+        found.append(Violation(where, why))
+    parts = parts_of(problem, a, d, s)
+    for name, stated, due in (
+        ("distance_km", a.distance_km, parts.km),
+        *((f"costs.{part}", getattr(a, part), getattr(parts, part)) for part in COST_PARTS),
+    ):
+        if math.isfinite(stated) and abs(stated - due) > max(1e-3, tolerance * abs(due)):
+            found.append(Violation(f"{where}.{name}", f"{stated:.4f} stated, {due:.4f} due"))
     return found
 
 
@@ -275,11 +336,13 @@ def _machine_time(
     return found
 
 
-def _objective_checked(problem: Problem, plan: Plan, tolerance: float) -> list[Violation]:
-    """The stated objective against what the plan costs, where every line and machine
-    it names is known."""
+def _objective_checked(
+    problem: Problem, plan: Plan, tolerance: float, claims: bool
+) -> list[Violation]:
+    """The stated objective against what the plan costs, and with ``claims`` the plan's
+    other figures (``_claims``), where every line and machine it names is known."""
     stated = plan.stats.get("objective")
-    if stated is None:
+    if stated is None and not claims:
         return []
     lines = {d.line_id for d in problem.demands}
     machines = {s.machine_id for s in problem.supplies}
@@ -287,6 +350,28 @@ def _objective_checked(problem: Problem, plan: Plan, tolerance: float) -> list[V
     if not known or not all(u.line_id in lines for u in plan.unmet):
         return [Violation("objective", "not checked: the plan names unknown lines or machines")]
     cost = objective(problem, plan)
-    if abs(cost - stated) > tolerance * max(1.0, abs(cost)):
+    if stated is not None and abs(cost - stated) > tolerance * max(1.0, abs(cost)):
         return [Violation("objective", f"stated {stated:.4f}, the plan costs {cost:.4f}")]
-    return []
+    return _claims(plan, cost, tolerance) if claims else []
+
+
+def _claims(plan: Plan, cost: float, tolerance: float) -> list[Violation]:
+    """The figures a plan states about itself: its units, and a bound, gap and certificate
+    that can hold. The bound itself is a solver's claim that only solving can confirm; a
+    bound above what a valid plan costs is false, and the gap must be the one between the
+    two (``gap_of``), never smaller."""
+    found: list[Violation] = []
+    stats = plan.stats
+    for key, units in (("units_assigned", plan.units_assigned), ("units_unmet", plan.units_unmet)):
+        if key in stats and stats[key] != units:
+            found.append(Violation(key, f"{stats[key]:.0f} stated, the plan has {units}"))
+    bound, gap = stats.get("lp_bound", math.nan), stats.get("gap", math.nan)
+    if bound > cost + tolerance * max(1.0, abs(cost)):
+        why = f"{bound:.4f} is above the plan's cost {cost:.4f}: not a lower bound"
+        found.append(Violation("lp_bound", why))
+    elif math.isfinite(bound) and gap < gap_of(cost, bound) - 1e-6:
+        why = f"{gap:.6f} stated, the plan is {gap_of(cost, bound):.6f} above its bound"
+        found.append(Violation("gap", why))
+    if stats.get("certified") and not (math.isfinite(bound) and math.isfinite(gap)):
+        found.append(Violation("certified", "true without a bound and a gap"))
+    return found

@@ -76,7 +76,7 @@ def replan(
         tail_off=TAIL_OFF, room_seed=True, whole_unit_arcs=True, above_lp_lines=False
     )
     # its LP tails off against the whole plan, kept work included: the gap it reports
-    kept_cost = sum(a.cost for a in kept)
+    kept_cost = objective(problem, Plan(tuple(kept), (), ""))  # not the parts it states
     options = replace(options, tail_off_of=max(options.tail_off_of, kept_cost))
     fresh = solve_flow(sub, solver, options=options, stop=stop, booked_s=booked, held=jobs)
     before: dict[tuple[str, str], int] = defaultdict(int)

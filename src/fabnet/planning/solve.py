@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from fabnet.planning.candidates import SphereIndex, unit_vectors
+from fabnet.planning.evaluate import COST_PARTS, parts_of
 from fabnet.planning.flow import solve_flow
 from fabnet.planning.flow_options import FlowOptions
 from fabnet.planning.network import FlowSolver
@@ -223,19 +224,19 @@ class _Greedy:
             finish_s = ends_by[(machine_id, on_time)]
             day = max(1, math.ceil(finish_s / SECONDS_PER_DAY - 1e-9))
             km = load.supply.place.distance_km(demand.destination)
-            placed.append(
-                Assignment(
-                    line_id=demand.line_id,
-                    machine_id=machine_id,
-                    producer_id=load.supply.producer_id,
-                    units=units,
-                    distance_km=km,
-                    finish_s=finish_s,
-                    late=day > due[machine_id],
-                    day=day,
-                    transit_days=costs.transit_days(km) or 0,
-                )
+            made = Assignment(
+                line_id=demand.line_id,
+                machine_id=machine_id,
+                producer_id=load.supply.producer_id,
+                units=units,
+                distance_km=km,
+                finish_s=finish_s,
+                late=day > due[machine_id],
+                day=day,
+                transit_days=costs.transit_days(km) or 0,
             )
+            parts = parts_of(self.problem, made, demand, load.supply)
+            placed.append(replace(made, **{part: getattr(parts, part) for part in COST_PARTS}))
         reason = "" if left == 0 else why_unmet(self.problem, demand)
         return placed, reason
 

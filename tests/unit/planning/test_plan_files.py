@@ -33,7 +33,7 @@ def test_the_flow_planners_plans_pass_the_checker_and_round_trip(seed, lines, ma
     document = plan_to_dict(problem, plan)
     assert check_plan(problem, plan) == []
     again = plan_from_dict(json.loads(json.dumps(document)))
-    assert check_plan(problem, again) == []
+    assert check_plan(problem, again, claims=True) == []
     assert again.units_assigned == plan.units_assigned
 
 
@@ -116,3 +116,109 @@ def test_the_gap_is_a_share_of_the_plans_cost_never_below_zero(objective, bound,
 @pytest.mark.parametrize("bound", [math.nan, math.inf, -math.inf])
 def test_no_gap_without_a_finite_bound(bound):
     assert math.isnan(gap_of(100.0, bound))
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), lines=st.integers(1, 25), machines=st.integers(1, 12))
+def test_greedys_plan_files_state_their_cost_parts_and_pass_the_checker(seed, lines, machines):
+    """Greedy's plan files stated every cost part as 0 beside an objective of thousands;
+    the parts are now the problem's own (``parts_of``) for every solver's plans."""
+    problem = random_problem(seed, lines, machines)
+    plan = solve(problem, solver="greedy")
+    document = plan_to_dict(problem, plan)
+    assert check_plan(problem, plan_from_dict(document), claims=True) == []
+    unmet = {d.line_id: d for d in problem.demands}
+    parts = sum(sum(row["costs"].values()) for row in document["assignments"])
+    left = sum(
+        u["units"] * problem.costs.unmet_per_unit * (1 + unmet[u["line"]].priority)
+        for u in document["unmet"]
+    )
+    assert parts + left == pytest.approx(document["objective"], rel=1e-6, abs=0.01)
+
+
+def _flow_document():
+    problem = random_problem(3, 10, 4)
+    plan = solve(problem, solver="flow", flow_solver=OrToolsFlow())
+    return problem, plan_to_dict(problem, plan)
+
+
+@pytest.mark.parametrize(
+    ("change", "where", "expected"),
+    [
+        ({"producer": "p-other"}, "assignments[0]", "producer 'p-other' stated"),
+        ({"finish_s": 1e7}, "assignments[0]", "is not within day"),
+        ({"distance_km": 0.5}, "assignments[0].distance_km", "stated"),
+        ({"costs": {"production": 1.0}}, "assignments[0].costs.production", "1.0000 stated"),
+        ({"costs": {"transport": -1e-9}}, "assignments[0].costs.transport", "stated"),
+        ({"costs": {"risk": 9e18}}, "assignments[0].costs.risk", "stated"),
+    ],
+)
+def test_an_assignments_stated_figures_are_checked(change, where, expected):
+    """A plan file once passed the checker with any producer, finish time, distance or
+    cost part in its assignments (only lateness and the total were compared)."""
+    problem, document = _flow_document()
+    first = {**document["assignments"][0], **change}
+    if "costs" in change:
+        first["costs"] = {**document["assignments"][0]["costs"], **change["costs"]}
+    broken = {**document, "assignments": [first, *document["assignments"][1:]]}
+    found = check_plan(problem, plan_from_dict(broken))
+    assert [v.where for v in found] == [where] and expected in found[0].problem, found
+
+
+def test_figures_left_out_of_a_plan_file_are_not_checked():
+    problem, document = _flow_document()
+    bare = [
+        {k: row[k] for k in ("line", "machine", "units", "day", "late", "transit_days")}
+        for row in document["assignments"]
+    ]
+    assert check_plan(problem, plan_from_dict({**document, "assignments": bare})) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "where", "expected"),
+    [
+        ({"units_assigned": 1}, "units_assigned", "1 stated"),
+        ({"units_unmet": 7}, "units_unmet", "7 stated"),
+        ({"lp_bound": 1e12}, "lp_bound", "not a lower bound"),
+        ({"gap": 0.0, "lp_bound": "half"}, "gap", "above its bound"),
+        ({"certified": True, "lp_bound": None, "gap": None}, "certified", "without a bound"),
+    ],
+)
+def test_a_plans_claims_about_itself_are_checked(change, where, expected):
+    """The bound is the solver's claim, which only solving confirms; but a bound above
+    the plan's cost is false, and a gap smaller than the one between them is too."""
+    problem, document = _flow_document()
+    if change.get("lp_bound") == "half":
+        change = {**change, "lp_bound": document["objective"] / 2}
+    read = plan_from_dict({**document, **change})
+    found = check_plan(problem, read, claims=True)
+    assert [v.where for v in found] == [where] and expected in found[0].problem, found
+    assert check_plan(problem, read) == []  # a solver's own working figures: not claims
+    bare = {k: v for k, v in document.items() if k != "objective"}
+    assert [
+        v.where for v in check_plan(problem, plan_from_dict({**bare, **change}), claims=True)
+    ] == [where]
+
+
+@pytest.mark.parametrize(
+    ("row", "key", "value", "field"),
+    [
+        (True, "late", "yes", "assignments[0].late"),
+        (True, "producer", 7, "assignments[0].producer"),
+        (False, "certified", "yes", "certified"),
+        (False, "gap", "0.1", "gap"),
+        (False, "lp_bound", math.inf, "lp_bound"),
+        (False, "solver", {}, "solver"),
+    ],
+)
+def test_a_plan_figure_of_the_wrong_type_names_its_field(row, key, value, field):
+    """``"late": "yes"`` was read as true, ``"certified": "yes"`` and a solver of {}
+    were passed over."""
+    _, document = _flow_document()
+    if row:
+        document["assignments"][0] = {**document["assignments"][0], key: value}
+    else:
+        document = {**document, key: value}
+    with pytest.raises(InvalidInput) as err:
+        plan_from_dict(document)
+    assert err.value.field == field

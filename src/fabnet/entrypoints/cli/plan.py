@@ -73,13 +73,15 @@ def _give(
 PLANNER_FAULT = 70
 
 
-def _checked(problem: Problem, plan: Plan) -> None:
-    """The plan against its problem, by the checker `fabnet plan check` runs, before
-    anything is written or printed: a plan that breaks a limit (a re-plan once gave
-    machines on probation a second job) is a fault of the planner, said as one."""
-    from fabnet.planning.plan_files import check_plan
+def _checked(problem: Problem, plan: Plan) -> dict[str, Any]:
+    """The plan as its file states it, checked against its problem by the checker
+    `fabnet plan check` runs before anything is written or printed: a plan that breaks a
+    limit (a re-plan once gave machines on probation a second job) or states a figure
+    that does not hold is a fault of the planner, said as one."""
+    from fabnet.planning.plan_files import check_plan, plan_from_dict, plan_to_dict
 
-    violations = check_plan(problem, plan)
+    document = plan_to_dict(problem, plan)
+    violations = check_plan(problem, plan_from_dict(document), claims=True)
     if violations:
         raise fail(
             f"the planner made a plan that breaks the problem's limits ({len(violations)} "
@@ -87,6 +89,7 @@ def _checked(problem: Problem, plan: Plan) -> None:
             "fault of fabnet's planner: please report it with the problem file",
             PLANNER_FAULT,
         )
+    return document
 
 
 @contextmanager
@@ -160,7 +163,6 @@ def solve_file(
     from fabnet.planning import solve
     from fabnet.planning.files import from_dict
     from fabnet.planning.fixed_charge import solve_fixed_charge
-    from fabnet.planning.plan_files import plan_to_dict
 
     if pricing_limit_s is not None and not (math.isfinite(pricing_limit_s) and pricing_limit_s > 0):
         raise fail(
@@ -183,8 +185,7 @@ def solve_file(
                 result = solve(problem, solver="greedy")
     except FabnetError as exc:
         raise fail(exc.message, classify(exc)[1]) from None
-    _checked(problem, result)
-    document = plan_to_dict(problem, result)
+    document = _checked(problem, result)
     document["plan_s"] = round(time.perf_counter() - started, 3)
     head = {
         "solver": document["solver"],
@@ -202,8 +203,10 @@ def check_file(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Verify a plan against its problem: capability, capacity in machine time by day,
-    every unit assigned or unmet once, lateness flags, the stated objective. Exit 0 when
-    it holds, 1 with each violation when not."""
+    every unit assigned or unmet once, lateness flags, each assignment's stated producer,
+    distance and cost parts, the stated objective and units, and a bound and gap that can
+    hold (a bound above the plan's cost is false; the bound itself is the solver's claim).
+    Exit 0 when it holds, 1 with each violation when not."""
     from fabnet.planning.files import from_dict
     from fabnet.planning.plan_files import check_plan, plan_from_dict
 
@@ -212,7 +215,7 @@ def check_file(
         candidate = plan_from_dict(files.read_json(plan_file))
     except FabnetError as exc:
         raise fail(exc.message, classify(exc)[1]) from None
-    violations = check_plan(problem, candidate)
+    violations = check_plan(problem, candidate, claims=True)
     if as_json:
         emit_json({"valid": not violations, "violations": [str(v) for v in violations]})
     else:
@@ -246,7 +249,7 @@ def replan_file(
     from fabnet.adapters.solvers import OrToolsFlow
     from fabnet.domain.errors import InvalidInput
     from fabnet.planning.files import from_dict
-    from fabnet.planning.plan_files import check_plan, plan_from_dict, plan_to_dict
+    from fabnet.planning.plan_files import check_plan, plan_from_dict
     from fabnet.planning.replan import replan
 
     gone = frozenset(lost or ())
@@ -257,7 +260,7 @@ def replan_file(
         if unknown:
             names = ", ".join(repr(m) for m in unknown[:5])
             raise InvalidInput("--lost", f"no machine {names} in the problem")
-        violations = check_plan(problem, previous)
+        violations = check_plan(problem, previous, claims=True)
         if violations:
             raise InvalidInput(
                 "plan",
@@ -267,8 +270,7 @@ def replan_file(
         report = replan(problem, previous, OrToolsFlow(), lost_machines=gone)
     except FabnetError as exc:
         raise fail(exc.message, classify(exc)[1]) from None
-    _checked(problem, report.plan)
-    document = plan_to_dict(problem, report.plan)
+    document = _checked(problem, report.plan)
     document["replan"] = {
         "lost_machines": sorted(gone),
         "units_displaced": report.units_displaced,
