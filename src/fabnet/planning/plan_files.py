@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fabnet.domain.errors import InvalidInput
-from fabnet.planning.evaluate import COST_PARTS, day_of, made_by, objective, parts_of
+from fabnet.planning.evaluate import COST_PARTS, Parts, day_of, made_by, objective, parts_of
 from fabnet.planning.plan import Assignment, Plan, Unmet, gap_of
 from fabnet.planning.problem import SECONDS_PER_DAY, Demand, Problem, Supply
 from fabnet.planning.steps import STEPS
@@ -211,8 +211,9 @@ def check_plan(
         if s is None:
             found.append(Violation(where, f"machine {a.machine_id!r} is not in the problem"))
             continue
-        found.extend(_assignment_problems(problem, (a, d, s), where, tolerance))
-        found.extend(_stated(problem, (a, d, s), where, tolerance))
+        parts = parts_of(problem, a, d, s)
+        found.extend(_assignment_problems(problem, (a, d, s), parts.transit, where))
+        found.extend(_stated((a, s), parts, where, tolerance))
         if s.on_probation:
             on_probation[(d.line_id, s.machine_id)] += a.units
         placed[d.line_id] += a.units
@@ -225,13 +226,13 @@ def check_plan(
 
 
 def _assignment_problems(
-    problem: Problem, given: tuple[Assignment, Demand, Supply], where: str, tolerance: float
+    problem: Problem, given: tuple[Assignment, Demand, Supply], transit: int | None, where: str
 ) -> list[Violation]:
-    """What is wrong with one assignment on its own: capability, units, its day, transit,
-    whether it is late and what that costs, a machine on probation's day."""
+    """What is wrong with one assignment on its own: capability, units, its day, transit
+    (``transit``: the problem's days for its distance), whether it is late, a machine on
+    probation's day."""
     a, d, s = given
     found: list[Violation] = []
-    costs = problem.costs
     horizon_days = max(1, int(problem.horizon_s // SECONDS_PER_DAY))
     if not s.can_make(d):
         found.append(Violation(where, f"machine {s.machine_id} cannot make line {d.line_id}"))
@@ -240,7 +241,6 @@ def _assignment_problems(
     day = day_of(a)
     if day > horizon_days:
         found.append(Violation(where, f"day {day} is beyond the horizon ({horizon_days})"))
-    transit = costs.transit_days(d.destination.distance_km(s.place))
     if transit is None:
         found.append(Violation(where, f"machine {s.machine_id} is beyond every transit band"))
         transit = 0
@@ -260,13 +260,13 @@ def _assignment_problems(
 
 
 def _stated(
-    problem: Problem, given: tuple[Assignment, Demand, Supply], where: str, tolerance: float
+    given: tuple[Assignment, Supply], parts: Parts, where: str, tolerance: float
 ) -> list[Violation]:
     """What one assignment states beside its units and day, against the problem's rules:
     its producer, when its last unit ends (by the end of its day), its distance and each
-    cost part (``parts_of``; written to 4 decimals). A figure the file leaves out (nan
-    here) is not checked."""
-    a, d, s = given
+    cost part (``parts``: ``parts_of``; written to 4 decimals). A figure the file leaves
+    out (nan here) is not checked."""
+    a, s = given
     found: list[Violation] = []
     if a.producer_id and a.producer_id != s.producer_id:
         why = f"producer {a.producer_id!r} stated, machine {s.machine_id} is {s.producer_id!r}'s"
@@ -275,7 +275,6 @@ def _stated(
     if not 0 <= a.finish_s <= end + 1e-3:
         why = f"finish_s {a.finish_s:.3f} is not within day {day_of(a)} or before (0 to {end:.0f})"
         found.append(Violation(where, why))
-    parts = parts_of(problem, a, d, s)
     for name, stated, due in (
         ("distance_km", a.distance_km, parts.km),
         *((f"costs.{part}", getattr(a, part), getattr(parts, part)) for part in COST_PARTS),
