@@ -2,12 +2,15 @@
 
 Reading is bounded before it costs memory (the size is checked first), text must be
 UTF-8, JSON must parse and may not nest deeper than the parser's recursion limit; writing
-reports a missing folder or a refused write instead of a traceback.
+reports a missing folder or a refused write instead of a traceback, and never leaves a
+file half written.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -56,18 +59,32 @@ def read_json(path: Path, limit: int = MAX_TEXT_BYTES) -> Any:
 
 
 def write_text(path: Path, text: str) -> None:
-    if not path.parent.is_dir():
-        raise fail(f"{path}: the folder {path.parent} does not exist", CANT_CREATE)
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"{path}: cannot write: {exc.strerror}", CANT_CREATE) from None
+    write_bytes(path, text.encode("utf-8"))
 
 
 def write_bytes(path: Path, data: bytes) -> None:
+    """``data`` in ``path`` whole or not at all: written beside it under a temporary name
+    and renamed over it, so an interrupted or failed write leaves the file that was there
+    (a plan of hundreds of MB cut short by Ctrl-C or a full disk used to stay half
+    written under its own name)."""
     if not path.parent.is_dir():
         raise fail(f"{path}: the folder {path.parent} does not exist", CANT_CREATE)
+    if path.exists() and not path.is_file():  # a device or a pipe (/dev/stdout): as it is
+        try:
+            with path.open("wb") as handle:
+                handle.write(data)
+        except OSError as exc:
+            raise fail(f"{path}: cannot write: {exc.strerror}", CANT_CREATE) from None
+        return
+    target = path.resolve() if path.is_symlink() else path  # the link stays a link
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
-        path.write_bytes(data)
+        with partial.open("wb") as handle:
+            handle.write(data)
+        if target.exists():  # its permissions, not the umask's
+            os.chmod(partial, stat.S_IMODE(target.stat().st_mode))
+        os.replace(partial, target)
     except OSError as exc:
         raise fail(f"{path}: cannot write: {exc.strerror}", CANT_CREATE) from None
+    finally:
+        partial.unlink(missing_ok=True)
