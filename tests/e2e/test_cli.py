@@ -700,3 +700,26 @@ def test_plan_and_replan_refuse_to_write_a_plan_their_checker_refuses(tmp_path, 
     )
     assert result.exit_code == 70, result.output
     assert not out_file.exists()
+
+
+def test_plan_check_says_the_first_violations_and_how_many_more(tmp_path):
+    from fabnet.entrypoints.cli.plan import SHOWN
+    from fabnet.planning.files import to_dict
+    from tests.unit.planning.test_flow import random_problem
+
+    problem = tmp_path / "problem.json"
+    problem.write_text(json.dumps(to_dict(random_problem(3, 20, 10))))
+    plan = tmp_path / "plan.json"
+    assert fab("plan", str(problem), "--out", str(plan)).exit_code == 0
+    document = json.loads(plan.read_text())
+    row = {**document["assignments"][0], "machine": "nope"}
+    plan.write_text(json.dumps({**document, "assignments": [row] * (SHOWN + 30)}))
+    result = fab("plan", "check", str(problem), str(plan))
+    assert result.exit_code == 1
+    said = result.stdout.splitlines()
+    assert sum(line.startswith("violation: ") for line in said) == SHOWN
+    total = len(
+        json.loads(fab("plan", "check", str(problem), str(plan), "--json").stdout)["violations"]
+    )
+    assert total > SHOWN and f"... {total - SHOWN} more" in result.stdout
+    assert said[-1] == f"{total} violation(s)"

@@ -71,6 +71,9 @@ def _give(
 
 # sysexits' EX_SOFTWARE: the planner made a plan its own checker refuses
 PLANNER_FAULT = 70
+# `plan check` says at most this many violations one a line; --json gives every one (a
+# plan wrong in each of its 300,000 assignments would be 300,000 lines)
+SHOWN = 50
 
 
 def _checked(problem: Problem, plan: Plan) -> dict[str, Any]:
@@ -219,8 +222,10 @@ def check_file(
     if as_json:
         emit_json({"valid": not violations, "violations": [str(v) for v in violations]})
     else:
-        for v in violations:
-            out.print(f"violation: {v}", highlight=False)
+        for v in violations[:SHOWN]:
+            out.print(f"violation: {v}", highlight=False, soft_wrap=True)
+        if len(violations) > SHOWN:
+            out.print(f"... {len(violations) - SHOWN} more (--json lists every one)")
         out.print("valid" if not violations else f"{len(violations)} violation(s)")
     if violations:
         raise typer.Exit(1)
