@@ -71,3 +71,14 @@ def test_a_folder_is_refused_by_name(tmp_path):
     assert exited.value.exit_code == files.CANT_CREATE
     with pytest.raises(typer.Exit):
         files.write_text(tmp_path / "missing" / "plan.json", "plan")
+
+
+def test_dev_stdout_redirected_to_a_file_writes_into_that_file(tmp_path):
+    """``--out /dev/stdout > plan.json``: /dev/stdout links to the file the shell holds
+    open; renaming over it would leave the shell's file behind and its other output lost."""
+    held = tmp_path / "redirected.json"
+    with held.open("wb") as shell:
+        before = os.stat(held).st_ino
+        files.write_text(Path(f"/proc/self/fd/{shell.fileno()}"), "plan")
+    assert os.stat(held).st_ino == before and held.read_text() == "plan"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["redirected.json"]

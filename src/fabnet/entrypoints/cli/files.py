@@ -66,24 +66,25 @@ def write_bytes(path: Path, data: bytes) -> None:
     """``data`` in ``path`` whole or not at all: written beside it under a temporary name
     and renamed over it, so an interrupted or failed write leaves the file that was there
     (a plan of hundreds of MB cut short by Ctrl-C or a full disk used to stay half
-    written under its own name)."""
+    written under its own name). A device, a pipe or a link is written through."""
     if not path.parent.is_dir():
         raise fail(f"{path}: the folder {path.parent} does not exist", CANT_CREATE)
-    if path.exists() and not path.is_file():  # a device or a pipe (/dev/stdout): as it is
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        # a device, a pipe or a link (/dev/stdout, whose target may be the file the shell
+        # redirects to and holds open): written through, as it is
         try:
             with path.open("wb") as handle:
                 handle.write(data)
         except OSError as exc:
             raise fail(f"{path}: cannot write: {exc.strerror}", CANT_CREATE) from None
         return
-    target = path.resolve() if path.is_symlink() else path  # the link stays a link
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         with partial.open("wb") as handle:
             handle.write(data)
-        if target.exists():  # its permissions, not the umask's
-            os.chmod(partial, stat.S_IMODE(target.stat().st_mode))
-        os.replace(partial, target)
+        if path.exists():  # its permissions, not the umask's
+            os.chmod(partial, stat.S_IMODE(path.stat().st_mode))
+        os.replace(partial, path)
     except OSError as exc:
         raise fail(f"{path}: cannot write: {exc.strerror}", CANT_CREATE) from None
     finally:
